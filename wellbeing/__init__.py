@@ -1,0 +1,64 @@
+"""wellbeing: anonymous burnout and work-family surveys for police officers, linked to shift schedules.
+
+:func:`create_app` is the application factory (Flask tutorial style): configuration, then extensions,
+then blueprints, then commands. It opens no connection and writes no file.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from .config import DEFAULTS
+
+log = logging.getLogger(__name__)
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the Flask application.
+
+    Configuration order (later wins): :data:`wellbeing.config.DEFAULTS`, ``instance/config.py``,
+    ``WELLBEING_*`` environment variables, then ``test_config``. ``WELLBEING_INSTANCE_PATH`` moves the
+    instance folder. Without ``DATABASE_URL`` the database is SQLite at
+    ``<instance>/wellbeing.sqlite``.
+    """
+    instance_path = os.environ.get("WELLBEING_INSTANCE_PATH") or str(PROJECT_ROOT / "instance")
+    app = Flask(__name__, instance_path=os.path.abspath(instance_path), instance_relative_config=True)
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env(prefix="WELLBEING")
+    if test_config is not None:
+        app.config.from_mapping(test_config)
+
+    url = app.config.get("DATABASE_URL") or (
+        "sqlite:///" + os.path.join(app.instance_path, "wellbeing.sqlite")
+    )
+    app.config.setdefault("SQLALCHEMY_DATABASE_URI", url)
+    if not test_config or "SQLALCHEMY_DATABASE_URI" not in test_config:
+        app.config["SQLALCHEMY_DATABASE_URI"] = url
+
+    from . import db_setup, extensions
+
+    extensions.db.init_app(app)
+    db_setup.init_app(app)
+    extensions.migrate.init_app(app, extensions.db, directory=str(PROJECT_ROOT / "migrations"))
+    extensions.csrf.init_app(app)
+
+    from . import web
+
+    web.init_app(app)
+
+    from . import cli
+
+    cli.init_app(app)
+
+    if not app.config.get("SECRET_KEY") and not app.testing:
+        log.warning("SECRET_KEY is not set: run `flask --app wellbeing setup` first.")
+    return app

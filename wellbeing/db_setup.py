@@ -1,0 +1,51 @@
+"""Database engine settings that the anonymity rules depend on.
+
+SQLite (DESIGN.md section 8 and section 4 rules 3 and 5): WAL journal, foreign keys on, ``secure_delete``
+on (deleted survey progress must not linger in free pages), a busy timeout so that concurrent writers
+wait instead of failing with "database is locked", and transactions begun by SQLAlchemy (pysqlite's own
+implicit transaction handling is switched off) so that a connection carrying the execution option
+``sqlite_immediate=True`` starts with ``BEGIN IMMEDIATE``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+
+from .extensions import db
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None
+    cur = dbapi_connection.cursor()
+    cur.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+    cur.execute("PRAGMA journal_mode = WAL")
+    cur.execute("PRAGMA foreign_keys = ON")
+    cur.execute("PRAGMA secure_delete = ON")
+    cur.close()
+
+
+def _on_begin(conn: Connection) -> None:
+    if conn.get_execution_options().get("sqlite_immediate"):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        conn.exec_driver_sql("BEGIN")
+
+
+def configure_engine(engine: Engine) -> None:
+    """Attach the SQLite pragmas and transaction handling to ``engine`` (no-op for other databases)."""
+    if engine.dialect.name != "sqlite":
+        return
+    if not event.contains(engine, "connect", _on_connect):
+        event.listen(engine, "connect", _on_connect)
+        event.listen(engine, "begin", _on_begin)
+
+
+def init_app(app: Flask) -> None:
+    with app.app_context():
+        configure_engine(db.engine)
