@@ -1,9 +1,305 @@
-"""`flask <noun> <verb>` commands (CLI.md). Each calls the same service function as the web pages."""
+"""`flask <noun> <verb>` commands (CLI.md). Each calls the same service function as the web pages.
+
+Exit codes: 0 success; 1 input refused (one line per problem on stderr); 2 usage error (click).
+"""
 
 from __future__ import annotations
 
-from flask import Flask
+import csv
+import getpass
+import io
+import json
+import os
+import secrets
+import sys
+import tomllib
+from collections.abc import Iterable
+from datetime import date
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from .core.instruments import InstrumentError, load_instrument
+from .core.tables import ImportRejected
+
+
+def fail(lines: Iterable[str] | str) -> None:
+    """Print each problem on its own stderr line and exit with status 1."""
+    for line in [lines] if isinstance(lines, str) else lines:
+        click.echo(f"error: {line}", err=True)
+    sys.exit(1)
+
+
+def read_columns_map(path: str | None) -> dict[str, str] | None:
+    """``--columns MAP.toml``: a table ``[columns]`` from the file's header names to contract names."""
+    if not path:
+        return None
+    try:
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        fail(f"{path}: {exc}")
+    cols = data.get("columns")
+    if not isinstance(cols, dict) or not all(isinstance(v, str) for v in cols.values()):
+        fail(f"{path}: needs a table [columns] of header name = contract name")
+    return cols
+
+
+def read_file(path: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        fail(f"{path}: {exc.strerror}")
+        raise  # pragma: no cover
+
+
+def import_options(f):  # type: ignore[no-untyped-def]
+    f = click.option("--delimiter", default=None, help="',' ';' or tab (default: detected)")(f)
+    f = click.option("--encoding", default="utf-8", show_default=True)(f)
+    f = click.option("--columns", "columns_map", default=None, metavar="MAP.toml",
+                     help="TOML table [columns] mapping the file's headers to the contract's names")(f)
+    return f
+
+
+def operator_name() -> str:
+    """Who ran a command, for import records (the OS account; staff imports from the web use the login)."""
+    try:
+        return "cli:" + getpass.getuser()
+    except Exception:  # noqa: BLE001 - no user database in some containers
+        return "cli"
+
+
+# ----------------------------------------------------------------------------------------- setup
+
+
+@click.command("setup")
+def setup_command() -> None:
+    """Create instance/config.py with fresh secrets if missing, then upgrade the database."""
+    from flask_migrate import upgrade
+
+    instance = Path(current_app.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    cfg = instance / "config.py"
+    if not cfg.exists():
+        secret, hmac_key = secrets.token_hex(32), secrets.token_hex(32)
+        fd = os.open(cfg, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write("# Written by `flask setup`. Keep secret; never commit.\n"
+                     "# CODE_HMAC_KEY protects the code ledger: changing it invalidates issued codes.\n"
+                     f"SECRET_KEY = {secret!r}\nCODE_HMAC_KEY = {hmac_key!r}\n")
+        current_app.config.update(SECRET_KEY=secret, CODE_HMAC_KEY=hmac_key)
+        click.echo(f"wrote {cfg}", err=True)
+    else:
+        click.echo(f"{cfg} exists; secrets kept", err=True)
+    upgrade(directory=current_app.extensions["migrate"].directory)
+    click.echo("database is up to date", err=True)
+
+
+# ------------------------------------------------------------------------------------ instruments
+
+instruments_cli = AppGroup("instruments", help="The instrument catalogue.")
+
+
+@instruments_cli.command("list")
+def instruments_list() -> None:
+    """List the catalogue: id, version, kind, languages, licence."""
+    from .services.catalogue import get_catalogue
+
+    try:
+        cat = get_catalogue()
+    except InstrumentError as exc:
+        fail(str(exc))
+    for inst in cat.values():
+        langs = ",".join(f"{k}:{v.status}" for k, v in inst.languages.items())
+        flag = " (structure only)" if inst.structure_only else ""
+        click.echo(f"{inst.id}\t{inst.version}\t{inst.kind}{flag}\t{langs}\t{inst.name.get('en', '')}")
+
+
+@instruments_cli.command("check")
+@click.argument("files", nargs=-1, type=click.Path(dir_okay=False))
+def instruments_check(files: tuple[str, ...]) -> None:
+    """Validate definition files (default: the whole catalogue)."""
+    from .services.catalogue import catalogue_folders
+
+    paths = [Path(f) for f in files] or [p for d in catalogue_folders() if d.is_dir()
+                                         for p in sorted(d.glob("*.toml"))]
+    problems = []
+    for p in paths:
+        try:
+            inst = load_instrument(p)
+        except InstrumentError as exc:
+            problems.append(str(exc))
+            continue
+        click.echo(f"ok {p} ({inst.id} {inst.version}, {len(inst.items)} items, {len(inst.scales)} scales)",
+                   err=True)
+    if problems:
+        fail(problems)
+
+
+# ------------------------------------------------------------------------------------------ units
+
+units_cli = AppGroup("units", help="The unit hierarchy (region → department → unit).")
+
+
+@units_cli.command("import")
+@click.argument("file", type=click.Path(dir_okay=False))
+@import_options
+def units_import(file: str, delimiter: str | None, encoding: str, columns_map: str | None) -> None:
+    """Import FILE: unit_id,name,parent_id,level,headcount (all or nothing)."""
+    from .services.units import import_units
+
+    try:
+        n = import_units(read_file(file), imported_by=operator_name(), columns=read_columns_map(columns_map),
+                         delimiter=delimiter, encoding=encoding)
+    except ImportRejected as exc:
+        fail(f"{file}: {e}" for e in exc.errors)
+    click.echo(f"imported {n} units", err=True)
+
+
+# ------------------------------------------------------------------------------------------ waves
+
+waves_cli = AppGroup("waves", help="Survey rounds: create, issue codes, open, close, list.")
+
+
+def _parse_date(value: str | None, name: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        fail(f"--{name}: {value!r} is not a date (YYYY-MM-DD)")
+        raise  # pragma: no cover
+
+
+@waves_cli.command("create")
+@click.argument("slug")
+@click.option("--instruments", required=True, help="comma-separated instrument ids, in page order")
+@click.option("--opens", default=None, metavar="DATE")
+@click.option("--closes", default=None, metavar="DATE")
+@click.option("--units", default="", help="comma-separated unit ids (default: all)")
+@click.option("--min-cell", "min_cell", default=5, show_default=True, type=int, help="K, never below 5")
+@click.option("--window-days", default=90, show_default=True, type=int)
+@click.option("--title", default="")
+@click.option("--import-only", is_flag=True, help="filled only by `flask responses import`")
+@click.option("--groups", "groups_file", default=None, type=click.Path(dir_okay=False),
+              help="import-only waves: GROUPS.csv (value,slug,label)")
+def waves_create(slug: str, instruments: str, opens: str | None, closes: str | None, units: str,
+                 min_cell: int, window_days: int, title: str, import_only: bool,
+                 groups_file: str | None) -> None:
+    """Create a wave SLUG (a draft until codes are issued)."""
+    from .services.waves import WaveError, create_wave
+
+    if import_only:
+        fail("--import-only waves arrive with the response import (not in this version yet)")
+    try:
+        wave = create_wave(slug, [i.strip() for i in instruments.split(",") if i.strip()],
+                           opens=_parse_date(opens, "opens"), closes=_parse_date(closes, "closes"),
+                           min_cell=min_cell, window_days=window_days,
+                           units=[u.strip() for u in units.split(",") if u.strip()], title=title)
+    except (WaveError, InstrumentError) as exc:
+        fail(str(exc))
+    click.echo(f"created wave {wave.slug} ({len(wave.instruments)} instruments, K={wave.min_cell})", err=True)
+
+
+@waves_cli.command("issue-codes")
+@click.argument("slug")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False))
+@click.option("--extra", default=0.2, show_default=True, type=float, help="extra share of slips per group")
+@click.option("--address", default="http://127.0.0.1:5000/survey/", show_default=True,
+              help="survey address printed on the slips")
+def waves_issue_codes(slug: str, out_dir: str, extra: float, address: str) -> None:
+    """Freeze reporting groups and K; write slips-<group>.pdf and codes.csv into OUT."""
+    from .services.waves import WaveError, get_wave, issue_codes, write_slips
+
+    try:
+        wave = get_wave(slug)
+        issued = issue_codes(wave, extra=extra)
+    except WaveError as exc:
+        fail(str(exc))
+    paths = write_slips(wave, issued, out_dir, address)
+    total = sum(len(g.codes) for g in issued)
+    click.echo(f"issued {total} codes in {len(issued)} reporting groups; wrote {len(paths)} files to {out_dir}",
+               err=True)
+    click.echo("codes.csv is for printing slips only: never merge it with names or addresses.", err=True)
+
+
+@waves_cli.command("open")
+@click.argument("slug")
+def waves_open(slug: str) -> None:
+    """Open an issued wave for answers."""
+    from .services.waves import WaveError, get_wave, open_wave
+
+    try:
+        open_wave(get_wave(slug))
+    except WaveError as exc:
+        fail(str(exc))
+    click.echo(f"wave {slug} is open", err=True)
+
+
+@waves_cli.command("close")
+@click.argument("slug")
+def waves_close(slug: str) -> None:
+    """Close an open wave."""
+    from .services.waves import WaveError, close_wave, get_wave
+
+    try:
+        close_wave(get_wave(slug))
+    except WaveError as exc:
+        fail(str(exc))
+    click.echo(f"wave {slug} is closed", err=True)
+
+
+@waves_cli.command("list")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table")
+def waves_list(fmt: str) -> None:
+    """List waves: slug, status, dates, K, instruments, groups."""
+    from .services.waves import list_waves
+
+    rows = [{"slug": w.slug, "status": str(w.status), "opens": w.opens.isoformat() if w.opens else "",
+             "closes": w.closes.isoformat() if w.closes else "", "min_cell": w.min_cell,
+             "instruments": ",".join(wi.snapshot.instrument_id for wi in w.instruments),
+             "groups": len(w.groups)} for w in list_waves()]
+    emit(rows, fmt, ["slug", "status", "opens", "closes", "min_cell", "instruments", "groups"])
+
+
+def emit(rows: list[dict], fmt: str, columns: list[str], out: str | None = None) -> None:
+    """Write rows as an aligned table, CSV or JSON to stdout (or ``out``)."""
+    if fmt == "json":
+        text = json.dumps(rows, ensure_ascii=False, indent=2) + "\n"
+    elif fmt == "csv":
+        buf = io.StringIO()
+        w = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n", extrasaction="ignore")
+        w.writeheader()
+        w.writerows(rows)
+        text = buf.getvalue()
+    else:
+        cells = [columns] + [["" if r.get(c) is None else str(r.get(c)) for c in columns] for r in rows]
+        widths = [max(len(row[i]) for row in cells) for i in range(len(columns))]
+        text = "".join("  ".join(v.ljust(widths[i]) for i, v in enumerate(row)).rstrip() + "\n" for row in cells)
+    if out:
+        Path(out).write_text(text, encoding="utf-8")
+    else:
+        click.echo(text, nl=False)
+
+
+# ----------------------------------------------------------------------------------------- drafts
+
+drafts_cli = AppGroup("drafts", help="Survey progress rows.")
+
+
+@drafts_cli.command("purge")
+def drafts_purge() -> None:
+    """Delete expired survey progress rows."""
+    from .services.submissions import purge_expired
+
+    click.echo(f"deleted {purge_expired()} expired progress rows", err=True)
 
 
 def init_app(app: Flask) -> None:
-    pass
+    app.cli.add_command(setup_command)
+    app.cli.add_command(instruments_cli)
+    app.cli.add_command(units_cli)
+    app.cli.add_command(waves_cli)
+    app.cli.add_command(drafts_cli)

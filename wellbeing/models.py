@@ -8,7 +8,7 @@ a response to the roster or the ledger.
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -71,3 +71,150 @@ class ImportRecord(db.Model):
     rows: Mapped[int]
     imported_by: Mapped[str] = mapped_column(String(64))
     imported_at: Mapped[datetime]
+
+
+# ------------------------------------------------------------------------------- waves and groups
+
+
+class WaveStatus(enum.StrEnum):
+    draft = "draft"        # created; instruments, dates and K may change
+    issued = "issued"      # codes printed: reporting groups and K frozen
+    open = "open"          # accepting answers
+    closed = "closed"      # no more answers; results may be released
+
+
+class Wave(db.Model):
+    """One survey round: its instruments (snapshots), dates, K and reporting groups."""
+
+    __tablename__ = "wave"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    title: Mapped[str] = mapped_column(String(200), default="")
+    opens: Mapped[date | None]
+    closes: Mapped[date | None]
+    status: Mapped[WaveStatus] = mapped_column(
+        db.Enum(WaveStatus, native_enum=False, length=16), default=WaveStatus.draft)
+    min_cell: Mapped[int] = mapped_column(default=5)
+    window_days: Mapped[int] = mapped_column(default=90)
+    import_only: Mapped[bool] = mapped_column(default=False)
+    unit_scope: Mapped[str] = mapped_column(Text, default="")  # comma-separated unit slugs, empty = all
+
+    instruments: Mapped[list[WaveInstrument]] = relationship(
+        back_populates="wave", order_by="WaveInstrument.position", cascade="all, delete-orphan")
+    groups: Mapped[list[ReportingGroup]] = relationship(
+        back_populates="wave", order_by="ReportingGroup.slug", cascade="all, delete-orphan")
+
+    @property
+    def frozen(self) -> bool:
+        """Reporting groups and K are frozen once codes are issued (DESIGN.md rules 6 and 7)."""
+        return self.status != WaveStatus.draft or self.import_only and bool(self.groups)
+
+
+class WaveInstrument(db.Model):
+    """The snapshot of an instrument that a wave uses, in questionnaire order."""
+
+    __tablename__ = "wave_instrument"
+    __table_args__ = (UniqueConstraint("wave_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    wave_id: Mapped[int] = mapped_column(ForeignKey("wave.id"))
+    snapshot_id: Mapped[int] = mapped_column(ForeignKey("instrument_snapshot.id"))
+    position: Mapped[int]
+
+    wave: Mapped[Wave] = relationship(back_populates="instruments")
+    snapshot: Mapped[InstrumentSnapshot] = relationship()
+
+
+class ReportingGroup(db.Model):
+    """A fixed set of officers (pooled units × shift pattern) reported together; frozen with the wave."""
+
+    __tablename__ = "reporting_group"
+    __table_args__ = (UniqueConstraint("wave_id", "slug"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    wave_id: Mapped[int] = mapped_column(ForeignKey("wave.id"))
+    slug: Mapped[str] = mapped_column(String(128))
+    label: Mapped[str] = mapped_column(String(200), default="")
+    unit_slugs: Mapped[str] = mapped_column(Text, default="")   # comma-separated pooled units
+    region_slug: Mapped[str | None] = mapped_column(String(64))
+    department_slug: Mapped[str | None] = mapped_column(String(64))
+    shift_pattern: Mapped[str] = mapped_column(String(32), default="all")
+    size: Mapped[int] = mapped_column(default=0)        # officers on the roster (or headcount)
+    import_value: Mapped[str | None] = mapped_column(String(64))  # import-only waves: value in the data
+
+    wave: Mapped[Wave] = relationship(back_populates="groups")
+
+
+# ------------------------------------------------------------------------------------ code ledger
+
+
+class AccessCode(db.Model):
+    """The code ledger: only the HMAC of a printed code, its wave and group, and whether it was used.
+
+    No timestamp, no sequence (DESIGN.md rule 2). Never joined to responses.
+    """
+
+    __tablename__ = "code_ledger"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    code_hmac: Mapped[str] = mapped_column(String(64), primary_key=True)
+    wave_id: Mapped[int] = mapped_column(ForeignKey("wave.id"))
+    group_id: Mapped[int] = mapped_column(ForeignKey("reporting_group.id"))
+    used: Mapped[bool] = mapped_column(default=False)
+
+
+# -------------------------------------------------------------------------------------- responses
+
+
+class Response(db.Model):
+    """One submitted questionnaire set. Random id; no person, code, session, address or time column."""
+
+    __tablename__ = "response"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    wave_id: Mapped[int] = mapped_column(ForeignKey("wave.id"))
+    group_id: Mapped[int] = mapped_column(ForeignKey("reporting_group.id"))
+    language: Mapped[str] = mapped_column(String(8))
+
+
+class Answer(db.Model):
+    """One item value of a response (raw response-set value, before reverse scoring)."""
+
+    __tablename__ = "answer"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    response_id: Mapped[str] = mapped_column(ForeignKey("response.id", ondelete="CASCADE"), primary_key=True)
+    instrument_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    item_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[float]
+
+
+class Score(db.Model):
+    """One scale score of a response, e.g. ``cbi.work`` = 62.5 (scale units, e.g. 0–100 points)."""
+
+    __tablename__ = "score"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    response_id: Mapped[str] = mapped_column(ForeignKey("response.id", ondelete="CASCADE"), primary_key=True)
+    scale_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[float]
+
+
+class Progress(db.Model):
+    """Answers so far of a survey in progress, keyed by the SHA-256 of a random nonce held in a cookie.
+
+    Holds the code's HMAC (needed to mark it used at submit) and an expiry rounded to the hour — the one
+    time value the platform stores, on this table only (DESIGN.md rule 5). Deleted at submit or expiry.
+    """
+
+    __tablename__ = "progress"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    nonce_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    code_hmac: Mapped[str] = mapped_column(String(64))
+    wave_id: Mapped[int] = mapped_column(ForeignKey("wave.id"))
+    language: Mapped[str] = mapped_column(String(8))
+    answers: Mapped[str] = mapped_column(Text, default="{}")   # JSON {instrument: {item: value}}
+    expires: Mapped[datetime]

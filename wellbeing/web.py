@@ -1,11 +1,108 @@
-"""Blueprint registration and request-wide hooks."""
+"""Blueprint registration, localisation, security headers and request-wide hooks.
+
+Survey routes (``/survey``) must not learn who is answering (DESIGN.md section 4, rule 5): no client
+address, user agent or referrer is read; ``current_user`` is never loaded there (Flask-Login's default
+context processor is off); the development server's access log omits the client address.
+"""
 
 from __future__ import annotations
 
-from flask import Flask
+import logging
+import re
+from collections.abc import Mapping
+
+from flask import Flask, g, render_template, request
+from flask_babel import format_decimal
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.wrappers import Response
+
+from .core.rounding import round_half_away
+from .extensions import babel, login_manager
+
+SUPPORTED = ("kk", "ru", "en")
+CSP = "default-src 'self'; img-src 'self' data:; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+
+class NoClientAddress(logging.Filter):
+    """Blank the client address in werkzeug's access log lines (``<addr> - - [date] "request" status``)
+    and hide the request line of survey routes."""
+
+    _ADDR = re.compile(r"^\S+ - - ")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str) and self._ADDR.match(record.msg):
+            record.msg = self._ADDR.sub("- - - ", record.msg, count=1)
+            args = record.args
+            if isinstance(args, tuple) and args and "/survey" in str(args[0]):
+                record.args = ("[survey request]", *args[1:])
+        return True
+
+
+def select_locale() -> str:
+    """Survey and public pages: the language chosen on the page (a cookie), else the browser's
+    preference. Staff pages: the same until staff profiles hold a language. Never ``current_user`` on
+    survey routes."""
+    lang = getattr(g, "survey_lang", None) or request.cookies.get("wb_lang")
+    if lang in SUPPORTED:
+        return lang
+    return request.accept_languages.best_match(SUPPORTED) or "ru"
+
+
+def loc(texts: Mapping[str, str] | None, lang: str | None = None) -> str:
+    """Template filter: the text of a per-language table in the page's language (falls back ru → en)."""
+    if not texts:
+        return ""
+    lang = lang or select_locale()
+    for key in (lang, "ru", "en"):
+        if texts.get(key):
+            return texts[key]
+    return next(iter(texts.values()))
+
+
+def round_half(value: float | None, decimals: int = 0) -> str:
+    """Template filter: round once, half away from zero, then format for the page's locale."""
+    if value is None:
+        return "–"
+    rounded = round_half_away(value, decimals)
+    return format_decimal(rounded, format="#,##0" + ("." + "0" * decimals if decimals else ""))
+
+
+def _security_headers(resp: Response) -> Response:
+    resp.headers.setdefault("Content-Security-Policy", CSP)
+    resp.headers.setdefault("Referrer-Policy", "no-referrer")
+    resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+    resp.headers.setdefault("X-Frame-Options", "DENY")
+    if request.blueprint == "survey":
+        resp.headers["Cache-Control"] = "no-store"
+    return resp
 
 
 def init_app(app: Flask) -> None:
+    babel.init_app(app, locale_selector=select_locale)
+    login_manager.init_app(app, add_context_processor=False)
+    werkzeug_log = logging.getLogger("werkzeug")
+    if not any(isinstance(f, NoClientAddress) for f in werkzeug_log.filters):
+        werkzeug_log.addFilter(NoClientAddress())
+
+    app.add_template_filter(loc, "loc")
+    app.add_template_filter(round_half, "round_half")
+    app.after_request(_security_headers)
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(exc: CSRFError) -> tuple[str, int]:
+        return render_template("error.html", title="The form expired",
+                               message="The page was open too long or was changed. Go back, reload it "
+                                       "and send it again."), 400
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def _too_large(exc: RequestEntityTooLarge) -> tuple[str, int]:
+        return render_template("error.html", title="Too much data",
+                               message="What was sent is larger than any questionnaire page; nothing "
+                                       "was stored."), 413
+
     from .main import bp as main_bp
+    from .survey import bp as survey_bp
 
     app.register_blueprint(main_bp)
+    app.register_blueprint(survey_bp)

@@ -1,10 +1,28 @@
+"""Public pages: landing page, instrument catalogue, reporting rules."""
+
 from __future__ import annotations
 
-from flask import render_template
+from flask import current_app, render_template
 
+from ..core.instruments import InstrumentError
+from ..services.catalogue import get_catalogue
 from . import bp
 
 
 @bp.get("/")
 def index() -> str:
     return render_template("main/index.html")
+
+
+@bp.get("/instruments")
+def instruments() -> tuple[str, int] | str:
+    try:
+        catalogue = get_catalogue()
+    except InstrumentError as exc:
+        return render_template("error.html", title="Instrument catalogue is invalid", message=str(exc)), 500
+    return render_template("main/instruments.html", catalogue=catalogue)
+
+
+@bp.get("/reporting-rules")
+def reporting_rules() -> str:
+    return render_template("main/reporting_rules.html", k=current_app.config["MIN_CELL_K"])

@@ -1,0 +1,67 @@
+"""Shared fixtures: a real SQLite file database per test, migrated once per session and copied."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from flask_migrate import upgrade
+
+from wellbeing import create_app
+
+REPO = Path(__file__).resolve().parent.parent
+DATA = Path(__file__).resolve().parent / "data"
+
+
+def make_config(instance: Path, db_file: Path, **extra: object) -> dict[str, object]:
+    cfg: dict[str, object] = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "CODE_HMAC_KEY": "test-hmac-key",
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_file}",
+        "WTF_CSRF_ENABLED": False,
+    }
+    cfg.update(extra)
+    return cfg
+
+
+@pytest.fixture(scope="session")
+def migrated_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A database file migrated with the committed Alembic migrations (once per session)."""
+    folder = tmp_path_factory.mktemp("template")
+    db_file = folder / "template.sqlite"
+    app = create_app(make_config(folder, db_file))
+    with app.app_context():
+        upgrade(directory=str(REPO / "migrations"))
+    return db_file
+
+
+@pytest.fixture
+def instance(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    inst = tmp_path / "instance"
+    inst.mkdir()
+    monkeypatch.setenv("WELLBEING_INSTANCE_PATH", str(inst))
+    return inst
+
+
+@pytest.fixture
+def app_config(instance: Path, migrated_db: Path) -> dict[str, object]:
+    db_file = instance / "wellbeing.sqlite"
+    shutil.copy(migrated_db, db_file)
+    return make_config(instance, db_file)
+
+
+@pytest.fixture
+def app(app_config: dict[str, object]):  # type: ignore[no-untyped-def]
+    return create_app(app_config)
+
+
+@pytest.fixture
+def client(app):  # type: ignore[no-untyped-def]
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):  # type: ignore[no-untyped-def]
+    return app.test_cli_runner()

@@ -1,0 +1,42 @@
+"""The instrument catalogue of this deployment and the snapshots waves store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import current_app
+
+from .. import PROJECT_ROOT
+from ..core.instruments import Instrument, load_catalogue, parse_instrument
+from ..extensions import db
+from ..models import InstrumentSnapshot
+
+
+def catalogue_folders() -> list[Path]:
+    """Shipped ``surveys/``, then ``SURVEYS_PATHS``, then ``<instance>/surveys`` (which wins)."""
+    extra = [Path(p) for p in current_app.config.get("SURVEYS_PATHS") or []]
+    return [PROJECT_ROOT / "surveys", *extra, Path(current_app.instance_path) / "surveys"]
+
+
+def get_catalogue() -> dict[str, Instrument]:
+    """The validated catalogue (id -> Instrument). Raises InstrumentError on an invalid file."""
+    return load_catalogue(catalogue_folders())
+
+
+def snapshot(instrument: Instrument) -> InstrumentSnapshot:
+    """The stored snapshot of ``instrument`` (content hash + copy), created if new. Not committed."""
+    found = db.session.execute(
+        db.select(InstrumentSnapshot).filter_by(content_hash=instrument.content_hash)
+    ).scalar_one_or_none()
+    if found is not None:
+        return found
+    snap = InstrumentSnapshot(instrument_id=instrument.id, version=instrument.version,
+                              content_hash=instrument.content_hash, source=instrument.source)
+    db.session.add(snap)
+    db.session.flush()
+    return snap
+
+
+def instrument_from_snapshot(snap: InstrumentSnapshot) -> Instrument:
+    """The instrument exactly as it was when the snapshot was taken."""
+    return parse_instrument(snap.source, f"snapshot {snap.instrument_id}@{snap.content_hash[:12]}")

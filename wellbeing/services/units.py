@@ -1,0 +1,50 @@
+"""Saving the unit hierarchy (``flask units import`` and the admin upload page)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from datetime import datetime, timezone
+
+from ..core.units import UnitRow, parse_units
+from ..extensions import db
+from ..models import ImportRecord, Unit, UnitLevel
+
+
+def existing_levels() -> dict[str, str]:
+    return {slug: str(level) for slug, level in db.session.execute(db.select(Unit.slug, Unit.level))}
+
+
+def preview_units(data: bytes, **read_opts: object) -> list[UnitRow]:
+    """Validate a units file against the stored hierarchy without saving (raises ImportRejected)."""
+    return parse_units(data, existing=existing_levels(), **read_opts)  # type: ignore[arg-type]
+
+
+def import_units(data: bytes, *, imported_by: str, columns: Mapping[str, str] | None = None,
+                 delimiter: str | None = None, encoding: str = "utf-8") -> int:
+    """Validate and save a units file, all or nothing. Existing units (same id) are updated.
+
+    Returns the number of rows. Raises :class:`wellbeing.core.tables.ImportRejected`.
+    """
+    rows = parse_units(data, existing=existing_levels(), columns=columns, delimiter=delimiter,
+                       encoding=encoding)
+    try:
+        by_slug = {u.slug: u for u in db.session.execute(db.select(Unit)).scalars()}
+        for r in rows:
+            unit = by_slug.get(r.unit_id)
+            if unit is None:
+                unit = Unit(slug=r.unit_id)
+                db.session.add(unit)
+                by_slug[r.unit_id] = unit
+            unit.name = r.name
+            unit.level = UnitLevel(r.level)
+            unit.headcount = r.headcount
+            unit.parent = by_slug[r.parent_id] if r.parent_id else None
+        db.session.add(ImportRecord(kind="units", file_hash=hashlib.sha256(data).hexdigest(),
+                                    rows=len(rows), imported_by=imported_by,
+                                    imported_at=datetime.now(timezone.utc).replace(tzinfo=None)))
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return len(rows)

@@ -1,0 +1,221 @@
+"""Waves: create, issue codes (freezing reporting groups and K), open, close, list.
+
+The CLI (``flask waves ...``) and the admin pages call these functions; each either completes and
+commits or raises :class:`WaveError` having saved nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from flask import current_app
+
+from ..core.codes import generate_code, hmac_code, slips_count
+from ..core.groups import GroupSpec, UnitCell, form_groups
+from ..core.slips import slips_pdf
+from ..extensions import db
+from ..models import AccessCode, ReportingGroup, Unit, UnitLevel, Wave, WaveInstrument, WaveStatus
+from .catalogue import get_catalogue, snapshot
+
+SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+MIN_K = 5  # DESIGN.md section 4, rule 7: never below 5
+
+
+class WaveError(ValueError):
+    """A wave request was refused; the message says which field and why."""
+
+
+def get_wave(slug: str) -> Wave:
+    wave = db.session.execute(db.select(Wave).filter_by(slug=slug)).scalar_one_or_none()
+    if wave is None:
+        raise WaveError(f"wave {slug!r}: no such wave")
+    return wave
+
+
+def list_waves() -> list[Wave]:
+    return list(db.session.execute(db.select(Wave).order_by(Wave.opens, Wave.slug)).scalars())
+
+
+def create_wave(slug: str, instruments: Sequence[str], *, opens: date | None = None,
+                closes: date | None = None, min_cell: int = MIN_K, window_days: int = 90,
+                units: Sequence[str] = (), title: str = "", import_only: bool = False) -> Wave:
+    """Create a draft wave storing a snapshot of each instrument (content hash + copy).
+
+    Raises WaveError for a bad slug, a duplicate, an unknown or structure-only instrument, K < 5,
+    closes before opens, or an unknown unit.
+    """
+    problems = []
+    if not SLUG_RE.match(slug or ""):
+        problems.append(f"slug: {slug!r} is not a slug (lower-case letters, digits, '-')")
+    elif db.session.execute(db.select(Wave.id).filter_by(slug=slug)).first():
+        problems.append(f"slug: a wave {slug!r} exists already")
+    catalogue = get_catalogue()
+    if not instruments:
+        problems.append("instruments: choose at least one")
+    for iid in instruments:
+        inst = catalogue.get(iid)
+        if inst is None:
+            problems.append(f"instruments: unknown instrument {iid!r}")
+        elif inst.structure_only:
+            problems.append(f"instruments: {iid!r} has no item text here (licensed: add it in instance/surveys/)")
+    if len(set(instruments)) != len(instruments):
+        problems.append("instruments: listed twice")
+    if min_cell < MIN_K:
+        problems.append(f"min_cell: K is at least {MIN_K} (DESIGN.md rule 7), not {min_cell}")
+    if not import_only:
+        if opens is None or closes is None:
+            problems.append("dates: a wave needs --opens and --closes")
+        elif closes < opens:
+            problems.append(f"closes: {closes} is before opens {opens}")
+    if window_days < 7:
+        problems.append("window_days: at least 7")
+    known = {s for (s,) in db.session.execute(db.select(Unit.slug))}
+    for u in units:
+        if u not in known:
+            problems.append(f"units: unknown unit {u!r}")
+    if problems:
+        raise WaveError("; ".join(problems))
+    wave = Wave(slug=slug, title=title or slug, opens=opens, closes=closes, min_cell=min_cell,
+                window_days=window_days, import_only=import_only, unit_scope=",".join(units),
+                status=WaveStatus.draft)
+    for pos, iid in enumerate(instruments):
+        wave.instruments.append(WaveInstrument(snapshot=snapshot(catalogue[iid]), position=pos))
+    db.session.add(wave)
+    db.session.commit()
+    return wave
+
+
+def set_min_cell(wave: Wave, k: int) -> None:
+    """Change K of a draft wave: never below 5, never after codes are issued (DESIGN.md rule 7)."""
+    if wave.frozen:
+        raise WaveError(f"wave {wave.slug!r}: K is frozen once codes are issued")
+    if k < MIN_K:
+        raise WaveError(f"min_cell: K is at least {MIN_K}, not {k}")
+    wave.min_cell = k
+    db.session.commit()
+
+
+def _unit_cells(wave: Wave) -> tuple[list[UnitCell], dict[str, str]]:
+    """Unit × shift-pattern cells from the units' headcounts (until the roster issue lands)."""
+    units = list(db.session.execute(db.select(Unit)).scalars())
+    by_id = {u.id: u for u in units}
+    scope = set(filter(None, wave.unit_scope.split(",")))
+
+    def ancestors(u: Unit) -> dict[str, str]:
+        out, cur = {}, u
+        while cur is not None:
+            out[str(cur.level)] = cur.slug
+            cur = by_id.get(cur.parent_id) if cur.parent_id else None
+        return out
+
+    cells = []
+    for u in units:
+        if u.level != UnitLevel.unit:
+            continue
+        anc = ancestors(u)
+        if scope and not scope & set(anc.values()):
+            continue
+        cells.append(UnitCell(u.slug, anc.get("department", u.slug), anc.get("region", u.slug), "all",
+                              u.headcount or 0))
+    return cells, {u.slug: u.name for u in units}
+
+
+def plan_groups(wave: Wave) -> list[GroupSpec]:
+    cells, names = _unit_cells(wave)
+    return form_groups(cells, wave.min_cell, names)
+
+
+@dataclass(frozen=True)
+class IssuedGroup:
+    slug: str
+    label: str
+    size: int
+    codes: tuple[str, ...]
+
+
+def issue_codes(wave: Wave, *, extra: float = 0.2) -> list[IssuedGroup]:
+    """Freeze the wave's reporting groups and K and create its codes (only HMACs are stored).
+
+    Returns the plain codes per group, for printing once; they are not kept anywhere.
+    Raises WaveError when the wave is not a draft or no unit has a headcount.
+    """
+    if wave.status != WaveStatus.draft or wave.import_only:
+        raise WaveError(f"wave {wave.slug!r}: codes can only be issued once, for a draft web wave")
+    if not 0 <= extra <= 1:
+        raise WaveError("extra: between 0 and 1")
+    specs = plan_groups(wave)
+    if not specs:
+        raise WaveError(f"wave {wave.slug!r}: no unit with officers (import units with a headcount first)")
+    key = current_app.config["CODE_HMAC_KEY"]
+    if not key:
+        raise WaveError("CODE_HMAC_KEY is not set: run `flask setup`")
+    issued = []
+    try:
+        for spec in specs:
+            group = ReportingGroup(slug=spec.slug, label=spec.label, unit_slugs=",".join(spec.units),
+                                   region_slug=spec.region, department_slug=spec.department,
+                                   shift_pattern=spec.shift_pattern, size=spec.size)
+            wave.groups.append(group)
+            db.session.flush()
+            codes = tuple(generate_code() for _ in range(slips_count(spec.size, extra)))
+            db.session.add_all(AccessCode(code_hmac=hmac_code(key, c), wave_id=wave.id, group_id=group.id)
+                               for c in codes)
+            issued.append(IssuedGroup(spec.slug, spec.label, spec.size, codes))
+        wave.status = WaveStatus.issued
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return issued
+
+
+def write_slips(wave: Wave, issued: Sequence[IssuedGroup], out_dir: str | Path, address: str) -> list[Path]:
+    """Write ``slips-<group>.pdf`` per group and ``codes.csv`` (reporting_group,code) into ``out_dir``."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for g in issued:
+        path = out / f"slips-{g.slug}.pdf"
+        path.write_bytes(slips_pdf(g.codes, title=f"{wave.title} — anonymous survey", address=address,
+                                   note="Take any slip from the box. Nobody records who took which."))
+        written.append(path)
+    written.append(out / "codes.csv")
+    written[-1].write_text(codes_csv(issued), encoding="utf-8")
+    return written
+
+
+def codes_csv(issued: Sequence[IssuedGroup]) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["reporting_group", "code"])
+    for g in issued:
+        for c in g.codes:
+            w.writerow([g.slug, c])
+    return buf.getvalue()
+
+
+def open_wave(wave: Wave) -> None:
+    """Open an issued wave for answers (opening requires issued codes)."""
+    if wave.import_only:
+        raise WaveError(f"wave {wave.slug!r} is import-only and never opens for web answers")
+    if wave.status == WaveStatus.open:
+        return
+    if wave.status != WaveStatus.issued:
+        raise WaveError(f"wave {wave.slug!r} is {wave.status}: opening requires issued codes")
+    wave.status = WaveStatus.open
+    db.session.commit()
+
+
+def close_wave(wave: Wave) -> None:
+    if wave.status == WaveStatus.closed:
+        return
+    if wave.status != WaveStatus.open and not wave.import_only:
+        raise WaveError(f"wave {wave.slug!r} is {wave.status}: only an open wave closes")
+    wave.status = WaveStatus.closed
+    db.session.commit()

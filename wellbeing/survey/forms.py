@@ -1,0 +1,59 @@
+"""Forms of the survey, built from instrument data (WTForms class per instrument page)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import RadioField, SelectField, StringField
+from wtforms.validators import InputRequired, Length, Optional
+
+from ..core.instruments import Instrument
+
+
+def value_key(v: float) -> str:
+    """Form value of a response option: ``100`` not ``100.0``."""
+    return str(int(v)) if float(v).is_integer() else str(v)
+
+
+def localized(texts: Mapping[str, str], lang: str) -> str:
+    """Text in ``lang``, else Russian, else English, else any."""
+    for key in (lang, "ru", "en"):
+        if texts.get(key):
+            return texts[key]
+    return next(iter(texts.values()), "")
+
+
+LANGUAGE_NAMES = {"kk": "Қазақша", "ru": "Русский", "en": "English"}
+
+
+class CodeForm(FlaskForm):
+    code = StringField(_l("Access code"), validators=[InputRequired(message=_l("Enter the code from your slip.")),
+                                                      Length(max=64)],
+                       render_kw={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"})
+    language = SelectField(_l("Language"), choices=list(LANGUAGE_NAMES.items()))
+
+
+class LanguageForm(FlaskForm):
+    language = SelectField(_l("Language"), choices=list(LANGUAGE_NAMES.items()))
+
+
+def instrument_form(inst: Instrument, lang: str, formdata=None, data: Mapping[str, float | None] | None = None):  # type: ignore[no-untyped-def]
+    """A FlaskForm for one instrument page: one RadioField per item, choices from its response set."""
+
+    class PageForm(FlaskForm):
+        pass
+
+    for it in inst.items:
+        rs = inst.response_sets[it.response_set]
+        choices = [(value_key(o.value), localized(o.label, lang)) for o in rs.options]
+        validators = ([InputRequired(message=_l("Please answer this question."))] if it.required
+                      else [Optional()])
+        setattr(PageForm, it.id, RadioField(localized(it.text, lang), choices=choices, validators=validators,
+                                            validate_choice=True))
+    initial = {k: value_key(v) for k, v in (data or {}).items() if v is not None}
+    form = PageForm(formdata=formdata, data=initial)
+    for it in inst.items:
+        getattr(form, it.id).gettext = lambda s: _l("Choose one of the offered answers.")  # noqa: ARG005
+    return form

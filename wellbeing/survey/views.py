@@ -1,0 +1,141 @@
+"""Survey pages: code entry, one page per instrument, submit, personal feedback.
+
+Progress lives in the database under a random nonce held in an HttpOnly cookie scoped to /survey; the
+code itself appears in no page, cookie or URL after it is entered (it travels once, in a POST body).
+"""
+
+from __future__ import annotations
+
+from flask import abort, current_app, g, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from ..services import submissions
+from . import bp
+from .forms import LANGUAGE_NAMES, CodeForm, LanguageForm, instrument_form, localized
+
+NONCE_COOKIE = "wb_progress"
+LANG_COOKIE = "wb_lang"
+
+
+def _language() -> str:
+    lang = request.cookies.get(LANG_COOKIE)
+    if lang in LANGUAGE_NAMES:
+        return lang
+    return request.accept_languages.best_match(list(LANGUAGE_NAMES)) or "ru"
+
+
+def _state() -> submissions.State | None:
+    return submissions.load(request.cookies.get(NONCE_COOKIE))
+
+
+def _set_lang_cookie(resp: WerkzeugResponse, lang: str) -> None:
+    resp.set_cookie(LANG_COOKIE, lang, max_age=365 * 24 * 3600, samesite="Lax", httponly=True,
+                    secure=request.is_secure)
+
+
+@bp.before_request
+def _survey_language() -> None:
+    g.survey_lang = _language()
+
+
+@bp.get("/")
+def start() -> str:
+    form = CodeForm(language=g.survey_lang)
+    return render_template("survey/start.html", form=form)
+
+
+@bp.post("/")
+def enter_code() -> WerkzeugResponse | tuple[str, int]:
+    form = CodeForm()
+    if not form.validate_on_submit():
+        return render_template("survey/start.html", form=form), 400
+    lang = form.language.data or g.survey_lang
+    g.survey_lang = lang
+    try:
+        nonce = submissions.start(form.code.data, lang)
+    except submissions.SurveyError as exc:
+        form.code.errors = [_(str(exc))]
+        form.code.data = ""
+        return render_template("survey/start.html", form=form), 400
+    resp = redirect(url_for("survey.page", n=1), code=303)
+    resp.set_cookie(NONCE_COOKIE, nonce, httponly=True, samesite="Strict", path="/survey",
+                    secure=request.is_secure)
+    _set_lang_cookie(resp, lang)
+    return resp
+
+
+@bp.post("/language")
+def language() -> WerkzeugResponse:
+    form = LanguageForm()
+    lang = form.language.data if form.validate_on_submit() else g.survey_lang
+    state = _state()
+    if state is not None:
+        submissions.set_language(state, lang)
+    back = request.form.get("page", type=int)
+    target = url_for("survey.page", n=back) if state is not None and back else url_for("survey.start")
+    resp = redirect(target, code=303)
+    _set_lang_cookie(resp, lang)
+    return resp
+
+
+def _expired() -> tuple[str, int]:
+    return render_template("survey/expired.html"), 410
+
+
+@bp.route("/page/<int:n>", methods=["GET", "POST"])
+def page(n: int) -> WerkzeugResponse | str | tuple[str, int]:
+    state = _state()
+    if state is None:
+        return _expired()
+    if not 1 <= n <= len(state.instruments):
+        abort(404)
+    lang = state.progress.language
+    g.survey_lang = lang
+    inst = state.instruments[n - 1]
+    if request.method == "GET":
+        form = instrument_form(inst, lang, formdata=None, data=state.answers.get(inst.id))
+        return _render_page(state, n, form)
+    form = instrument_form(inst, lang)
+    if not form.validate_on_submit():
+        return _render_page(state, n, form), 400
+    raw = {it.id: getattr(form, it.id).data for it in inst.items}
+    try:
+        submissions.save_page(state, inst.id, raw)
+    except submissions.SurveyError as exc:
+        field = getattr(form, exc.field, None)
+        if field is not None:
+            field.errors = [_(str(exc))]
+        return _render_page(state, n, form), 400
+    if n < len(state.instruments):
+        return redirect(url_for("survey.page", n=n + 1), code=303)
+    return _submit(state)
+
+
+def _submit(state: submissions.State) -> WerkzeugResponse | tuple[str, int]:
+    try:
+        feedback = submissions.submit(state)
+    except submissions.CodeUsed:
+        resp = make_response(render_template("survey/used.html"), 409)
+        resp.delete_cookie(NONCE_COOKIE, path="/survey")
+        return resp
+    except submissions.SurveyError as exc:
+        return render_template("survey/message.html", message=_(str(exc))), 409
+    resp = make_response(render_template("survey/feedback.html", feedback=feedback,
+                                         contacts=current_app.config["HELP_CONTACTS"]))
+    resp.delete_cookie(NONCE_COOKIE, path="/survey")
+    return resp
+
+
+def _render_page(state: submissions.State, n: int, form) -> str:  # type: ignore[no-untyped-def]
+    inst = state.instruments[n - 1]
+    lang = state.progress.language
+    show_provisional = current_app.config.get("SHOW_PROVISIONAL_TO_RESPONDENTS")
+    status = inst.languages.get(lang)
+    return render_template(
+        "survey/page.html", form=form, inst=inst, n=n, total=len(state.instruments), lang=lang,
+        title=localized(inst.name, lang), refers_to=localized(inst.refers_to, lang) if inst.refers_to else "",
+        instructions=localized(inst.instructions, lang) if inst.instructions else "",
+        provisional=bool(show_provisional and status and status.status == "provisional"),
+        lang_form=LanguageForm(language=lang),
+    )
