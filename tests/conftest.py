@@ -34,6 +34,9 @@ def migrated_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     app = create_app(make_config(folder, db_file))
     with app.app_context():
         upgrade(directory=str(REPO / "migrations"))
+        from wellbeing.extensions import db
+
+        db.engine.dispose()  # closes the last connection: SQLite checkpoints the WAL into the file
     return db_file
 
 

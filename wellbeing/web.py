@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping
+from typing import Any
 
 from flask import Flask, g, render_template, request
 from flask_babel import format_decimal
@@ -37,6 +38,30 @@ class NoClientAddress(logging.Filter):
             if isinstance(args, tuple) and args and "/survey" in str(args[0]):
                 record.args = ("[survey request]", *args[1:])
         return True
+
+
+class StripNetworkIdentity:
+    """WSGI middleware: requests to survey paths reach Flask without the client's network identity.
+
+    The environ is copied without ``REMOTE_ADDR``, ``REMOTE_PORT``, user agent, referrer and forwarding
+    headers, so neither our code nor any library (Werkzeug copies ``REMOTE_ADDR`` into every request
+    object; Flask-Login hashes address and agent) can read them (DESIGN.md section 4, rule 5). Only
+    ``PATH_INFO`` is read to decide; the removed values are never touched.
+    """
+
+    REMOVED = frozenset({"REMOTE_ADDR", "REMOTE_PORT", "REMOTE_HOST", "HTTP_USER_AGENT", "HTTP_REFERER",
+                         "HTTP_X_FORWARDED_FOR", "HTTP_X_REAL_IP", "HTTP_FORWARDED", "HTTP_CLIENT_IP",
+                         "HTTP_TRUE_CLIENT_IP", "HTTP_CF_CONNECTING_IP"})
+    PREFIXES = ("/survey",)
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        path = environ.get("PATH_INFO") or ""
+        if path.startswith(self.PREFIXES):
+            environ = {k: environ[k] for k in list(environ.keys()) if k not in self.REMOVED}
+        return self.app(environ, start_response)
 
 
 def select_locale() -> str:
@@ -88,6 +113,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(loc, "loc")
     app.add_template_filter(round_half, "round_half")
     app.after_request(_security_headers)
+    app.wsgi_app = StripNetworkIdentity(app.wsgi_app)  # type: ignore[method-assign]
 
     @app.errorhandler(CSRFError)
     def _csrf_error(exc: CSRFError) -> tuple[str, int]:

@@ -11,6 +11,16 @@ from wtforms.validators import InputRequired, Length, Optional
 
 from ..core.instruments import Instrument
 
+try:  # WTForms ≥ 3.3 declares choices as SelectChoice; older versions take (value, label) tuples.
+    from wtforms.fields.choices import SelectChoice
+except ImportError:  # pragma: no cover - WTForms < 3.3
+    SelectChoice = None  # type: ignore[assignment,misc]
+
+
+def choices(pairs):  # type: ignore[no-untyped-def]
+    """(value, label) pairs in the form this WTForms version wants."""
+    return [SelectChoice(v, lbl) if SelectChoice else (v, lbl) for v, lbl in pairs]
+
 
 def value_key(v: float) -> str:
     """Form value of a response option: ``100`` not ``100.0``."""
@@ -32,14 +42,14 @@ class CodeForm(FlaskForm):
     code = StringField(_l("Access code"), validators=[InputRequired(message=_l("Enter the code from your slip.")),
                                                       Length(max=64)],
                        render_kw={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"})
-    language = SelectField(_l("Language"), choices=list(LANGUAGE_NAMES.items()))
+    language = SelectField(_l("Language"), choices=choices(LANGUAGE_NAMES.items()))
 
 
 class LanguageForm(FlaskForm):
-    language = SelectField(_l("Language"), choices=list(LANGUAGE_NAMES.items()))
+    language = SelectField(_l("Language"), choices=choices(LANGUAGE_NAMES.items()))
 
 
-def instrument_form(inst: Instrument, lang: str, formdata=None, data: Mapping[str, float | None] | None = None):  # type: ignore[no-untyped-def]
+def instrument_form(inst: Instrument, lang: str, data: Mapping[str, float | None] | None = None):  # type: ignore[no-untyped-def]
     """A FlaskForm for one instrument page: one RadioField per item, choices from its response set."""
 
     class PageForm(FlaskForm):
@@ -47,13 +57,15 @@ def instrument_form(inst: Instrument, lang: str, formdata=None, data: Mapping[st
 
     for it in inst.items:
         rs = inst.response_sets[it.response_set]
-        choices = [(value_key(o.value), localized(o.label, lang)) for o in rs.options]
+        options = choices((value_key(o.value), localized(o.label, lang)) for o in rs.options)
         validators = ([InputRequired(message=_l("Please answer this question."))] if it.required
                       else [Optional()])
-        setattr(PageForm, it.id, RadioField(localized(it.text, lang), choices=choices, validators=validators,
+        setattr(PageForm, it.id, RadioField(localized(it.text, lang), choices=options, validators=validators,
                                             validate_choice=True))
-    initial = {k: value_key(v) for k, v in (data or {}).items() if v is not None}
-    form = PageForm(formdata=formdata, data=initial)
+    if data is None:
+        form = PageForm()  # bound to the request's form data
+    else:
+        form = PageForm(formdata=None, data={k: value_key(v) for k, v in data.items() if v is not None})
     for it in inst.items:
         getattr(form, it.id).gettext = lambda s: _l("Choose one of the offered answers.")  # noqa: ARG005
     return form

@@ -94,7 +94,7 @@ def page(n: int) -> WerkzeugResponse | str | tuple[str, int]:
     g.survey_lang = lang
     inst = state.instruments[n - 1]
     if request.method == "GET":
-        form = instrument_form(inst, lang, formdata=None, data=state.answers.get(inst.id))
+        form = instrument_form(inst, lang, data=state.answers.get(inst.id) or {})
         return _render_page(state, n, form)
     form = instrument_form(inst, lang)
     if not form.validate_on_submit():

@@ -1,0 +1,38 @@
+# Two commands on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+export FLASK_APP := wellbeing
+
+.PHONY: demo test install sysdeps serve translations clean
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/activate
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+# Debian packages the browser tests need (Debian's chromium, driven by Playwright's Python package).
+sysdeps:
+	@bash scripts/sysdeps.sh
+
+demo: install
+	$(BIN)/flask setup
+	$(BIN)/flask demo seed --if-empty
+	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
+
+test: install sysdeps
+	$(BIN)/python -m pytest -q
+
+translations: install
+	$(BIN)/pybabel extract -F babel.cfg -k _l -o wellbeing/translations/messages.pot .
+	$(BIN)/pybabel update -i wellbeing/translations/messages.pot -d wellbeing/translations
+	$(BIN)/pybabel compile -d wellbeing/translations
+
+clean:
+	rm -rf $(VENV) .pytest_cache

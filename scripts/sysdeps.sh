@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs the Debian packages that the test suite needs, when missing and when we may (root + apt).
+# chromium: browser tests (Playwright drives /usr/bin/chromium; `playwright install` cannot download here).
+set -euo pipefail
+need=()
+[ -x /usr/bin/chromium ] || need+=(chromium)
+fc-list 2>/dev/null | grep -qi "DejaVu Sans" || need+=(fonts-dejavu-core)
+if [ ${#need[@]} -eq 0 ]; then exit 0; fi
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  echo "installing Debian packages: ${need[*]}" >&2
+  # Another apt run may hold the lock; wait for it rather than fail.
+  for _ in $(seq 1 60); do
+    if ! fuser /var/lib/dpkg/lock-frontend >/dev/null 2>&1; then break; fi
+    sleep 5
+  done
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+else
+  echo "missing Debian packages: ${need[*]} (install them: sudo apt-get install ${need[*]})" >&2
+  exit 1
+fi
