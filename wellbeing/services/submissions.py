@@ -19,7 +19,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 
 from ..core.codes import CodeError, hmac_code, normalise
 from ..core.instruments import AnswerError, Instrument, ScaleScore, score, validate_answers
@@ -173,22 +173,33 @@ def submit(state: State) -> Feedback:
         if marked.rowcount != 1:
             raise CodeUsed("This code has already been used.", "code")
         group_id = conn.execute(select(AccessCode.group_id).where(AccessCode.code_hmac == code_hmac)).scalar_one()
-        conn.execute(insert(Response).values(id=response_id, wave_id=wave_id, group_id=group_id,
-                                             language=language))
-        answer_rows = [
-            {"response_id": response_id, "instrument_id": inst.id, "item_id": item, "value": v}
-            for inst, _ in scored for item, v in state.answers[inst.id].items() if v is not None
-        ]
-        if answer_rows:
-            conn.execute(insert(Answer), answer_rows)
-        score_rows = [
-            {"response_id": response_id, "scale_id": f"{inst.id}.{sid}", "value": s.value}
-            for inst, scores in scored for sid, s in scores.items() if s is not None
-        ]
-        if score_rows:
-            conn.execute(insert(Score), score_rows)
+        insert_response(conn, wave_id=wave_id, group_id=group_id, language=language,
+                        answers={inst.id: state.answers[inst.id] for inst, _ in scored},
+                        scores={inst.id: sc for inst, sc in scored}, response_id=response_id)
         conn.execute(delete(Progress).where(Progress.nonce_hash == nonce_hash))
     return Feedback(language, scored)
+
+
+def insert_response(conn: Connection, *, wave_id: int, group_id: int, language: str,
+                    answers: Mapping[str, Mapping[str, float | None]],
+                    scores: Mapping[str, Mapping[str, ScaleScore | None]],
+                    response_id: str | None = None) -> str:
+    """Insert one response with its answers and scale scores on ``conn`` (inside the caller's
+    transaction). ``answers``: instrument id -> item id -> raw value (None = unanswered, not stored);
+    ``scores``: instrument id -> scale id -> score (None = not scorable, not stored). Returns the
+    response's random UUID4 id. The one way responses are written: web submit, demo seed and file import.
+    """
+    rid = response_id or str(uuid.uuid4())
+    conn.execute(insert(Response).values(id=rid, wave_id=wave_id, group_id=group_id, language=language))
+    answer_rows = [{"response_id": rid, "instrument_id": iid, "item_id": item, "value": v}
+                   for iid, values in answers.items() for item, v in values.items() if v is not None]
+    if answer_rows:
+        conn.execute(insert(Answer), answer_rows)
+    score_rows = [{"response_id": rid, "scale_id": f"{iid}.{sid}", "value": sc.value}
+                  for iid, by_scale in scores.items() for sid, sc in by_scale.items() if sc is not None]
+    if score_rows:
+        conn.execute(insert(Score), score_rows)
+    return rid
 
 
 def purge_expired() -> int:
