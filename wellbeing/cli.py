@@ -303,3 +303,57 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(units_cli)
     app.cli.add_command(waves_cli)
     app.cli.add_command(drafts_cli)
+    init_staff_commands(app)
+
+
+# ------------------------------------------------------------------------------------------ users
+
+users_cli = AppGroup("users", help="Staff accounts (admin, psychologist, analyst). Officers have none.")
+
+
+def _read_password() -> str:
+    """The new password: prompted twice on a terminal, else the first line of stdin."""
+    if sys.stdin.isatty():
+        return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+@users_cli.command("create")
+@click.argument("name")
+@click.option("--role", required=True, type=click.Choice(["admin", "psychologist", "analyst"]))
+def users_create(name: str, role: str) -> None:
+    """Create staff account NAME (password from the prompt, or stdin when piped)."""
+    from .services.users import UserError, create_user
+
+    try:
+        create_user(name, role, _read_password())
+    except UserError as exc:
+        fail(str(exc).split("; "))
+    click.echo(f"created {role} {name}", err=True)
+
+
+@users_cli.command("list")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table")
+def users_list(fmt: str) -> None:
+    """List staff accounts: name, role, active."""
+    from .services.users import list_users
+
+    emit([{"name": u.name, "role": str(u.role), "active": u.active} for u in list_users()], fmt,
+         ["name", "role", "active"])
+
+
+@users_cli.command("disable")
+@click.argument("name")
+def users_disable(name: str) -> None:
+    """Stop NAME from logging in (open sessions end at their next request)."""
+    from .services.users import UserError, disable_user
+
+    try:
+        disable_user(name)
+    except UserError as exc:
+        fail(str(exc))
+    click.echo(f"disabled {name}", err=True)
+
+
+def init_staff_commands(app: Flask) -> None:
+    app.cli.add_command(users_cli)

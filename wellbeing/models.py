@@ -218,3 +218,45 @@ class Progress(db.Model):
     language: Mapped[str] = mapped_column(String(8))
     answers: Mapped[str] = mapped_column(Text, default="{}")   # JSON {instrument: {item: value}}
     expires: Mapped[datetime]
+
+
+# ---------------------------------------------------------------------------------- staff accounts
+
+
+class Role(enum.StrEnum):
+    """Staff roles (DESIGN.md section 1). Officers have no accounts."""
+
+    admin = "admin"
+    psychologist = "psychologist"
+    analyst = "analyst"
+
+
+class User(db.Model):
+    """A staff account: login name (a slug), Werkzeug password hash, role, and whether it may log in."""
+
+    __tablename__ = "staff_user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[Role] = mapped_column(db.Enum(Role, native_enum=False, length=16))
+    active: Mapped[bool] = mapped_column(default=True)
+
+    # Flask-Login's user protocol (written out rather than inheriting UserMixin, to keep it visible).
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+    def __repr__(self) -> str:
+        return f"<User {self.name} ({self.role})>"

@@ -132,3 +132,13 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(main_bp)
     app.register_blueprint(survey_bp)
+    init_staff(app)
+
+
+def init_staff(app: Flask) -> None:
+    """Staff blueprints (``auth``, ``admin``): login, roles and their own template context."""
+    from .admin import bp as admin_bp
+    from .auth import bp as auth_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(admin_bp)

@@ -1,0 +1,93 @@
+"""Login and logout pages; the user loader; the safe ``next`` redirect (microblog style)."""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlsplit
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_user, logout_user
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from ..extensions import db, login_manager
+from ..models import Role, User
+from ..services.users import authenticate
+from . import bp
+from .forms import LoginForm, LogoutForm
+from .roles import ALL_ROLES, role_required, staff_context
+
+log = logging.getLogger(__name__)
+
+login_manager.login_view = "auth.login"
+login_manager.login_message = _l("Please log in to see this page.")
+login_manager.session_protection = "basic"
+
+bp.context_processor(staff_context)
+
+HOME = {Role.admin: "admin.index"}
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    """The active user of a session, or None (a disabled account is logged out at its next request)."""
+    try:
+        user = db.session.get(User, int(user_id))
+    except ValueError:
+        return None
+    return user if user is not None and user.active else None
+
+
+def safe_next(target: str | None) -> str | None:
+    """``target`` if it is a path on this site (no scheme, no host, not ``//host``), else None."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target
+
+
+def home_for(user: User) -> str:
+    endpoint = HOME.get(user.role)
+    if endpoint and endpoint in current_app.view_functions:
+        return url_for(endpoint)
+    return url_for("auth.account")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> WerkzeugResponse | str | tuple[str, int]:
+    if current_user.is_authenticated:
+        return redirect(home_for(current_user))
+    form = LoginForm()
+    if request.method == "GET":
+        form.next.data = safe_next(request.args.get("next")) or ""
+    if form.validate_on_submit():
+        user = authenticate(form.name.data, form.password.data)
+        if user is None:
+            form.password.errors.append(_("Wrong user name or password, or the account is disabled."))
+            return render_template("auth/login.html", form=form), 400
+        login_user(user)
+        log.info("staff login: %s", user.name)
+        return redirect(safe_next(form.next.data) or home_for(user))
+    return render_template("auth/login.html", form=form), (400 if request.method == "POST" else 200)
+
+
+@bp.post("/logout")
+@role_required(*ALL_ROLES)
+def logout() -> WerkzeugResponse:
+    if LogoutForm().validate_on_submit():
+        from ..admin.downloads import discard_session_downloads
+
+        discard_session_downloads()
+        logout_user()
+        flash(_("You are logged out."))
+    return redirect(url_for("auth.login"))
+
+
+@bp.get("/account")
+@role_required(*ALL_ROLES)
+def account() -> str:
+    """Landing page for roles whose own pages are not built yet (results, analysis)."""
+    return render_template("auth/account.html")

@@ -1,0 +1,70 @@
+"""Staff accounts (``flask users ...`` and the login page): create, list, disable, authenticate.
+
+Passwords are stored only as Werkzeug hashes. Officers have no accounts (DESIGN.md section 1).
+"""
+
+from __future__ import annotations
+
+import re
+
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..extensions import db
+from ..models import Role, User
+
+NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+MIN_PASSWORD = 8
+# Checked against when a name is unknown, so that a wrong name and a wrong password take equally long.
+_DUMMY_HASH = generate_password_hash("not-a-password")
+
+
+class UserError(ValueError):
+    """A user request was refused; the message names the field and the rule."""
+
+
+def get_user(name: str) -> User | None:
+    return db.session.execute(db.select(User).filter_by(name=name)).scalar_one_or_none()
+
+
+def list_users() -> list[User]:
+    return list(db.session.execute(db.select(User).order_by(User.name)).scalars())
+
+
+def create_user(name: str, role: str, password: str) -> User:
+    """Create an active staff account. Raises UserError for a bad name, role or password, or a duplicate."""
+    problems = []
+    if not NAME_RE.match(name or "") or len(name) > 64:
+        problems.append(f"name: {name!r} is not a slug (lower-case letters, digits, '-')")
+    elif get_user(name) is not None:
+        problems.append(f"name: a user {name!r} exists already")
+    if role not in Role.__members__:
+        problems.append(f"role: {role!r} is not one of {', '.join(Role.__members__)}")
+    if len(password or "") < MIN_PASSWORD:
+        problems.append(f"password: at least {MIN_PASSWORD} characters")
+    if problems:
+        raise UserError("; ".join(problems))
+    user = User(name=name, role=Role(role), password_hash=generate_password_hash(password), active=True)
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def disable_user(name: str) -> User:
+    """Stop an account from logging in (its open sessions end at their next request)."""
+    user = get_user(name)
+    if user is None:
+        raise UserError(f"name: no user {name!r}")
+    user.active = False
+    db.session.commit()
+    return user
+
+
+def authenticate(name: str, password: str) -> User | None:
+    """The active user with this name and password, else None."""
+    user = get_user((name or "").strip().lower())
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password or "")
+        return None
+    if not check_password_hash(user.password_hash, password or "") or not user.active:
+        return None
+    return user
