@@ -304,6 +304,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(waves_cli)
     app.cli.add_command(drafts_cli)
     init_staff_commands(app)
+    init_demo_commands(app)
 
 
 # ------------------------------------------------------------------------------------------ users
@@ -357,3 +358,46 @@ def users_disable(name: str) -> None:
 
 def init_staff_commands(app: Flask) -> None:
     app.cli.add_command(users_cli)
+
+
+# ------------------------------------------------------------------------------------------- demo
+
+demo_cli = AppGroup("demo", help="The demonstration pilot.")
+
+
+@demo_cli.command("seed")
+@click.option("--seed", "seed", default=1, show_default=True, type=int, help="random seed of the model")
+@click.option("--if-empty", is_flag=True, help="do nothing (but show the logins and codes) if data exist")
+def demo_seed(seed: int, if_empty: bool) -> None:
+    """Seed the demonstration pilot: 20 regions, ~150 units, a closed and an open wave, staff logins."""
+    import time
+
+    from .demo import seed as demo
+
+    if not current_app.config.get("CODE_HMAC_KEY"):
+        fail("CODE_HMAC_KEY is not set: run `flask setup` first")
+    if demo.is_empty():
+        t0 = time.perf_counter()
+        report = demo.seed_demo(seed)
+        click.echo(f"seeded the demonstration pilot (seed {seed}) in {time.perf_counter() - t0:.1f} s: "
+                   f"{report.units} units; " + "; ".join(f"wave {w.slug}: {w.responses} responses"
+                                                         for w in report.waves), err=True)
+    elif if_empty:
+        click.echo("the database holds data already: not seeding", err=True)
+    else:
+        fail("the database is not empty: the demo seeds only an empty database (use --if-empty to skip)")
+    logins = demo.working_demo_logins()
+    if logins:
+        click.echo("\nStaff logins (DEMO CREDENTIALS, documented in docs/demo.md: never use them on real data):")
+        for name, role, password in logins:
+            click.echo(f"  {role:<13} user {name:<13} password {password}")
+    codes = demo.read_unused_codes(5)
+    if codes:
+        click.echo("\nUnused codes of the open wave (enter one at /survey/):")
+        for group, code in codes:
+            click.echo(f"  {code}   ({group})")
+    click.echo("")
+
+
+def init_demo_commands(app: Flask) -> None:
+    app.cli.add_command(demo_cli)

@@ -1,0 +1,111 @@
+"""`flask demo seed`: the demonstration pilot and its planted, documented effects."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+from flask import Flask
+
+from wellbeing.core.codes import normalise
+from wellbeing.demo import model
+from wellbeing.demo.structure import REGIONS, build
+from wellbeing.extensions import db
+from wellbeing.models import AccessCode, ReportingGroup, Response, Score, Unit, User, Wave, WaveStatus
+
+SEED = 7
+
+
+def _count(stmt) -> int:  # type: ignore[no-untyped-def]
+    return db.session.execute(stmt).scalar_one()
+
+
+def test_demo_seed_builds_the_pilot_with_planted_effects(app: Flask, runner) -> None:  # type: ignore[no-untyped-def]
+    res = runner.invoke(args=["demo", "seed", "--seed", str(SEED)])
+    assert res.exit_code == 0, res.output
+    assert "DEMO CREDENTIALS" in res.output and "demo-admin" in res.output
+    printed = re.findall(r"^  ([0-9A-Z]{4}(?:-[0-9A-Z]{1,4}){6})   \(", res.output, re.M)
+    assert len(printed) == 5
+
+    with app.app_context():
+        regions = db.session.execute(db.select(Unit.slug).filter_by(level="region")).scalars().all()
+        assert sorted(regions) == sorted(r[0] for r in REGIONS) and len(regions) == 20
+        assert 140 <= _count(db.select(db.func.count()).select_from(Unit).filter_by(level="unit")) <= 170
+        assert {u.name for u in db.session.execute(db.select(User)).scalars()} == {"admin", "psychologist", "analyst"}
+
+        closed = db.session.execute(db.select(Wave).filter_by(status=WaveStatus.closed)).scalar_one()
+        open_ = db.session.execute(db.select(Wave).filter_by(status=WaveStatus.open)).scalar_one()
+        for wave in (closed, open_):
+            assert [wi.snapshot.instrument_id for wi in wave.instruments] == ["cbi", "who5", "wfc", "context"]
+            responses = _count(db.select(db.func.count()).select_from(Response).filter_by(wave_id=wave.id))
+            used = _count(db.select(db.func.count()).select_from(AccessCode).filter_by(wave_id=wave.id, used=True))
+            assert used == responses, wave.slug        # every response consumed one code
+        assert _count(db.select(db.func.count()).select_from(Response).filter_by(wave_id=closed.id)) >= 5000
+
+        per_group = dict(db.session.execute(
+            db.select(Response.group_id, db.func.count()).filter_by(wave_id=open_.id).group_by(Response.group_id)).all())
+        assert {g.id for g in open_.groups} == set(per_group)
+        assert min(per_group.values()) > open_.min_cell
+        unused = _count(db.select(db.func.count()).select_from(AccessCode).filter_by(wave_id=open_.id, used=False))
+        assert unused > 1000
+
+        # The printed codes are unused codes of the open wave (checked through the ledger's HMAC).
+        from wellbeing.core.codes import hmac_code
+
+        for code in printed:
+            row = db.session.get(AccessCode, hmac_code(app.config["CODE_HMAC_KEY"], normalise(code)))
+            assert row is not None and row.wave_id == open_.id and not row.used
+
+        # The planted shift-pattern effect shows in the reporting groups' means (direction).
+        pattern = {u.slug: u.pattern for u in build(SEED).leaves()}
+        means = db.session.execute(
+            db.select(ReportingGroup.unit_slugs, db.func.avg(Score.value))
+            .join(Response, Response.group_id == ReportingGroup.id)
+            .join(Score, Score.response_id == Response.id)
+            .where(Response.wave_id == closed.id, Score.scale_id == "cbi.work")
+            .group_by(ReportingGroup.id)).all()
+        by_pattern: dict[str, list[float]] = defaultdict(list)
+        for units, mean in means:
+            pats = {pattern[u] for u in units.split(",")}
+            if len(pats) == 1:
+                by_pattern[pats.pop()].append(mean)
+        avg = {p: float(np.mean(v)) for p, v in by_pattern.items()}
+        assert avg["24-72"] > avg["rotating-8h"] > avg["fixed-8h"]
+        assert avg["24-72"] - avg["fixed-8h"] > 0.5 * (model.SHIFT_EFFECT["24-72"] - model.SHIFT_EFFECT["fixed-8h"])
+
+    codes_file = Path(app.instance_path) / "demo-codes.txt"
+    assert "DEMONSTRATION ONLY" in codes_file.read_text()
+    # A second run changes nothing but shows the logins and codes again.
+    again = runner.invoke(args=["demo", "seed", "--if-empty"])
+    assert again.exit_code == 0 and "demo-admin" in again.output
+    assert re.findall(r"^  ([0-9A-Z]{4}(?:-[0-9A-Z]{1,4}){6})   \(", again.output, re.M) == printed
+    assert runner.invoke(args=["demo", "seed"]).exit_code == 1
+    with app.app_context():
+        assert _count(db.select(db.func.count()).select_from(Wave)) == 2
+
+
+def test_structure_is_deterministic_and_every_unit_forms_its_own_group() -> None:
+    a, b = build(3), build(3)
+    assert a == b and build(4) != a
+    leaves = a.leaves()
+    assert all(u.headcount and u.headcount >= 2 * 5 for u in leaves)
+    assert {u.pattern for u in leaves} <= set(model.SHIFT_EFFECT)
+    assert sum(u.headcount for u in leaves) * model.RESPONSE_RATE_CLOSED > model.MIN_CLOSED_RESPONSES
+
+
+def test_model_items_follow_the_latent_burnout() -> None:
+    """With a fixed B the simulated CBI work and family scores centre on B (snapping aside)."""
+    from wellbeing.core.instruments import load_instrument
+
+    repo = Path(__file__).resolve().parent.parent
+    cbi = load_instrument(repo / "surveys" / "cbi.toml")
+    from wellbeing.core.instruments import score
+
+    rng = np.random.default_rng(0)
+    for level in (30.0, 60.0):
+        sims = model.simulate(rng, np.full(3000, level), "fixed-8h", ("cbi",))
+        work = np.mean([score(cbi, s["answers"]["cbi"])["work"].value for s in sims])
+        family = np.mean([score(cbi, s["answers"]["cbi"])["family"].value for s in sims])
+        assert abs(work - level) < 3 and abs(family - level) < 4, (level, work, family)

@@ -1,0 +1,245 @@
+"""Seeding the demonstration pilot through the platform's own services.
+
+Units go through :func:`wellbeing.services.units.import_units`, waves through ``create_wave`` /
+``issue_codes`` / ``open_wave`` / ``close_wave``, responses through
+:func:`wellbeing.services.submissions.insert_response`, each consuming (marking used) one code of its
+group from the ledger, so the ledger's used count equals the responses. One transaction per wave.
+
+Later issues extend it (shift records, more waves, languages): add a ``seed_*`` step and call it from
+:func:`seed_demo`.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+import numpy as np
+from flask import current_app
+from sqlalchemy import bindparam, update
+
+from ..core.codes import format_code, hmac_code
+from ..core.instruments import Instrument, score
+from ..extensions import db
+from ..models import AccessCode, Unit, Wave
+from ..services import waves as wave_service
+from ..services.catalogue import get_catalogue, instrument_from_snapshot
+from ..services.submissions import insert_response
+from ..services.users import authenticate, create_user, get_user
+from . import model
+from .structure import Structure, build, units_csv
+
+log = logging.getLogger(__name__)
+
+DEFAULT_SEED = 1
+DEMO_USERS: tuple[tuple[str, str], ...] = (("admin", "admin"), ("psychologist", "psychologist"),
+                                          ("analyst", "analyst"))
+CODES_FILE = "demo-codes.txt"
+CODES_IN_FILE = 20
+INSTRUMENTS = ("cbi", "who5", "wfc", "context")
+
+
+def demo_password(role: str) -> str:
+    """The documented demo password of a role (``demo-<role>``): for the demonstration only."""
+    return f"demo-{role}"
+
+
+@dataclass
+class WaveSpec:
+    """One simulated wave: its slug, model wave key, dates, and whether it ends closed."""
+
+    slug: str
+    title: str
+    model_wave: str            # key of model.WAVE_EFFECT
+    opens: date
+    closes: date
+    closed: bool
+    rate: float
+    minimum: int = 0           # at least this many responses per group
+    instruments: tuple[str, ...] = INSTRUMENTS
+
+
+@dataclass
+class SeededWave:
+    slug: str
+    responses: int
+    unused_codes: dict[str, list[str]] = field(default_factory=dict)   # open waves only
+
+
+def wave_specs(today: date | None = None) -> list[WaveSpec]:
+    """The demo's waves: a closed baseline before the pilot and an open wave three months in."""
+    t = today or date.today()
+    k = 5
+    return [
+        WaveSpec("baseline", "Baseline survey", "baseline", t - timedelta(days=120), t - timedelta(days=91),
+                 closed=True, rate=model.RESPONSE_RATE_CLOSED),
+        WaveSpec("month-3", "Pilot month 3", "month-3", t - timedelta(days=10), t + timedelta(days=20),
+                 closed=False, rate=model.RESPONSE_RATE_OPEN, minimum=k + 1),
+    ]
+
+
+def is_empty() -> bool:
+    """No unit and no wave stored yet."""
+    return (db.session.execute(db.select(Unit.id).limit(1)).first() is None
+            and db.session.execute(db.select(Wave.id).limit(1)).first() is None)
+
+
+def seed_units(structure: Structure) -> int:
+    """Import the structure as a units file (the same path as ``flask units import``)."""
+    from ..services.units import import_units
+
+    return import_units(units_csv(structure), imported_by="demo-seed")
+
+
+def seed_users() -> list[tuple[str, str, str]]:
+    """Create the demo staff accounts (name, role, password) that do not exist yet; returns those made."""
+    made = []
+    for name, role in DEMO_USERS:
+        if get_user(name) is None:
+            create_user(name, role, demo_password(role))
+            made.append((name, role, demo_password(role)))
+    if made:
+        log.warning("demo staff accounts created with documented passwords (demo-<role>): "
+                    "never use them on real data")
+    return made
+
+
+def _scored(catalogue: dict[str, Instrument], answers: dict[str, dict[str, float | None]]) -> dict:
+    return {iid: score(catalogue[iid], values) for iid, values in answers.items()}
+
+
+def seed_wave(spec: WaveSpec, structure: Structure, seed: int, wave_index: int) -> SeededWave:
+    """Create, issue, open, fill and (if ``spec.closed``) close one wave.
+
+    Each reporting group gets ``round(rate × size)`` responses (at least ``spec.minimum``); for the
+    closed wave the counts are topped up until the total reaches ``model.MIN_CLOSED_RESPONSES``.
+    Responses use the group's first codes; the rest stay unused.
+    """
+    rng = np.random.default_rng([seed, wave_index + 1])
+    wave = wave_service.create_wave(spec.slug, list(spec.instruments), opens=spec.opens, closes=spec.closes,
+                                    title=spec.title)
+    issued = wave_service.issue_codes(wave)
+    wave_service.open_wave(wave)
+    wave_id = wave.id
+    groups = {g.slug: g.id for g in wave.groups}
+    counts = model.response_counts({g.slug: g.size for g in issued}, spec.rate, minimum=spec.minimum)
+    if spec.closed:
+        order = sorted(counts)
+        i = 0
+        while sum(counts.values()) < model.MIN_CLOSED_RESPONSES and i < 100 * len(order):
+            g = next(x for x in issued if x.slug == order[i % len(order)])
+            if counts[g.slug] < len(g.codes):
+                counts[g.slug] += 1
+            i += 1
+    catalogue = {wi.snapshot.instrument_id: instrument_from_snapshot(wi.snapshot) for wi in wave.instruments}
+    group_units = {g.slug: [s for s in g.unit_slugs.split(",") if s] for g in wave.groups}
+    units = structure.by_slug()
+    key = current_app.config["CODE_HMAC_KEY"]
+    db.session.commit()   # end the session's transaction: the wave is written on its own connection
+    total = 0
+    unused: dict[str, list[str]] = {}
+    mark = update(AccessCode.__table__).where(AccessCode.__table__.c.code_hmac == bindparam("h")).values(used=True)
+    with db.engine.begin() as conn:
+        for g in issued:
+            n = counts[g.slug]
+            members = [units[s] for s in group_units[g.slug]]
+            sizes = np.array([u.headcount or 0 for u in members], dtype=float)
+            which = rng.choice(len(members), size=n, p=sizes / sizes.sum())
+            for m_idx in sorted(set(which.tolist())):
+                unit = members[m_idx]
+                k = int((which == m_idx).sum())
+                region = units[unit.region] if unit.region else None
+                b = model.latent_burnout(
+                    rng, k, region_intercept=region.intercept if region else 0.0,
+                    unit_intercept=unit.intercept, pattern=unit.pattern or "rotating-8h",
+                    wave=spec.model_wave,
+                    pilot=(unit.region == model.PILOT_REGION and spec.model_wave != "baseline"))
+                for resp in model.simulate(rng, b, unit.pattern or "rotating-8h", spec.instruments):
+                    insert_response(conn, wave_id=wave_id, group_id=groups[g.slug], language=resp["language"],
+                                    answers=resp["answers"], scores=_scored(catalogue, resp["answers"]))
+            if n:
+                conn.execute(mark, [{"h": hmac_code(key, c)} for c in g.codes[:n]])
+            total += n
+            unused[g.slug] = list(g.codes[n:])
+    if spec.closed:
+        wave_service.close_wave(db.session.get(Wave, wave_id))
+    log.info("demo wave %s: %d responses", spec.slug, total)
+    return SeededWave(spec.slug, total, {} if spec.closed else unused)
+
+
+def write_codes_file(unused: dict[str, list[str]], wave_slug: str, n: int = CODES_IN_FILE) -> Path:
+    """Write a few unused codes of the open wave to ``<instance>/demo-codes.txt`` (demo only)."""
+    path = Path(current_app.instance_path) / CODES_FILE
+    picked = []
+    slugs = sorted(unused)
+    i = 0
+    while len(picked) < n and any(unused.values()) and i < n * max(len(slugs), 1):
+        g = slugs[i % len(slugs)]
+        j = i // len(slugs)
+        if j < len(unused[g]):
+            picked.append((g, unused[g][j]))
+        i += 1
+    lines = ["# DEMONSTRATION ONLY. Plain codes are never stored by the platform; this file exists only",
+             "# so that `make demo` can show codes to try. A real deployment has no such file.",
+             f"# wave={wave_slug}"]
+    lines += [f"{g}\t{format_code(c)}" for g, c in picked]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def read_unused_codes(limit: int = 5) -> list[tuple[str, str]]:
+    """Codes from ``demo-codes.txt`` that are still unused in the ledger: (group, formatted code)."""
+    from ..core.codes import CodeError, normalise
+
+    path = Path(current_app.instance_path) / CODES_FILE
+    if not path.exists():
+        return []
+    key = current_app.config["CODE_HMAC_KEY"]
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("#") or "\t" not in line:
+            continue
+        group, code = line.split("\t", 1)
+        try:
+            h = hmac_code(key, normalise(code))
+        except CodeError:
+            continue
+        used = db.session.execute(db.select(AccessCode.used).filter_by(code_hmac=h)).scalar_one_or_none()
+        if used is False:
+            out.append((group, code))
+        if len(out) >= limit:
+            break
+    return out
+
+
+def working_demo_logins() -> list[tuple[str, str, str]]:
+    """Demo accounts that still log in with their documented password."""
+    return [(name, role, demo_password(role)) for name, role in DEMO_USERS
+            if authenticate(name, demo_password(role)) is not None]
+
+
+@dataclass
+class SeedReport:
+    units: int
+    waves: list[SeededWave]
+    users: list[tuple[str, str, str]]
+    codes_file: Path | None
+
+
+def seed_demo(seed: int = DEFAULT_SEED, today: date | None = None) -> SeedReport:
+    """Seed the whole demonstration pilot into an empty database."""
+    if not is_empty():
+        raise ValueError("the database is not empty: the demo seeds only an empty database")
+    get_catalogue()  # fail early on an invalid catalogue
+    structure = build(seed)
+    n_units = seed_units(structure)
+    seeded = [seed_wave(spec, structure, seed, i) for i, spec in enumerate(wave_specs(today))]
+    users = seed_users()
+    codes_file = None
+    for sw in seeded:
+        if sw.unused_codes:
+            codes_file = write_codes_file(sw.unused_codes, sw.slug)
+    return SeedReport(n_units, seeded, users, codes_file)
