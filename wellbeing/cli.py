@@ -380,7 +380,7 @@ def demo_seed(seed: int, if_empty: bool) -> None:
         t0 = time.perf_counter()
         report = demo.seed_demo(seed)
         click.echo(f"seeded the demonstration pilot (seed {seed}) in {time.perf_counter() - t0:.1f} s: "
-                   f"{report.units} units; " + "; ".join(f"wave {w.slug}: {w.responses} responses"
+                   f"{report.units} units file rows; " + "; ".join(f"wave {w.slug}: {w.responses} responses"
                                                          for w in report.waves), err=True)
     elif if_empty:
         click.echo("the database holds data already: not seeding", err=True)

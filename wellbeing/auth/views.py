@@ -78,10 +78,7 @@ def login() -> WerkzeugResponse | str | tuple[str, int]:
 @role_required(*ALL_ROLES)
 def logout() -> WerkzeugResponse:
     if LogoutForm().validate_on_submit():
-        from ..admin.downloads import discard_session_downloads
-
-        discard_session_downloads()
-        logout_user()
+        logout_user()   # sends user_logged_out: the admin blueprint discards pending slip downloads
         flash(_("You are logged out."))
     return redirect(url_for("auth.login"))
 
