@@ -106,3 +106,8 @@ def test_input_validation():
         pm.cronbach_alpha(pd.DataFrame({"a": [1, 2, 3], "b": [1, 2, 3]}), ci=1.5)
     with pytest.raises(TypeError):
         pm.cronbach_alpha(np.ones((5, 3)))
+
+
+def test_reliability_with_two_items_has_no_omega(stressors):
+    rel = pm.reliability(stressors[["Emergencies", "Sleep_loss"]]).iloc[0]
+    assert np.isnan(rel["omega"]) and rel["k"] == 2 and 0 < rel["alpha"] < 1

@@ -283,3 +283,21 @@ def test_permutation_refuses_staggered_adoption(organ):
     d.loc[(d.State == "Alaska") & (d.Quarter_Num >= 5), "treated"] = 1
     with pytest.raises(ValueError, match="staggered"):
         st.permutation_did(d, "Rate", "State", "Quarter", "treated")
+
+
+def test_singular_check_does_not_depend_on_outcome_units(pools):
+    d = _collapsed_re_data()
+    for factor in (1e-3, 1.0, 1e3):
+        r = st.fit_mixed(d.assign(y=d.y * factor), "y", "x + w", "g", icc=False)
+        assert r.info["singular"], factor
+        assert r.terms.set_index("term").loc["x", "estimate"] == pytest.approx(
+            2.0 * factor, rel=0.15)
+    for factor in (1e-3, 1e3):
+        r = st.fit_mixed(pools.assign(score=pools.score * factor), "score", "night_share",
+                         "pool", icc=False)
+        assert not r.info["singular"], factor
+
+
+def test_icc_null_direct(pools):
+    sink: list[str] = []
+    assert st.icc_null(pools, "score", "pool", sink) == pytest.approx(0.12980892, abs=1e-4)

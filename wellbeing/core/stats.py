@@ -214,13 +214,6 @@ def _factor_levels(formula_rhs: str, data: pd.DataFrame) -> dict[str, dict[str, 
     }
 
 
-def _split_formula(formula: str) -> tuple[str, str]:
-    if "~" not in formula:
-        raise ValueError(f"formula needs '~': {formula!r}")
-    lhs, rhs = formula.split("~", 1)
-    return lhs.strip(), rhs.strip()
-
-
 def _terms_frame(names: Sequence[str], est: Any, se: Any, p: Any, lo: Any, hi: Any) -> pd.DataFrame:
     return pd.DataFrame({
         "term": [_clean_term(n) for n in names],
