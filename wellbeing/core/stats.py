@@ -803,7 +803,8 @@ def event_study(data: pd.DataFrame, outcome: str, unit: str, time: str, treated:
 
     where :math:`s_i` is the first treated period of unit :math:`i` (never-treated units
     have all indicators 0) and :math:`k` counts periods (positions in ``time_order``,
-    default the sorted distinct values of ``time``). Reference period :math:`k=-1`
+    default the sorted distinct values of ``time``; pass ``time_order`` when labels such as
+    ``"Q42010"`` do not sort chronologically). Reference period :math:`k=-1`
     (the last period before treatment) is omitted, so each :math:`\delta_k` is the
     difference from it. Leads (:math:`k<-1`) near zero support parallel pre-trends.
     Cluster-robust CR1 SEs by unit (unreliable with one treated cluster; see
