@@ -97,3 +97,12 @@ def test_model_release():
     assert small_level.reason == "model_refused"
     assert "24-72" in small_level.problems[0]
     assert not check_model_release(50, {"x": {"a": 6}}, k=7).released
+
+
+def test_docstring_examples():
+    import doctest
+
+    import wellbeing.core.disclosure as mod
+
+    result = doctest.testmod(mod)
+    assert result.failed == 0 and result.attempted > 0
