@@ -766,7 +766,9 @@ def release_table(
         else:
             ssupp = supp.copy()
             for i in range(ncell):
-                if not ssupp[i] and (c.high[i] < k or c.n[i] - c.high[i] < k):
+                # Also for cells withheld as complementary: their share is sensitive in itself.
+                small = c.high[i] < k or c.n[i] - c.high[i] < k
+                if small and c.n[i] > 0 and share_reason[i] not in PRIMARY_REASONS:
                     ssupp[i], share_reason[i] = True, "share_below_k"
             _protect(c, ssupp, share_reason, share, "share", scale, k, protect_complementary)
             show_share = ~ssupp
