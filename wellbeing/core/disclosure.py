@@ -566,8 +566,12 @@ def _audit(
     kind: str,
     scale: ScaleSpec,
     protect: np.ndarray,
+    skip: Collection[int] = (),
 ):
     """Run the LP attacker; return ``{cell: (low, high)}`` for every protected cell it narrows.
+
+    Cells in ``skip`` are not attacked (already found safe under a smaller suppression pattern:
+    withholding more only widens the attacker's feasible set, so they stay safe).
 
     ``kind`` is ``"mean"`` (unknowns: score sums, per respondent in [lo, hi]) or ``"share"``
     (unknowns: counts in the concern band, per respondent in [0, 1], integers).
@@ -589,7 +593,9 @@ def _audit(
         cl = max(lo, v - half) * nf[c]
         ch = min(hi, v + half) * nf[c]
         constraints.append(Constraint(cells.members[c], cl, ch))
-    targets = [c for c in range(len(cells.keys)) if supp[c] and protect[c] and cells.n[c] > 0]
+    targets = [
+        c for c in range(len(cells.keys)) if supp[c] and protect[c] and cells.n[c] > 0 and c not in skip
+    ]
     if not targets:
         return {}
     ranges = lp_ranges(lo * f_n, hi * f_n, constraints, [cells.members[t] for t in targets])
@@ -615,13 +621,15 @@ def _protect(
     protect_complementary: bool,
 ) -> None:
     """Rule 8 margins, then the auditor, repeated until both are satisfied (in place)."""
+    safe: set[int] = set()
     while True:
         _rule8_margins(cells, supp, reason, k)
         if protect_complementary:
             protect = supp.copy()
         else:
             protect = np.array([r in PRIMARY_REASONS for r in reason], dtype=bool)
-        narrow = _audit(cells, supp, released_value, kind, scale, protect)
+        narrow = _audit(cells, supp, released_value, kind, scale, protect, skip=safe)
+        safe.update(int(t) for t in np.flatnonzero(supp & protect) if t not in narrow)
         if not narrow:
             return
         picks = {_auditor_pick(cells, supp, t) for t in narrow}

@@ -28,6 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import sparse
 from scipy.optimize import linprog
 
 #: Numerical slack added to every released interval so that LP round-off never makes the true
@@ -89,18 +90,20 @@ def lp_ranges(
         raise RuntimeError("auditor: released values contradict the cell bounds")
     hi = np.maximum(hi, lo)
     nvar = lo.size
+    constrained = np.zeros(nvar, dtype=bool)
     if rows:
-        a = np.zeros((len(rows), nvar))
-        for i, m in enumerate(rows):
-            a[i, m] = 1.0
-        a_ub = np.vstack([a, -a])
+        indptr = np.concatenate([[0], np.cumsum([m.size for m in rows])])
+        indices = np.concatenate(rows)
+        a = sparse.csr_array((np.ones(indices.size), indices, indptr), shape=(len(rows), nvar))
+        a_ub = sparse.vstack([a, -a], format="csr")
+        if nvar * len(rows) < 20_000:  # small problems: dense input is parsed faster
+            a_ub = a_ub.toarray()
         b_ub = np.concatenate([np.array(b_high), -np.array(b_low)])
+        constrained[indices] = True
     else:
-        a = np.zeros((0, nvar))
         a_ub, b_ub = None, None
     # Variables that appear in no multi-cell constraint are free within their box: their range is
     # the box itself, no LP needed.
-    constrained = a.any(axis=0) if rows else np.zeros(nvar, dtype=bool)
     bounds = list(zip(lo, hi, strict=True))
     out = np.empty((len(targets), 2))
     for t, members in enumerate(targets):
