@@ -315,3 +315,60 @@ def test_access_log_omits_client_address():
     NoClientAddress().filter(rec)
     line = rec.getMessage()
     assert "10.1.2.3" not in line and "/survey" not in line
+
+
+def test_survey_never_loads_the_staff_user(app, client, codes, monkeypatch):
+    """Rule 5: Flask-Login's user loading (which hashes address and agent) never runs on survey routes."""
+    from wellbeing.extensions import login_manager
+
+    def boom(*_args):  # type: ignore[no-untyped-def]
+        raise AssertionError("a survey route loaded current_user")
+
+    monkeypatch.setattr(login_manager, "_user_callback", boom)
+    monkeypatch.setattr(login_manager, "_request_callback", boom)
+    client.set_cookie("session", "x")  # even with a cookie present
+    seen = run_survey(client, codes["akm-d1-u1--all"][9])
+    assert seen[-1].status_code == 200
+
+
+def test_expired_progress_is_refused_and_purged(app, client, codes):
+    client.post("/survey/", data={"code": codes["akm-d1-u1--all"][10], "language": "en"})
+    con = sqlite3.connect(db_path(app))
+    con.execute("update progress set expires = '2000-01-01 00:00:00.000000'")
+    con.commit()
+    con.close()
+    assert client.get("/survey/page/1").status_code == 410
+    with app.app_context():
+        from wellbeing.services.submissions import purge_expired
+
+        assert purge_expired() == 1
+    assert rows(app, "select count(*) from progress") == [(0,)]
+
+
+def test_sqlite_connections_use_secure_delete_wal_and_foreign_keys(app):
+    with app.app_context():
+        with db.engine.connect() as conn:
+            assert conn.exec_driver_sql("pragma secure_delete").scalar() == 1
+            assert conn.exec_driver_sql("pragma foreign_keys").scalar() == 1
+            assert conn.exec_driver_sql("pragma journal_mode").scalar() == "wal"
+
+
+def test_no_path_links_responses_to_the_ledger_or_people(app):
+    """Rule 13 (and the three stores): no foreign key path from answer-holding tables to the code ledger,
+    no column naming a person, and no command or route about revealing identities."""
+    tables = db.metadata.tables
+    reach: dict[str, set[str]] = {name: {fk.column.table.name for fk in t.foreign_keys} for name, t in tables.items()}
+    for start in ("response", "answer", "score"):
+        seen, todo = set(), [start]
+        while todo:
+            cur = todo.pop()
+            for nxt in reach.get(cur, ()):
+                if nxt not in seen:
+                    seen.add(nxt)
+                    todo.append(nxt)
+        assert "code_ledger" not in seen and "progress" not in seen
+        assert not {c.name for c in tables[start].columns} & {"person_id", "code", "code_hmac", "user_id", "ip",
+                                                              "user_agent", "created_at", "submitted_at"}
+    words = ("reveal", "deanonym", "identify", "unmask")
+    assert not [r.rule for r in app.url_map.iter_rules() if any(w in r.rule for w in words)]
+    assert not [c for c in app.cli.commands if any(w in c for w in words)]

@@ -31,15 +31,16 @@ DEFAULTS: dict[str, object] = {
     "MAX_CONTENT_LENGTH": 256 * 1024,
     # Survey progress rows expire after this many hours (DESIGN.md rule 5).
     "DRAFT_TTL_HOURS": 12,
-    # Shown on the officer's feedback page; a deployment sets its own in instance/config.py.
+    # Shown on the officer's feedback page. A deployment sets its own (names, phone numbers, hours) in
+    # instance/config.py; these defaults are only what is true everywhere in Kazakhstan.
     "HELP_CONTACTS": [
         {
             "name": "Departmental psychologist",
             "how": "Ask your unit's duty desk for the psychologist on call; the conversation is confidential.",
         },
         {
-            "name": "Kazakhstan national helpline for psychological support",
-            "how": "Call 150 (free, 24 hours).",
+            "name": "Emergency",
+            "how": "If you or someone else is in danger, call 112.",
         },
     ],
     # Whether officers are told which questions are in a provisional translation.

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask
+from flask import Flask, request
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
@@ -46,6 +46,16 @@ def configure_engine(engine: Engine) -> None:
         event.listen(engine, "begin", _on_begin)
 
 
+def _immediate_for_writes() -> None:
+    """On SQLite, a POST request's session transaction starts with ``BEGIN IMMEDIATE``: a request that
+    reads and then writes would otherwise fail with "database is locked" when another writer committed
+    in between (a deferred transaction cannot upgrade past a newer snapshot); immediate transactions
+    queue on the busy timeout instead."""
+    if request.method == "POST" and db.engine.dialect.name == "sqlite":
+        db.session.connection(execution_options={"sqlite_immediate": True})
+
+
 def init_app(app: Flask) -> None:
     with app.app_context():
         configure_engine(db.engine)
+    app.before_request(_immediate_for_writes)

@@ -18,6 +18,7 @@ from wellbeing.models import AccessCode, Wave
 from wellbeing.services.users import create_user
 
 from ..helpers import DATA
+from ..live import live_server
 
 pytestmark = pytest.mark.e2e
 DESKTOP = {"width": 1366, "height": 768}
@@ -29,10 +30,17 @@ def no_horizontal_scroll(page) -> bool:  # type: ignore[no-untyped-def]
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
 
 
-def test_admin_issues_codes_and_downloads_slips(live_app: Flask, live_server: str, browser, shots: Path,
+def test_admin_issues_codes_and_downloads_slips(app: Flask, browser, shots: Path,
                                                 tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    with live_app.app_context():
+    app.config["WTF_CSRF_ENABLED"] = True
+    with app.app_context():
         create_user("root", "admin", "browser-pass-1")
+    with live_server(app) as base:
+        _walk_admin_pages(app, base, browser, shots, tmp_path)
+
+
+def _walk_admin_pages(live_app: Flask, live_server: str, browser, shots: Path,  # type: ignore[no-untyped-def]
+                      tmp_path: Path) -> None:
     context = browser.new_context(viewport=DESKTOP, accept_downloads=True)
     page = context.new_page()
     errors: list[str] = []   # failed requests, other than the refused file and the absent favicon

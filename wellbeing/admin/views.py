@@ -88,7 +88,7 @@ def units_preview() -> tuple[str, int] | str:
     try:
         rows = preview_units(data, **opts)
     except ImportRejected as exc:
-        errors = sorted(exc.errors, key=lambda e: (e.row or 0, e.column or ""))
+        errors = exc.errors   # sorted by row
     import_form = UnitsImportForm(formdata=None, payload=base64.b64encode(data).decode("ascii"),
                                   delimiter=form.delimiter.data or "", encoding=form.encoding.data)
     return render_template("admin/units_preview.html", rows=rows, errors=errors, form=import_form,

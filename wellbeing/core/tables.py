@@ -15,33 +15,46 @@ DELIMITERS = (",", ";", "\t")
 
 @dataclass(frozen=True)
 class RowError:
-    """One problem in an input file. ``str()`` gives one readable line."""
+    """One problem in an input file.
+
+    Attributes
+    ----------
+    row : spreadsheet row (header = 1, first data row = 2); None for file-level problems.
+    column : contract column name (or grid column header); None when not about one column.
+    value : the offending value as found in the file.
+    rule : machine-readable rule id, e.g. ``end_not_after_start``, ``overlap``, ``iin``.
+    message : human-readable explanation.
+    """
 
     row: int | None
     column: str | None
     value: str | None
     rule: str
+    message: str
 
     def __str__(self) -> str:
         where = []
         if self.row is not None:
             where.append(f"row {self.row}")
-        if self.column:
+        if self.column is not None:
             where.append(f"column {self.column}")
         head = ", ".join(where)
-        val = f" {self.value!r}" if self.value is not None else ""
-        return f"{head}:{val} — {self.rule}" if head else f"{val.strip()} — {self.rule}".lstrip(" —")
+        if self.value is not None:
+            head = f"{head}: {self.value!r}" if head else repr(self.value)
+        return f"{head} — {self.message}" if head else self.message
 
 
 class ImportRejected(ValueError):
-    """An import was refused; ``errors`` lists every problem found (nothing was saved)."""
+    """An input file was refused; ``errors`` lists every problem found, sorted by row (nothing saved)."""
 
-    def __init__(self, errors: Sequence[RowError], source: str = "") -> None:
-        self.errors = list(errors)
+    def __init__(self, errors: Sequence[RowError], source: str | None = None) -> None:
+        self.errors: list[RowError] = sorted(
+            errors, key=lambda e: (e.row if e.row is not None else 0, e.column or "", e.rule))
         self.source = source
-        prefix = f"{source}: " if source else ""
-        super().__init__(prefix + "; ".join(str(e) for e in self.errors[:5])
-                         + (f" (and {len(self.errors) - 5} more)" if len(self.errors) > 5 else ""))
+        n = len(self.errors)
+        lines = [str(e) for e in self.errors[:20]]
+        more = f"\n... and {n - 20} more" if n > 20 else ""
+        super().__init__(f"{n} problem(s) in {source or 'input'}:\n" + "\n".join(lines) + more)
 
 
 @dataclass(frozen=True)
@@ -60,7 +73,7 @@ def decode(data: bytes | str, encoding: str = "utf-8") -> str:
         return data.decode("utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8")
                            else encoding)
     except (UnicodeDecodeError, LookupError) as exc:
-        raise ImportRejected([RowError(None, None, None, f"cannot decode the file as {encoding}: {exc}")]) from None
+        raise ImportRejected([RowError(None, None, None, "encoding", f"cannot decode the file as {encoding}: {exc}")]) from None
 
 
 def detect_delimiter(first_line: str) -> str:
@@ -85,7 +98,7 @@ def read_table(data: bytes | str, *, required: Sequence[str], optional: Sequence
     """
     text = decode(data, encoding)
     if not text.strip():
-        raise ImportRejected([RowError(None, None, None, "the file is empty")])
+        raise ImportRejected([RowError(None, None, None, "empty", "the file is empty")])
     first = text.splitlines()[0]
     delim = delimiter or detect_delimiter(first)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
@@ -95,10 +108,10 @@ def read_table(data: bytes | str, *, required: Sequence[str], optional: Sequence
     errors: list[RowError] = []
     dupes = sorted({h for h in header if header.count(h) > 1})
     for h in dupes:
-        errors.append(RowError(1, h, None, "duplicate column"))
+        errors.append(RowError(1, h, None, "duplicate_column", "duplicate column"))
     for col in required:
         if col not in header:
-            errors.append(RowError(1, col, None, "required column is missing"))
+            errors.append(RowError(1, col, None, "missing_column", "required column is missing"))
     if errors:
         raise ImportRejected(errors)
     rows = []
@@ -106,7 +119,7 @@ def read_table(data: bytes | str, *, required: Sequence[str], optional: Sequence
         if not fields or all(not f.strip() for f in fields):
             continue
         if len(fields) != len(header):
-            errors.append(RowError(lineno, None, None,
+            errors.append(RowError(lineno, None, None, "field_count",
                                    f"{len(fields)} fields where the header has {len(header)}"))
             continue
         rows.append((lineno, {h: f.strip() for h, f in zip(header, fields)}))

@@ -55,14 +55,14 @@ def parse_units(data: bytes | str, *, existing: Mapping[str, str] | None = None,
     for lineno, r in table.rows:
         uid, level, parent = r["unit_id"], r["level"].lower(), r["parent_id"] or None
         if not UNIT_SLUG_RE.match(uid):
-            errors.append(RowError(lineno, "unit_id", uid, "not a slug (lower-case letters, digits, '-')"))
+            errors.append(RowError(lineno, "unit_id", uid, "slug", "not a slug (lower-case letters, digits, '-')"))
         if uid in seen:
-            errors.append(RowError(lineno, "unit_id", uid, f"duplicate of row {seen[uid]}"))
+            errors.append(RowError(lineno, "unit_id", uid, "duplicate", f"duplicate of row {seen[uid]}"))
         seen[uid] = lineno
         if not r["name"]:
-            errors.append(RowError(lineno, "name", "", "a unit needs a name"))
+            errors.append(RowError(lineno, "name", "", "name", "a unit needs a name"))
         if level not in LEVELS:
-            errors.append(RowError(lineno, "level", r["level"], "must be region, department or unit"))
+            errors.append(RowError(lineno, "level", r["level"], "level", "must be region, department or unit"))
         headcount = None
         if r.get("headcount"):
             try:
@@ -70,7 +70,7 @@ def parse_units(data: bytes | str, *, existing: Mapping[str, str] | None = None,
                 if headcount < 0:
                     raise ValueError
             except ValueError:
-                errors.append(RowError(lineno, "headcount", r["headcount"], "must be a whole number ≥ 0"))
+                errors.append(RowError(lineno, "headcount", r["headcount"], "headcount", "must be a whole number ≥ 0"))
         rows.append((lineno, UnitRow(uid, r["name"], parent, level, headcount)))
     levels = {**existing, **{u.unit_id: u.level for _, u in rows}}
     for lineno, u in rows:
@@ -79,13 +79,13 @@ def parse_units(data: bytes | str, *, existing: Mapping[str, str] | None = None,
         want = PARENT_LEVEL[u.level]
         if want is None:
             if u.parent_id:
-                errors.append(RowError(lineno, "parent_id", u.parent_id, "a region has no parent"))
+                errors.append(RowError(lineno, "parent_id", u.parent_id, "parent", "a region has no parent"))
         elif not u.parent_id:
-            errors.append(RowError(lineno, "parent_id", "", f"a {u.level} needs a parent {want}"))
+            errors.append(RowError(lineno, "parent_id", "", "parent", f"a {u.level} needs a parent {want}"))
         elif u.parent_id not in levels:
-            errors.append(RowError(lineno, "parent_id", u.parent_id, "unknown unit"))
+            errors.append(RowError(lineno, "parent_id", u.parent_id, "unknown_unit", "unknown unit"))
         elif levels[u.parent_id] != want:
-            errors.append(RowError(lineno, "parent_id", u.parent_id,
+            errors.append(RowError(lineno, "parent_id", u.parent_id, "parent",
                                    f"a {u.level}'s parent must be a {want}, not a {levels[u.parent_id]}"))
     if errors:
         raise ImportRejected(errors)

@@ -1,0 +1,303 @@
+"""Models pinned to R lme4 1.1-31 (tests/reference/reference.R / reference.out) and to the
+organ-donation difference-in-differences example (causaldata, Kessler & Roth 2014)."""
+
+import json
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from wellbeing.core import stats as st
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+
+
+@pytest.fixture(scope="module")
+def sleep() -> pd.DataFrame:
+    return pd.read_csv(DATA / "sleepstudy.csv")
+
+
+@pytest.fixture(scope="module")
+def pools() -> pd.DataFrame:
+    return pd.read_csv(DATA / "pools-sim.csv")
+
+
+@pytest.fixture(scope="module")
+def organ() -> pd.DataFrame:
+    causaldata = pytest.importorskip("causaldata")
+    d = causaldata.organ_donations.load_pandas().data
+    return d.assign(treated=((d.State == "California") & (d.Quarter_Num >= 4)).astype(int))
+
+
+# ------------------------------------------------------------------ mixed models vs lme4
+
+
+def test_sleepstudy_random_slopes_reml_matches_lme4(sleep):
+    r = st.fit_mixed(sleep, "Reaction", "Days", "Subject", re_formula="~Days", icc=False)
+    t = r.terms.set_index("term")
+    assert t.loc["Intercept", "estimate"] == pytest.approx(251.40510485, abs=0.01)
+    assert t.loc["Days", "estimate"] == pytest.approx(10.46728596, abs=0.01)
+    assert t.loc["Intercept", "std_err"] == pytest.approx(6.824596695, rel=1e-3)
+    assert t.loc["Days", "std_err"] == pytest.approx(1.545789644, rel=1e-3)
+    vc = r.info["variance_components"]
+    assert vc["residual"] == pytest.approx(654.940008260, rel=1e-3)
+    assert vc["group:Group"] == pytest.approx(612.100158025, rel=1e-3)
+    assert vc["group:Days"] == pytest.approx(35.071714451, rel=1e-3)
+    assert vc["group:Group:Days"] == pytest.approx(9.604408951, rel=1e-2)
+    assert r.info["n"] == 180 and r.info["n_groups"] == 18
+    assert r.info["converged"] and r.info["method"] == "mixedlm-reml"
+    assert np.isnan(r.info["aic"])  # undefined under REML
+    assert r.info["df_resid"] == 178
+
+
+def test_sleepstudy_ml_gives_lme4_loglik_and_aic(sleep):
+    r = st.fit_mixed(sleep, "Reaction", "Days", "Subject", re_formula="~Days", reml=False,
+                     icc=False)
+    assert r.info["method"] == "mixedlm-ml"
+    assert r.info["llf"] == pytest.approx(-875.969672, abs=1e-3)
+    assert r.info["aic"] == pytest.approx(1763.939344, abs=1e-3)
+    assert r.info["bic"] == pytest.approx(1783.097086, abs=1e-3)
+    t = r.terms.set_index("term")
+    assert t.loc["Intercept", "std_err"] == pytest.approx(6.632122742, rel=1e-3)
+
+
+def test_random_intercept_pools_matches_lme4(pools):
+    r = st.fit_mixed(pools, "score", "C(shift_pattern) + night_share + C(wave)", "pool")
+    t = r.terms.set_index("term")
+    lme4 = {  # estimate, SE from summary(lmer(...))$coefficients
+        "Intercept": (53.780842155, 1.5772949746),
+        "shift_pattern[night]": (5.259766676, 1.6172144612),
+        "shift_pattern[rotating]": (1.533226139, 1.6976172831),
+        "night_share": (-1.318703992, 3.9363870249),
+        "wave[w2]": (3.208563062, 0.7421421148),
+    }
+    # statsmodels takes fixed-effect SEs from the Hessian of the (restricted) likelihood,
+    # lme4 from (X'V^-1 X)^-1 at the estimate: they differ by up to 0.15 % here
+    for term, (est, se) in lme4.items():
+        assert t.loc[term, "estimate"] == pytest.approx(est, abs=1e-3), term
+        assert t.loc[term, "std_err"] == pytest.approx(se, rel=2e-3), term
+    vc = r.info["variance_components"]
+    assert vc["group:Group"] == pytest.approx(12.08661268, rel=1e-3)
+    assert vc["residual"] == pytest.approx(107.36628433, rel=1e-4)
+    assert r.info["icc"] == pytest.approx(0.12980892, abs=1e-4)
+    assert r.info["n"] == 805 and r.info["n_groups"] == 40
+    assert r.info["factor_levels"]["shift_pattern"] == {
+        k: int(v) for k, v in pools["shift_pattern"].value_counts().items()}
+    assert r.info["df_resid"] == 800
+    # Wald z interval
+    row = t.loc["wave[w2]"]
+    assert row["ci_low"] == pytest.approx(row["estimate"] - 1.959964 * row["std_err"], rel=1e-6)
+    assert list(r.terms.columns) == st.TERM_COLUMNS
+
+
+def test_pools_ml_fit_matches_lme4(pools):
+    r = st.fit_mixed(pools, "score", "C(shift_pattern) + night_share + C(wave)", "pool",
+                     reml=False, icc=False)
+    assert r.info["llf"] == pytest.approx(-3045.364595, abs=1e-3)
+    assert r.info["aic"] == pytest.approx(6104.729191, abs=2e-3)
+    t = r.terms.set_index("term")
+    assert t.loc["shift_pattern[night]", "estimate"] == pytest.approx(5.262520552, abs=1e-3)
+
+
+def test_marginal_means_match_emmeans_style_computation_in_r(pools):
+    r = st.fit_mixed(pools, "score", "C(shift_pattern) + night_share + C(wave)", "pool",
+                     icc=False)
+    mm = st.marginal_means(r, pools, "shift_pattern").set_index("level")
+    ref = {"day": (54.95625166, 1.12877532), "night": (60.21601834, 1.16800396),
+           "rotating": (56.48947780, 1.21133825)}
+    for lev, (est, se) in ref.items():
+        assert mm.loc[lev, "estimate"] == pytest.approx(est, abs=1e-3)
+        assert mm.loc[lev, "std_err"] == pytest.approx(se, rel=1e-3)
+    assert mm["n"].sum() == len(pools)
+    assert (mm["ci_low"] < mm["estimate"]).all() and (mm["estimate"] < mm["ci_high"]).all()
+
+
+def test_to_json_has_cli_shape(pools):
+    r = st.fit_mixed(pools, "score", "C(shift_pattern) + night_share", "pool")
+    doc = json.loads(r.to_json())
+    assert {"n", "n_groups", "icc", "converged", "warnings", "formula", "method"} <= set(doc["model"])
+    assert doc["model"]["aic"] is None  # NaN -> null
+    assert set(doc["terms"][0]) >= set(st.TERM_COLUMNS)
+    assert isinstance(doc["model"]["warnings"], list)
+
+
+# ------------------------------------------------------------------ statsmodels pitfalls
+
+
+def _collapsed_re_data(seed: int = 52) -> pd.DataFrame:
+    """No between-group variance and a between-group regressor: triggers issue 10239."""
+    rng = np.random.default_rng(seed)
+    G = 20
+    g = np.repeat(np.arange(G), 6)
+    x = np.repeat(rng.normal(size=G), 6)
+    return pd.DataFrame({"g": g, "x": x, "w": rng.normal(size=G * 6),
+                         "y": 1 + 2 * x + rng.normal(size=G * 6)})
+
+
+def test_issue_10239_is_detected_and_falls_back_to_cluster_ols(monkeypatch):
+    import statsmodels.regression.mixed_linear_model as mlm
+
+    d = _collapsed_re_data()
+    orig = mlm.MixedLM.fit
+
+    def lbfgs_fit(self, *a, **k):  # force the optimiser that shows the bug
+        k["method"] = ["lbfgs"]
+        return orig(self, *a, **k)
+
+    monkeypatch.setattr(mlm.MixedLM, "fit", lbfgs_fit)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        raw = mlm.MixedLM.from_formula("y ~ x + w", d, groups=d["g"]).fit()
+    assert raw.converged and raw.fe_params["Intercept"] == 0.0  # the bug itself
+    r = st.fit_mixed(d, "y", "x + w", "g", icc=False)
+    assert r.info["method"].startswith("ols-cluster-cr1 (fallback")
+    assert any("10239" in w for w in r.info["warnings"])
+    assert any("singular fit" in w for w in r.info["warnings"])
+    t = r.terms.set_index("term")
+    ols = st.fit_ols_cluster(d, "y", "x + w", "g").terms.set_index("term")
+    assert t.loc["x", "estimate"] == pytest.approx(ols.loc["x", "estimate"])
+    assert t.loc["x", "estimate"] == pytest.approx(2, abs=0.3)
+    assert t.loc["Intercept", "estimate"] != 0.0
+
+
+def test_warnings_are_recorded_not_swallowed():
+    d = _collapsed_re_data()
+    r = st.fit_mixed(d, "y", "x + w", "g", icc=False)
+    # default optimisers: statsmodels warns about the boundary; we record it
+    assert r.info["singular"]
+    assert any("boundary" in w.lower() or "singular" in w.lower() for w in r.info["warnings"])
+    assert r.terms.set_index("term").loc["Intercept", "estimate"] != 0.0
+
+
+def test_gee_and_cluster_ols_robustness(pools):
+    g = st.fit_gee(pools, "score", "C(shift_pattern) + night_share + C(wave)", "pool")
+    o = st.fit_ols_cluster(pools, "score", "C(shift_pattern) + night_share + C(wave)", "pool")
+    m = st.fit_mixed(pools, "score", "C(shift_pattern) + night_share + C(wave)", "pool", icc=False)
+    for r in (g, o):
+        t = r.terms.set_index("term")
+        assert t.loc["shift_pattern[night]", "estimate"] == pytest.approx(
+            m.terms.set_index("term").loc["shift_pattern[night]", "estimate"], abs=1.0)
+    assert g.info["method"] == "gee-exchangeable"
+    assert 0 < g.info["working_correlation"] < 0.5
+    assert o.info["method"] == "ols-cluster-cr1" and "CR1" in o.info["se_convention"]
+    # use_t=True: t quantile with G-1 = 39 df, not normal
+    t = o.terms.set_index("term").loc["wave[w2]"]
+    from scipy import stats as sps
+    q = sps.t.ppf(0.975, 39)
+    assert t["ci_high"] - t["estimate"] == pytest.approx(q * t["std_err"], rel=1e-6)
+
+
+# ------------------------------------------------------------------ multiple comparisons
+
+
+P = [0.001, 0.008, 0.012, 0.030, 0.041, 0.20, 0.74]
+
+
+def test_holm_and_bh_match_r_p_adjust():
+    h = st.adjust_pvalues(P, method="holm")
+    np.testing.assert_allclose(h["p_adjusted"], [0.007, 0.048, 0.06, 0.12, 0.123, 0.4, 0.74])
+    assert (h["method"] == "holm").all()
+    b = st.adjust_pvalues(P, method="bh")
+    np.testing.assert_allclose(b["p_adjusted"],
+                               [0.007, 0.028, 0.028, 0.0525, 0.0574, 0.2333333333, 0.74])
+    assert (b["method"] == "fdr_bh").all()
+    with pytest.raises(TypeError):
+        st.adjust_pvalues(P)  # method is required
+    with pytest.raises(ValueError):
+        st.adjust_pvalues(P, method="hs")
+
+
+def test_adjust_terms_skips_intercept(pools):
+    r = st.fit_mixed(pools, "score", "C(shift_pattern) + night_share", "pool", icc=False)
+    a = st.adjust_terms(r.terms, "holm")
+    assert np.isnan(a.loc[a.term == "Intercept", "p_adjusted"]).all()
+    assert (a["p_adjust_method"] == "holm").all()
+    fam = a[a.term != "Intercept"]
+    assert (fam["p_adjusted"] >= fam["p_value"]).all()
+
+
+# ------------------------------------------------------------------ difference-in-differences
+
+
+def test_organ_donation_twfe_and_cr1(organ):
+    r = st.did_twfe(organ, "Rate", "State", "Quarter", "treated")
+    t = r.terms.set_index("term").loc["treated"]
+    assert t["estimate"] == pytest.approx(-0.02246, abs=1e-4)
+    assert t["std_err"] == pytest.approx(0.00672, abs=5e-6)
+    assert "every regressor" in r.info["se_convention"]
+    assert r.info["n"] == 162 and r.info["n_units"] == 27 and r.info["n_periods"] == 6
+    assert r.info["n_treated_units"] == 1
+    assert st.ONE_TREATED_CLUSTER_NOTE in r.info["warnings"]
+    assert r.info["df_resid"] == 162 - 1 - 26 - 5 - 1
+
+
+def test_organ_donation_permutation_p_is_5_of_27(organ):
+    placebo, s = st.permutation_did(organ, "Rate", "State", "Quarter", "treated")
+    assert s["p_value"] == pytest.approx(5 / 27)
+    assert s["n_permutations"] == 27 and s["p_floor"] == pytest.approx(1 / 27)
+    assert "1/27" in s["note"] and "MacKinnon" in s["note"]
+    assert s["estimate"] == pytest.approx(-0.022458974, abs=1e-8)
+    assert placebo["is_actual"].sum() == 1
+    assert placebo.iloc[0]["assignment"] == "Michigan"
+
+
+def test_organ_donation_did_report_and_event_study(organ):
+    r = st.did(organ, "Rate", "State", "Quarter_Num", "treated")
+    assert r.info["permutation_p"] == pytest.approx(5 / 27)
+    assert r.info["permutation_p_floor"] == pytest.approx(1 / 27)
+    es = r.tables["event_study"].set_index("rel_time")
+    assert list(es.index) == [-3, -2, -1, 0, 1, 2]
+    assert es.loc[-1, "estimate"] == 0.0 and np.isnan(es.loc[-1, "std_err"])
+    # with one treated unit each lag is California's deviation from its Q2 2011 value,
+    # net of the other states' change: check one directly
+    d = organ.pivot(index="State", columns="Quarter_Num", values="Rate")
+    ca, rest = d.loc["California"], d.drop(index="California").mean()
+    assert es.loc[0, "estimate"] == pytest.approx((ca[4] - ca[3]) - (rest[4] - rest[3]), abs=1e-10)
+    doc = json.loads(r.to_json())
+    assert "event_study" in doc and "placebo" in doc and doc["model"]["permutation_p"] > 0
+
+
+def test_did_cross_sections_individual_level():
+    rng = np.random.default_rng(3)
+    rows = []
+    for reg in range(8):
+        for w in range(4):
+            n = 12
+            treated = int(reg == 0 and w >= 2)
+            y = 50 + reg + 2 * w + 5 * treated + rng.normal(0, 3, n)
+            rows += [{"region": f"r{reg}", "wave": f"2026-{w}", "score": v, "treated": treated}
+                     for v in y]
+    d = pd.DataFrame(rows)
+    r = st.did_cross_sections(d, "score")
+    t = r.terms.set_index("term").loc["treated"]
+    assert t["estimate"] == pytest.approx(5, abs=2)
+    assert r.info["cell_sizes"] == {"min": 12, "max": 12, "n_cells": 32}
+    assert r.info["n_permutations"] == 8 and r.info["permutation_p"] == pytest.approx(1 / 8)
+    assert r.info["method"].startswith("did-repeated-cross-sections")
+
+
+def test_permutation_refuses_staggered_adoption(organ):
+    d = organ.copy()
+    d.loc[(d.State == "Alaska") & (d.Quarter_Num >= 5), "treated"] = 1
+    with pytest.raises(ValueError, match="staggered"):
+        st.permutation_did(d, "Rate", "State", "Quarter", "treated")
+
+
+def test_singular_check_does_not_depend_on_outcome_units(pools):
+    d = _collapsed_re_data()
+    for factor in (1e-3, 1.0, 1e3):
+        r = st.fit_mixed(d.assign(y=d.y * factor), "y", "x + w", "g", icc=False)
+        assert r.info["singular"], factor
+        assert r.terms.set_index("term").loc["x", "estimate"] == pytest.approx(
+            2.0 * factor, rel=0.15)
+    for factor in (1e-3, 1e3):
+        r = st.fit_mixed(pools.assign(score=pools.score * factor), "score", "night_share",
+                         "pool", icc=False)
+        assert not r.info["singular"], factor
+
+
+def test_icc_null_direct(pools):
+    sink: list[str] = []
+    assert st.icc_null(pools, "score", "pool", sink) == pytest.approx(0.12980892, abs=1e-4)

@@ -1,0 +1,869 @@
+"""Disclosure control for released tables (DESIGN.md section 4, rules 7-12).
+
+Pure functions, DataFrame in and DataFrame out; no Flask, no database.
+
+Public API
+----------
+round_half_away
+    Rounding used for every released number (rule 10).
+ScaleSpec
+    Range ``[lo, hi]``, precision and quarter-width of one scale.
+release_table
+    Minimum cell K, share rule, floor/ceiling ("pin") rule, complementary suppression and the
+    LP auditor over a hierarchy with crossed margins (rules 7, 8, 10, 11).
+audit_release
+    The auditor alone, run against any released table (rule 8).
+overlap_conflicts, refuse_overlapping
+    The overlap rule for filters (rule 9).
+check_model_release
+    Residual degrees of freedom and factor-level sizes of a model (rule 12).
+
+References
+----------
+Hundepool, A., Domingo-Ferrer, J., Franconi, L., Giessing, S., Nordholt, E. S., Spicer, K.,
+de Wolf, P.-P. (2012). *Statistical Disclosure Control*. Wiley. Chapter 4 (magnitude tables:
+primary and secondary/complementary suppression, the "audit" of a suppression pattern).
+
+Fellegi, I. P. (1972). On the question of statistical confidentiality. *JASA* 67(337), 7-18.
+
+Cox, L. H. (1980). Suppression methodology and statistical disclosure control. *JASA* 75(370),
+377-385 (the linear-programming attacker on a suppressed table).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Collection, Hashable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, localcontext
+from itertools import combinations
+
+import numpy as np
+import pandas as pd
+
+from wellbeing.core.disclosure_audit import Constraint, lp_ranges
+
+#: Minimum cell size allowed by rule 7; K may be raised, never lowered below this.
+MIN_K = 5
+#: Marker of an aggregated dimension in a margin row ("all values").
+ALL = "*"
+
+#: Reasons used in the ``reason`` column (CLI.md conventions).
+REASONS = (
+    "below_k",
+    "complementary",
+    "overlap",
+    "wave_open",
+    "share_below_k",
+    "auditor",
+    "model_refused",
+)
+
+
+def check_k(k: int) -> int:
+    """Validate a minimum cell size (rule 7).
+
+    Parameters
+    ----------
+    k : int
+        Minimum number of respondents for any released number.
+
+    Returns
+    -------
+    int
+        ``k`` unchanged.
+
+    Raises
+    ------
+    ValueError
+        If ``k`` is not an integer or is below :data:`MIN_K` (5): K can be raised, never lowered
+        below 5 (DESIGN.md rule 7).
+    """
+    if isinstance(k, bool) or not isinstance(k, int | Decimal) or int(k) != k:
+        raise ValueError(f"K must be an integer, got {k!r}")
+    if k < MIN_K:
+        raise ValueError(f"K must be at least {MIN_K} (rule 7), got {k}")
+    return int(k)
+
+
+def _to_decimal(x) -> Decimal:
+    if isinstance(x, Decimal):
+        return x
+    if isinstance(x, int):
+        return Decimal(x)
+    # repr() of a float is its shortest round-tripping decimal: 2.675 -> "2.675",
+    # so rounding follows the written number, not its binary approximation.
+    return Decimal(repr(float(x)))
+
+
+def round_half_away(x, decimals: int = 0) -> float | None:
+    """Round once, half away from zero (rule 10).
+
+    Python's ``round`` and numpy's ``around`` round half to even (``round(2.5) == 2``) and act on
+    the binary approximation of a float (``round(2.675, 2) == 2.67``). Released tables round
+    half away from zero on the decimal value: ``2.5 -> 3``, ``-2.5 -> -3``, ``2.675 -> 2.68``.
+
+    Parameters
+    ----------
+    x : float, int, Decimal or None
+        Value to round. ``None`` and NaN give ``None``.
+    decimals : int, default 0
+        Number of decimals kept (the scale's precision; 0 for whole points and percentages).
+
+    Returns
+    -------
+    float or None
+        The rounded value.
+
+    Examples
+    --------
+    >>> round_half_away(2.5), round_half_away(-2.5), round_half_away(2.675, 2)
+    (3.0, -3.0, 2.68)
+    """
+    if x is None:
+        return None
+    if not isinstance(x, Decimal) and isinstance(x, float) and math.isnan(x):
+        return None
+    q = _round_decimal(_to_decimal(x), decimals)
+    return float(q)
+
+
+def _round_decimal(d: Decimal, decimals: int) -> Decimal:
+    return d.quantize(Decimal(1).scaleb(-int(decimals)), rounding=ROUND_HALF_UP)
+
+
+def _exact_ratio(num, den: int, decimals: int, factor: int = 1) -> Decimal:
+    """``factor * num / den`` computed in decimal arithmetic and rounded half away from zero."""
+    with localcontext() as ctx:
+        ctx.prec = 40
+        value = _to_decimal(num) * factor / Decimal(int(den))
+        return _round_decimal(value, decimals)
+
+
+@dataclass(frozen=True)
+class ScaleSpec:
+    """A scale's score range and released precision (rules 8 and 10).
+
+    Parameters
+    ----------
+    lo, hi : float
+        Lowest and highest possible score (e.g. 0 and 100 for CBI, 1 and 7 for a 1-7 mean scale).
+    decimals : int, default 0
+        Decimals of released means: 0 on 0-100 scales, 1 on short scales such as 1-4 or 1-7.
+
+    Attributes
+    ----------
+    half_unit : float
+        Half a unit of the last released decimal: a released mean ``m`` tells the reader that the
+        exact mean lies in ``[m - half_unit, m + half_unit]``.
+    quarter : float
+        ``(hi - lo) / 4``: no suppressed cell's mean may be narrowed to a shorter range (rule 8).
+    """
+
+    lo: float
+    hi: float
+    decimals: int = 0
+
+    def __post_init__(self):
+        if not (math.isfinite(self.lo) and math.isfinite(self.hi)) or self.hi <= self.lo:
+            raise ValueError(f"scale range must be finite with lo < hi, got [{self.lo}, {self.hi}]")
+        if int(self.decimals) != self.decimals or self.decimals < 0:
+            raise ValueError(f"decimals must be a non-negative integer, got {self.decimals!r}")
+
+    @property
+    def half_unit(self) -> float:
+        return 0.5 * 10.0 ** (-self.decimals)
+
+    @property
+    def quarter(self) -> float:
+        return (self.hi - self.lo) / 4.0
+
+
+# ---------------------------------------------------------------------------------------------
+# Rule 9: overlap of filters
+# ---------------------------------------------------------------------------------------------
+
+
+def overlap_ok(a: Collection[Hashable], b: Collection[Hashable], k: int = MIN_K) -> bool:
+    """Whether two released groups may both be shown (rule 9).
+
+    Parameters
+    ----------
+    a, b : collection of hashable
+        Member sets of two filters (e.g. the random response ids each filter selects).
+    k : int, default 5
+        Minimum cell size (>= 5).
+
+    Returns
+    -------
+    bool
+        True when ``|A \\ B|`` and ``|B \\ A|`` are each 0 or at least ``k``. Otherwise the
+        difference of the two released results describes fewer than ``k`` respondents
+        (e.g. two equal-size filters that swap one member reveal that member's score change).
+    """
+    k = check_k(k)
+    sa, sb = set(a), set(b)
+    only_a, only_b = len(sa - sb), len(sb - sa)
+    return (only_a == 0 or only_a >= k) and (only_b == 0 or only_b >= k)
+
+
+def overlap_conflicts(filters: Mapping[Hashable, Collection[Hashable]], k: int = MIN_K) -> pd.DataFrame:
+    """Every pair of filters that breaks the overlap rule (rule 9).
+
+    Parameters
+    ----------
+    filters : mapping of name -> member collection
+        The candidate filters, in order of priority.
+    k : int, default 5
+
+    Returns
+    -------
+    DataFrame
+        Columns ``filter_a``, ``filter_b``, ``only_a`` (``|A \\ B|``), ``only_b`` (``|B \\ A|``);
+        one row per offending pair, empty when all pairs pass.
+    """
+    k = check_k(k)
+    sets = {name: set(members) for name, members in filters.items()}
+    rows = []
+    for (na, sa), (nb, sb) in combinations(sets.items(), 2):
+        only_a, only_b = len(sa - sb), len(sb - sa)
+        if not ((only_a == 0 or only_a >= k) and (only_b == 0 or only_b >= k)):
+            rows.append({"filter_a": na, "filter_b": nb, "only_a": only_a, "only_b": only_b})
+    return pd.DataFrame(rows, columns=["filter_a", "filter_b", "only_a", "only_b"])
+
+
+def refuse_overlapping(
+    filters: Mapping[Hashable, Collection[Hashable]],
+    k: int = MIN_K,
+    released: Mapping[Hashable, Collection[Hashable]] | None = None,
+) -> pd.DataFrame:
+    """Decide which filters may be released under the overlap rule (rule 9).
+
+    Filters are taken in order; a filter is refused (reason ``overlap``) when it conflicts with a
+    filter already released (``released``) or accepted earlier in ``filters``.
+
+    Parameters
+    ----------
+    filters : mapping of name -> member collection
+        Filters requested now, in priority order.
+    k : int, default 5
+    released : mapping of name -> member collection, optional
+        Filters already released earlier for the same wave, item and scale.
+
+    Returns
+    -------
+    DataFrame
+        One row per requested filter: ``filter``, ``suppressed`` (bool), ``reason``
+        (``""`` or ``"overlap"``), ``conflicts_with`` (name of the first conflicting filter or None).
+    """
+    k = check_k(k)
+    accepted: dict[Hashable, set] = {n: set(m) for n, m in (released or {}).items()}
+    rows = []
+    for name, members in filters.items():
+        s = set(members)
+        clash = next((other for other, o in accepted.items() if not overlap_ok(s, o, k)), None)
+        if clash is None:
+            accepted[name] = s
+        rows.append(
+            {
+                "filter": name,
+                "suppressed": clash is not None,
+                "reason": "overlap" if clash is not None else "",
+                "conflicts_with": clash,
+            }
+        )
+    return pd.DataFrame(rows, columns=["filter", "suppressed", "reason", "conflicts_with"])
+
+
+# ---------------------------------------------------------------------------------------------
+# Rule 12: models
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ModelCheck:
+    """Outcome of :func:`check_model_release`.
+
+    Attributes
+    ----------
+    released : bool
+    reason : str
+        ``""`` or ``"model_refused"``.
+    problems : tuple of str
+        Human-readable list of what failed (residual df, factor levels below K).
+    """
+
+    released: bool
+    reason: str
+    problems: tuple[str, ...] = ()
+
+
+def check_model_release(
+    df_resid: float,
+    factor_levels: Mapping[str, Mapping[Hashable, int]] | None = None,
+    k: int = MIN_K,
+    min_df_resid: int = 10,
+) -> ModelCheck:
+    """Whether a fitted model may be released (rule 12).
+
+    Parameters
+    ----------
+    df_resid : float
+        Residual degrees of freedom of the fitted model (``n - p``).
+    factor_levels : mapping of factor name -> mapping of level -> respondent count, optional
+        Respondents per level of every categorical predictor (e.g. shift pattern, wave, pilot arm).
+    k : int, default 5
+    min_df_resid : int, default 10
+        Rule 12 asks for at least 10 residual degrees of freedom.
+
+    Returns
+    -------
+    ModelCheck
+        ``released`` False with reason ``model_refused`` when df_resid < 10 or any level < K.
+    """
+    k = check_k(k)
+    problems = []
+    if not (df_resid >= min_df_resid):
+        problems.append(f"residual degrees of freedom {df_resid} < {min_df_resid}")
+    for factor, levels in (factor_levels or {}).items():
+        for level, count in levels.items():
+            if count < k:
+                problems.append(f"{factor}={level}: {count} respondents < K={k}")
+    if problems:
+        return ModelCheck(False, "model_refused", tuple(problems))
+    return ModelCheck(True, "", ())
+
+
+# ---------------------------------------------------------------------------------------------
+# Rules 7, 8, 10, 11: released tables
+# ---------------------------------------------------------------------------------------------
+
+#: Columns of the released table besides the dimension columns.
+RELEASE_COLUMNS = ("level", "n", "mean", "share_high", "suppressed", "reason", "share_reason")
+
+
+@dataclass
+class _Cells:
+    """Finest cells and margin cells of one release, with their linear relations."""
+
+    dims: tuple[str, ...]
+    levels: list[tuple[str, ...]]
+    level_of: np.ndarray  # level index per cell
+    keys: list[tuple]  # one value per dim, ALL where aggregated
+    members: list[np.ndarray]  # finest-cell indices per cell
+    n: np.ndarray
+    total: np.ndarray  # sum of scores
+    high: np.ndarray | None  # n_high
+    relations: list[tuple[int, np.ndarray]]  # (parent, children)
+    relations_of: list[list[int]]  # relation ids each cell takes part in
+    n_finest: int
+
+
+def _normalise_levels(dims: tuple[str, ...], margins) -> list[tuple[str, ...]]:
+    levels = [dims]
+    seen = {frozenset(dims)}
+    for m in margins:
+        m = (m,) if isinstance(m, str) else tuple(m)
+        unknown = [d for d in m if d not in dims]
+        if unknown:
+            raise ValueError(f"margin {m!r} names dimensions not in dims: {unknown}")
+        if len(set(m)) != len(m):
+            raise ValueError(f"margin {m!r} repeats a dimension")
+        key = frozenset(m)
+        if key in seen:
+            continue
+        seen.add(key)
+        levels.append(tuple(d for d in dims if d in key))
+    return levels
+
+
+def _validate_cells(cells: pd.DataFrame, dims: tuple[str, ...], scale: ScaleSpec) -> pd.DataFrame:
+    missing = [c for c in (*dims, "n", "sum") if c not in cells.columns]
+    if missing:
+        raise ValueError(f"cells lack columns: {missing}")
+    if not dims:
+        raise ValueError("at least one dimension is required")
+    df = cells.reset_index(drop=True)
+    if df[list(dims)].isna().any().any():
+        raise ValueError("dimension values must not be null")
+    for d in dims:
+        if (df[d].astype(str) == ALL).any():
+            raise ValueError(f"dimension {d!r} uses the reserved margin marker {ALL!r}")
+    if df.duplicated(list(dims)).any():
+        raise ValueError("cells must be unique per combination of dimension values")
+    n = df["n"].to_numpy()
+    if df["n"].isna().any() or np.any(n < 0) or np.any(n != np.round(n)):
+        raise ValueError("n must be a non-negative whole number")
+    s = df["sum"].fillna(0).to_numpy(dtype=float)
+    tol = 1e-9 * max(1.0, abs(scale.lo), abs(scale.hi)) * np.maximum(n, 1)
+    if np.any(s < scale.lo * n - tol) or np.any(s > scale.hi * n + tol):
+        raise ValueError(f"sum must lie in [lo*n, hi*n] for the scale [{scale.lo}, {scale.hi}]")
+    if "n_high" in df.columns:
+        h = df["n_high"].to_numpy()
+        if df["n_high"].isna().any() or np.any(h < 0) or np.any(h > n) or np.any(h != np.round(h)):
+            raise ValueError("n_high must be a whole number in [0, n]")
+    if "roster" in df.columns:
+        r = df["roster"].to_numpy()
+        if df["roster"].isna().any() or np.any(r < n):
+            raise ValueError("roster size must be given and at least n")
+    return df
+
+
+def _build_cells(df: pd.DataFrame, dims: tuple[str, ...], levels: list[tuple[str, ...]]) -> _Cells:
+    n_f = len(df)
+    fn = df["n"].to_numpy(dtype=np.int64)
+    fs = df["sum"].fillna(0).to_numpy(dtype=float)
+    fh = df["n_high"].to_numpy(dtype=np.int64) if "n_high" in df.columns else None
+    fkeys = list(df[list(dims)].itertuples(index=False, name=None))
+    level_of, keys, members = [], [], []
+    index_of: list[dict[tuple, int]] = []
+    for li, lv in enumerate(levels):
+        pos = [dims.index(d) for d in lv]
+        groups: dict[tuple, list[int]] = {}
+        for j, key in enumerate(fkeys):
+            groups.setdefault(tuple(key[p] for p in pos), []).append(j)
+        idx = {}
+        for proj, mem in groups.items():
+            full = [ALL] * len(dims)
+            for p, v in zip(pos, proj, strict=True):
+                full[p] = v
+            idx[proj] = len(keys)
+            level_of.append(li)
+            keys.append(tuple(full))
+            members.append(np.array(mem, dtype=int))
+        index_of.append(idx)
+    n = np.array([fn[m].sum() for m in members], dtype=np.int64)
+    total = np.array([fs[m].sum() for m in members], dtype=float)
+    high = None if fh is None else np.array([fh[m].sum() for m in members], dtype=np.int64)
+    # Relations: every cell of a coarser level is the disjoint union of the cells of each finer
+    # level whose dimensions include it.
+    relations: list[tuple[int, np.ndarray]] = []
+    for la, lva in enumerate(levels):
+        for lb, lvb in enumerate(levels):
+            if not set(lva) < set(lvb):
+                continue
+            pos_in_b = [lvb.index(d) for d in lva]
+            children: dict[tuple, list[int]] = {}
+            for proj_b, cell_b in index_of[lb].items():
+                children.setdefault(tuple(proj_b[p] for p in pos_in_b), []).append(cell_b)
+            for proj_a, cell_a in index_of[la].items():
+                relations.append((cell_a, np.array(children[proj_a], dtype=int)))
+    relations_of: list[list[int]] = [[] for _ in keys]
+    for r, (parent, kids) in enumerate(relations):
+        relations_of[parent].append(r)
+        for c in kids:
+            relations_of[c].append(r)
+    return _Cells(
+        dims=dims,
+        levels=levels,
+        level_of=np.array(level_of, dtype=int),
+        keys=keys,
+        members=members,
+        n=n,
+        total=total,
+        high=high,
+        relations=relations,
+        relations_of=relations_of,
+        n_finest=n_f,
+    )
+
+
+def _rounded_means(cells: _Cells, scale: ScaleSpec) -> np.ndarray:
+    out = np.full(len(cells.keys), np.nan)
+    for i, (s, n) in enumerate(zip(cells.total, cells.n, strict=True)):
+        if n > 0:
+            out[i] = float(_exact_ratio(s, int(n), scale.decimals))
+    return out
+
+
+def _rounded_shares(cells: _Cells) -> np.ndarray:
+    out = np.full(len(cells.keys), np.nan)
+    if cells.high is None:
+        return out
+    for i, (h, n) in enumerate(zip(cells.high, cells.n, strict=True)):
+        if n > 0:
+            out[i] = float(_exact_ratio(int(h), int(n), 0, factor=100))
+    return out
+
+
+def _pinned(n: int, mean: float, scale: ScaleSpec) -> bool:
+    """Floor/ceiling rule (rule 8): does a released mean pin its members' scores?
+
+    A mean at the floor or ceiling of the scale tells that every member (and every cell under it)
+    sits there. More generally, a released mean ``m`` of ``n`` scores in ``[lo, hi]`` tells that
+    each member scored at least ``n*(m - h) - (n - 1)*hi`` and at most ``n*(m + h) - (n - 1)*lo``;
+    the cell is withheld when that range is narrower than a quarter of the scale (the mean
+    counterpart of the share rule: five officers with a mean of 97 all scored 85 or more).
+    """
+    h = scale.half_unit
+    if mean <= scale.lo or mean >= scale.hi:
+        return True
+    m_lo, m_hi = max(scale.lo, mean - h), min(scale.hi, mean + h)
+    each_lo = max(scale.lo, n * m_lo - (n - 1) * scale.hi)
+    each_hi = min(scale.hi, n * m_hi - (n - 1) * scale.lo)
+    return each_hi - each_lo < scale.quarter - 1e-9
+
+
+def _rule8_margins(cells: _Cells, supp: np.ndarray, reason: list[str], k: int) -> bool:
+    """Complementary suppression by counts (rule 8, first part), in place.
+
+    In every relation whose parent is released, the suppressed children (ignoring empty cells)
+    must be none, or at least two holding at least K respondents together. A violation is fixed by
+    suppressing the released child with the fewest respondents (least information lost), or the
+    parent when no child is left. Returns whether anything changed.
+    """
+    changed_any = False
+    changed = True
+    while changed:
+        changed = False
+        for parent, kids in cells.relations:
+            if supp[parent]:
+                continue
+            live = kids[cells.n[kids] > 0]
+            hidden = live[supp[live]]
+            if hidden.size == 0 or (hidden.size >= 2 and cells.n[hidden].sum() >= k):
+                continue
+            shown = live[~supp[live]]
+            pick = int(shown[np.argmin(cells.n[shown])]) if shown.size else parent
+            supp[pick] = True
+            reason[pick] = "complementary"
+            changed = changed_any = True
+    return changed_any
+
+
+def _auditor_pick(cells: _Cells, supp: np.ndarray, target: int) -> int | None:
+    """A released cell to suppress so that ``target`` becomes harder to narrow."""
+    neigh: set[int] = set()
+    for r in cells.relations_of[target]:
+        parent, kids = cells.relations[r]
+        neigh.add(parent)
+        neigh.update(int(c) for c in kids)
+    neigh.discard(target)
+    cand = [c for c in neigh if not supp[c] and cells.n[c] > 0]
+    if not cand:
+        tset = set(cells.members[target].tolist())
+        cand = [
+            c
+            for c in range(len(cells.keys))
+            if not supp[c] and cells.n[c] > 0 and tset & set(cells.members[c].tolist())
+        ]
+    if not cand:
+        cand = [c for c in range(len(cells.keys)) if not supp[c] and cells.n[c] > 0]
+    if not cand:
+        return None
+    return min(cand, key=lambda c: (cells.n[c], c))
+
+
+#: Reasons that mark a cell as sensitive in itself (a primary suppression). Cells withheld as
+#: ``complementary`` only shield these; see ``protect_complementary``.
+PRIMARY_REASONS = frozenset({"below_k", "auditor", "share_below_k"})
+
+
+def _audit(
+    cells: _Cells,
+    supp: np.ndarray,
+    released_value: np.ndarray,
+    kind: str,
+    scale: ScaleSpec,
+    protect: np.ndarray,
+    skip: Collection[int] = (),
+):
+    """Run the LP attacker; return ``{cell: (low, high)}`` for every protected cell it narrows.
+
+    Cells in ``skip`` are not attacked (already found safe under a smaller suppression pattern:
+    withholding more only widens the attacker's feasible set, so they stay safe).
+
+    ``kind`` is ``"mean"`` (unknowns: score sums, per respondent in [lo, hi]) or ``"share"``
+    (unknowns: counts in the concern band, per respondent in [0, 1], integers).
+    """
+    nf = cells.n.astype(float)
+    finest = np.arange(cells.n_finest)
+    f_n = nf[finest]
+    if kind == "mean":
+        lo, hi, half = scale.lo, scale.hi, scale.half_unit
+        value_scale, quarter = 1.0, scale.quarter
+    else:
+        lo, hi, half = 0.0, 1.0, 0.005  # whole percent
+        value_scale, quarter = 100.0, 0.25
+    constraints = []
+    for c in range(len(cells.keys)):
+        if supp[c] or cells.n[c] == 0:
+            continue
+        v = released_value[c] / value_scale
+        cl = max(lo, v - half) * nf[c]
+        ch = min(hi, v + half) * nf[c]
+        constraints.append(Constraint(cells.members[c], cl, ch))
+    targets = [
+        c for c in range(len(cells.keys)) if supp[c] and protect[c] and cells.n[c] > 0 and c not in skip
+    ]
+    if not targets:
+        return {}
+    ranges = lp_ranges(lo * f_n, hi * f_n, constraints, [cells.members[t] for t in targets])
+    narrow = {}
+    for t, (tmin, tmax) in zip(targets, ranges, strict=True):
+        if kind == "share":
+            # Counts are integers: the attacker rounds inwards.
+            tmin, tmax = math.ceil(tmin - 1e-6), math.floor(tmax + 1e-6)
+        width = (tmax - tmin) / nf[t]
+        if width < quarter - 1e-9:
+            narrow[t] = (tmin / nf[t] * value_scale, tmax / nf[t] * value_scale)
+    return narrow
+
+
+def _protect(
+    cells: _Cells,
+    supp: np.ndarray,
+    reason: list[str],
+    released_value: np.ndarray,
+    kind: str,
+    scale: ScaleSpec,
+    k: int,
+    protect_complementary: bool,
+) -> None:
+    """Rule 8 margins, then the auditor, repeated until both are satisfied (in place)."""
+    safe: set[int] = set()
+    while True:
+        _rule8_margins(cells, supp, reason, k)
+        if protect_complementary:
+            protect = supp.copy()
+        else:
+            protect = np.array([r in PRIMARY_REASONS for r in reason], dtype=bool)
+        narrow = _audit(cells, supp, released_value, kind, scale, protect, skip=safe)
+        safe.update(int(t) for t in np.flatnonzero(supp & protect) if t not in narrow)
+        if not narrow:
+            return
+        picks = {_auditor_pick(cells, supp, t) for t in narrow}
+        picks.discard(None)
+        if not picks:  # pragma: no cover - everything is suppressed, the LP cannot narrow
+            raise RuntimeError("auditor: cannot protect the table")
+        for p in picks:
+            supp[p] = True
+            reason[p] = "complementary"
+
+
+def _level_name(lv: tuple[str, ...]) -> str:
+    return "+".join(lv) if lv else "total"
+
+
+def release_table(
+    cells: pd.DataFrame,
+    dims: Sequence[str],
+    scale: ScaleSpec,
+    margins: Sequence[Sequence[str] | str] = (),
+    k: int = MIN_K,
+    *,
+    wave_open: bool = False,
+    protect_complementary: bool = False,
+) -> pd.DataFrame:
+    """Apply disclosure control to the cells and margins of one released analysis.
+
+    Rules applied, in order (DESIGN.md section 4):
+
+    * rule 11 -- while the wave is open only the whole wave's count is released; every other
+      cell is withheld with reason ``wave_open``;
+    * rule 7 -- a cell (finest or margin) with fewer than K respondents shows nothing, not even
+      its count (``below_k``); a share is withheld when its numerator or complement is below K
+      (``share_below_k``);
+    * rule 8, floor/ceiling -- a cell whose released mean would sit at the scale's floor or
+      ceiling, or would pin each member's score to less than a quarter of the scale, is withheld
+      (``auditor``);
+    * rule 8, complementary suppression -- in every relation "margin cell = sum of the cells of a
+      finer released level", when the margin is shown, the withheld cells are none, or at least
+      two holding at least K respondents; the shown cell with fewest respondents is withheld next
+      (``complementary``; Hundepool et al. 2012, section 4.3; smallest-first heuristic);
+    * rule 8, auditor -- an LP attacker (Fellegi 1972; Cox 1980) who knows every released number
+      (means as intervals of plus/minus half a unit of the last decimal, shares likewise) and every
+      cell's exact count must not narrow any withheld mean to less than a quarter of the scale
+      (nor any withheld share to less than 25 points); otherwise a neighbouring shown cell is
+      withheld (``complementary``) and the check repeats;
+    * rule 10 -- means and shares are rounded once, half away from zero.
+
+    Parameters
+    ----------
+    cells : DataFrame
+        One row per finest cell (e.g. reporting group x breakdown value). Columns: the ``dims``;
+        ``n`` (respondents with a score on this scale, may be 0); ``sum`` (sum of their scores);
+        optional ``n_high`` (scores in the concern band, for ``share_high``); optional ``roster``
+        (officers on the roster, only validated as >= n: the auditor already assumes the attacker
+        knows every exact count, which is stronger than a roster bound). No microdata.
+    dims : sequence of str
+        Breakdown dimension columns, e.g. ``["region", "department", "group", "shift_pattern"]``.
+        Nested dimensions are allowed (a group belongs to one department).
+    scale : ScaleSpec
+        Range and released precision of the scale.
+    margins : sequence of (sequence of str or str)
+        Released aggregations, each given by the dimensions it keeps; the others are summed over
+        and shown as ``"*"``. ``[]`` or ``()`` is the grand total, ``["region"]`` region totals,
+        ``["region", "shift_pattern"]`` a crossed margin. The finest level is always released.
+    k : int, default 5
+        Minimum cell size; ``ValueError`` when below 5.
+    wave_open : bool, default False
+        True while the wave is open (rule 11).
+    protect_complementary : bool, default False
+        By default the auditor protects the cells withheld for their own sake (reasons
+        ``below_k``, ``auditor``, ``share_below_k``): a cell withheld as ``complementary`` has at
+        least K respondents and could have been shown, so narrowing it discloses nothing new
+        (Hundepool et al. 2012, section 4.3: protection intervals are set for primary cells). True
+        protects every withheld cell, at the price of withholding much more.
+
+    Returns
+    -------
+    DataFrame
+        One row per released cell: ``level`` (``"+"``-joined kept dimensions, or ``"total"``),
+        the ``dims`` (``"*"`` where aggregated), ``n`` (Int64), ``mean`` (Float64, at
+        ``scale.decimals``), ``share_high`` (Int64, percent of ``n`` in the concern band; null
+        without ``n_high``), ``suppressed`` (bool: the whole cell is withheld), ``reason``, and
+        ``share_reason``. A suppressed cell has null ``n``, ``mean`` and ``share_high``. A shown
+        cell whose share alone is withheld has ``suppressed`` False, null ``share_high`` and the
+        share's reason (``share_below_k``, ``complementary`` or ``auditor``) in both ``reason`` and
+        ``share_reason``. While the wave is open the grand-total row shows ``n`` only, with reason
+        ``wave_open``.
+
+    Raises
+    ------
+    ValueError
+        On K < 5, unknown margin dimensions, duplicate or malformed cells, sums outside
+        ``[lo*n, hi*n]``, ``n_high`` outside ``[0, n]``, or a dimension value equal to ``"*"``.
+
+    References
+    ----------
+    Hundepool, A. et al. (2012). Statistical Disclosure Control. Wiley, ch. 4.
+    Fellegi, I. P. (1972). JASA 67, 7-18. Cox, L. H. (1980). JASA 75, 377-385.
+
+    Examples
+    --------
+    >>> cells = pd.DataFrame({"region": ["R1", "R1", "R1"], "group": ["a", "b", "c"],
+    ...                       "n": [3, 8, 9], "sum": [150.0, 400.0, 430.0]})
+    >>> out = release_table(cells, ["region", "group"], ScaleSpec(0, 100), margins=[["region"]])
+    >>> out[["group", "n", "mean", "reason"]].to_dict("list")["reason"]
+    ['below_k', 'complementary', '', '']
+    """
+    k = check_k(k)
+    dims = tuple(dims)
+    df = _validate_cells(cells, dims, scale)
+    levels = _normalise_levels(dims, margins)
+    if wave_open and () not in levels:
+        levels.append(())
+    c = _build_cells(df, dims, levels)
+    ncell = len(c.keys)
+    mean = _rounded_means(c, scale)
+    share = _rounded_shares(c)
+    supp = np.zeros(ncell, dtype=bool)
+    reason = [""] * ncell
+    if wave_open:
+        for i in range(ncell):
+            if levels[c.level_of[i]] == () and c.n[i] >= k:
+                reason[i] = "wave_open"
+            else:
+                supp[i] = True
+                reason[i] = "wave_open" if c.n[i] >= k else "below_k"
+        show_mean = np.zeros(ncell, dtype=bool)
+        show_share = np.zeros(ncell, dtype=bool)
+        share_reason = list(reason)
+    else:
+        for i in range(ncell):
+            if c.n[i] < k:
+                supp[i], reason[i] = True, "below_k"
+            elif _pinned(int(c.n[i]), mean[i], scale):
+                supp[i], reason[i] = True, "auditor"
+        _protect(c, supp, reason, mean, "mean", scale, k, protect_complementary)
+        show_mean = ~supp
+        share_reason = list(reason)
+        if c.high is None:
+            show_share = np.zeros(ncell, dtype=bool)
+        else:
+            ssupp = supp.copy()
+            for i in range(ncell):
+                # Also for cells withheld as complementary: their share is sensitive in itself.
+                small = c.high[i] < k or c.n[i] - c.high[i] < k
+                if small and c.n[i] > 0 and share_reason[i] not in PRIMARY_REASONS:
+                    ssupp[i], share_reason[i] = True, "share_below_k"
+            _protect(c, ssupp, share_reason, share, "share", scale, k, protect_complementary)
+            show_share = ~ssupp
+            for i in range(ncell):
+                if not supp[i] and ssupp[i]:
+                    reason[i] = share_reason[i]
+    rows = {"level": [_level_name(levels[li]) for li in c.level_of]}
+    for p, d in enumerate(dims):
+        rows[d] = [key[p] for key in c.keys]
+    rows["n"] = pd.array([int(c.n[i]) if not supp[i] else None for i in range(ncell)], dtype="Int64")
+    rows["mean"] = pd.array([mean[i] if show_mean[i] else None for i in range(ncell)], dtype="Float64")
+    rows["share_high"] = pd.array(
+        [int(share[i]) if show_share[i] else None for i in range(ncell)], dtype="Int64"
+    )
+    rows["suppressed"] = supp.tolist()
+    rows["reason"] = reason
+    rows["share_reason"] = [r if c.high is not None or supp[i] else "" for i, r in enumerate(share_reason)]
+    return pd.DataFrame(rows)
+
+
+def audit_release(
+    released: pd.DataFrame,
+    cells: pd.DataFrame,
+    dims: Sequence[str],
+    scale: ScaleSpec,
+    *,
+    protect_complementary: bool = False,
+) -> pd.DataFrame:
+    """Run the rule-8 auditor against a released table (the same LP as in :func:`release_table`).
+
+    Use it as the last gate before any output path (page, CSV, JSON, PDF, plot): it re-derives
+    what an attacker can learn from the released numbers alone.
+
+    Parameters
+    ----------
+    released : DataFrame
+        A table in the format returned by :func:`release_table` (``dims``, ``mean``,
+        ``share_high``, ``suppressed``; ``"*"`` marks aggregated dimensions).
+    cells : DataFrame
+        The finest cells the table was computed from (``dims``, ``n``, ``sum``, optional
+        ``n_high``); their exact counts are granted to the attacker.
+    dims : sequence of str
+    scale : ScaleSpec
+    protect_complementary : bool, default False
+        As in :func:`release_table`: by default only cells whose ``reason`` (``share_reason`` for
+        shares) is ``below_k``, ``auditor`` or ``share_below_k`` are protected.
+
+    Returns
+    -------
+    DataFrame
+        One row per withheld number the attacker can narrow: ``level``, the ``dims``, ``kind``
+        (``"mean"`` or ``"share"``), ``low`` and ``high`` (the attacker's bounds, in score points
+        or percent). Empty when the table is safe.
+    """
+    dims = tuple(dims)
+    df = _validate_cells(cells, dims, scale)
+    rel = released.reset_index(drop=True)
+    kept = [tuple(d for d in dims if str(row[d]) != ALL) for _, row in rel.iterrows()]
+    levels = [dims] + sorted({lv for lv in kept if lv != dims}, key=lambda lv: (-len(lv), lv))
+    c = _build_cells(df, dims, levels)
+    where = {key: i for i, key in enumerate(c.keys)}
+    ncell = len(c.keys)
+    supp = np.ones(ncell, dtype=bool)
+    ssupp = np.ones(ncell, dtype=bool)
+    mean = np.full(ncell, np.nan)
+    share = np.full(ncell, np.nan)
+    protect = np.zeros(ncell, dtype=bool)
+    sprotect = np.zeros(ncell, dtype=bool)
+    for r, row in rel.iterrows():
+        key = tuple(ALL if str(row[d]) == ALL else row[d] for d in dims)
+        i = where.get(key)
+        if i is None:
+            raise ValueError(f"released row {r} does not match any cell: {key}")
+        protect[i] = protect_complementary or row.get("reason", "") in PRIMARY_REASONS
+        sprotect[i] = protect_complementary or row.get("share_reason", "") in PRIMARY_REASONS
+        if not bool(row["suppressed"]) and not pd.isna(row["mean"]):
+            supp[i] = False
+            mean[i] = float(row["mean"])
+        if "share_high" in rel.columns and not pd.isna(row["share_high"]):
+            ssupp[i] = False
+            share[i] = float(row["share_high"])
+    # Cells absent from the released table are unknown to the attacker: treat them as withheld.
+    cols = ["level", *dims, "kind", "low", "high"]
+    out = []
+    for kind, s, v, p in (("mean", supp, mean, protect), ("share", ssupp, share, sprotect)):
+        if kind == "share" and c.high is None:
+            continue
+        for i, (low, high) in _audit(c, s, v, kind, scale, p).items():
+            out.append([_level_name(levels[c.level_of[i]]), *c.keys[i], kind, low, high])
+    return pd.DataFrame(out, columns=cols)

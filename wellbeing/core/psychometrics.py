@@ -1,0 +1,359 @@
+"""Psychometrics of a scale's items: reliability, item analysis, missingness.
+
+Pure functions, no Flask, no database. Every function takes a :class:`pandas.DataFrame`
+with one column per item and one row per response (item scores as numbers, missing answers
+as ``NaN``) and returns a tidy :class:`pandas.DataFrame` with identifier-safe columns.
+
+Reverse-keyed items must already be recoded (the scoring module does that), so that a
+higher number means more of the construct for every item.
+
+Checked against R's psych 2.2.9 (``alpha``, ``alpha.ci``, ``fa(..., fm = "ml")``) on the
+fourteen work-stressor items of the FRA dispatchers' survey; see
+``tests/reference/reference.R`` and ``tests/core/test_psychometrics.py``.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "cronbach_alpha",
+    "one_factor_ml",
+    "omega_total",
+    "item_total",
+    "missingness",
+    "floor_ceiling",
+    "item_analysis",
+    "reliability",
+]
+
+#: Corrected item–total correlations below this are flagged (DESIGN.md section 6).
+ITEM_TOTAL_FLAG = 0.30
+
+
+def _numeric_items(items: pd.DataFrame, min_items: int = 2) -> pd.DataFrame:
+    if not isinstance(items, pd.DataFrame):
+        raise TypeError("items must be a pandas DataFrame (one column per item)")
+    if items.shape[1] < min_items:
+        raise ValueError(f"need at least {min_items} items, got {items.shape[1]}")
+    return items.apply(pd.to_numeric, errors="raise").astype(float)
+
+
+def _complete(items: pd.DataFrame, min_items: int = 2) -> pd.DataFrame:
+    x = _numeric_items(items, min_items).dropna(axis=0, how="any")
+    if len(x) < 3:
+        raise ValueError(f"need at least 3 complete responses, got {len(x)}")
+    return x
+
+
+def _alpha_value(x: np.ndarray) -> float:
+    k = x.shape[1]
+    item_var = x.var(axis=0, ddof=1).sum()
+    total_var = x.sum(axis=1).var(ddof=1)
+    if total_var <= 0:
+        return float("nan")
+    return float(k / (k - 1) * (1.0 - item_var / total_var))
+
+
+def cronbach_alpha(items: pd.DataFrame, ci: float = 0.95) -> pd.DataFrame:
+    r"""Cronbach's :math:`\alpha` with the Feldt confidence interval.
+
+    Computed on complete cases (listwise deletion), as ``psych::alpha(na.omit(x))``.
+
+    .. math::
+
+        \alpha = \frac{k}{k-1}\left(1 - \frac{\sum_{i=1}^k s_i^2}{s_X^2}\right)
+
+    where :math:`k` is the number of items, :math:`s_i^2` the variance of item :math:`i`
+    and :math:`s_X^2` the variance of the sum score. The :math:`100(1-p)\,\%` interval of
+    Feldt, Woodruff & Salih (1987), with :math:`n` complete responses, is
+
+    .. math::
+
+        \left[\,1 - (1-\alpha)\,F_{1-p/2},\; 1 - (1-\alpha)\,F_{p/2}\,\right],
+        \qquad F_q = F^{-1}_{q}\bigl(n-1,\,(n-1)(k-1)\bigr),
+
+    the interval of ``psych::alpha.ci`` and ``pingouin.cronbach_alpha``.
+
+    Parameters
+    ----------
+    items : DataFrame
+        One column per item (at least two), one row per response; ``NaN`` = missing.
+    ci : float, default 0.95
+        Confidence level of the interval.
+
+    Returns
+    -------
+    DataFrame
+        One row: ``alpha, ci_low, ci_high, n, k, ci_method`` (``n`` complete responses,
+        ``k`` items; ``ci_method`` is ``"feldt"``). Unitless.
+
+    References
+    ----------
+    Cronbach, L. J. (1951). Coefficient alpha and the internal structure of tests.
+    *Psychometrika*, 16, 297–334.
+
+    Feldt, L. S., Woodruff, D. J., & Salih, F. A. (1987). Statistical inference for
+    coefficient alpha. *Applied Psychological Measurement*, 11, 93–103.
+    """
+    if not 0 < ci < 1:
+        raise ValueError("ci must be in (0, 1)")
+    x = _complete(items).to_numpy()
+    n, k = x.shape
+    a = _alpha_value(x)
+    p = 1.0 - ci
+    df1, df2 = n - 1, (n - 1) * (k - 1)
+    lo = 1.0 - (1.0 - a) * stats.f.ppf(1.0 - p / 2.0, df1, df2)
+    hi = 1.0 - (1.0 - a) * stats.f.ppf(p / 2.0, df1, df2)
+    return pd.DataFrame(
+        [{"alpha": a, "ci_low": lo, "ci_high": hi, "n": n, "k": k, "ci_method": "feldt"}]
+    )
+
+
+def one_factor_ml(items: pd.DataFrame) -> pd.DataFrame:
+    r"""Standardised loadings and uniquenesses of a one-factor maximum-likelihood model.
+
+    Fits the common-factor model :math:`R = \lambda\lambda^\top + \Psi` to the correlation
+    matrix of the complete cases by maximum likelihood (statsmodels
+    ``Factor(method="ml")``), like ``psych::fa(x, nfactors = 1, fm = "ml")`` and
+    ``factanal``. Loadings are oriented so that their sum is positive.
+
+    Parameters
+    ----------
+    items : DataFrame
+        One column per item (at least three), one row per response.
+
+    Returns
+    -------
+    DataFrame
+        One row per item: ``item, loading, uniqueness`` (standardised, unitless). The
+        frame's ``attrs`` hold ``n`` (complete responses) and ``converged``.
+
+    Warns
+    -----
+    RuntimeWarning
+        If the optimiser did not converge or a uniqueness is at its lower bound
+        (a Heywood case).
+
+    References
+    ----------
+    Jöreskog, K. G. (1967). Some contributions to maximum likelihood factor analysis.
+    *Psychometrika*, 32, 443–482.
+    """
+    from statsmodels.multivariate.factor import Factor
+
+    x = _complete(items, min_items=3)
+    corr = np.corrcoef(x.to_numpy(), rowvar=False)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = Factor(corr=corr, n_factor=1, method="ml", nobs=len(x)).fit()
+    for w in caught:  # re-raise what statsmodels said, never swallow it
+        warnings.warn(f"factor analysis: {w.message}", RuntimeWarning, stacklevel=2)
+    lam = np.asarray(res.loadings)[:, 0]
+    if lam.sum() < 0:
+        lam = -lam
+    psi = np.asarray(res.uniqueness)
+    converged = bool(getattr(res, "mle_retvals", {}).get("converged", True))
+    if not converged:
+        warnings.warn("one-factor ML model did not converge", RuntimeWarning, stacklevel=2)
+    if np.any(psi < 0.01):
+        warnings.warn(
+            "Heywood case: a uniqueness is near zero; omega is unreliable",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+    out = pd.DataFrame({"item": list(x.columns), "loading": lam, "uniqueness": psi})
+    out.attrs.update(n=len(x), converged=converged)
+    return out
+
+
+def omega_total(items: pd.DataFrame) -> pd.DataFrame:
+    r"""McDonald's :math:`\omega_t` from a one-factor maximum-likelihood model.
+
+    .. math::
+
+        \omega_t = \frac{\left(\sum_i \lambda_i\right)^2}
+                        {\left(\sum_i \lambda_i\right)^2 + \sum_i \psi_i}
+
+    with standardised loadings :math:`\lambda_i` and uniquenesses :math:`\psi_i` from
+    :func:`one_factor_ml` (complete cases). Equals
+    ``sum(f$loadings)^2 / (sum(f$loadings)^2 + sum(f$uniquenesses))`` for
+    ``f <- psych::fa(x, nfactors = 1, fm = "ml")``.
+
+    Parameters
+    ----------
+    items : DataFrame
+        One column per item (at least three), one row per response.
+
+    Returns
+    -------
+    DataFrame
+        One row: ``omega, n, k, converged``. Unitless.
+
+    References
+    ----------
+    McDonald, R. P. (1999). *Test theory: A unified treatment*. Mahwah, NJ: Erlbaum.
+
+    Revelle, W., & Zinbarg, R. E. (2009). Coefficients alpha, beta, omega, and the glb.
+    *Psychometrika*, 74, 145–154.
+    """
+    fa = one_factor_ml(items)
+    s = fa["loading"].sum()
+    omega = s**2 / (s**2 + fa["uniqueness"].sum())
+    return pd.DataFrame(
+        [{"omega": float(omega), "n": fa.attrs["n"], "k": len(fa),
+          "converged": fa.attrs["converged"]}]
+    )
+
+
+def item_total(items: pd.DataFrame, flag_below: float = ITEM_TOTAL_FLAG) -> pd.DataFrame:
+    r"""Corrected item–total correlations and :math:`\alpha` if an item is dropped.
+
+    The corrected item–total correlation of item :math:`i` is the Pearson correlation
+    of the item with the sum of the *other* items, :math:`r(x_i, X - x_i)`
+    (``r.drop`` of ``psych::alpha``). Complete cases.
+
+    Parameters
+    ----------
+    items : DataFrame
+        One column per item (at least three), one row per response.
+    flag_below : float, default 0.30
+        Items whose corrected correlation is below this are flagged.
+
+    Returns
+    -------
+    DataFrame
+        One row per item: ``item, r_drop, alpha_if_dropped, flag``.
+
+    References
+    ----------
+    Nunnally, J. C., & Bernstein, I. H. (1994). *Psychometric theory* (3rd ed.).
+    New York: McGraw-Hill.
+    """
+    x = _complete(items, min_items=3)
+    arr = x.to_numpy()
+    total = arr.sum(axis=1)
+    rows = []
+    for j, name in enumerate(x.columns):
+        rest = total - arr[:, j]
+        if np.std(arr[:, j]) == 0 or np.std(rest) == 0:
+            r = float("nan")
+        else:
+            r = float(np.corrcoef(arr[:, j], rest)[0, 1])
+        a_drop = _alpha_value(np.delete(arr, j, axis=1))
+        rows.append({"item": name, "r_drop": r, "alpha_if_dropped": a_drop,
+                     "flag": bool(np.isnan(r) or r < flag_below)})
+    out = pd.DataFrame(rows)
+    out.attrs["n"] = len(x)
+    return out
+
+
+def missingness(items: pd.DataFrame) -> pd.DataFrame:
+    """Missing answers per item.
+
+    Parameters
+    ----------
+    items : DataFrame
+        One column per item, one row per response; ``NaN`` = missing.
+
+    Returns
+    -------
+    DataFrame
+        One row per item: ``item, n, n_missing, share_missing`` (``n`` = all rows; share
+        as a proportion 0–1).
+    """
+    x = _numeric_items(items, min_items=1)
+    n = len(x)
+    miss = x.isna().sum(axis=0)
+    return pd.DataFrame({
+        "item": list(x.columns),
+        "n": n,
+        "n_missing": miss.to_numpy().astype(int),
+        "share_missing": (miss / n).to_numpy() if n else np.nan,
+    })
+
+
+def floor_ceiling(items: pd.DataFrame, low: float, high: float) -> pd.DataFrame:
+    """Share of answers at the lowest and highest response option, per item.
+
+    Parameters
+    ----------
+    items : DataFrame
+        One column per item, one row per response.
+    low, high : float
+        The lowest and highest possible answer (e.g. 1 and 4).
+
+    Returns
+    -------
+    DataFrame
+        One row per item: ``item, n_answered, share_floor, share_ceiling``
+        (proportions 0–1 of the answered, non-missing responses).
+
+    References
+    ----------
+    Terwee, C. B., et al. (2007). Quality criteria were proposed for measurement properties
+    of health status questionnaires. *J Clin Epidemiol*, 60, 34–42 (floor/ceiling effects
+    when more than 15 % answer at an extreme).
+    """
+    if not low < high:
+        raise ValueError("low must be below high")
+    x = _numeric_items(items, min_items=1)
+    answered = x.notna().sum(axis=0)
+    floor = (x == low).sum(axis=0) / answered.replace(0, np.nan)
+    ceiling = (x == high).sum(axis=0) / answered.replace(0, np.nan)
+    return pd.DataFrame({
+        "item": list(x.columns),
+        "n_answered": answered.to_numpy().astype(int),
+        "share_floor": floor.to_numpy(),
+        "share_ceiling": ceiling.to_numpy(),
+    })
+
+
+def item_analysis(
+    items: pd.DataFrame, low: float, high: float, flag_below: float = ITEM_TOTAL_FLAG
+) -> pd.DataFrame:
+    """Per-item table: missingness, floor/ceiling shares, corrected item–total correlation.
+
+    Combines :func:`missingness`, :func:`floor_ceiling` and :func:`item_total`.
+
+    Returns
+    -------
+    DataFrame
+        One row per item: ``item, n, n_missing, share_missing, share_floor,
+        share_ceiling, r_drop, alpha_if_dropped, flag``.
+    """
+    m = missingness(items)
+    fc = floor_ceiling(items, low, high).drop(columns="n_answered")
+    it = item_total(items, flag_below)
+    return m.merge(fc, on="item").merge(it, on="item")
+
+
+def reliability(items: pd.DataFrame, ci: float = 0.95) -> pd.DataFrame:
+    """Scale-level reliability summary: α with Feldt CI and ω total (complete cases).
+
+    Returns
+    -------
+    DataFrame
+        One row: ``alpha, ci_low, ci_high, ci_method, omega, n, k, n_flagged``
+        (``n_flagged`` = items with corrected item–total correlation < .30).
+    """
+    a = cronbach_alpha(items, ci)
+    row = a.iloc[0].to_dict()
+    try:
+        row["omega"] = float(omega_total(items)["omega"].iloc[0])
+    except ValueError as exc:  # fewer than three items
+        logger.info("omega not computed: %s", exc)
+        row["omega"] = float("nan")
+    if items.shape[1] >= 3:
+        row["n_flagged"] = int(item_total(items)["flag"].sum())
+    else:
+        row["n_flagged"] = 0
+    cols = ["alpha", "ci_low", "ci_high", "ci_method", "omega", "n", "k", "n_flagged"]
+    return pd.DataFrame([row])[cols]

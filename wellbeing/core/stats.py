@@ -1,0 +1,1014 @@
+"""Models linking shift schedules to burnout, and pilot evaluation.
+
+Pure functions (pandas in, :class:`ModelResult` out), no Flask, no database. Every model
+returns a tidy term table with the columns ``term, estimate, std_err, ci_low, ci_high,
+p_value`` and a model-level ``info`` dict (``n, n_groups, icc, converged, warnings, formula,
+method`` and what the release check of DESIGN.md section 4 rule 12 needs: ``df_resid`` and
+``factor_levels``). :meth:`ModelResult.to_json` gives the JSON shape of ``flask models fit``
+(CLI.md).
+
+What is here
+------------
+* :func:`fit_mixed` — linear mixed model (statsmodels ``MixedLM``), random intercept per group
+  (unit pool), optional random slopes (``re_formula``); REML estimates by default, ML
+  (``reml=False``) for comparing models by AIC/BIC (NaN under REML). ICC from the null model.
+  Guards statsmodels issue 10239 (fixed effects returned as 0 when the random-effect variance
+  collapses, while reporting convergence) by falling back to cluster-robust OLS.
+* :func:`marginal_means` — estimated marginal means per level of a factor, with Wald CIs.
+* :func:`fit_gee` (exchangeable working correlation) and :func:`fit_ols_cluster`
+  (cluster-robust CR1 standard errors with *t* reference distribution) as robustness checks.
+* :func:`adjust_pvalues` / :func:`adjust_terms` — Holm and Benjamini–Hochberg, method named.
+* :func:`did`, :func:`did_twfe`, :func:`event_study`, :func:`permutation_did`,
+  :func:`did_cross_sections` — difference-in-differences with unit and time fixed effects,
+  event study and placebo (permutation) inference for a pilot in one region.
+
+Every warning raised while fitting is recorded in ``info["warnings"]`` and logged — none is
+swallowed. Checked against R (lme4 1.1-31) in ``tests/core/test_stats.py``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+import math
+import re
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats as sps
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "ModelResult",
+    "fit_mixed",
+    "icc_null",
+    "marginal_means",
+    "fit_gee",
+    "fit_ols_cluster",
+    "adjust_pvalues",
+    "adjust_terms",
+    "did_twfe",
+    "event_study",
+    "permutation_did",
+    "did",
+    "did_cross_sections",
+    "CR1_CONVENTION",
+    "ONE_TREATED_CLUSTER_NOTE",
+]
+
+TERM_COLUMNS = ["term", "estimate", "std_err", "ci_low", "ci_high", "p_value"]
+
+#: Small-sample convention of the cluster-robust variance, as statsmodels applies it.
+CR1_CONVENTION = (
+    "CR1 (statsmodels): V = G/(G-1) * (N-1)/(N-K) * (X'X)^-1 (sum_g X_g'u_g u_g'X_g) (X'X)^-1, "
+    "K counting every regressor including each unit and time fixed-effect dummy; "
+    "t reference distribution with G-1 degrees of freedom"
+)
+
+#: Why a pilot in one region needs permutation inference (DESIGN.md section 6).
+ONE_TREATED_CLUSTER_NOTE = (
+    "With a single treated cluster, cluster-robust standard errors are unreliable: the "
+    "treated cluster's residuals are forced close to zero by its own treatment dummy, so the "
+    "variance is badly underestimated and tests over-reject (MacKinnon & Webb 2017, 2018); "
+    "the estimate is therefore judged by placebo (permutation) inference, reassigning the "
+    "treatment to each unit in turn."
+)
+
+#: lme4's ``isSingular`` tolerance on the relative standard deviation of a random effect.
+SINGULAR_TOL = 1e-4
+#: Random-effect variances below this (absolute) trigger statsmodels' zero-inverse branch.
+SM_RE_TOL = 1e-9
+
+
+# --------------------------------------------------------------------------------------------
+# Result container
+# --------------------------------------------------------------------------------------------
+
+
+def _json_safe(v: Any) -> Any:
+    if isinstance(v, dict):
+        return {str(k): _json_safe(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_json_safe(x) for x in v]
+    if isinstance(v, pd.DataFrame):
+        return [_json_safe(r) for r in v.to_dict(orient="records")]
+    if isinstance(v, (np.bool_, bool)):
+        return bool(v)
+    if isinstance(v, (np.integer,)):
+        return int(v)
+    if isinstance(v, (float, np.floating)):
+        f = float(v)
+        return None if not math.isfinite(f) else f
+    if v is None or isinstance(v, (str, int)):
+        return v
+    if v is pd.NA or v is pd.NaT:
+        return None
+    return str(v)
+
+
+@dataclass(frozen=True)
+class ModelResult:
+    """A fitted model: tidy term table, model-level information, optional extra tables.
+
+    Attributes
+    ----------
+    terms : DataFrame
+        One row per term: ``term, estimate, std_err, ci_low, ci_high, p_value`` (in the
+        outcome's units per unit of the term; ``p_value`` two-sided).
+    info : dict
+        ``n, n_groups, icc, converged, warnings, formula, method`` and model-specific keys
+        (``df_resid``, ``factor_levels``, ``variance_components``, ``aic``, ...).
+    tables : dict of DataFrame
+        Extra tables, e.g. ``"marginal_means"``, ``"event_study"``, ``"placebo"``.
+    fit : object
+        The underlying statsmodels results object (not serialised).
+    """
+
+    terms: pd.DataFrame
+    info: dict[str, Any]
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    fit: Any = field(default=None, repr=False, compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"model": info, "terms": [...], **tables}`` with NaN/inf as ``None``."""
+        out: dict[str, Any] = {
+            "model": _json_safe(self.info),
+            "terms": _json_safe(self.terms[TERM_COLUMNS + [c for c in self.terms.columns
+                                                           if c not in TERM_COLUMNS]]),
+        }
+        for name, table in self.tables.items():
+            out[name] = _json_safe(table)
+        return out
+
+    def to_json(self, **kwargs: Any) -> str:
+        """JSON of :meth:`to_dict` (the ``flask models fit --format json`` shape)."""
+        return json.dumps(self.to_dict(), allow_nan=False, **kwargs)
+
+
+# --------------------------------------------------------------------------------------------
+# helpers
+# --------------------------------------------------------------------------------------------
+
+
+class _Recorder:
+    """Record every warning raised inside the block into a list (and the log)."""
+
+    def __init__(self, sink: list[str], prefix: str = "") -> None:
+        self.sink = sink
+        self.prefix = prefix
+        self._cm = warnings.catch_warnings(record=True)
+
+    def __enter__(self) -> "_Recorder":
+        self._caught = self._cm.__enter__()
+        warnings.simplefilter("always")
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._cm.__exit__(*exc)
+        for w in self._caught:
+            msg = f"{self.prefix}{w.category.__name__}: {w.message}"
+            if msg not in self.sink:
+                self.sink.append(msg)
+                logger.warning(msg)
+
+
+def _add_warning(sink: list[str], msg: str) -> None:
+    if msg not in sink:
+        sink.append(msg)
+        logger.warning(msg)
+
+
+def _variables(formula_rhs: str, data: pd.DataFrame) -> list[str]:
+    """Data columns named in a formula's right-hand side (in order of appearance)."""
+    tokens = re.findall(r"[A-Za-z_][A-Za-z0-9_.]*", formula_rhs)
+    seen: list[str] = []
+    for t in tokens:
+        if t in data.columns and t not in seen:
+            seen.append(t)
+    # Q("odd name") references
+    for q in re.findall(r"Q\(\s*['\"]([^'\"]+)['\"]\s*\)", formula_rhs):
+        if q in data.columns and q not in seen:
+            seen.append(q)
+    return seen
+
+
+def _categorical_vars(formula_rhs: str, data: pd.DataFrame) -> list[str]:
+    wrapped = set(re.findall(r"C\(\s*([A-Za-z_][A-Za-z0-9_.]*)", formula_rhs))
+    out = []
+    for v in _variables(formula_rhs, data):
+        col = data[v]
+        if v in wrapped or not pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
+            out.append(v)
+    return out
+
+
+def _factor_levels(formula_rhs: str, data: pd.DataFrame) -> dict[str, dict[str, int]]:
+    return {
+        v: {str(k): int(c) for k, c in data[v].value_counts(sort=False).sort_index().items()}
+        for v in _categorical_vars(formula_rhs, data)
+    }
+
+
+def _terms_frame(names: Sequence[str], est: Any, se: Any, p: Any, lo: Any, hi: Any) -> pd.DataFrame:
+    return pd.DataFrame({
+        "term": [_clean_term(n) for n in names],
+        "estimate": np.asarray(est, dtype=float),
+        "std_err": np.asarray(se, dtype=float),
+        "ci_low": np.asarray(lo, dtype=float),
+        "ci_high": np.asarray(hi, dtype=float),
+        "p_value": np.asarray(p, dtype=float),
+    })
+
+
+def _clean_term(name: str) -> str:
+    """``C(shift_pattern)[T.night]`` -> ``shift_pattern[night]``; ``Intercept`` unchanged."""
+    name = re.sub(r"C\(\s*([^,)]+?)\s*(,[^)]*)?\)\[T\.([^\]]+)\]", r"\1[\3]", name)
+    name = re.sub(r"\[T\.([^\]]+)\]", r"[\1]", name)
+    return name
+
+
+def _complete_rows(data: pd.DataFrame, cols: Iterable[str]) -> pd.DataFrame:
+    cols = [c for c in dict.fromkeys(cols) if c is not None]
+    missing = [c for c in cols if c not in data.columns]
+    if missing:
+        raise KeyError(f"columns not in data: {missing}")
+    out = data.dropna(subset=cols).copy()
+    if len(out) < len(data):
+        logger.info("dropped %d rows with missing values", len(data) - len(out))
+    return out
+
+
+def _z_ci(est: np.ndarray, se: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    z = sps.norm.ppf(0.5 + level / 2)
+    p = 2 * sps.norm.sf(np.abs(est / se))
+    return est - z * se, est + z * se, p
+
+
+# --------------------------------------------------------------------------------------------
+# Mixed models
+# --------------------------------------------------------------------------------------------
+
+
+def _fit_mixedlm(formula: str, data: pd.DataFrame, group: str, re_formula: str | None,
+                 reml: bool, sink: list[str], prefix: str = "") -> Any:
+    import statsmodels.formula.api as smf
+
+    model = smf.mixedlm(formula, data, groups=data[group], re_formula=re_formula)
+    last_exc: Exception | None = None
+    # statsmodels' default optimiser chain first; then derivative-free Powell, which survives
+    # singular random-effect covariances that make the gradient methods raise.
+    for method in (None, ["powell"]):
+        try:
+            with _Recorder(sink, prefix):
+                res = model.fit(reml=reml, method=method) if method else model.fit(reml=reml)
+            if method:
+                _add_warning(sink, f"{prefix}default optimisers failed ({last_exc}); refitted with Powell")
+            return res
+        except (np.linalg.LinAlgError, ValueError) as exc:
+            last_exc = exc
+    raise RuntimeError(f"mixed model failed to fit: {last_exc}")
+
+
+def _variance_components(res: Any) -> dict[str, Any]:
+    cov_re = pd.DataFrame(np.asarray(res.cov_re), index=list(res.cov_re.index),
+                          columns=list(res.cov_re.columns))
+    vc: dict[str, Any] = {"residual": float(res.scale)}
+    for i, a in enumerate(cov_re.index):
+        vc[f"group:{a}"] = float(cov_re.iloc[i, i])
+        for j in range(i):
+            vc[f"group:{cov_re.index[j]}:{a}"] = float(cov_re.iloc[i, j])
+    return vc
+
+
+def _is_singular(res: Any) -> bool:
+    cov = np.atleast_2d(np.asarray(res.cov_re, dtype=float))
+    if cov.size == 0:
+        return True
+    ratio = np.diag(cov) / float(res.scale)
+    return bool(np.any(np.sqrt(np.clip(ratio, 0, None)) < SINGULAR_TOL) or
+                np.any(np.diag(cov) < SM_RE_TOL))
+
+
+def _issue_10239(res: Any, formula: str, data: pd.DataFrame) -> bool:
+    """True if fixed effects disagree with OLS although the random-effect variance is ~0.
+
+    When the random-effect covariance collapses to zero the GLS estimate *is* the OLS
+    estimate; statsmodels (issue 10239) instead zeroes every between-group effect.
+    """
+    import statsmodels.formula.api as smf
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # auxiliary fit only, its warnings are irrelevant
+        ols = smf.ols(formula, data).fit()
+    fe = np.asarray(res.fe_params, dtype=float)
+    b = np.asarray(ols.params, dtype=float)
+    tol = 1e-4 * (np.abs(b) + np.asarray(ols.bse, dtype=float)) + 1e-12
+    return bool(np.any(np.abs(fe - b) > tol))
+
+
+def icc_null(data: pd.DataFrame, outcome: str, group: str,
+             warnings_sink: list[str] | None = None) -> float:
+    r"""Intraclass correlation from the null (intercept-only) random-intercept model.
+
+    .. math:: \mathrm{ICC} = \frac{\tau^2}{\tau^2 + \sigma^2}
+
+    with :math:`\tau^2` the between-group and :math:`\sigma^2` the residual variance of
+    ``outcome ~ 1 + (1 | group)`` fitted by REML. Unitless, 0–1.
+
+    References
+    ----------
+    Snijders, T. A. B., & Bosker, R. J. (2012). *Multilevel analysis* (2nd ed.), ch. 3.
+    """
+    sink = warnings_sink if warnings_sink is not None else []
+    d = _complete_rows(data, [outcome, group])
+    res = _fit_mixedlm(f"Q('{outcome}') ~ 1", d, group, None, True, sink, "null model: ")
+    tau2 = float(np.asarray(res.cov_re)[0, 0])
+    return tau2 / (tau2 + float(res.scale))
+
+
+def fit_mixed(
+    data: pd.DataFrame,
+    outcome: str,
+    predictors: str,
+    group: str,
+    re_formula: str | None = None,
+    reml: bool = True,
+    ci: float = 0.95,
+    icc: bool = True,
+    fallback: bool = True,
+) -> ModelResult:
+    r"""Linear mixed model with a random intercept (and optional slopes) per group.
+
+    .. math::
+
+        y_{ij} = x_{ij}^\top \beta + z_{ij}^\top b_j + \varepsilon_{ij},\qquad
+        b_j \sim N(0, \Sigma_b),\ \varepsilon_{ij} \sim N(0, \sigma^2)
+
+    fitted by statsmodels ``MixedLM`` (REML by default; ``reml=False`` gives maximum
+    likelihood, needed to compare models with different fixed effects by AIC/BIC, which
+    are NaN under REML). Wald *z* tests and intervals for the fixed effects, as statsmodels
+    reports them.
+
+    Guards:
+
+    * every statsmodels warning (convergence, boundary, singular covariance) is recorded in
+      ``info["warnings"]``;
+    * a singular fit (a random-effect SD below 1e-4 of the residual SD — lme4's
+      ``isSingular`` tolerance, so independent of the outcome's units) is warned about;
+    * statsmodels issue 10239 — with a collapsed random-effect variance the between-group
+      fixed effects come back as 0 while ``converged`` is true: detected by comparing with
+      OLS; then, if ``fallback``, the model is refitted as OLS with cluster-robust SEs by
+      group (:func:`fit_ols_cluster`) and ``info["method"]`` says so.
+
+    Parameters
+    ----------
+    data : DataFrame
+        One row per response.
+    outcome : str
+        Outcome column (e.g. a scale score, in its own units).
+    predictors : str
+        Right-hand side of a patsy formula, e.g. ``"C(shift_pattern) + night_share + C(wave)"``
+        (``"1"`` for the null model).
+    group : str
+        Grouping column for the random effects (the unit pool).
+    re_formula : str, optional
+        Random-effects formula, e.g. ``"~Days"`` for a random intercept and slope.
+    reml : bool, default True
+    ci : float, default 0.95
+    icc : bool, default True
+        Also fit the null model and report the ICC (see :func:`icc_null`).
+    fallback : bool, default True
+        Fall back to cluster-robust OLS when issue 10239 is detected.
+
+    Returns
+    -------
+    ModelResult
+        ``info``: ``n, n_groups, icc, converged, warnings, formula, method, reml, df_resid
+        (n minus the number of fixed effects), factor_levels, group_sizes (min, max),
+        variance_components, llf, aic, bic, singular``.
+
+    References
+    ----------
+    Bates, D., Mächler, M., Bolker, B., & Walker, S. (2015). Fitting linear mixed-effects
+    models using lme4. *Journal of Statistical Software*, 67(1).
+
+    Lindstrom, M. J., & Bates, D. M. (1988). Newton–Raphson and EM algorithms for linear
+    mixed-effects models for repeated-measures data. *JASA*, 83, 1014–1022.
+    """
+    formula = f"{outcome} ~ {predictors}"
+    cols = [outcome, group] + _variables(predictors, data)
+    if re_formula:
+        cols += _variables(re_formula.replace("~", ""), data)
+    d = _complete_rows(data, cols)
+    sink: list[str] = []
+    res = _fit_mixedlm(formula, d, group, re_formula, reml, sink)
+    n = int(res.nobs)
+    sizes = d.groupby(group).size()
+    info: dict[str, Any] = {
+        "n": n,
+        "n_groups": int(len(sizes)),
+        "icc": None,
+        "converged": bool(res.converged),
+        "warnings": sink,
+        "formula": formula + f" + (1{' + ' + re_formula.lstrip('~') if re_formula else ''} | {group})",
+        "method": f"mixedlm-{'reml' if reml else 'ml'}",
+        "predictors": predictors,
+        "reml": reml,
+        "df_resid": n - int(res.k_fe),
+        "factor_levels": _factor_levels(predictors, d),
+        "group_sizes": {"min": int(sizes.min()), "max": int(sizes.max())},
+        "variance_components": _variance_components(res),
+        "llf": float(res.llf),
+        "aic": float(res.aic),
+        "bic": float(res.bic),
+        "singular": False,
+    }
+    if not res.converged:
+        _add_warning(sink, "the mixed model did not converge")
+    if reml:
+        info["aic_note"] = "AIC/BIC are undefined under REML; refit with reml=False to compare models"
+    if info["n_groups"] < 10:
+        _add_warning(sink, f"few groups (G={info['n_groups']}): random-effect variances are imprecise")
+
+    if _is_singular(res):
+        info["singular"] = True
+        _add_warning(sink, "singular fit: a random-effect variance is estimated as (near) zero")
+        if _issue_10239(res, formula, d):
+            msg = ("statsmodels issue 10239: random-effect variance collapsed and fixed effects "
+                   "of between-group terms were returned as 0 despite 'converged'")
+            _add_warning(sink, msg)
+            if fallback:
+                ols = fit_ols_cluster(d, outcome, predictors, group, ci=ci)
+                info.update({
+                    "method": "ols-cluster-cr1 (fallback from mixedlm: statsmodels issue 10239)",
+                    "converged": ols.info["converged"],
+                    "df_resid": ols.info["df_resid"],
+                })
+                for w in ols.info["warnings"]:
+                    _add_warning(sink, w)
+                if icc:
+                    info["icc"] = icc_null(d, outcome, group, sink)
+                return ModelResult(ols.terms, info, {}, ols.fit)
+            info["converged"] = False
+
+    fe = np.asarray(res.fe_params, dtype=float)
+    se = np.asarray(res.bse_fe, dtype=float)
+    lo, hi, p = _z_ci(fe, se, ci)
+    terms = _terms_frame(list(res.fe_params.index), fe, se, p, lo, hi)
+    if icc:
+        info["icc"] = icc_null(d, outcome, group, sink)
+    return ModelResult(terms, info, {}, res)
+
+
+def _design_rows(res: Any, grid: pd.DataFrame) -> np.ndarray:
+    spec = getattr(res.model.data, "model_spec", None) or getattr(res.model.data, "design_info", None)
+    try:
+        import patsy
+
+        if isinstance(spec, patsy.DesignInfo):
+            return np.asarray(patsy.build_design_matrices([spec], grid)[0], dtype=float)
+    except ImportError:  # pragma: no cover - patsy ships with statsmodels
+        pass
+    if spec is not None and hasattr(spec, "get_model_matrix"):  # formulaic
+        return np.asarray(spec.get_model_matrix(grid), dtype=float)
+    raise RuntimeError("cannot rebuild the design matrix of this model")
+
+
+def marginal_means(result: ModelResult, data: pd.DataFrame, factor: str,
+                   ci: float = 0.95) -> pd.DataFrame:
+    r"""Estimated marginal means of the outcome per level of a categorical factor.
+
+    For level :math:`\ell` the mean is :math:`\hat\mu_\ell = \bar L_\ell \hat\beta` with
+    standard error :math:`\sqrt{\bar L_\ell \hat V \bar L_\ell^\top}`, where
+    :math:`\bar L_\ell` averages the design rows of a reference grid: the factor at
+    :math:`\ell`, numeric covariates at their sample mean, every other categorical
+    predictor at each of its levels with equal weight (the default of R's *emmeans*).
+    Wald *z* interval. In the outcome's units.
+
+    Parameters
+    ----------
+    result : ModelResult
+        From :func:`fit_mixed`, :func:`fit_ols_cluster` or :func:`fit_gee`.
+    data : DataFrame
+        The data the model was fitted on.
+    factor : str
+        A categorical predictor of the model (e.g. ``"shift_pattern"``).
+
+    Returns
+    -------
+    DataFrame
+        One row per level: ``level, estimate, std_err, ci_low, ci_high, n``.
+
+    References
+    ----------
+    Searle, S. R., Speed, F. M., & Milliken, G. A. (1980). Population marginal means in the
+    linear model. *The American Statistician*, 34, 216–221.
+    """
+    res = result.fit
+    if res is None:
+        raise ValueError("result carries no fitted model")
+    rhs = result.info["predictors"]
+    cats = _categorical_vars(rhs, data)
+    if factor not in cats:
+        raise ValueError(f"{factor!r} is not a categorical predictor of the model")
+    nums = [v for v in _variables(rhs, data) if v not in cats]
+    d = data.dropna(subset=_variables(rhs, data))
+    others = [c for c in cats if c != factor]
+    other_levels = [sorted(d[c].unique()) for c in others]
+    k_fe = len(np.asarray(res.fe_params)) if hasattr(res, "fe_params") else len(res.params)
+    beta = np.asarray(res.fe_params if hasattr(res, "fe_params") else res.params, dtype=float)
+    V = np.asarray(res.cov_params(), dtype=float)[:k_fe, :k_fe]
+    z = sps.norm.ppf(0.5 + ci / 2)
+    rows = []
+    for lev in sorted(d[factor].unique()):
+        combos = list(itertools.product(*other_levels)) or [()]
+        grid = pd.DataFrame([{**dict(zip(others, c)), factor: lev} for c in combos])
+        for v in nums:
+            grid[v] = d[v].mean()
+        for c in cats:
+            grid[c] = grid[c].astype(d[c].dtype)
+        L = _design_rows(res, grid).mean(axis=0)
+        est = float(L @ beta)
+        se = float(np.sqrt(L @ V @ L))
+        rows.append({"level": lev, "estimate": est, "std_err": se, "ci_low": est - z * se,
+                     "ci_high": est + z * se, "n": int((d[factor] == lev).sum())})
+    return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------------------------
+# Robustness checks
+# --------------------------------------------------------------------------------------------
+
+
+def fit_ols_cluster(data: pd.DataFrame, outcome: str, predictors: str, cluster: str,
+                    ci: float = 0.95) -> ModelResult:
+    r"""OLS with cluster-robust (CR1) standard errors and *t* inference.
+
+    :math:`\hat V = \frac{G}{G-1}\frac{N-1}{N-K}(X^\top X)^{-1}
+    \left(\sum_g X_g^\top \hat u_g \hat u_g^\top X_g\right)(X^\top X)^{-1}`, with *t*
+    reference distribution on :math:`G-1` degrees of freedom (``use_t=True``; statsmodels
+    would otherwise use normal p-values). Unreliable with few clusters (warned below 30
+    clusters).
+
+    Returns
+    -------
+    ModelResult
+        ``info`` adds ``df_resid``, ``factor_levels``, ``se_convention``.
+
+    References
+    ----------
+    Cameron, A. C., & Miller, D. L. (2015). A practitioner's guide to cluster-robust
+    inference. *Journal of Human Resources*, 50, 317–372.
+    """
+    import statsmodels.formula.api as smf
+
+    formula = f"{outcome} ~ {predictors}"
+    d = _complete_rows(data, [outcome, cluster] + _variables(predictors, data))
+    sink: list[str] = []
+    codes = pd.factorize(d[cluster])[0]
+    with _Recorder(sink):
+        res = smf.ols(formula, d).fit(cov_type="cluster", cov_kwds={"groups": codes}, use_t=True)
+        ci_arr = np.asarray(res.conf_int(alpha=1 - ci))
+    G = int(len(np.unique(codes)))
+    if G < 30:
+        _add_warning(sink, f"few clusters (G={G}): cluster-robust standard errors may be unreliable")
+    terms = _terms_frame(list(res.params.index), res.params, res.bse, res.pvalues,
+                         ci_arr[:, 0], ci_arr[:, 1])
+    info = {
+        "n": int(res.nobs), "n_groups": G, "icc": None, "converged": True, "warnings": sink,
+        "formula": formula, "predictors": predictors, "method": "ols-cluster-cr1", "df_resid": int(res.df_resid),
+        "factor_levels": _factor_levels(predictors, d), "se_convention": CR1_CONVENTION,
+    }
+    return ModelResult(terms, info, {}, res)
+
+
+def fit_gee(data: pd.DataFrame, outcome: str, predictors: str, group: str,
+            ci: float = 0.95) -> ModelResult:
+    r"""Gaussian GEE with an exchangeable working correlation within groups.
+
+    Estimates population-averaged effects; robust (sandwich) standard errors, Wald *z*
+    inference. The working correlation :math:`\rho` (all pairs within a group) is in
+    ``info["working_correlation"]``.
+
+    References
+    ----------
+    Liang, K.-Y., & Zeger, S. L. (1986). Longitudinal data analysis using generalized
+    linear models. *Biometrika*, 73, 13–22.
+    """
+    import statsmodels.api as sm
+    import statsmodels.formula.api as smf
+
+    formula = f"{outcome} ~ {predictors}"
+    d = _complete_rows(data, [outcome, group] + _variables(predictors, data))
+    sink: list[str] = []
+    with _Recorder(sink):
+        model = smf.gee(formula, groups=d[group], data=d, cov_struct=sm.cov_struct.Exchangeable(),
+                        family=sm.families.Gaussian())
+        res = model.fit()
+        ci_arr = np.asarray(res.conf_int(alpha=1 - ci))
+    G = int(d[group].nunique())
+    if G < 30:
+        _add_warning(sink, f"few clusters (G={G}): GEE sandwich standard errors may be unreliable")
+    converged = bool(getattr(res, "converged", True))
+    terms = _terms_frame(list(res.params.index), res.params, res.bse, res.pvalues,
+                         ci_arr[:, 0], ci_arr[:, 1])
+    info = {
+        "n": int(res.nobs), "n_groups": G, "icc": None, "converged": converged,
+        "warnings": sink, "formula": formula, "predictors": predictors, "method": "gee-exchangeable",
+        "df_resid": int(res.nobs) - len(res.params),
+        "factor_levels": _factor_levels(predictors, d),
+        "working_correlation": float(np.asarray(res.model.cov_struct.dep_params).ravel()[0]),
+    }
+    return ModelResult(terms, info, {}, res)
+
+
+# --------------------------------------------------------------------------------------------
+# Multiple comparisons
+# --------------------------------------------------------------------------------------------
+
+_ADJUST = {"holm": "holm", "bh": "fdr_bh", "fdr_bh": "fdr_bh", "benjamini-hochberg": "fdr_bh"}
+
+
+def adjust_pvalues(p: Sequence[float] | np.ndarray | pd.Series, method: str,
+                   alpha: float = 0.05) -> pd.DataFrame:
+    r"""Holm or Benjamini–Hochberg adjustment (``method`` is required).
+
+    Holm (family-wise error): with sorted :math:`p_{(1)}\le\dots\le p_{(m)}`,
+    :math:`\tilde p_{(i)} = \max_{j\le i} \min\{1, (m-j+1)\,p_{(j)}\}`.
+    Benjamini–Hochberg (false discovery rate):
+    :math:`\tilde p_{(i)} = \min_{j\ge i} \min\{1, \tfrac{m}{j} p_{(j)}\}`.
+    Both via ``statsmodels.stats.multitest.multipletests`` with ``method`` passed
+    explicitly (its default would be Holm–Šidák). ``NaN`` p-values are left out and kept.
+
+    Parameters
+    ----------
+    p : sequence of float
+    method : {"holm", "bh"}
+    alpha : float, default 0.05
+
+    Returns
+    -------
+    DataFrame
+        ``p_value, p_adjusted, reject, method`` (``method`` = ``"holm"`` or
+        ``"fdr_bh"``), in the input order.
+
+    References
+    ----------
+    Holm, S. (1979). A simple sequentially rejective multiple test procedure.
+    *Scandinavian Journal of Statistics*, 6, 65–70.
+
+    Benjamini, Y., & Hochberg, Y. (1995). Controlling the false discovery rate. *JRSS B*,
+    57, 289–300.
+    """
+    from statsmodels.stats.multitest import multipletests
+
+    key = method.lower()
+    if key not in _ADJUST:
+        raise ValueError(f"method must be one of {sorted(_ADJUST)}, got {method!r}")
+    sm_method = _ADJUST[key]
+    arr = np.asarray(p, dtype=float)
+    adj = np.full_like(arr, np.nan)
+    rej = np.zeros(arr.shape, dtype=bool)
+    ok = ~np.isnan(arr)
+    if ok.any():
+        r, padj, _, _ = multipletests(arr[ok], alpha=alpha, method=sm_method)
+        adj[ok], rej[ok] = padj, r
+    return pd.DataFrame({"p_value": arr, "p_adjusted": adj, "reject": rej, "method": sm_method})
+
+
+def adjust_terms(terms: pd.DataFrame, method: str, exclude: Iterable[str] = ("Intercept",),
+                 alpha: float = 0.05) -> pd.DataFrame:
+    """Add ``p_adjusted`` and ``p_adjust_method`` columns to a term table.
+
+    Terms in ``exclude`` (default the intercept) are not part of the family and get NaN.
+    """
+    out = terms.copy()
+    fam = ~out["term"].isin(list(exclude))
+    adj = adjust_pvalues(out.loc[fam, "p_value"].to_numpy(), method, alpha)
+    out["p_adjusted"] = np.nan
+    out.loc[fam, "p_adjusted"] = adj["p_adjusted"].to_numpy()
+    out["p_adjust_method"] = adj["method"].iloc[0] if len(adj) else _ADJUST[method.lower()]
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Difference-in-differences
+# --------------------------------------------------------------------------------------------
+
+
+def _fe_projector(data: pd.DataFrame, unit: str, time: str) -> np.ndarray:
+    """Orthonormal basis Q of the column space of the unit and time dummies."""
+    X = np.column_stack([
+        np.ones(len(data)),
+        pd.get_dummies(data[unit], drop_first=True, dtype=float).to_numpy(),
+        pd.get_dummies(data[time], drop_first=True, dtype=float).to_numpy(),
+    ])
+    q, r = np.linalg.qr(X)
+    keep = np.abs(np.diag(r)) > 1e-10 * np.abs(r).max()
+    return q[:, keep]
+
+
+def _twfe_estimate(y_res: np.ndarray, d: np.ndarray, Q: np.ndarray) -> float:
+    """Frisch–Waugh–Lovell: coefficient of d after partialling out the fixed effects."""
+    d_res = d - Q @ (Q.T @ d)
+    denom = float(d_res @ d_res)
+    return float(d_res @ y_res / denom) if denom > 1e-12 else float("nan")
+
+
+def _treated_units(data: pd.DataFrame, unit: str, treated: str) -> list[Any]:
+    return sorted(data.loc[data[treated].astype(float) > 0, unit].unique().tolist())
+
+
+def did_twfe(data: pd.DataFrame, outcome: str, unit: str, time: str, treated: str,
+             cluster: str | None = None, ci: float = 0.95) -> ModelResult:
+    r"""Two-way fixed-effects difference-in-differences.
+
+    .. math:: y_{it} = \alpha_i + \gamma_t + \delta\, D_{it} + \varepsilon_{it}
+
+    OLS with unit (:math:`\alpha_i`) and time (:math:`\gamma_t`) dummies, :math:`D_{it}=1`
+    for treated units in treated periods; cluster-robust SE by ``cluster`` (default
+    ``unit``) with the CR1 convention of :data:`CR1_CONVENTION` (every fixed-effect dummy
+    counts in *K*) and *t* inference on :math:`G-1` df. Works on panels (one row per unit
+    and period) and on individual-level repeated cross-sections (several rows per cell).
+    With one treated cluster, use :func:`permutation_did` (see
+    :data:`ONE_TREATED_CLUSTER_NOTE`).
+
+    Returns
+    -------
+    ModelResult
+        One term, ``treated``; ``info`` adds ``n_units, n_periods, n_treated_units,
+        n_treated_obs, se_convention, df_resid``.
+
+    References
+    ----------
+    Angrist, J. D., & Pischke, J.-S. (2009). *Mostly harmless econometrics*, ch. 5.
+
+    Kessler, J. B., & Roth, A. E. (2014). Don't take 'no' for an answer: an experiment with
+    actual organ donor registrations. NBER Working Paper 20378.
+    """
+    import statsmodels.formula.api as smf
+
+    cluster = cluster or unit
+    d = _complete_rows(data, [outcome, unit, time, treated, cluster])
+    d = d.assign(_y=d[outcome].astype(float), _u=d[unit].astype(str), _t=d[time].astype(str),
+                 _d=d[treated].astype(float))
+    sink: list[str] = []
+    codes = pd.factorize(d[cluster])[0]
+    with _Recorder(sink):
+        res = smf.ols("_y ~ _d + C(_u) + C(_t)", d).fit(
+            cov_type="cluster", cov_kwds={"groups": codes}, use_t=True)
+        ci_arr = np.asarray(res.conf_int(alpha=1 - ci).loc[["_d"]])
+    tr_units = _treated_units(d, unit, treated)
+    G = int(len(np.unique(codes)))
+    tr_clusters = int(d.loc[d["_d"] > 0, cluster].nunique())
+    if tr_clusters < 2:
+        _add_warning(sink, ONE_TREATED_CLUSTER_NOTE)
+    elif G < 30:
+        _add_warning(sink, f"few clusters (G={G}): cluster-robust standard errors may be unreliable")
+    terms = _terms_frame(["treated"], [res.params["_d"]], [res.bse["_d"]], [res.pvalues["_d"]],
+                         ci_arr[:, 0], ci_arr[:, 1])
+    info = {
+        "n": int(res.nobs), "n_groups": G, "icc": None, "converged": True, "warnings": sink,
+        "formula": f"{outcome} ~ {treated} + C({unit}) + C({time})",
+        "method": "did-twfe-ols-cluster-cr1", "se_convention": CR1_CONVENTION,
+        "cluster": cluster, "n_units": int(d[unit].nunique()), "n_periods": int(d[time].nunique()),
+        "n_treated_units": len(tr_units), "treated_units": [str(u) for u in tr_units],
+        "n_treated_clusters": tr_clusters, "n_treated_obs": int((d["_d"] > 0).sum()),
+        "df_resid": int(res.df_resid),
+        "factor_levels": {unit: {str(k): int(v) for k, v in d[unit].value_counts().sort_index().items()},
+                          time: {str(k): int(v) for k, v in d[time].value_counts().sort_index().items()}},
+    }
+    return ModelResult(terms, info, {}, res)
+
+
+def _time_index(values: pd.Series) -> pd.Series:
+    order = sorted(values.unique())
+    return values.map({v: i for i, v in enumerate(order)})
+
+
+def event_study(data: pd.DataFrame, outcome: str, unit: str, time: str, treated: str,
+                cluster: str | None = None, reference: int = -1, ci: float = 0.95,
+                time_order: Sequence[Any] | None = None) -> ModelResult:
+    r"""Event study: leads and lags of treatment start with unit and time fixed effects.
+
+    .. math::
+
+        y_{it} = \alpha_i + \gamma_t + \sum_{k \ne -1} \delta_k\,
+                 \mathbf 1[t - s_i = k] + \varepsilon_{it}
+
+    where :math:`s_i` is the first treated period of unit :math:`i` (never-treated units
+    have all indicators 0) and :math:`k` counts periods (positions in ``time_order``,
+    default the sorted distinct values of ``time``; pass ``time_order`` when labels such as
+    ``"Q42010"`` do not sort chronologically). Reference period :math:`k=-1`
+    (the last period before treatment) is omitted, so each :math:`\delta_k` is the
+    difference from it. Leads (:math:`k<-1`) near zero support parallel pre-trends.
+    Cluster-robust CR1 SEs by unit (unreliable with one treated cluster; see
+    :data:`ONE_TREATED_CLUSTER_NOTE`).
+
+    Returns
+    -------
+    ModelResult
+        Terms ``rel_m3, rel_m2, rel_p0, rel_p1, ...`` (``m`` = minus, ``p`` = plus) with
+        an extra column ``rel_time``; the reference row (``rel_m1``) is included with
+        estimate 0 and NaN inference.
+
+    References
+    ----------
+    Freyaldenhoven, S., Hansen, C., Pérez, J. P., & Shapiro, J. M. (2021). Visualization,
+    identification, and estimation in the linear panel event-study design. NBER WP 29170.
+    """
+    import statsmodels.formula.api as smf
+
+    cluster = cluster or unit
+    d = _complete_rows(data, [outcome, unit, time, treated, cluster])
+    if time_order is not None:
+        pos = {v: i for i, v in enumerate(time_order)}
+        tix = d[time].map(pos)
+        if tix.isna().any():
+            raise ValueError("time_order misses some time values")
+    else:
+        tix = _time_index(d[time])
+    d = d.assign(_tix=tix.astype(int))
+    start = d.loc[d[treated].astype(float) > 0].groupby(unit)["_tix"].min()
+    rel = d[unit].map(start) if len(start) else pd.Series(np.nan, index=d.index)
+    rel = d["_tix"] - rel  # NaN for never-treated units
+    ks = sorted(int(k) for k in rel.dropna().unique() if int(k) != reference)
+
+    def name(k: int) -> str:
+        return f"rel_{'m' if k < 0 else 'p'}{abs(k)}"
+
+    cols = {}
+    for k in ks:
+        cols[name(k)] = (rel == k).astype(float)
+    X = pd.DataFrame(cols, index=d.index)
+    X["_y"] = d[outcome].astype(float)
+    X["_u"] = d[unit].astype(str)
+    X["_t"] = d[time].astype(str)
+    rhs = " + ".join(list(cols) + ["C(_u)", "C(_t)"])
+    sink: list[str] = []
+    codes = pd.factorize(d[cluster])[0]
+    with _Recorder(sink):
+        res = smf.ols(f"_y ~ {rhs}", X).fit(cov_type="cluster", cov_kwds={"groups": codes},
+                                            use_t=True)
+        cia = res.conf_int(alpha=1 - ci)
+    names = [c for c in cols if c in res.params.index]
+    terms = _terms_frame(names, res.params[names], res.bse[names], res.pvalues[names],
+                         cia.loc[names, 0], cia.loc[names, 1])
+    terms["rel_time"] = [int(re.sub("^rel_", "", n).replace("m", "-").replace("p", "")) for n in names]
+    ref = pd.DataFrame([{"term": name(reference), "estimate": 0.0, "std_err": np.nan,
+                         "ci_low": np.nan, "ci_high": np.nan, "p_value": np.nan,
+                         "rel_time": reference}])
+    terms = pd.concat([terms, ref], ignore_index=True).sort_values("rel_time", ignore_index=True)
+    if int(d.loc[d[treated].astype(float) > 0, cluster].nunique()) < 2:
+        _add_warning(sink, ONE_TREATED_CLUSTER_NOTE)
+    info = {
+        "n": int(res.nobs), "n_groups": int(len(np.unique(codes))), "icc": None,
+        "converged": True, "warnings": sink,
+        "formula": f"{outcome} ~ sum_k 1[rel_time = k] (k != {reference}) + C({unit}) + C({time})",
+        "method": "event-study-twfe-ols-cluster-cr1", "reference_period": reference,
+        "se_convention": CR1_CONVENTION, "df_resid": int(res.df_resid),
+    }
+    return ModelResult(terms, info, {}, res)
+
+
+def permutation_did(data: pd.DataFrame, outcome: str, unit: str, time: str, treated: str,
+                    max_permutations: int = 5000, seed: int = 0) -> tuple[pd.DataFrame, dict[str, Any]]:
+    r"""Placebo (permutation) inference for a two-way fixed-effects DiD estimate.
+
+    The treatment — the actual treated periods — is reassigned to each unit in turn (with
+    several treated units: to every set of the same size, or ``max_permutations`` random
+    sets); the TWFE estimate :math:`\hat\delta_r` is recomputed for each assignment
+    :math:`r = 1..R` (the actual one included). Two-sided p-value
+
+    .. math:: p = \frac{\#\{r : |\hat\delta_r| \ge |\hat\delta_{\mathrm{actual}}|\}}{R},
+
+    whose smallest possible value is :math:`1/R` (0.05 with 20 regions). Treated units must
+    share the treated periods (no staggered adoption).
+
+    Returns
+    -------
+    placebo : DataFrame
+        ``assignment, estimate, is_actual``, sorted by ``|estimate|`` descending.
+    summary : dict
+        ``estimate, p_value, n_permutations, p_floor, exact, note``.
+
+    References
+    ----------
+    MacKinnon, J. G., & Webb, M. D. (2017). Wild bootstrap inference for wildly different
+    cluster sizes. *Journal of Applied Econometrics*, 32, 233–254.
+
+    MacKinnon, J. G., & Webb, M. D. (2018). The wild bootstrap for few (treated) clusters.
+    *The Econometrics Journal*, 21, 114–135.
+
+    Abadie, A., Diamond, A., & Hainmueller, J. (2010). Synthetic control methods for
+    comparative case studies. *JASA*, 105, 493–505 (placebo-in-space inference).
+    """
+    d = _complete_rows(data, [outcome, unit, time, treated]).reset_index(drop=True)
+    D = d[treated].astype(float).to_numpy()
+    tr_units = _treated_units(d, unit, treated)
+    if not tr_units:
+        raise ValueError("no treated observations")
+    periods_by_unit = {u: frozenset(d.loc[(d[unit] == u) & (D > 0), time]) for u in tr_units}
+    periods = set(periods_by_unit.values())
+    if len(periods) != 1:
+        raise ValueError("treated units have different treated periods (staggered adoption); "
+                         "permutation by reassignment needs a common treatment timing")
+    tr_periods = next(iter(periods))
+    Q = _fe_projector(d, unit, time)
+    y = d[outcome].astype(float).to_numpy()
+    y_res = y - Q @ (Q.T @ y)
+    actual = _twfe_estimate(y_res, D, Q)
+    units = sorted(d[unit].unique().tolist())
+    in_periods = d[time].isin(tr_periods).to_numpy()
+    n_combos = math.comb(len(units), len(tr_units))
+    exact = n_combos <= max_permutations
+    if exact:
+        assignments = list(itertools.combinations(units, len(tr_units)))
+    else:
+        rng = np.random.default_rng(seed)
+        assignments = [tuple(tr_units)] + [
+            tuple(sorted(rng.choice(np.array(units, dtype=object), len(tr_units), replace=False)))
+            for _ in range(max_permutations - 1)]
+    rows = []
+    unit_vals = d[unit].to_numpy()
+    actual_key = tuple(tr_units)
+    for a in assignments:
+        Dp = (np.isin(unit_vals, list(a)) & in_periods).astype(float)
+        est = actual if tuple(a) == actual_key else _twfe_estimate(y_res, Dp, Q)
+        rows.append({"assignment": ",".join(map(str, a)), "estimate": est,
+                     "is_actual": tuple(a) == actual_key})
+    placebo = pd.DataFrame(rows)
+    R = len(placebo)
+    tol = 1e-10 * max(1.0, abs(actual))
+    p = float((placebo["estimate"].abs() >= abs(actual) - tol).sum() / R)
+    placebo = placebo.reindex(placebo["estimate"].abs().sort_values(ascending=False).index)
+    summary = {
+        "estimate": actual, "p_value": p, "n_permutations": R, "p_floor": 1.0 / R,
+        "exact": exact,
+        "note": (f"Permutation p-value: share of the {R} assignments (actual included) whose "
+                 f"|estimate| is at least the actual one; the smallest possible value is 1/{R} = "
+                 f"{1.0 / R:.3g}. " + (ONE_TREATED_CLUSTER_NOTE if len(tr_units) == 1 else "")),
+    }
+    return placebo.reset_index(drop=True), summary
+
+
+def did(data: pd.DataFrame, outcome: str, unit: str, time: str, treated: str,
+        cluster: str | None = None, ci: float = 0.95, with_event_study: bool = True,
+        with_permutation: bool = True, time_order: Sequence[Any] | None = None) -> ModelResult:
+    """Difference-in-differences report: TWFE estimate, event study, permutation inference.
+
+    Combines :func:`did_twfe`, :func:`event_study` and :func:`permutation_did` (the
+    ``flask models did`` engine). The ``treated`` term keeps its cluster-robust SE and CI;
+    the permutation p-value is in ``info["permutation_p"]`` with its floor
+    ``info["permutation_p_floor"]`` = 1/R and ``info["inference_note"]``.
+
+    Returns
+    -------
+    ModelResult
+        ``tables``: ``"event_study"`` (term table with ``rel_time``) and ``"placebo"``.
+    """
+    base = did_twfe(data, outcome, unit, time, treated, cluster, ci)
+    info = dict(base.info)
+    tables: dict[str, pd.DataFrame] = {}
+    if with_event_study:
+        es = event_study(data, outcome, unit, time, treated, cluster, ci=ci, time_order=time_order)
+        tables["event_study"] = es.terms
+        for w in es.info["warnings"]:
+            if w not in info["warnings"]:
+                info["warnings"].append(f"event study: {w}" if w != ONE_TREATED_CLUSTER_NOTE else w)
+    if with_permutation:
+        placebo, summ = permutation_did(data, outcome, unit, time, treated)
+        tables["placebo"] = placebo
+        info.update({"permutation_p": summ["p_value"], "permutation_p_floor": summ["p_floor"],
+                     "n_permutations": summ["n_permutations"],
+                     "permutation_exact": summ["exact"], "inference_note": summ["note"]})
+        terms = base.terms.assign(p_value_permutation=summ["p_value"])
+    else:
+        terms = base.terms
+    return ModelResult(terms, info, tables, base.fit)
+
+
+def did_cross_sections(data: pd.DataFrame, outcome: str, region: str = "region",
+                       wave: str = "wave", treated: str = "treated", ci: float = 0.95,
+                       wave_order: Sequence[Any] | None = None, **kwargs: Any) -> ModelResult:
+    r"""DiD on individual-level repeated cross-sections (officers' scores in region × wave).
+
+    .. math:: y_{irw} = \alpha_r + \gamma_w + \delta\, D_{rw} + \varepsilon_{irw}
+
+    Each wave surveys different (anonymous) officers, so there is no individual panel:
+    region and wave fixed effects, treatment :math:`D_{rw}` = pilot region in waves after
+    the pilot started, SEs clustered by region, permutation over regions (floor 1/R).
+    ``info["cell_sizes"]`` gives the smallest region × wave cell, for the release check.
+    """
+    res = did(data, outcome, region, wave, treated, cluster=region, ci=ci,
+              time_order=wave_order, **kwargs)
+    cells = data.dropna(subset=[outcome]).groupby([region, wave]).size()
+    info = dict(res.info)
+    info["method"] = "did-repeated-cross-sections-" + info["method"]
+    info["cell_sizes"] = {"min": int(cells.min()), "max": int(cells.max()), "n_cells": int(len(cells))}
+    return ModelResult(res.terms, info, res.tables, res.fit)

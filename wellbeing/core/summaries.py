@@ -1,0 +1,87 @@
+"""Group summaries of scale scores, before and after disclosure control.
+
+Pure functions: score rows in, cell statistics out. The released numbers are those of
+:func:`wellbeing.core.disclosure.release_table`; this module only adds confidence intervals to the
+cells that release shows, rounded once at the scale's precision (DESIGN.md section 4, rule 10).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats as sps
+from statsmodels.stats.proportion import proportion_confint
+
+from .rounding import round_half_away
+
+
+def cell_statistics(scores: pd.DataFrame, dims: Sequence[str]) -> pd.DataFrame:
+    """Sufficient statistics per finest cell.
+
+    Parameters
+    ----------
+    scores : DataFrame with the ``dims`` columns, ``value`` (score in scale units) and ``concern``
+        (bool: the score lies in a band marked as concern, e.g. CBI ≥ 50).
+
+    Returns
+    -------
+    DataFrame: ``dims``, ``n``, ``sum``, ``sumsq``, ``n_high`` (one row per observed cell).
+    """
+    g = scores.assign(sq=scores["value"] ** 2, hi=scores["concern"].astype(int)).groupby(list(dims), dropna=False)
+    out = g.agg(n=("value", "size"), sum=("value", "sum"), sumsq=("sq", "sum"), n_high=("hi", "sum"))
+    return out.reset_index()
+
+
+def mean_ci(n: int, total: float, sumsq: float, level: float = 0.95) -> tuple[float, float, float]:
+    """Mean, and its two-sided ``level`` confidence interval from the t distribution with n − 1 df.
+
+    ``sd`` is the sample standard deviation (n − 1 denominator). Returns (mean, low, high); low and
+    high are NaN for n < 2.
+    """
+    mean = total / n
+    if n < 2:
+        return mean, float("nan"), float("nan")
+    var = max((sumsq - n * mean * mean) / (n - 1), 0.0)
+    half = sps.t.ppf(0.5 + level / 2, n - 1) * np.sqrt(var / n)
+    return mean, mean - half, mean + half
+
+
+def wilson_ci(count: int, n: int, level: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval of a proportion (Wilson 1927; statsmodels ``proportion_confint``),
+    as fractions in [0, 1]."""
+    low, high = proportion_confint(count, n, alpha=1 - level, method="wilson")
+    return float(low), float(high)
+
+
+def add_intervals(released: pd.DataFrame, cells: pd.DataFrame, dims: Sequence[str], decimals: int,
+                  level: float = 0.95) -> pd.DataFrame:
+    """Add ``ci_low``/``ci_high`` (mean, at ``decimals``) and ``share_ci_low``/``share_ci_high``
+    (percent, whole numbers) to the shown cells of a released table; suppressed numbers stay null.
+
+    ``released`` comes from ``release_table`` (margin rows carry ``"*"`` in aggregated dims); the
+    intervals are computed from the finest ``cells`` summed over each released row's members.
+    """
+    out = released.copy()
+    for col in ("ci_low", "ci_high", "share_ci_low", "share_ci_high"):
+        out[col] = pd.array([pd.NA] * len(out), dtype="Float64")
+    keyed = cells.copy()
+    for i, row in out.iterrows():
+        if row["suppressed"] or pd.isna(row["mean"]):
+            continue
+        mask = np.ones(len(keyed), dtype=bool)
+        for d in dims:
+            if row[d] != "*":
+                mask &= (keyed[d].astype(str) == str(row[d])).to_numpy()
+        members = keyed[mask]
+        n = int(members["n"].sum())
+        _, lo, hi = mean_ci(n, float(members["sum"].sum()), float(members["sumsq"].sum()), level)
+        if np.isfinite(lo):
+            out.at[i, "ci_low"] = round_half_away(lo, decimals)
+            out.at[i, "ci_high"] = round_half_away(hi, decimals)
+        if "share_high" in out and not pd.isna(row.get("share_high")):
+            slo, shi = wilson_ci(int(members["n_high"].sum()), n, level)
+            out.at[i, "share_ci_low"] = round_half_away(100 * slo, 0)
+            out.at[i, "share_ci_high"] = round_half_away(100 * shi, 0)
+    return out

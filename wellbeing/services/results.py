@@ -1,0 +1,164 @@
+"""Released cohort results of a wave: every number passes disclosure control here.
+
+One released table per wave and scale covers the standard hierarchy (reporting group → department →
+region → whole wave) and the shift-pattern margins, so every page, CSV, JSON and PDF view of a wave is
+a projection of the same table (DESIGN.md section 4, rules 7–11). A breakdown by another dimension
+(language, a context item) is released as its own table whose finest cells are group × value and
+which keeps the standard margins, so that its suppression pattern protects against subtraction from
+the standard table's margins.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+from sqlalchemy import select
+
+from ..core.disclosure import ScaleSpec, release_table
+from ..core.instruments import Instrument, Scale
+from ..core.summaries import add_intervals, cell_statistics
+from ..extensions import db
+from ..models import Answer, ReportingGroup, Response, Score, Wave, WaveStatus
+from .catalogue import instrument_from_snapshot
+
+HIERARCHY = ("region", "department", "group")
+STANDARD_DIMS = ("region", "department", "group", "shift_pattern")
+STANDARD_MARGINS: tuple[tuple[str, ...], ...] = (
+    ("region", "department"), ("region",), ("shift_pattern",), ("region", "shift_pattern"), ())
+DIMENSIONS = ("group", "department", "region", "shift_pattern", "language")
+
+
+class ResultsError(ValueError):
+    """A results request was refused (unknown dimension, scale or wave)."""
+
+
+@dataclass(frozen=True)
+class ScaleInfo:
+    scale_id: str          # "<instrument>.<scale>"
+    instrument: Instrument
+    scale: Scale
+
+    @property
+    def spec(self) -> ScaleSpec:
+        return ScaleSpec(self.scale.range[0], self.scale.range[1], self.scale.precision)
+
+
+def wave_scales(wave: Wave) -> list[ScaleInfo]:
+    """Scales of the wave's instrument snapshots, in questionnaire order."""
+    out = []
+    for wi in wave.instruments:
+        inst = instrument_from_snapshot(wi.snapshot)
+        out.extend(ScaleInfo(f"{inst.id}.{sc.id}", inst, sc) for sc in inst.scales)
+    return out
+
+
+def context_dimensions(wave: Wave) -> list[str]:
+    """Context items of the wave usable as breakdown dimensions (``<instrument>.<item>`` and bare item id)."""
+    dims = []
+    for wi in wave.instruments:
+        inst = instrument_from_snapshot(wi.snapshot)
+        if inst.kind == "context":
+            dims.extend(it.id for it in inst.items)
+    return dims
+
+
+def _groups_frame(wave: Wave) -> pd.DataFrame:
+    rows = [{"group_id": g.id, "group": g.slug, "region": g.region_slug or "-",
+             "department": g.department_slug or f"{g.region_slug}-pooled", "shift_pattern": g.shift_pattern,
+             "roster": g.size} for g in wave.groups]
+    return pd.DataFrame(rows, columns=["group_id", "group", "region", "department", "shift_pattern", "roster"])
+
+
+def score_rows(wave: Wave, scale: ScaleInfo, by: Sequence[str] = ()) -> pd.DataFrame:
+    """Scores of one scale with their group attributes and any breakdown columns (internal: never shown).
+
+    Columns: ``region, department, group, shift_pattern, language, value, concern`` plus ``by`` columns.
+    Rows are in random order (they come keyed by random ids).
+    """
+    q = (select(Response.id, Response.group_id, Response.language, Score.value)
+         .join(Score, Score.response_id == Response.id)
+         .where(Response.wave_id == wave.id, Score.scale_id == scale.scale_id))
+    df = pd.DataFrame(db.session.execute(q).all(), columns=["response_id", "group_id", "language", "value"])
+    df = df.merge(_groups_frame(wave), on="group_id", how="left")
+    context = [d for d in by if d not in DIMENSIONS]
+    if context:
+        aq = (select(Answer.response_id, Answer.item_id, Answer.value)
+              .join(Response, Response.id == Answer.response_id)
+              .where(Response.wave_id == wave.id, Answer.item_id.in_(context)))
+        ans = pd.DataFrame(db.session.execute(aq).all(), columns=["response_id", "item_id", "value"])
+        wide = ans.pivot(index="response_id", columns="item_id", values="value") if len(ans) else pd.DataFrame()
+        for c in context:
+            col = wide[c] if c in wide else pd.Series(dtype=float)
+            df[c] = df["response_id"].map(col).map(lambda v: "missing" if pd.isna(v) else str(int(v)))
+    df["concern"] = df["value"].map(lambda v: bool((b := scale.scale.band_for(v)) and b.concern))
+    return df.drop(columns=["response_id", "group_id"])
+
+
+def release_scale(wave: Wave, scale: ScaleInfo, by: Sequence[str] = ()) -> pd.DataFrame:
+    """The released table of one scale: standard hierarchy and shift-pattern margins, plus ``by``.
+
+    Returns the columns of :func:`wellbeing.core.disclosure.release_table` (``level``, dimension
+    columns, ``n``, ``mean``, ``share_high``, ``suppressed``, ``reason``, ``share_reason``) plus
+    ``scale``, ``ci_low``, ``ci_high``, ``share_ci_low``, ``share_ci_high``.
+    """
+    extra = [d for d in by if d not in STANDARD_DIMS]
+    for d in extra:
+        if d not in DIMENSIONS and d not in context_dimensions(wave):
+            raise ResultsError(f"--by: unknown dimension {d!r}")
+    dims = list(STANDARD_DIMS) + extra
+    margins = [list(m) for m in STANDARD_MARGINS]
+    if extra:
+        margins = [["region", "department", "group", "shift_pattern"]] + margins
+        margins += [list(extra), *[[*m, *extra] for m in (("region",), ("shift_pattern",))]]
+    rows = score_rows(wave, scale, extra)
+    cells = cell_statistics(rows, dims) if len(rows) else pd.DataFrame(
+        columns=[*dims, "n", "sum", "sumsq", "n_high"])
+    # Groups without any response are cells too (n = 0): they belong to the margins' sums.
+    groups = _groups_frame(wave)
+    if not extra and len(groups):
+        cells = groups[list(STANDARD_DIMS)].merge(cells, on=list(STANDARD_DIMS), how="left").fillna(
+            {"n": 0, "sum": 0.0, "sumsq": 0.0, "n_high": 0})
+    cells["n"] = cells["n"].astype(int)
+    cells["n_high"] = cells["n_high"].astype(int)
+    released = release_table(cells[[*dims, "n", "sum", "n_high"]], dims, scale.spec, margins, wave.min_cell,
+                             wave_open=wave.status == WaveStatus.open)
+    released = add_intervals(released, cells, dims, scale.scale.precision)
+    released.insert(0, "scale", scale.scale_id)
+    return released
+
+
+def release_wave(wave: Wave, by: Sequence[str] = (), scales: Sequence[str] | None = None) -> pd.DataFrame:
+    """Released tables of every scale of the wave (or of ``scales``), stacked."""
+    infos = wave_scales(wave)
+    if scales:
+        unknown = set(scales) - {s.scale_id for s in infos}
+        if unknown:
+            raise ResultsError(f"unknown scale(s): {', '.join(sorted(unknown))}")
+        infos = [s for s in infos if s.scale_id in scales]
+    if not infos:
+        raise ResultsError(f"wave {wave.slug!r} has no scored scale")
+    return pd.concat([release_scale(wave, s, by) for s in infos], ignore_index=True)
+
+
+def view(released: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
+    """Rows of a released table for one breakdown: the cells at the level of ``by`` (e.g. ``["group"]``
+    → the group rows; ``["region"]`` → region totals; ``[]`` → the whole wave). No new numbers."""
+    keep = set(by)
+    if "group" in keep:
+        keep |= {"region", "department"}
+    if "department" in keep:
+        keep |= {"region"}
+    dims = [c for c in released.columns if c in (*STANDARD_DIMS,) or c not in _NON_DIM]
+    mask = pd.Series(True, index=released.index)
+    for d in dims:
+        if d in keep:
+            mask &= released[d] != "*"
+        elif d != "shift_pattern" or "group" not in keep:
+            mask &= released[d] == "*"
+    return released[mask]
+
+
+_NON_DIM = {"scale", "level", "n", "mean", "share_high", "suppressed", "reason", "share_reason", "ci_low",
+            "ci_high", "share_ci_low", "share_ci_high"}
