@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 from werkzeug.routing import Rule
 
 from wellbeing.extensions import db, login_manager
-from wellbeing.models import AccessCode, Role, User, Wave, WaveStatus
+from wellbeing.models import AccessCode, Role, Wave, WaveStatus
 from wellbeing.services.users import authenticate, create_user
 
 from .helpers import DATA

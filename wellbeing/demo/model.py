@@ -162,13 +162,9 @@ def simulate(rng: np.random.Generator, b: np.ndarray, pattern: str,
                           for k, v in ctx.items()}
     langs = rng.choice(list(LANGUAGE_P), size=n, p=list(LANGUAGE_P.values()))
     return [{"language": str(langs[i]),
-             "answers": {iid: {item: (None if np.isnan(v[i]) else _num(v[i])) for item, v in items.items()}
+             "answers": {iid: {item: (None if np.isnan(v[i]) else float(v[i])) for item, v in items.items()}
                          for iid, items in out.items()}}
             for i in range(n)]
-
-
-def _num(x: float) -> float:
-    return float(x)
 
 
 def response_counts(sizes: Mapping[str, int], rate: float, *, minimum: int = 0) -> dict[str, int]:

@@ -71,7 +71,7 @@ class SeededWave:
 def wave_specs(today: date | None = None) -> list[WaveSpec]:
     """The demo's waves: a closed baseline before the pilot and an open wave three months in."""
     t = today or date.today()
-    k = 5
+    k = wave_service.MIN_K     # the demo's waves use the default K
     return [
         WaveSpec("baseline", "Baseline survey", "baseline", t - timedelta(days=120), t - timedelta(days=91),
                  closed=True, rate=model.RESPONSE_RATE_CLOSED),
@@ -125,12 +125,12 @@ def seed_wave(spec: WaveSpec, structure: Structure, seed: int, wave_index: int) 
     wave_id = wave.id
     groups = {g.slug: g.id for g in wave.groups}
     counts = model.response_counts({g.slug: g.size for g in issued}, spec.rate, minimum=spec.minimum)
-    if spec.closed:
-        order = sorted(counts)
+    if spec.closed:   # top up, one response per group in turn, to the documented minimum
+        order = sorted(issued, key=lambda g: g.slug)
         i = 0
         while sum(counts.values()) < model.MIN_CLOSED_RESPONSES and i < 100 * len(order):
-            g = next(x for x in issued if x.slug == order[i % len(order)])
-            if counts[g.slug] < len(g.codes):
+            g = order[i % len(order)]
+            if counts[g.slug] < g.size:
                 counts[g.slug] += 1
             i += 1
     catalogue = {wi.snapshot.instrument_id: instrument_from_snapshot(wi.snapshot) for wi in wave.instruments}
