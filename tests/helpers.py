@@ -54,3 +54,39 @@ def first_values(html: str) -> dict[str, str]:
         value = re.search(r'value="([^"]*)"', tag).group(1)  # type: ignore[union-attr]
         out.setdefault(name, value)
     return out
+
+
+def fill_wave(app: Flask, slug: str, counts: dict[str, int], *, seed: int = 1,
+              answer=None, language: str = "ru") -> None:  # type: ignore[no-untyped-def]
+    """Insert simulated responses through the one insert path: ``counts`` group slug -> responses.
+
+    ``answer(rng, instrument, group_slug, i)`` returns raw answers for one instrument (default:
+    uniformly random options)."""
+    import numpy as np
+
+    from wellbeing.core.instruments import score
+    from wellbeing.extensions import db
+    from wellbeing.services.submissions import insert_response, wave_instruments
+
+    rng = np.random.default_rng(seed)
+
+    def random_answers(rng, inst, group, i):  # type: ignore[no-untyped-def]
+        return {it.id: float(rng.choice(inst.response_sets[it.response_set].values)) for it in inst.items}
+
+    answer = answer or random_answers
+    with app.app_context():
+        wave = wave_service.get_wave(slug)
+        insts = wave_instruments(wave)
+        groups = {g.slug: g.id for g in wave.groups}
+        with db.engine.begin() as conn:
+            for gslug, n in counts.items():
+                for i in range(n):
+                    answers = {inst.id: answer(rng, inst, gslug, i) for inst in insts}
+                    scores = {inst.id: score(inst, answers[inst.id]) for inst in insts}
+                    insert_response(conn, wave_id=wave.id, group_id=groups[gslug], language=language,
+                                    answers=answers, scores=scores)
+
+
+def close(app: Flask, slug: str) -> None:
+    with app.app_context():
+        wave_service.close_wave(wave_service.get_wave(slug))

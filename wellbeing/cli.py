@@ -19,7 +19,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from .core.instruments import InstrumentError, load_instrument
 from .core.tables import ImportRejected
@@ -75,6 +75,7 @@ def operator_name() -> str:
 
 
 @click.command("setup")
+@with_appcontext
 def setup_command() -> None:
     """Create instance/config.py with fresh secrets if missing, then upgrade the database."""
     from flask_migrate import upgrade
@@ -264,6 +265,14 @@ def waves_list(fmt: str) -> None:
     emit(rows, fmt, ["slug", "status", "opens", "closes", "min_cell", "instruments", "groups"])
 
 
+def _cell_text(v: object) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
 def emit(rows: list[dict], fmt: str, columns: list[str], out: str | None = None) -> None:
     """Write rows as an aligned table, CSV or JSON to stdout (or ``out``)."""
     if fmt == "json":
@@ -275,7 +284,7 @@ def emit(rows: list[dict], fmt: str, columns: list[str], out: str | None = None)
         w.writerows(rows)
         text = buf.getvalue()
     else:
-        cells = [columns] + [["" if r.get(c) is None else str(r.get(c)) for c in columns] for r in rows]
+        cells = [columns] + [[_cell_text(r.get(c)) for c in columns] for r in rows]
         widths = [max(len(row[i]) for row in cells) for i in range(len(columns))]
         text = "".join("  ".join(v.ljust(widths[i]) for i, v in enumerate(row)).rstrip() + "\n" for row in cells)
     if out:
@@ -297,12 +306,62 @@ def drafts_purge() -> None:
     click.echo(f"deleted {purge_expired()} expired progress rows", err=True)
 
 
+# ---------------------------------------------------------------------------------------- results
+
+RESULT_COLUMNS = ["scale", "level", "n", "mean", "ci_low", "ci_high", "share_high", "share_ci_low",
+                  "share_ci_high", "suppressed", "reason"]
+
+
+@click.command("results")
+@with_appcontext
+@click.argument("slug")
+@click.option("--by", default="group", show_default=True,
+              help="group, department, region, shift_pattern, language or a context item id (comma-separated)")
+@click.option("--scale", "scales", default="", help="comma-separated scale ids (default: all)")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table")
+@click.option("--out", default=None, type=click.Path(dir_okay=False))
+def results_command(slug: str, by: str, scales: str, fmt: str, out: str | None) -> None:
+    """Released cohort results of wave SLUG (every number through disclosure control)."""
+    from .services.results import ResultsError, release_wave, view
+    from .services.waves import WaveError, get_wave
+
+    dims = [d.strip() for d in by.split(",") if d.strip()]
+    try:
+        wave = get_wave(slug)
+        released = release_wave(wave, by=dims, scales=[s for s in scales.split(",") if s] or None)
+    except (WaveError, ResultsError) as exc:
+        fail(str(exc))
+    table = view(released, dims)
+    dim_cols = [c for c in table.columns if c not in RESULT_COLUMNS and c != "share_reason"]
+    columns = ["scale", *dim_cols, *RESULT_COLUMNS[2:]]
+    emit(records(table, columns), fmt, columns, out)
+
+
+def records(df, columns: list[str]) -> list[dict]:  # type: ignore[no-untyped-def]
+    """DataFrame rows as plain dicts: pandas NA -> None, numpy scalars -> Python numbers."""
+    import pandas as pd
+
+    out = []
+    for row in df[columns].itertuples(index=False):
+        rec = {}
+        for c, v in zip(columns, row):
+            if v is None or (not isinstance(v, str) and pd.isna(v)):
+                rec[c] = None
+            elif hasattr(v, "item"):
+                rec[c] = v.item()
+            else:
+                rec[c] = v
+        out.append(rec)
+    return out
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(setup_command)
     app.cli.add_command(instruments_cli)
     app.cli.add_command(units_cli)
     app.cli.add_command(waves_cli)
     app.cli.add_command(drafts_cli)
+    app.cli.add_command(results_command)
     init_staff_commands(app)
     init_demo_commands(app)
 

@@ -18,7 +18,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
-from .core.rounding import round_half_away
+from .core.disclosure import round_half_away
 from .extensions import babel, login_manager
 
 SUPPORTED = ("kk", "ru", "en")

@@ -14,7 +14,7 @@ import pandas as pd
 from scipy import stats as sps
 from statsmodels.stats.proportion import proportion_confint
 
-from .rounding import round_half_away
+from .disclosure import round_half_away
 
 
 def cell_statistics(scores: pd.DataFrame, dims: Sequence[str]) -> pd.DataFrame:
