@@ -1,0 +1,1082 @@
+"""Roster and shift-record parsing and validation (DESIGN.md section 5, CLI.md "roster"/"shifts").
+
+Pure Python: plain values in, pandas DataFrames out; no Flask, no database.
+
+Inputs
+------
+Every reader takes ``source``: a path (``str`` or :class:`os.PathLike`), ``bytes``, or an open file
+(text or binary). Text is UTF-8 with or without BOM (``encoding`` overrides). The delimiter is
+detected among ``,`` ``;`` and tab from the header line unless given. ``columns`` maps the file's
+header names (e.g. Russian or Kazakh) to the contract's names; header names are compared after
+stripping spaces, case-insensitively.
+
+Row numbers
+-----------
+Errors carry the row number a spreadsheet user sees: **the header is row 1, the first data row is
+row 2**. Blank lines count as rows (they are skipped, not renumbered). For the pipe-separated INRC
+text grid the row is the line number of the file (1-based). Errors that concern the whole file
+(a missing column) have ``row=None``.
+
+All-or-nothing
+--------------
+Every rule is checked on every row; all problems are collected and raised together as one
+:class:`ImportRejected`, whose ``errors`` is a list of :class:`RowError` sorted by row. Nothing is
+returned half-validated.
+
+Output frames
+-------------
+Roster (:func:`parse_roster`), one row per officer, sorted by ``person_id``:
+
+=======================  ===========  ==================================================
+column                   dtype        meaning
+=======================  ===========  ==================================================
+``person_id``            str          pseudonymous id (never a 12-digit IIN)
+``unit_id``              str          unit
+``shift_pattern``        str or NA    catalogue slug (:data:`SHIFT_PATTERN_SLUGS`); NA = unknown
+``position``             str or NA    optional
+``contract_hours_week``  float64      contractual hours per week (0 < h <= 100)
+=======================  ===========  ==================================================
+
+Shift records (:func:`parse_shifts`, :func:`parse_grid`, :func:`parse_weekly_template`,
+:func:`generate_shifts`), sorted by ``person_id`` then ``start``:
+
+=============  ======================  =========================================================
+column         dtype                   meaning
+=============  ======================  =========================================================
+``person_id``  str                     pseudonymous id
+``start``      datetime64[us, UTC]     start instant
+``end``        datetime64[us, UTC]     end instant (> start, at most 36 h later)
+``break_min``  int64                   unpaid break, minutes (0 <= break < shift length)
+``duty_type``  str                     one of :data:`DUTY_TYPES`
+``shift_code`` str or NA               code from the source (grid code, pattern code), optional
+=============  ======================  =========================================================
+
+Time zones
+----------
+``start``/``end`` are ISO 8601 with an offset (``2024-03-01T06:00:00+05:00``, ``...Z``) or local
+times (``2024-03-01 06:00``, ``01.03.2024 06:00``) in ``timezone`` (an IANA name, default
+``Asia/Almaty``). Since 2024-03-01 00:00 all of Kazakhstan is UTC+5; Almaty was UTC+6 before, so the
+local times 2024-02-29 23:00-23:59 happened twice and are rejected as ambiguous (give an offset).
+Nonexistent local times (a spring-forward gap) are rejected too. One file uses one date format:
+the format of the first ``start`` value; any other is a ``mixed_date_formats`` error.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import logging
+import os
+import re
+from dataclasses import dataclass
+from typing import IO, Iterable, Mapping, Sequence
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+
+from .patterns import CYCLE_ANCHOR, SHIFT_PATTERN_SLUGS, ShiftPattern, _codes, get_pattern
+
+__all__ = [
+    "DEFAULT_TIMEZONE",
+    "DUTY_TYPES",
+    "INRC_CODES",
+    "MAX_SHIFT_HOURS",
+    "ROSTER_COLUMNS",
+    "SHIFT_COLUMNS",
+    "WEEKLY_TEMPLATE_COLUMNS",
+    "WORKED_DUTY_TYPES",
+    "ImportRejected",
+    "RowError",
+    "ShiftCode",
+    "detect_delimiter",
+    "generate_shifts",
+    "parse_codes",
+    "parse_grid",
+    "parse_roster",
+    "parse_shifts",
+    "parse_weekly_template",
+    "read_table",
+    "validate_shift_frame",
+]
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_TIMEZONE = "Asia/Almaty"
+#: Duty types of a shift record; ``on_call`` is availability, ``leave`` is time off.
+DUTY_TYPES: tuple[str, ...] = ("regular", "overtime", "on_call", "training", "leave")
+#: Duty types counted as worked time (DESIGN.md section 5).
+WORKED_DUTY_TYPES: tuple[str, ...] = ("regular", "overtime", "training")
+#: Longest accepted shift record, hours.
+MAX_SHIFT_HOURS = 36.0
+ROSTER_COLUMNS = ("person_id", "unit_id", "shift_pattern", "position", "contract_hours_week")
+SHIFT_COLUMNS = ("person_id", "start", "end", "break_min", "duty_type", "shift_code")
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+#: Weekly template: ``person_id`` then ``<day>_start``, ``<day>_end`` from Monday to Sunday.
+WEEKLY_TEMPLATE_COLUMNS = ("person_id",) + tuple(
+    f"{d}_{k}" for d in _WEEKDAYS for k in ("start", "end")
+)
+_IIN = re.compile(r"\d{12}")
+_US = "datetime64[us, UTC]"
+
+
+# --------------------------------------------------------------------------------------- errors
+@dataclass(frozen=True)
+class RowError:
+    """One problem in an input file.
+
+    Attributes
+    ----------
+    row : int or None
+        Spreadsheet row (header = 1, first data row = 2); ``None`` for file-level problems.
+    column : str or None
+        Contract column name (or grid column header).
+    value : str or None
+        The offending value as found in the file.
+    rule : str
+        Machine-readable rule id, e.g. ``end_not_after_start``, ``overlap``, ``iin``.
+    message : str
+        Human-readable explanation.
+    """
+
+    row: int | None
+    column: str | None
+    value: str | None
+    rule: str
+    message: str
+
+    def __str__(self) -> str:
+        where = []
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        if self.column is not None:
+            where.append(f"column {self.column}")
+        head = ", ".join(where)
+        if self.value is not None:
+            head = f"{head}: {self.value!r}" if head else repr(self.value)
+        return f"{head} — {self.message}" if head else self.message
+
+
+class ImportRejected(ValueError):
+    """An input file was refused; ``errors`` lists every problem found (sorted by row)."""
+
+    def __init__(self, errors: Sequence[RowError], source: str | None = None):
+        self.errors: list[RowError] = sorted(
+            errors, key=lambda e: (e.row if e.row is not None else 0, e.column or "", e.rule)
+        )
+        self.source = source
+        n = len(self.errors)
+        lines = [str(e) for e in self.errors[:20]]
+        more = f"\n... and {n - 20} more" if n > 20 else ""
+        super().__init__(f"{n} problem(s) in {source or 'input'}:\n" + "\n".join(lines) + more)
+
+
+class _Errors(list):
+    def add(self, row, column, value, rule, message):
+        self.append(RowError(None if row is None else int(row), column, value, rule, message))
+
+    def add_many(self, rows, column, values, rule, message_fn):
+        for r, v in zip(rows, values):
+            self.add(r, column, None if v is None else str(v), rule, message_fn(v))
+
+    def raise_if_any(self, source=None):
+        if self:
+            logger.info("import rejected: %d problem(s)", len(self))
+            raise ImportRejected(self, source)
+
+
+# ---------------------------------------------------------------------------------- reading
+Source = str | os.PathLike | bytes | IO
+
+
+def _read_text(source: Source, encoding: str = "utf-8") -> str:
+    if isinstance(source, bytes):
+        data: bytes | str = source
+    elif hasattr(source, "read"):
+        data = source.read()
+    else:
+        with open(source, "rb") as fh:
+            data = fh.read()
+    if isinstance(data, bytes):
+        enc = "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
+        data = data.decode(enc)
+    return data.lstrip("\ufeff")
+
+
+def detect_delimiter(text: str) -> str:
+    """Return ``,``, ``;`` or tab: whichever occurs most often in the first non-blank line."""
+    for line in text.splitlines():
+        if line.strip():
+            counts = {d: line.count(d) for d in (",", ";", "\t")}
+            best = max(counts, key=counts.get)
+            return best if counts[best] else ","
+    return ","
+
+
+def _norm(name: str) -> str:
+    return str(name).strip().lstrip("\ufeff").strip().casefold()
+
+
+def read_table(
+    source: Source,
+    *,
+    required: Sequence[str] = (),
+    optional: Sequence[str] = (),
+    delimiter: str | None = None,
+    encoding: str = "utf-8",
+    columns: Mapping[str, str] | None = None,
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """Read a delimited file as strings, rename columns to the contract's names.
+
+    Returns
+    -------
+    (frame, rows)
+        ``frame`` holds every cell as a stripped ``str`` (empty string when blank), with the
+        contract's column names for known columns (others keep their header); ``rows`` are the
+        spreadsheet row numbers of its rows (header = 1).
+
+    Raises
+    ------
+    ImportRejected
+        Rule ``missing_column`` for each absent required column, ``duplicate_column`` when two
+        headers map to one name, ``unreadable`` when the file cannot be tokenised.
+    """
+    text = _read_text(source, encoding)
+    sep = delimiter or detect_delimiter(text)
+    errors = _Errors()
+    try:
+        df = pd.read_csv(
+            io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
+            skip_blank_lines=False, quoting=csv.QUOTE_MINIMAL,
+        )
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        errors.add(None, None, None, "unreadable", f"cannot read the file: {exc}")
+        errors.raise_if_any()
+        raise  # pragma: no cover
+    mapping = {_norm(k): v for k, v in (columns or {}).items()}
+    contract = {_norm(c): c for c in (*required, *optional)}
+    new_names = []
+    for h in df.columns:
+        n = _norm(h)
+        new_names.append(mapping.get(n) or contract.get(n) or str(h).strip())
+    seen: dict[str, str] = {}
+    for old, new in zip(df.columns, new_names):
+        if new in seen:
+            errors.add(1, new, str(old), "duplicate_column",
+                       f"header {str(old)!r} maps to {new!r}, already given by {seen[new]!r}")
+        seen[new] = str(old)
+    df.columns = new_names
+    for c in required:
+        if c not in df.columns:
+            errors.add(None, c, None, "missing_column",
+                       f"required column {c!r} is missing (found: {', '.join(map(str, new_names))})")
+    errors.raise_if_any()
+    rows = np.arange(2, len(df) + 2)
+    # fill NaN (short rows) with "" and strip
+    df = df.fillna("")
+    for c in df.columns:
+        df[c] = df[c].str.strip()
+    blank = (df == "").all(axis=1).to_numpy() if len(df.columns) else np.zeros(len(df), bool)
+    if blank.any():
+        df = df.loc[~blank].reset_index(drop=True)
+        rows = rows[~blank]
+    return df, rows
+
+
+# ------------------------------------------------------------------------------ date parsing
+_DT_FORMATS = [
+    f"%Y-%m-%d{sep}{t}{z}"
+    for z in ("%z", "")
+    for sep in ("T", " ")
+    for t in ("%H:%M:%S", "%H:%M", "%H:%M:%S.%f")
+] + ["%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M"]
+
+
+def _which_format(value: str) -> str | None:
+    for fmt in _DT_FORMATS:
+        try:
+            dt.datetime.strptime(value, fmt)
+            return fmt
+        except ValueError:
+            continue
+    return None
+
+
+def _local_ok(naive: dt.datetime, tz: ZoneInfo) -> str | None:
+    """Return ``'ambiguous'``, ``'nonexistent'`` or None for a naive local time."""
+    a = naive.replace(tzinfo=tz, fold=0)
+    b = naive.replace(tzinfo=tz, fold=1)
+    if a.utcoffset() != b.utcoffset():
+        back = a.astimezone(dt.timezone.utc).astimezone(tz).replace(tzinfo=None)
+        return "nonexistent" if back != naive else "ambiguous"
+    return None
+
+
+def _localize(naive: pd.Series, tz: str) -> tuple[pd.Series, np.ndarray]:
+    """Localize naive local times to UTC; return (utc series, mask of ambiguous/nonexistent)."""
+    loc = naive.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
+    bad = (loc.isna() & naive.notna()).to_numpy()
+    return loc.dt.tz_convert("UTC").astype(_US), bad
+
+
+def _localize_earliest(naive: pd.Series, tz: str) -> pd.Series:
+    """Localize, taking the first occurrence of ambiguous times and shifting forward gaps."""
+    utc, bad = _localize(naive, tz)
+    if bad.any():
+        zi = ZoneInfo(tz)
+        fixed = [
+            pd.Timestamp(t.to_pydatetime().replace(tzinfo=zi, fold=0)).tz_convert("UTC")
+            for t in naive[bad]
+        ]
+        utc = utc.copy()
+        utc[bad] = pd.Series(fixed, index=utc.index[bad]).astype(_US)
+    return utc
+
+
+def _parse_datetimes(
+    frame: pd.DataFrame, cols: Sequence[str], rows: np.ndarray, tz: str, errors: _Errors
+) -> dict[str, pd.Series]:
+    """Parse datetime columns with one file-wide format; localize local times."""
+    fmt = None
+    first_row = None
+    for c in cols:
+        nonempty = frame[c].to_numpy() != ""
+        if nonempty.any():
+            i = int(np.argmax(nonempty))
+            fmt = _which_format(frame[c].iat[i])
+            first_row = rows[i]
+            break
+    out: dict[str, pd.Series] = {}
+    zi = ZoneInfo(tz)
+    for c in cols:
+        s = frame[c]
+        empty = (s == "").to_numpy()
+        errors.add_many(rows[empty], c, [""] * int(empty.sum()), "required",
+                        lambda v: "a date and time is required")
+        if fmt is None:
+            parsed = pd.Series(pd.NaT, index=s.index, dtype=_US)
+        elif "%z" in fmt:
+            parsed = pd.to_datetime(s, format=fmt, errors="coerce", utc=True).astype(_US)
+        else:
+            parsed = pd.to_datetime(s, format=fmt, errors="coerce")
+        failed = (parsed.isna().to_numpy()) & ~empty
+        for r, v in zip(rows[failed], s[failed]):
+            other = _which_format(v)
+            if other is not None:
+                errors.add(r, c, v, "mixed_date_formats",
+                           f"date format differs from the file's ({fmt!r}, used in row {first_row})")
+            else:
+                errors.add(r, c, v, "bad_datetime",
+                           "not a date and time (expected ISO 8601, e.g. 2024-03-01 06:00 or "
+                           "2024-03-01T06:00:00+05:00)")
+        if fmt is not None and "%z" not in fmt:
+            utc, bad = _localize(parsed, tz)
+            for r, v, t in zip(rows[bad], s[bad], parsed[bad]):
+                kind = _local_ok(t.to_pydatetime(), zi) or "ambiguous"
+                errors.add(r, c, v, f"{kind}_local_time",
+                           f"{kind} local time in {tz} (clocks changed); give a UTC offset")
+            parsed = utc
+        out[c] = parsed
+    return out
+
+
+# ---------------------------------------------------------------------------------- helpers
+def _check_person_ids(ids: pd.Series, rows: np.ndarray, errors: _Errors,
+                      known: Iterable[str] | None = None) -> None:
+    empty = (ids == "").to_numpy()
+    errors.add_many(rows[empty], "person_id", [""] * int(empty.sum()), "required",
+                    lambda v: "person_id is required")
+    len12 = (ids.str.len() == 12).to_numpy()
+    if len12.any():
+        cand = ids[len12]
+        iin = cand.str.fullmatch(r"\d{12}").to_numpy(dtype=bool)
+        errors.add_many(rows[len12][iin], "person_id", cand[iin], "iin",
+                        lambda v: "looks like a 12-digit IIN (national ID); use a pseudonymous id")
+    if known is not None:
+        unknown = ~ids.isin(set(known)).to_numpy() & ~empty
+        errors.add_many(rows[unknown], "person_id", ids[unknown], "unknown_person",
+                        lambda v: "person not in the roster")
+
+
+def _norm_duty(s: pd.Series, rows: np.ndarray, errors: _Errors) -> pd.Series:
+    duty = s.str.lower().str.replace("-", "_", regex=False).str.replace(" ", "_", regex=False)
+    bad = ~duty.isin(DUTY_TYPES).to_numpy()
+    errors.add_many(rows[bad], "duty_type", s[bad], "unknown_duty_type",
+                    lambda v: f"unknown duty type (expected one of {', '.join(DUTY_TYPES)})")
+    return duty
+
+
+def _to_number(s: pd.Series) -> pd.Series:
+    return pd.to_numeric(s.str.replace(",", ".", regex=False), errors="coerce")
+
+
+def _na_if_empty(s: pd.Series) -> pd.Series:
+    out = s.astype("str").copy()
+    return out.mask(out == "", pd.NA)
+
+
+def _shift_frame(person_id, start, end, break_min, duty_type, shift_code) -> pd.DataFrame:
+    frame = pd.DataFrame(
+        {
+            "person_id": pd.Series(np.asarray(person_id, dtype=object), dtype="str"),
+            "start": pd.Series(start).reset_index(drop=True).astype(_US),
+            "end": pd.Series(end).reset_index(drop=True).astype(_US),
+            "break_min": np.asarray(break_min, dtype=np.int64),
+            "duty_type": pd.Series(np.asarray(duty_type, dtype=object), dtype="str"),
+            "shift_code": pd.Series(np.asarray(shift_code, dtype=object), dtype="str"),
+        }
+    )
+    return frame
+
+
+def validate_shift_frame(
+    frame: pd.DataFrame,
+    rows: np.ndarray | None = None,
+    *,
+    row_columns: np.ndarray | None = None,
+    max_hours: float = MAX_SHIFT_HOURS,
+    errors: list | None = None,
+    texts: tuple[Sequence[str], Sequence[str]] | None = None,
+) -> pd.DataFrame:
+    """Check parsed shift records; return them sorted by ``person_id``, ``start``.
+
+    Rules (each reported with the row number(s) involved): ``end_not_after_start``,
+    ``too_long`` (> ``max_hours``, default 36 h), ``break_too_long`` (break not shorter than the
+    shift), ``duplicate`` (same person, start and end as an earlier row), ``overlap`` (a shift of a
+    person starting before an earlier-starting shift of the same person ends; touching shifts,
+    end == next start, are fine).
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Columns of :data:`SHIFT_COLUMNS` (``start``/``end`` tz-aware; NaT rows are skipped).
+    rows : array of int, optional
+        Source row number per record (default ``2 .. n+1``).
+    row_columns : array of str, optional
+        Source column per record (grids: the day column), used in messages.
+    errors : list, optional
+        Collect into this list instead of raising.
+    texts : (start strings, end strings), optional
+        The values as written in the source, quoted in messages (default: ISO 8601 in UTC).
+
+    Raises
+    ------
+    ImportRejected
+        If any rule fails and ``errors`` is not given.
+    """
+    own = errors is None
+    errs = _Errors() if own else errors
+    if not isinstance(errs, _Errors):
+        tmp = _Errors()
+    else:
+        tmp = errs
+    n = len(frame)
+    rows = np.arange(2, n + 2) if rows is None else np.asarray(rows)
+    col_of = (lambda i, default: default) if row_columns is None else (
+        lambda i, default: str(row_columns[i]))
+    if texts is None:
+        def txt(i: int, which: str) -> str:
+            return _fmt_ts(frame[which].iat[i])
+    else:
+        s_txt, e_txt = np.asarray(texts[0], dtype=object), np.asarray(texts[1], dtype=object)
+
+        def txt(i: int, which: str) -> str:
+            return str(s_txt[i] if which == "start" else e_txt[i])
+    start = frame["start"].astype(_US).array.asi8
+    end = frame["end"].astype(_US).array.asi8
+    nat = np.iinfo(np.int64).min
+    valid = (start != nat) & (end != nat)
+    dur = np.where(valid, end - start, 0)
+    us_h = 3_600_000_000
+    bad = valid & (dur <= 0)
+    for i in np.flatnonzero(bad):
+        tmp.add(rows[i], col_of(i, "end"), txt(i, "end"), "end_not_after_start",
+                f"end is not after start ({txt(i, 'start')})")
+    long = valid & (dur > max_hours * us_h)
+    for i in np.flatnonzero(long):
+        tmp.add(rows[i], col_of(i, "end"), txt(i, "end"), "too_long",
+                f"shift lasts {dur[i] / us_h:.2f} h, more than {max_hours:g} h")
+    brk = frame["break_min"].to_numpy()
+    bl = valid & (dur > 0) & (brk.astype(np.int64) * 60_000_000 >= dur)
+    for i in np.flatnonzero(bl):
+        tmp.add(rows[i], col_of(i, "break_min"), str(brk[i]), "break_too_long",
+                f"break of {brk[i]} min is not shorter than the shift ({dur[i] / us_h:.2f} h)")
+    # overlaps and duplicates, vectorised on (person, start)
+    codes, _ = pd.factorize(frame["person_id"], sort=False)
+    ok = valid & (dur > 0)
+    idx = np.flatnonzero(ok)
+    if idx.size:
+        base = start[idx].min()
+        s_rel = start[idx] - base
+        e_rel = end[idx] - base
+        order = np.lexsort((e_rel, s_rel, codes[idx]))
+        gi = idx[order]
+        c = codes[gi].astype(np.int64)
+        s = s_rel[order]
+        e = e_rel[order]
+        big = int(max(e.max(), 1)) + 1
+        ke = c * big + e
+        ks = c * big + s
+        run = np.maximum.accumulate(ke)
+        pos = np.arange(len(gi))
+        arg = np.maximum.accumulate(np.where(ke == run, pos, 0))
+        same = np.zeros(len(gi), bool)
+        same[1:] = c[1:] == c[:-1]
+        prev_run = np.empty_like(run)
+        prev_run[0] = -1
+        prev_run[1:] = run[:-1]
+        prev_arg = np.zeros_like(arg)
+        prev_arg[1:] = arg[:-1]
+        dup = np.zeros(len(gi), bool)
+        dup[1:] = same[1:] & (s[1:] == s[:-1]) & (e[1:] == e[:-1])
+        over = same & (ks < prev_run) & ~dup
+        for k in np.flatnonzero(dup):
+            i, j = gi[k], gi[k - 1]
+            tmp.add(rows[i], col_of(i, "start"), txt(i, "start"), "duplicate",
+                    f"duplicate of row {rows[j]} (person {frame['person_id'].iat[i]}, same start "
+                    f"and end)")
+        for k in np.flatnonzero(over):
+            i, j = gi[k], gi[prev_arg[k]]
+            tmp.add(rows[i], col_of(i, "start"), txt(i, "start"), "overlap",
+                    f"overlaps the shift in row {rows[j]} of person {frame['person_id'].iat[i]} "
+                    f"({txt(j, 'start')} – {txt(j, 'end')})")
+        sorted_frame = frame.iloc[gi].reset_index(drop=True)
+    else:
+        sorted_frame = frame.iloc[:0]
+    if tmp is not errs:
+        errs.extend(tmp)
+    if own:
+        tmp.raise_if_any()
+    return sorted_frame
+
+
+def _fmt_ts(t) -> str:
+    if t is None or pd.isna(t):
+        return ""
+    return pd.Timestamp(t).isoformat()
+
+
+# ----------------------------------------------------------------------------------- roster
+def parse_roster(
+    source: Source,
+    *,
+    known_units: Iterable[str] | None = None,
+    known_patterns: Iterable[str] = SHIFT_PATTERN_SLUGS,
+    delimiter: str | None = None,
+    encoding: str = "utf-8",
+    columns: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
+    """Parse and validate an officers roster ``person_id,unit_id,shift_pattern,position,contract_hours_week``.
+
+    ``position`` is optional; an empty ``shift_pattern`` means "not known yet" (NA).
+
+    Returns
+    -------
+    DataFrame
+        Columns of :data:`ROSTER_COLUMNS` (see the module docstring), sorted by ``person_id``.
+
+    Raises
+    ------
+    ImportRejected
+        Rules: ``missing_column``, ``required`` (empty person_id/unit_id/contract hours),
+        ``iin`` (person_id of 12 digits), ``duplicate`` (person listed twice),
+        ``unknown_unit`` (when ``known_units`` is given), ``unknown_shift_pattern``,
+        ``bad_number`` (contract hours not a number in (0, 100]).
+    """
+    df, rows = read_table(
+        source, required=("person_id", "unit_id", "shift_pattern", "contract_hours_week"),
+        optional=("position",), delimiter=delimiter, encoding=encoding, columns=columns,
+    )
+    errors = _Errors()
+    pid = df["person_id"]
+    _check_person_ids(pid, rows, errors)
+    dup = (pid.duplicated(keep="first") & (pid != "")).to_numpy()
+    first_row = dict(zip(pid[~dup][::-1], rows[~dup][::-1]))
+    for r, v in zip(rows[dup], pid[dup]):
+        errors.add(r, "person_id", v, "duplicate", f"person listed twice (first in row {first_row[v]})")
+    unit = df["unit_id"]
+    empty = (unit == "").to_numpy()
+    errors.add_many(rows[empty], "unit_id", unit[empty], "required", lambda v: "unit_id is required")
+    if known_units is not None:
+        bad = ~unit.isin(set(known_units)).to_numpy() & ~empty
+        errors.add_many(rows[bad], "unit_id", unit[bad], "unknown_unit", lambda v: "unknown unit")
+    pat = df["shift_pattern"].str.lower()
+    known = set(known_patterns)
+    bad = ~pat.isin(known).to_numpy() & (pat != "").to_numpy()
+    errors.add_many(rows[bad], "shift_pattern", df["shift_pattern"][bad], "unknown_shift_pattern",
+                    lambda v: f"unknown shift pattern (expected one of {', '.join(sorted(known))})")
+    hrs_s = df["contract_hours_week"]
+    hrs = _to_number(hrs_s)
+    badnum = (hrs.isna() | (hrs <= 0) | (hrs > 100)).to_numpy()
+    errors.add_many(rows[badnum], "contract_hours_week", hrs_s[badnum], "bad_number",
+                    lambda v: "contract hours per week must be a number above 0 and at most 100")
+    errors.raise_if_any()
+    out = pd.DataFrame(
+        {
+            "person_id": pid.astype("str"),
+            "unit_id": unit.astype("str"),
+            "shift_pattern": _na_if_empty(pat),
+            "position": _na_if_empty(df["position"]) if "position" in df else
+            pd.Series(pd.NA, index=df.index, dtype="str"),
+            "contract_hours_week": hrs.astype("float64"),
+        }
+    )
+    logger.info("roster parsed: %d officers", len(out))
+    return out.sort_values("person_id", kind="stable").reset_index(drop=True)
+
+
+# ----------------------------------------------------------------------------------- shifts
+def parse_shifts(
+    source: Source,
+    *,
+    timezone: str = DEFAULT_TIMEZONE,
+    known_persons: Iterable[str] | None = None,
+    delimiter: str | None = None,
+    encoding: str = "utf-8",
+    columns: Mapping[str, str] | None = None,
+    max_hours: float = MAX_SHIFT_HOURS,
+) -> pd.DataFrame:
+    """Parse and validate shift records ``person_id,start,end,break_min,duty_type,shift_code``.
+
+    ``shift_code`` is optional; an empty ``break_min`` means 0.
+
+    Returns
+    -------
+    DataFrame
+        Columns of :data:`SHIFT_COLUMNS` (module docstring), sorted by ``person_id``, ``start``.
+
+    Raises
+    ------
+    ImportRejected
+        Rules: ``missing_column``, ``required``, ``iin``, ``unknown_person`` (with
+        ``known_persons``), ``bad_datetime``, ``mixed_date_formats``, ``ambiguous_local_time``,
+        ``nonexistent_local_time``, ``bad_number`` (break_min not a whole number >= 0),
+        ``unknown_duty_type``, and those of :func:`validate_shift_frame`.
+    """
+    df, rows = read_table(
+        source, required=("person_id", "start", "end", "break_min", "duty_type"),
+        optional=("shift_code",), delimiter=delimiter, encoding=encoding, columns=columns,
+    )
+    errors = _Errors()
+    pid = df["person_id"]
+    _check_person_ids(pid, rows, errors, known_persons)
+    times = _parse_datetimes(df, ("start", "end"), rows, timezone, errors)
+    brk_s = df["break_min"]
+    brk = _to_number(brk_s.mask(brk_s == "", "0"))
+    badb = (brk.isna() | (brk < 0) | (brk != brk.round())).to_numpy()
+    errors.add_many(rows[badb], "break_min", brk_s[badb], "bad_number",
+                    lambda v: "break_min must be a whole number of minutes >= 0")
+    duty = _norm_duty(df["duty_type"], rows, errors)
+    code = _na_if_empty(df["shift_code"]) if "shift_code" in df else pd.Series(
+        pd.NA, index=df.index, dtype="str")
+    frame = _shift_frame(pid.to_numpy(), times["start"], times["end"],
+                         brk.fillna(0).to_numpy().astype(np.int64), duty.to_numpy(), code.to_numpy())
+    out = validate_shift_frame(frame, rows, max_hours=max_hours, errors=errors,
+                               texts=(df["start"].to_numpy(), df["end"].to_numpy()))
+    errors.raise_if_any()
+    logger.info("shift records parsed: %d rows, %d persons", len(out), out["person_id"].nunique())
+    return out
+
+
+# ------------------------------------------------------------------------------------ grids
+@dataclass(frozen=True)
+class ShiftCode:
+    """A grid code: local ``start``/``end`` clock times (None = off), duty type, unpaid break.
+
+    ``end`` earlier than ``start`` means the next day; ``end == start`` is a 24-hour duty.
+    """
+
+    code: str
+    start: dt.time | None
+    end: dt.time | None
+    duty_type: str = "regular"
+    break_min: int = 0
+
+    @property
+    def is_off(self) -> bool:
+        return self.start is None
+
+    def minutes(self) -> tuple[int, int]:
+        """(start minute of day, length in minutes)."""
+        s = self.start.hour * 60 + self.start.minute
+        e = self.end.hour * 60 + self.end.minute
+        return s, (e - s) % 1440 or 1440
+
+
+#: INRC-I (2010) clock times for the INRC-II codes (E early, D day, L late, N night).
+INRC_CODES: Mapping[str, ShiftCode] = {
+    "E": ShiftCode("E", dt.time(6, 30), dt.time(14, 30)),
+    "D": ShiftCode("D", dt.time(8, 30), dt.time(16, 30)),
+    "L": ShiftCode("L", dt.time(14, 30), dt.time(22, 30)),
+    "N": ShiftCode("N", dt.time(22, 30), dt.time(6, 30)),
+    "-": ShiftCode("-", None, None),
+}
+
+_CLOCK = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
+
+
+def _parse_clock(v: str) -> dt.time | None:
+    m = _CLOCK.match(v.strip())
+    if not m:
+        raise ValueError(v)
+    h, mi = int(m.group(1)), int(m.group(2))
+    if h == 24 and mi == 0:
+        h = 0
+    return dt.time(h, mi)
+
+
+def parse_codes(
+    source: Source | Mapping[str, ShiftCode],
+    *,
+    delimiter: str | None = None,
+    encoding: str = "utf-8",
+    columns: Mapping[str, str] | None = None,
+) -> dict[str, ShiftCode]:
+    """Parse a codes table ``code,start,end,duty_type`` (optional ``break_min``).
+
+    Empty ``start`` and ``end`` (or code ``-``) = off. Times are ``HH:MM`` local clock times.
+
+    Raises
+    ------
+    ImportRejected
+        Rules ``missing_column``, ``required``, ``bad_time``, ``unknown_duty_type``,
+        ``bad_number``, ``duplicate``.
+    """
+    if isinstance(source, Mapping):
+        return dict(source)
+    df, rows = read_table(source, required=("code", "start", "end", "duty_type"),
+                          optional=("break_min",), delimiter=delimiter, encoding=encoding,
+                          columns=columns)
+    errors = _Errors()
+    duty = _norm_duty(df["duty_type"].mask(df["duty_type"] == "", "regular"), rows, errors)
+    out: dict[str, ShiftCode] = {"-": ShiftCode("-", None, None), "": ShiftCode("", None, None)}
+    for i, r in enumerate(rows):
+        code = df["code"].iat[i]
+        if code == "":
+            errors.add(r, "code", "", "required", "code is required")
+            continue
+        if code in out and code not in ("-", ""):
+            errors.add(r, "code", code, "duplicate", "code defined twice")
+        s, e = df["start"].iat[i], df["end"].iat[i]
+        if code == "-" or (s == "" and e == ""):
+            out[code] = ShiftCode(code, None, None)
+            continue
+        times = []
+        for col, v in (("start", s), ("end", e)):
+            try:
+                times.append(_parse_clock(v))
+            except ValueError:
+                errors.add(r, col, v, "bad_time", "not a clock time HH:MM")
+        b = df["break_min"].iat[i] if "break_min" in df else ""
+        try:
+            brk = int(b) if b else 0
+            if brk < 0:
+                raise ValueError
+        except ValueError:
+            errors.add(r, "break_min", b, "bad_number", "break_min must be a whole number >= 0")
+            brk = 0
+        if len(times) == 2:
+            out[code] = ShiftCode(code, times[0], times[1], duty.iat[i], brk)
+    errors.raise_if_any()
+    return out
+
+
+def _records_from_cells(
+    persons: np.ndarray, dates: np.ndarray, codes: np.ndarray, rows: np.ndarray,
+    cols: np.ndarray, table: Mapping[str, ShiftCode], tz: str, errors: _Errors,
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Turn (person, local date, code) cells into shift records (local wall-clock times)."""
+    known = {k: v for k, v in table.items() if not v.is_off}
+    off = {k for k, v in table.items() if v.is_off} | {"", "-"}
+    s_min = np.full(len(codes), -1, np.int64)
+    l_min = np.zeros(len(codes), np.int64)
+    brk = np.zeros(len(codes), np.int64)
+    duty = np.empty(len(codes), object)
+    for k, sc in known.items():
+        m = codes == k
+        s, ln = sc.minutes()
+        s_min[m], l_min[m], brk[m], duty[m] = s, ln, sc.break_min, sc.duty_type
+    unknown = (s_min < 0) & ~np.isin(codes, list(off))
+    for r, c, v in zip(rows[unknown], cols[unknown], codes[unknown]):
+        errors.add(r, str(c), str(v), "unknown_code", "shift code not in the codes table")
+    work = s_min >= 0
+    d = dates[work].astype("datetime64[m]")
+    start_local = pd.Series(d + s_min[work].astype("timedelta64[m]"))
+    end_local = pd.Series(d + (s_min[work] + l_min[work]).astype("timedelta64[m]"))
+    wrows, wcols = rows[work], cols[work]
+    st, bad_s = _localize(start_local, tz)
+    en, bad_e = _localize(end_local, tz)
+    for bad, ser, name in ((bad_s, start_local, "start"), (bad_e, end_local, "end")):
+        for r, c, t in zip(wrows[bad], wcols[bad], ser[bad]):
+            kind = _local_ok(t.to_pydatetime(), ZoneInfo(tz)) or "ambiguous"
+            errors.add(r, str(c), str(t), f"{kind}_local_time",
+                       f"{kind} local {name} time in {tz} (clocks changed)")
+    frame = _shift_frame(persons[work], st, en, brk[work], duty[work], codes[work])
+    texts = (
+        (start_local.dt.strftime("%Y-%m-%d %H:%M") + " " + codes[work].astype(str)).to_numpy(),
+        end_local.dt.strftime("%Y-%m-%d %H:%M").to_numpy(),
+    )
+    return frame, wrows, wcols, texts
+
+
+def _parse_inrc_text(text: str) -> tuple[list[str], list[list[str]], list[int], list[str]]:
+    persons, cells, rows = [], [], []
+    header: list[str] = []
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        if "|" not in line or set(line.strip()) <= {"-"}:
+            continue
+        parts = line.split("|")
+        name = parts[0].strip()
+        vals = [p.strip() for p in parts[1:]]
+        vals = [v for v in vals if v != ""]
+        if name == "":
+            if not header:
+                header = vals
+            continue
+        persons.append(name)
+        cells.append(vals)
+        rows.append(lineno)
+    return persons, cells, rows, header
+
+
+def parse_grid(
+    source: Source,
+    codes: Source | Mapping[str, ShiftCode],
+    start_date: dt.date | str,
+    *,
+    timezone: str = DEFAULT_TIMEZONE,
+    delimiter: str | None = None,
+    encoding: str = "utf-8",
+    max_hours: float = MAX_SHIFT_HOURS,
+) -> pd.DataFrame:
+    """Import a person × day grid of shift codes into shift records.
+
+    Two layouts: a CSV (first column ``person_id``, then one column per day starting on
+    ``start_date``; headers of day columns are free) or the pipe-separated text grid of the INRC
+    files (``name |E|L|-| |N|...``; a header line with empty name gives weekday letters, week
+    separators ``| |`` and lines of dashes are skipped). Row numbers are spreadsheet rows for CSV
+    and file line numbers for the text grid; the column is the day column header (CSV) or
+    ``day N`` (text grid, 1-based).
+
+    Parameters
+    ----------
+    codes : path, file or mapping
+        Codes table (:func:`parse_codes`) or a mapping such as :data:`INRC_CODES`.
+    start_date : date or ISO string
+        Local date of the first day column.
+
+    Raises
+    ------
+    ImportRejected
+        ``unknown_code``, ``iin``, ``required``, ``ragged_row`` (text grid rows of different
+        lengths), ``weekday_mismatch`` (text grid header weekday letters vs ``start_date``),
+        ``ambiguous_local_time``/``nonexistent_local_time`` and the rules of
+        :func:`validate_shift_frame`.
+    """
+    table = parse_codes(codes)
+    start_date = pd.Timestamp(start_date).date()
+    errors = _Errors()
+    text = _read_text(source, encoding)
+    first = next((ln for ln in text.splitlines() if ln.strip()), "")
+    if "|" in first and delimiter is None:
+        persons, cells, rows_l, header = _parse_inrc_text(text)
+        ndays = max((len(c) for c in cells), default=0)
+        for p, c, r in zip(persons, cells, rows_l):
+            if len(c) != ndays:
+                errors.add(r, None, p, "ragged_row", f"{len(c)} days, other rows have {ndays}")
+        if header:
+            letters = "MTWTFSS"
+            exp = "".join(letters[(start_date.weekday() + i) % 7] for i in range(len(header)))
+            if "".join(h[:1].upper() for h in header) != exp:
+                errors.add(1, None, "".join(header), "weekday_mismatch",
+                           f"weekday letters do not match start date {start_date} ({exp})")
+        errors.raise_if_any()
+        pid = np.repeat(np.array(persons, dtype=object), ndays)
+        vals = np.array([v for c in cells for v in c], dtype=object)
+        rows = np.repeat(np.array(rows_l), ndays)
+        cols = np.tile(np.array([f"day {i + 1}" for i in range(ndays)], dtype=object), len(persons))
+        day_idx = np.tile(np.arange(ndays), len(persons))
+    else:
+        df, rows_d = read_table(io.StringIO(text), required=("person_id",), delimiter=delimiter)
+        daycols = [c for c in df.columns if c != "person_id"]
+        ndays = len(daycols)
+        pid = np.repeat(df["person_id"].to_numpy(dtype=object), ndays)
+        vals = df[daycols].to_numpy(dtype=object).ravel()
+        rows = np.repeat(rows_d, ndays)
+        cols = np.tile(np.array(daycols, dtype=object), len(df))
+        day_idx = np.tile(np.arange(ndays), len(df))
+    _, first = np.unique(pid.astype(str), return_index=True)
+    _check_person_ids(pd.Series(pid[first].astype(str), dtype="str"), rows[first], errors)
+    dates = np.datetime64(start_date, "D") + day_idx.astype("timedelta64[D]")
+    frame, wrows, wcols, texts = _records_from_cells(
+        pid, dates, vals.astype(str).astype(object), rows, cols, table, timezone, errors)
+    out = validate_shift_frame(frame, wrows, row_columns=wcols, max_hours=max_hours, errors=errors,
+                               texts=texts)
+    errors.raise_if_any()
+    logger.info("grid imported: %d shift records", len(out))
+    return out
+
+
+def parse_weekly_template(
+    source: Source,
+    start_date: dt.date | str,
+    end_date: dt.date | str,
+    *,
+    timezone: str = DEFAULT_TIMEZONE,
+    delimiter: str | None = None,
+    encoding: str = "utf-8",
+    columns: Mapping[str, str] | None = None,
+    max_hours: float = MAX_SHIFT_HOURS,
+) -> pd.DataFrame:
+    """Expand a weekly template per person into shift records for ``start_date``..``end_date``.
+
+    Columns :data:`WEEKLY_TEMPLATE_COLUMNS` (``person_id``, ``mon_start``, ``mon_end``, ...,
+    ``sun_end``), or any 15 columns in that order. Times are local ``HH:MM``; both blank = day off;
+    ``end`` earlier than ``start`` runs into the next day (Sunday's into the following Monday,
+    Saturday's into Sunday); ``end == start`` is a 24-hour duty. Both dates are inclusive local
+    dates; a shift belongs to the day it starts. All records are ``regular`` with no break.
+
+    Raises
+    ------
+    ImportRejected
+        ``missing_column``, ``required`` (start without end or vice versa), ``bad_time``,
+        ``iin``, ``duplicate`` (person twice), local-time and overlap rules.
+    """
+    text = _read_text(source, encoding)
+    df, rows = read_table(io.StringIO(text), required=("person_id",),
+                          optional=WEEKLY_TEMPLATE_COLUMNS[1:], delimiter=delimiter, columns=columns)
+    errors = _Errors()
+    if not set(WEEKLY_TEMPLATE_COLUMNS) <= set(df.columns):
+        if len(df.columns) == 15:
+            df.columns = list(WEEKLY_TEMPLATE_COLUMNS)
+        else:
+            for c in WEEKLY_TEMPLATE_COLUMNS:
+                if c not in df.columns:
+                    errors.add(None, c, None, "missing_column", f"required column {c!r} is missing")
+            errors.raise_if_any()
+    _check_person_ids(df["person_id"], rows, errors)
+    dup = df["person_id"].duplicated().to_numpy()
+    errors.add_many(rows[dup], "person_id", df["person_id"][dup], "duplicate",
+                    lambda v: "person listed twice")
+    table: dict[str, ShiftCode] = {}
+    codes = np.empty((len(df), 7), dtype=object)
+    for w, d in enumerate(_WEEKDAYS):
+        for i in range(len(df)):
+            s, e = df[f"{d}_start"].iat[i], df[f"{d}_end"].iat[i]
+            if s == "" and e == "":
+                codes[i, w] = "-"
+                continue
+            if (s == "") != (e == ""):
+                col = f"{d}_start" if s == "" else f"{d}_end"
+                errors.add(rows[i], col, "", "required", "start and end must both be given or both blank")
+                codes[i, w] = "-"
+                continue
+            key = f"{s}-{e}"
+            if key not in table:
+                try:
+                    table[key] = ShiftCode(key, _parse_clock(s), _parse_clock(e))
+                except ValueError:
+                    bad_col, bad_v = (f"{d}_start", s) if not _CLOCK.match(s) else (f"{d}_end", e)
+                    errors.add(rows[i], bad_col, bad_v, "bad_time", "not a clock time HH:MM")
+                    codes[i, w] = "-"
+                    continue
+            codes[i, w] = key
+    errors.raise_if_any()
+    d0 = np.datetime64(pd.Timestamp(start_date).date(), "D")
+    d1 = np.datetime64(pd.Timestamp(end_date).date(), "D")
+    days = np.arange(d0, d1 + 1)
+    wd = (days.astype(np.int64) - 4) % 7  # 1970-01-01 was a Thursday -> Monday = 0
+    n = len(df)
+    pid = np.repeat(df["person_id"].to_numpy(dtype=object), len(days))
+    vals = codes[:, wd].ravel()
+    rr = np.repeat(rows, len(days))
+    cols = np.array([f"{_WEEKDAYS[w]}_start" for w in wd], dtype=object)
+    cols = np.tile(cols, n)
+    dates = np.tile(days, n)
+    table["-"] = ShiftCode("-", None, None)
+    frame, wrows, wcols, texts = _records_from_cells(
+        pid, dates, vals, rr, cols, table, timezone, errors)
+    frame["shift_code"] = pd.Series(pd.NA, index=frame.index, dtype="str")
+    out = validate_shift_frame(frame, wrows, row_columns=wcols, max_hours=max_hours, errors=errors,
+                               texts=texts)
+    errors.raise_if_any()
+    return out
+
+
+# -------------------------------------------------------------------------------- generator
+def generate_shifts(
+    person_ids: Sequence[str],
+    pattern: str | ShiftPattern,
+    start_date: dt.date | str,
+    end_date: dt.date | str,
+    timezone: str = DEFAULT_TIMEZONE,
+    crews: Sequence[int] | Mapping[str, int] | None = None,
+    *,
+    anchor: dt.date = CYCLE_ANCHOR,
+) -> pd.DataFrame:
+    """Planned shift records for ``person_ids`` on a catalogue pattern, ``start_date``..``end_date``.
+
+    Person ``i`` joins crew ``i % n_crews`` unless ``crews`` gives each person's crew (a sequence
+    parallel to ``person_ids`` or a mapping person → crew); crews are staggered so that a unit
+    with at least one person per crew covers the clock (see :mod:`wellbeing.core.patterns`).
+    Dates are inclusive local dates; a shift belongs to the day it starts. Local times are
+    converted with zoneinfo; an ambiguous local time takes its first occurrence.
+
+    Returns
+    -------
+    DataFrame
+        Columns of :data:`SHIFT_COLUMNS`, ``shift_code`` = the pattern's code.
+
+    Raises
+    ------
+    KeyError
+        Unknown pattern slug.
+    ValueError
+        Crew index out of range.
+    """
+    pat = get_pattern(pattern)
+    ids = np.asarray(list(person_ids), dtype=object)
+    ncrew = len(pat.crews)
+    if crews is None:
+        crew_of = np.arange(len(ids)) % ncrew
+    elif isinstance(crews, Mapping):
+        crew_of = np.array([crews[p] for p in ids], dtype=np.int64)
+    else:
+        crew_of = np.asarray(list(crews), dtype=np.int64)
+    if len(crew_of) != len(ids) or (len(ids) and (crew_of.min() < 0 or crew_of.max() >= ncrew)):
+        raise ValueError(f"crews must give one crew in 0..{ncrew - 1} per person")
+    d0 = np.datetime64(pd.Timestamp(start_date).date(), "D")
+    d1 = np.datetime64(pd.Timestamp(end_date).date(), "D")
+    days = np.arange(d0, d1 + 1)
+    dayn = (days - np.datetime64(anchor, "D")).astype(np.int64)
+    codes_list = sorted(pat.templates)
+    parts = []
+    for ci, crew in enumerate(pat.crews):
+        members = ids[crew_of == ci]
+        if not len(members):
+            continue
+        pos = (dayn + crew.offset) % len(crew.cycle)
+        for p, entry in enumerate(crew.cycle):
+            for code in _codes(entry):
+                dsel = days[pos == p]
+                if not len(dsel):
+                    continue
+                parts.append((np.repeat(members, len(dsel)), np.tile(dsel, len(members)), code))
+    if not parts:
+        return _shift_frame([], pd.Series([], dtype=_US), pd.Series([], dtype=_US), [], [], [])
+    pid = np.concatenate([p[0] for p in parts])
+    dates = np.concatenate([p[1] for p in parts]).astype("datetime64[m]")
+    code_arr = np.concatenate([np.full(len(p[0]), codes_list.index(p[2])) for p in parts])
+    t = [pat.templates[c] for c in codes_list]
+    s_min = np.array([x.start.hour * 60 + x.start.minute for x in t], np.int64)[code_arr]
+    l_min = np.array([round(x.hours * 60) for x in t], np.int64)[code_arr]
+    brk = np.array([x.break_min for x in t], np.int64)[code_arr]
+    duty = np.array([x.duty_type for x in t], dtype=object)[code_arr]
+    cname = np.array(codes_list, dtype=object)[code_arr]
+    st = _localize_earliest(pd.Series(dates + s_min.astype("timedelta64[m]")), timezone)
+    en = _localize_earliest(pd.Series(dates + (s_min + l_min).astype("timedelta64[m]")), timezone)
+    frame = _shift_frame(pid, st, en, brk, duty, cname)
+    order = np.lexsort((frame["start"].array.asi8,
+                        pd.factorize(frame["person_id"], sort=True)[0]))
+    return frame.iloc[order].reset_index(drop=True)
