@@ -58,7 +58,9 @@ times (``2024-03-01 06:00``, ``01.03.2024 06:00``) in ``timezone`` (an IANA name
 ``Asia/Almaty``). Since 2024-03-01 00:00 all of Kazakhstan is UTC+5; Almaty was UTC+6 before, so the
 local times 2024-02-29 23:00-23:59 happened twice and are rejected as ambiguous (give an offset).
 Nonexistent local times (a spring-forward gap) are rejected too. One file uses one date format:
-the format of the first ``start`` value; any other is a ``mixed_date_formats`` error.
+the family of the first ``start`` value (ISO 8601 with offset; ISO 8601 local time, with ``T`` or a
+space, with or without seconds; or ``DD.MM.YYYY HH:MM[:SS]``); a value of another family is a
+``mixed_date_formats`` error.
 """
 
 from __future__ import annotations
@@ -303,6 +305,13 @@ def _which_format(value: str) -> str | None:
     return None
 
 
+def _family(fmt: str | None) -> str | None:
+    """Formats of one family may be mixed (ISO 8601 with or without seconds, ``T`` or space)."""
+    if fmt is None:
+        return None
+    return "offset" if "%z" in fmt else ("dotted" if fmt.startswith("%d.") else "iso")
+
+
 def _local_ok(naive: dt.datetime, tz: ZoneInfo) -> str | None:
     """Return ``'ambiguous'``, ``'nonexistent'`` or None for a naive local time."""
     a = naive.replace(tzinfo=tz, fold=0)
@@ -361,15 +370,23 @@ def _parse_datetimes(
         else:
             parsed = pd.to_datetime(s, format=fmt, errors="coerce")
         failed = (parsed.isna().to_numpy()) & ~empty
-        for r, v in zip(rows[failed], s[failed]):
+        fixed = {}
+        for i, r, v in zip(np.flatnonzero(failed), rows[failed], s[failed]):
             other = _which_format(v)
-            if other is not None:
+            if other is not None and _family(other) == _family(fmt):
+                t = dt.datetime.strptime(v, other)
+                fixed[i] = pd.Timestamp(t).tz_convert("UTC") if t.tzinfo else pd.Timestamp(t)
+            elif other is not None:
                 errors.add(r, c, v, "mixed_date_formats",
                            f"date format differs from the file's ({fmt!r}, used in row {first_row})")
             else:
                 errors.add(r, c, v, "bad_datetime",
                            "not a date and time (expected ISO 8601, e.g. 2024-03-01 06:00 or "
                            "2024-03-01T06:00:00+05:00)")
+        if fixed:
+            parsed = parsed.copy()
+            pos = np.fromiter(fixed, dtype=np.int64)
+            parsed.iloc[pos] = pd.Series(list(fixed.values()), dtype=parsed.dtype).to_numpy()
         if fmt is not None and "%z" not in fmt:
             utc, bad = _localize(parsed, tz)
             for r, v, t in zip(rows[bad], s[bad], parsed[bad]):
@@ -974,13 +991,16 @@ def parse_weekly_template(
                 continue
             key = f"{s}-{e}"
             if key not in table:
-                try:
-                    table[key] = ShiftCode(key, _parse_clock(s), _parse_clock(e))
-                except ValueError:
-                    bad_col, bad_v = (f"{d}_start", s) if not _CLOCK.match(s) else (f"{d}_end", e)
-                    errors.add(rows[i], bad_col, bad_v, "bad_time", "not a clock time HH:MM")
+                parsed = []
+                for col, v in ((f"{d}_start", s), (f"{d}_end", e)):
+                    try:
+                        parsed.append(_parse_clock(v))
+                    except ValueError:
+                        errors.add(rows[i], col, v, "bad_time", "not a clock time HH:MM")
+                if len(parsed) < 2:
                     codes[i, w] = "-"
                     continue
+                table[key] = ShiftCode(key, parsed[0], parsed[1])
             codes[i, w] = key
     errors.raise_if_any()
     d0 = np.datetime64(pd.Timestamp(start_date).date(), "D")
