@@ -220,6 +220,112 @@ def _norm(name: str) -> str:
     return str(name).strip().lstrip("\ufeff").strip().casefold()
 
 
+class _Coded:
+    """A column as integer codes into distinct, stripped string values (work on the uniques)."""
+
+    __slots__ = ("codes", "uniques")
+
+    def __init__(self, codes: np.ndarray, uniques: np.ndarray):
+        self.codes = codes
+        self.uniques = uniques
+
+    @classmethod
+    def from_values(cls, values) -> "_Coded":
+        arr = np.asarray(values, dtype=object)
+        codes, uniq = pd.factorize(arr)
+        uniq = np.asarray(uniq, dtype=object)
+        if (codes < 0).any():  # NaN: short rows
+            uniq = np.append(uniq, "")
+            codes = np.where(codes < 0, len(uniq) - 1, codes)
+        stripped = np.array([str(u).strip() for u in uniq], dtype=object)
+        m, uu = pd.factorize(stripped)
+        if len(uu) != len(uniq):
+            codes = m[codes]
+            stripped = np.asarray(uu, dtype=object)
+        return cls(codes.astype(np.int64, copy=False), stripped)
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def values(self) -> np.ndarray:
+        return self.uniques[self.codes]
+
+    def where(self, umask: np.ndarray) -> np.ndarray:
+        """Row mask from a mask over the uniques."""
+        return np.asarray(umask, dtype=bool)[self.codes]
+
+    def take(self, per_unique):
+        """Per-row values from per-unique values (array or Series)."""
+        if isinstance(per_unique, pd.Series):
+            return per_unique.take(self.codes).reset_index(drop=True)
+        return np.asarray(per_unique)[self.codes]
+
+    def empty(self) -> np.ndarray:
+        return self.where(self.uniques == "")
+
+    def subset(self, keep: np.ndarray) -> "_Coded":
+        return _Coded(self.codes[keep], self.uniques)
+
+
+def _read_coded(
+    source: Source,
+    *,
+    required: Sequence[str] = (),
+    optional: Sequence[str] = (),
+    delimiter: str | None = None,
+    encoding: str = "utf-8",
+    columns: Mapping[str, str] | None = None,
+) -> tuple[dict[str, _Coded], list[str], np.ndarray]:
+    """Read a delimited file into coded columns (see :func:`read_table`)."""
+    errors = _Errors()
+    enc = "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
+    if isinstance(source, (str, os.PathLike)) and not isinstance(source, bytes):
+        with open(source, encoding=enc, newline="") as fh:
+            head = fh.read(65536)
+        buf: object = source
+    else:
+        head = _read_text(source, encoding)
+        buf = io.StringIO(head)
+        enc = None
+    sep = delimiter or detect_delimiter(head)
+    try:
+        df = pd.read_csv(
+            buf, sep=sep, dtype=object, keep_default_na=False, na_filter=False,
+            skip_blank_lines=False, quoting=csv.QUOTE_MINIMAL, encoding=enc,
+        )
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        errors.add(None, None, None, "unreadable", f"cannot read the file: {exc}")
+        errors.raise_if_any()
+        raise  # pragma: no cover
+    mapping = {_norm(k): v for k, v in (columns or {}).items()}
+    contract = {_norm(c): c for c in (*required, *optional)}
+    names = [mapping.get(_norm(h)) or contract.get(_norm(h)) or str(h).strip().lstrip("\ufeff")
+             for h in df.columns]
+    seen: dict[str, str] = {}
+    for old, new in zip(df.columns, names):
+        if new in seen:
+            errors.add(1, new, str(old), "duplicate_column",
+                       f"header {str(old)!r} maps to {new!r}, already given by {seen[new]!r}")
+        seen[new] = str(old)
+    for c in required:
+        if c not in names:
+            errors.add(None, c, None, "missing_column",
+                       f"required column {c!r} is missing (found: {', '.join(map(str, names))})")
+    errors.raise_if_any()
+    cols = {n: _Coded.from_values(df.iloc[:, i].to_numpy()) for i, n in enumerate(names)}
+    del df
+    n = len(next(iter(cols.values()))) if cols else 0
+    rows = np.arange(2, n + 2)
+    blank = np.ones(n, bool)
+    for c in cols.values():
+        blank &= c.empty()
+    if blank.any():
+        keep = ~blank
+        cols = {k: v.subset(keep) for k, v in cols.items()}
+        rows = rows[keep]
+    return cols, names, rows
+
+
 def read_table(
     source: Source,
     *,
@@ -236,53 +342,19 @@ def read_table(
     (frame, rows)
         ``frame`` holds every cell as a stripped ``str`` (empty string when blank), with the
         contract's column names for known columns (others keep their header); ``rows`` are the
-        spreadsheet row numbers of its rows (header = 1).
+        spreadsheet row numbers of its rows (header = 1). Blank lines are dropped, keeping the
+        numbers of the other rows.
 
     Raises
     ------
     ImportRejected
         Rule ``missing_column`` for each absent required column, ``duplicate_column`` when two
-        headers map to one name, ``unreadable`` when the file cannot be tokenised.
+        headers map to one name, ``unreadable`` when the file cannot be tokenised or decoded.
     """
-    text = _read_text(source, encoding)
-    sep = delimiter or detect_delimiter(text)
-    errors = _Errors()
-    try:
-        df = pd.read_csv(
-            io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
-            skip_blank_lines=False, quoting=csv.QUOTE_MINIMAL,
-        )
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        errors.add(None, None, None, "unreadable", f"cannot read the file: {exc}")
-        errors.raise_if_any()
-        raise  # pragma: no cover
-    mapping = {_norm(k): v for k, v in (columns or {}).items()}
-    contract = {_norm(c): c for c in (*required, *optional)}
-    new_names = []
-    for h in df.columns:
-        n = _norm(h)
-        new_names.append(mapping.get(n) or contract.get(n) or str(h).strip())
-    seen: dict[str, str] = {}
-    for old, new in zip(df.columns, new_names):
-        if new in seen:
-            errors.add(1, new, str(old), "duplicate_column",
-                       f"header {str(old)!r} maps to {new!r}, already given by {seen[new]!r}")
-        seen[new] = str(old)
-    df.columns = new_names
-    for c in required:
-        if c not in df.columns:
-            errors.add(None, c, None, "missing_column",
-                       f"required column {c!r} is missing (found: {', '.join(map(str, new_names))})")
-    errors.raise_if_any()
-    rows = np.arange(2, len(df) + 2)
-    # fill NaN (short rows) with "" and strip
-    df = df.fillna("")
-    for c in df.columns:
-        df[c] = df[c].str.strip()
-    blank = (df == "").all(axis=1).to_numpy() if len(df.columns) else np.zeros(len(df), bool)
-    if blank.any():
-        df = df.loc[~blank].reset_index(drop=True)
-        rows = rows[~blank]
+    cols, names, rows = _read_coded(source, required=required, optional=optional,
+                                    delimiter=delimiter, encoding=encoding, columns=columns)
+    df = pd.DataFrame({k: pd.Series(v.values(), dtype="str") for k, v in cols.items()},
+                      columns=list(cols))
     return df, rows
 
 
@@ -344,88 +416,114 @@ def _localize_earliest(naive: pd.Series, tz: str) -> pd.Series:
 
 
 def _parse_datetimes(
-    frame: pd.DataFrame, cols: Sequence[str], rows: np.ndarray, tz: str, errors: _Errors
+    cols: Mapping[str, _Coded], names: Sequence[str], rows: np.ndarray, tz: str, errors: _Errors
 ) -> dict[str, pd.Series]:
-    """Parse datetime columns with one file-wide format; localize local times."""
+    """Parse datetime columns with one file-wide format family; localize local times to UTC.
+
+    Works on the distinct values of each column (a shift file has few distinct instants), then
+    spreads results and errors to the rows.
+    """
     fmt = None
     first_row = None
-    for c in cols:
-        nonempty = frame[c].to_numpy() != ""
+    for c in names:
+        nonempty = ~cols[c].empty()
         if nonempty.any():
             i = int(np.argmax(nonempty))
-            fmt = _which_format(frame[c].iat[i])
+            fmt = _which_format(cols[c].uniques[cols[c].codes[i]])
             first_row = rows[i]
             break
     out: dict[str, pd.Series] = {}
     zi = ZoneInfo(tz)
-    for c in cols:
-        s = frame[c]
-        empty = (s == "").to_numpy()
-        errors.add_many(rows[empty], c, [""] * int(empty.sum()), "required",
-                        lambda v: "a date and time is required")
+    messages = {
+        "required": "a date and time is required",
+        "mixed_date_formats": f"date format differs from the file's ({fmt!r}, used in row "
+                              f"{first_row})",
+        "bad_datetime": "not a date and time (expected ISO 8601, e.g. 2024-03-01 06:00 or "
+                        "2024-03-01T06:00:00+05:00)",
+        "ambiguous_local_time": f"ambiguous local time in {tz} (clocks changed); give a UTC offset",
+        "nonexistent_local_time": f"nonexistent local time in {tz} (clocks changed); give a UTC "
+                                  f"offset",
+    }
+    for c in names:
+        col = cols[c]
+        u = pd.Series(col.uniques, dtype=object)
+        kind = np.full(len(u), None, dtype=object)
+        empty = (col.uniques == "")
+        kind[empty] = "required"
         if fmt is None:
-            parsed = pd.Series(pd.NaT, index=s.index, dtype=_US)
+            parsed = pd.Series(pd.NaT, index=u.index, dtype=_US)
         elif "%z" in fmt:
-            parsed = pd.to_datetime(s, format=fmt, errors="coerce", utc=True).astype(_US)
+            parsed = pd.to_datetime(u, format=fmt, errors="coerce", utc=True).astype(_US)
         else:
-            parsed = pd.to_datetime(s, format=fmt, errors="coerce")
-        failed = (parsed.isna().to_numpy()) & ~empty
-        fixed = {}
-        for i, r, v in zip(np.flatnonzero(failed), rows[failed], s[failed]):
+            parsed = pd.to_datetime(u, format=fmt, errors="coerce").astype("datetime64[us]")
+        failed = parsed.isna().to_numpy() & ~empty
+        for i in np.flatnonzero(failed):
+            v = col.uniques[i]
             other = _which_format(v)
             if other is not None and _family(other) == _family(fmt):
                 t = dt.datetime.strptime(v, other)
-                fixed[i] = pd.Timestamp(t).tz_convert("UTC") if t.tzinfo else pd.Timestamp(t)
-            elif other is not None:
-                errors.add(r, c, v, "mixed_date_formats",
-                           f"date format differs from the file's ({fmt!r}, used in row {first_row})")
+                parsed.iat[i] = pd.Timestamp(t).tz_convert("UTC") if t.tzinfo else pd.Timestamp(t)
             else:
-                errors.add(r, c, v, "bad_datetime",
-                           "not a date and time (expected ISO 8601, e.g. 2024-03-01 06:00 or "
-                           "2024-03-01T06:00:00+05:00)")
-        if fixed:
-            parsed = parsed.copy()
-            pos = np.fromiter(fixed, dtype=np.int64)
-            parsed.iloc[pos] = pd.Series(list(fixed.values()), dtype=parsed.dtype).to_numpy()
+                kind[i] = "mixed_date_formats" if other is not None else "bad_datetime"
         if fmt is not None and "%z" not in fmt:
             utc, bad = _localize(parsed, tz)
-            for r, v, t in zip(rows[bad], s[bad], parsed[bad]):
-                kind = _local_ok(t.to_pydatetime(), zi) or "ambiguous"
-                errors.add(r, c, v, f"{kind}_local_time",
-                           f"{kind} local time in {tz} (clocks changed); give a UTC offset")
+            for i in np.flatnonzero(bad):
+                k = _local_ok(parsed.iat[i].to_pydatetime(), zi) or "ambiguous"
+                kind[i] = f"{k}_local_time"
             parsed = utc
-        out[c] = parsed
+        has = kind != None  # noqa: E711
+        if has.any():
+            row_kind = col.take(kind)
+            bad_rows = np.flatnonzero(col.where(has))
+            for j in bad_rows:
+                k = row_kind[j]
+                errors.add(rows[j], c, col.uniques[col.codes[j]], k, messages[k])
+        out[c] = col.take(parsed)
     return out
 
 
 # ---------------------------------------------------------------------------------- helpers
-def _check_person_ids(ids: pd.Series, rows: np.ndarray, errors: _Errors,
+def _coded(values) -> _Coded:
+    return values if isinstance(values, _Coded) else _Coded.from_values(np.asarray(values, object))
+
+
+def _check_person_ids(ids, rows: np.ndarray, errors: _Errors,
                       known: Iterable[str] | None = None) -> None:
-    empty = (ids == "").to_numpy()
-    errors.add_many(rows[empty], "person_id", [""] * int(empty.sum()), "required",
-                    lambda v: "person_id is required")
-    len12 = (ids.str.len() == 12).to_numpy()
-    if len12.any():
-        cand = ids[len12]
-        iin = cand.str.fullmatch(r"\d{12}").to_numpy(dtype=bool)
-        errors.add_many(rows[len12][iin], "person_id", cand[iin], "iin",
-                        lambda v: "looks like a 12-digit IIN (national ID); use a pseudonymous id")
+    col = _coded(ids)
+    u = pd.Series(col.uniques, dtype=object)
+    rules = [
+        ("required", (u == "").to_numpy(), "person_id is required"),
+        ("iin", u.str.fullmatch(r"\d{12}").fillna(False).to_numpy(dtype=bool),
+         "looks like a 12-digit IIN (national ID); use a pseudonymous id"),
+    ]
     if known is not None:
-        unknown = ~ids.isin(set(known)).to_numpy() & ~empty
-        errors.add_many(rows[unknown], "person_id", ids[unknown], "unknown_person",
-                        lambda v: "person not in the roster")
+        rules.append(("unknown_person", ~u.isin(set(known)).to_numpy() & (u != "").to_numpy(),
+                      "person not in the roster"))
+    for rule, umask, msg in rules:
+        if umask.any():
+            for j in np.flatnonzero(col.where(umask)):
+                errors.add(rows[j], "person_id", col.uniques[col.codes[j]], rule, msg)
 
 
-def _norm_duty(s: pd.Series, rows: np.ndarray, errors: _Errors) -> pd.Series:
-    duty = s.str.lower().str.replace("-", "_", regex=False).str.replace(" ", "_", regex=False)
+def _norm_duty(values, rows: np.ndarray, errors: _Errors, default: str | None = None) -> np.ndarray:
+    """Normalised duty types per row (``On-call`` -> ``on_call``); unknown ones are errors."""
+    col = _coded(values)
+    u = pd.Series(col.uniques, dtype=object)
+    duty = u.str.lower().str.replace("-", "_", regex=False).str.replace(" ", "_", regex=False)
+    if default is not None:
+        duty = duty.mask(duty == "", default)
     bad = ~duty.isin(DUTY_TYPES).to_numpy()
-    errors.add_many(rows[bad], "duty_type", s[bad], "unknown_duty_type",
-                    lambda v: f"unknown duty type (expected one of {', '.join(DUTY_TYPES)})")
-    return duty
+    for j in np.flatnonzero(col.where(bad)):
+        errors.add(rows[j], "duty_type", col.uniques[col.codes[j]], "unknown_duty_type",
+                   f"unknown duty type (expected one of {', '.join(DUTY_TYPES)})")
+    return col.take(duty.to_numpy(dtype=object))
 
 
-def _to_number(s: pd.Series) -> pd.Series:
-    return pd.to_numeric(s.str.replace(",", ".", regex=False), errors="coerce")
+def _to_number(s) -> pd.Series:
+    """Numbers (decimal comma accepted) per value; NaN where not a number."""
+    col = _coded(s)
+    u = pd.Series(col.uniques, dtype=object).str.replace(",", ".", regex=False)
+    return pd.Series(col.take(pd.to_numeric(u, errors="coerce").to_numpy(dtype=float)))
 
 
 def _na_if_empty(s: pd.Series) -> pd.Series:
@@ -455,6 +553,7 @@ def validate_shift_frame(
     max_hours: float = MAX_SHIFT_HOURS,
     errors: list | None = None,
     texts: tuple[Sequence[str], Sequence[str]] | None = None,
+    person_codes: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Check parsed shift records; return them sorted by ``person_id``, ``start``.
 
@@ -476,6 +575,8 @@ def validate_shift_frame(
         Collect into this list instead of raising.
     texts : (start strings, end strings), optional
         The values as written in the source, quoted in messages (default: ISO 8601 in UTC).
+    person_codes : array of int, optional
+        Integer codes of ``person_id`` if already known (saves a factorisation).
 
     Raises
     ------
@@ -496,10 +597,9 @@ def validate_shift_frame(
         def txt(i: int, which: str) -> str:
             return _fmt_ts(frame[which].iat[i])
     else:
-        s_txt, e_txt = np.asarray(texts[0], dtype=object), np.asarray(texts[1], dtype=object)
-
         def txt(i: int, which: str) -> str:
-            return str(s_txt[i] if which == "start" else e_txt[i])
+            t = texts[0] if which == "start" else texts[1]
+            return str(t.uniques[t.codes[i]] if isinstance(t, _Coded) else t[i])
     start = frame["start"].astype(_US).array.asi8
     end = frame["end"].astype(_US).array.asi8
     nat = np.iinfo(np.int64).min
@@ -520,7 +620,10 @@ def validate_shift_frame(
         tmp.add(rows[i], col_of(i, "break_min"), str(brk[i]), "break_too_long",
                 f"break of {brk[i]} min is not shorter than the shift ({dur[i] / us_h:.2f} h)")
     # overlaps and duplicates, vectorised on (person, start)
-    codes, _ = pd.factorize(frame["person_id"], sort=False)
+    if person_codes is None:
+        codes, _ = pd.factorize(frame["person_id"], sort=False)
+    else:
+        codes = np.asarray(person_codes)
     ok = valid & (dur > 0)
     idx = np.flatnonzero(ok)
     if idx.size:
@@ -671,26 +774,32 @@ def parse_shifts(
         ``nonexistent_local_time``, ``bad_number`` (break_min not a whole number >= 0),
         ``unknown_duty_type``, and those of :func:`validate_shift_frame`.
     """
-    df, rows = read_table(
+    cols, names, rows = _read_coded(
         source, required=("person_id", "start", "end", "break_min", "duty_type"),
         optional=("shift_code",), delimiter=delimiter, encoding=encoding, columns=columns,
     )
     errors = _Errors()
-    pid = df["person_id"]
+    pid = cols["person_id"]
     _check_person_ids(pid, rows, errors, known_persons)
-    times = _parse_datetimes(df, ("start", "end"), rows, timezone, errors)
-    brk_s = df["break_min"]
-    brk = _to_number(brk_s.mask(brk_s == "", "0"))
-    badb = (brk.isna() | (brk < 0) | (brk != brk.round())).to_numpy()
-    errors.add_many(rows[badb], "break_min", brk_s[badb], "bad_number",
-                    lambda v: "break_min must be a whole number of minutes >= 0")
-    duty = _norm_duty(df["duty_type"], rows, errors)
-    code = _na_if_empty(df["shift_code"]) if "shift_code" in df else pd.Series(
-        pd.NA, index=df.index, dtype="str")
-    frame = _shift_frame(pid.to_numpy(), times["start"], times["end"],
-                         brk.fillna(0).to_numpy().astype(np.int64), duty.to_numpy(), code.to_numpy())
+    times = _parse_datetimes(cols, ("start", "end"), rows, timezone, errors)
+    bcol = cols["break_min"]
+    bu = pd.Series(bcol.uniques, dtype=object)
+    bnum = pd.to_numeric(bu.mask(bu == "", "0"), errors="coerce")
+    badu = (bnum.isna() | (bnum < 0) | (bnum != bnum.round())).to_numpy()
+    for j in np.flatnonzero(bcol.where(badu)):
+        errors.add(rows[j], "break_min", bcol.uniques[bcol.codes[j]], "bad_number",
+                   "break_min must be a whole number of minutes >= 0")
+    brk = bcol.take(bnum.fillna(0).to_numpy().astype(np.int64))
+    duty = _norm_duty(cols["duty_type"], rows, errors)
+    if "shift_code" in cols:
+        cu = cols["shift_code"].uniques.copy()
+        cu[cu == ""] = None
+        code = cols["shift_code"].take(cu)
+    else:
+        code = np.full(len(rows), None, dtype=object)
+    frame = _shift_frame(pid.values(), times["start"], times["end"], brk, duty, code)
     out = validate_shift_frame(frame, rows, max_hours=max_hours, errors=errors,
-                               texts=(df["start"].to_numpy(), df["end"].to_numpy()))
+                               texts=(cols["start"], cols["end"]), person_codes=pid.codes)
     errors.raise_if_any()
     logger.info("shift records parsed: %d rows, %d persons", len(out), out["person_id"].nunique())
     return out
@@ -766,7 +875,7 @@ def parse_codes(
                           optional=("break_min",), delimiter=delimiter, encoding=encoding,
                           columns=columns)
     errors = _Errors()
-    duty = _norm_duty(df["duty_type"].mask(df["duty_type"] == "", "regular"), rows, errors)
+    duty = _norm_duty(df["duty_type"], rows, errors, default="regular")
     out: dict[str, ShiftCode] = {"-": ShiftCode("-", None, None), "": ShiftCode("", None, None)}
     for i, r in enumerate(rows):
         code = df["code"].iat[i]
@@ -794,7 +903,7 @@ def parse_codes(
             errors.add(r, "break_min", b, "bad_number", "break_min must be a whole number >= 0")
             brk = 0
         if len(times) == 2:
-            out[code] = ShiftCode(code, times[0], times[1], duty.iat[i], brk)
+            out[code] = ShiftCode(code, times[0], times[1], duty[i], brk)
     errors.raise_if_any()
     return out
 

@@ -537,35 +537,34 @@ def aggregate_features(
     grp = grp[grp.notna()]
     cols = list(columns) if columns is not None else [
         c for c in f.columns if pd.api.types.is_numeric_dtype(f[c])]
-    by = f[cols].groupby(grp.rename("group"))
-    n = by.count()
-    mean = by.mean()
-    median = by.median()
-    rows = []
-    th_by = {}
+    key = grp.rename("group")
+    by = f[cols].groupby(key)
+    stats = pd.concat({"n": by.count(), "mean": by.mean(), "median": by.median()}, axis=1)
+    long = stats.stack(level=1, future_stack=True).rename_axis(["group", "feature"]).reset_index()
+    parts = []
+    with_threshold = set()
     for t in thresholds:
-        th_by.setdefault(t.feature, []).append(t)
-    for col in cols:
-        ths = th_by.get(col, [None])
-        for t in ths:
-            if t is None:
-                above = None
-            else:
-                above = t.above(f[col]).where(f[col].notna()).groupby(grp.rename("group")).sum()
-            for gname in n.index:
-                nn = int(n.at[gname, col])
-                na = None if above is None else int(above.get(gname, 0))
-                rows.append({
-                    "group": gname, "feature": col, "n": nn,
-                    "mean": mean.at[gname, col], "median": median.at[gname, col],
-                    "threshold": np.nan if t is None else float(t.value),
-                    "threshold_label": None if t is None else t.label,
-                    "n_above": na,
-                    "share_above": np.nan if t is None or nn == 0 else na / nn,
-                    "source": None if t is None else t.source,
-                })
-    return pd.DataFrame(rows, columns=["group", "feature", "n", "mean", "median", "threshold",
-                                       "threshold_label", "n_above", "share_above", "source"])
+        if t.feature not in cols:
+            continue
+        with_threshold.add(t.feature)
+        x = f[t.feature]
+        above = t.above(x).where(x.notna()).astype(float).groupby(key).sum()
+        parts.append(pd.DataFrame({
+            "group": above.index, "feature": t.feature, "threshold": float(t.value),
+            "threshold_label": t.label, "n_above": above.to_numpy().astype(np.int64),
+            "source": t.source}))
+    th = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
+        columns=["group", "feature", "threshold", "threshold_label", "n_above", "source"])
+    out = long.merge(th, on=["group", "feature"], how="left")
+    out["n"] = out["n"].astype(np.int64)
+    out["n_above"] = out["n_above"].astype("Int64")
+    out["share_above"] = (out["n_above"] / out["n"].where(out["n"] > 0)).astype(float)
+    order = {c: i for i, c in enumerate(cols)}
+    out = out.sort_values(["group", "feature", "threshold"],
+                          key=lambda c: c.map(order) if c.name == "feature" else c,
+                          kind="stable").reset_index(drop=True)
+    return out[["group", "feature", "n", "mean", "median", "threshold", "threshold_label",
+                "n_above", "share_above", "source"]]
 
 
 # ------------------------------------------------------------------- self-reported weeks
