@@ -104,15 +104,24 @@ def run_pipeline(path: str, days: int) -> dict:
             "persons": len(f), "aggregate_rows": len(agg)}
 
 
-def child(mode: str, path: str, days: int) -> None:
-    res = run_baseline(path) if mode == "baseline" else run_pipeline(path, days)
+def child(mode: str, path: str, days: int, officers: int) -> None:
+    if mode == "generate":
+        t = time.perf_counter()
+        res = {"rows": generate_csv(Path(path), officers, days)}
+        res["seconds"] = time.perf_counter() - t
+    elif mode == "baseline":
+        res = run_baseline(path)
+    else:
+        res = run_pipeline(path, days)
     res["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
     print(json.dumps(res))
 
 
-def spawn(mode: str, path: Path, days: int) -> dict:
+def spawn(mode: str, path: Path, days: int, officers: int = 0) -> dict:
+    # a fresh process per phase: ru_maxrss survives fork and exec, so the parent stays small
     out = subprocess.run(
-        [sys.executable, __file__, "--child", mode, "--csv", str(path), "--days", str(days)],
+        [sys.executable, __file__, "--child", mode, "--csv", str(path), "--days", str(days),
+         "--officers", str(officers)],
         check=True, capture_output=True, text=True,
         env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
     )
@@ -124,22 +133,21 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--officers", type=int, default=100_000)
     ap.add_argument("--days", type=int, default=90)
     ap.add_argument("--keep", help="write the CSV into this directory and keep it")
-    ap.add_argument("--child", choices=["baseline", "pipeline"], help=argparse.SUPPRESS)
+    ap.add_argument("--child", choices=["generate", "baseline", "pipeline"], help=argparse.SUPPRESS)
     ap.add_argument("--csv", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
-        child(args.child, args.csv, args.days)
+        child(args.child, args.csv, args.days, args.officers)
         return 0
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(args.keep) if args.keep else Path(tmp)
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / "shifts.csv"
-        t = time.perf_counter()
-        rows = generate_csv(path, args.officers, args.days)
+        gen = spawn("generate", path, args.days, args.officers)
+        rows = gen["rows"]
         logger.info("generated %d officers x %d days = %d shift rows (%.0f MB) in %.1f s",
-                    args.officers, args.days, rows, path.stat().st_size / 1e6,
-                    time.perf_counter() - t)
+                    args.officers, args.days, rows, path.stat().st_size / 1e6, gen["seconds"])
         base = spawn("baseline", path, args.days)
         pipe = spawn("pipeline", path, args.days)
     ratio = pipe["seconds"] / base["seconds"]
