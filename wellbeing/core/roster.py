@@ -630,15 +630,38 @@ def validate_shift_frame(
         base = start[idx].min()
         s_rel = start[idx] - base
         e_rel = end[idx] - base
-        order = np.lexsort((e_rel, s_rel, codes[idx]))
-        gi = idx[order]
-        c = codes[gi].astype(np.int64)
-        s = s_rel[order]
-        e = e_rel[order]
-        big = int(max(e.max(), 1)) + 1
-        ke = c * big + e
-        ks = c * big + s
-        run = np.maximum.accumulate(ke)
+        if not (s_rel % 1_000_000).any() and not (e_rel % 1_000_000).any():
+            s_rel //= 1_000_000  # whole seconds: smaller keys
+            e_rel //= 1_000_000
+        c_idx = codes[idx].astype(np.int64)
+        span = int(e_rel.max()) + 1
+        ncode = int(c_idx.max()) + 1
+        d_rel = e_rel - s_rel
+        dspan = int(d_rel.max()) + 1
+        if ncode * span < 2**62:
+            # one int64 key per record: (person, start[, duration]); radix-free argsort
+            if ncode * span * dspan < 2**62:
+                key = (c_idx * span + s_rel) * dspan + d_rel
+            else:
+                key = c_idx * span + s_rel
+            if len(key) > 1 and not (key[1:] >= key[:-1]).all():
+                order = np.argsort(key, kind="stable")
+            else:
+                order = np.arange(len(key))
+            gi = idx[order]
+            c = c_idx[order]
+            s = s_rel[order]
+            e = e_rel[order]
+            ke = c * span + e
+            ks = c * span + s
+            run = np.maximum.accumulate(ke)
+        else:  # pragma: no cover - keys would overflow int64
+            order = np.lexsort((e_rel, s_rel, c_idx))
+            gi = idx[order]
+            c, s, e = c_idx[order], s_rel[order], e_rel[order]
+            ks = s
+            ke = e
+            run = pd.Series(e).groupby(c).cummax().to_numpy()
         pos = np.arange(len(gi))
         arg = np.maximum.accumulate(np.where(ke == run, pos, 0))
         same = np.zeros(len(gi), bool)
@@ -661,7 +684,10 @@ def validate_shift_frame(
             tmp.add(rows[i], col_of(i, "start"), txt(i, "start"), "overlap",
                     f"overlaps the shift in row {rows[j]} of person {frame['person_id'].iat[i]} "
                     f"({txt(j, 'start')} – {txt(j, 'end')})")
-        sorted_frame = frame.iloc[gi].reset_index(drop=True)
+        if len(gi) == n and (gi[1:] > gi[:-1]).all():
+            sorted_frame = frame.reset_index(drop=True)
+        else:
+            sorted_frame = frame.iloc[gi].reset_index(drop=True)
     else:
         sorted_frame = frame.iloc[:0]
     if tmp is not errs:

@@ -138,15 +138,31 @@ def _runs_longest(codes: np.ndarray, days: np.ndarray, n_persons: int) -> np.nda
     out = np.zeros(n_persons, np.int64)
     if not len(codes):
         return out
-    order = np.lexsort((days, codes))
-    c, d = codes[order], days[order]
+    if len(codes) > 1 and not ((codes[1:] > codes[:-1]) |
+                               ((codes[1:] == codes[:-1]) & (days[1:] >= days[:-1]))).all():
+        order = np.lexsort((days, codes))
+        codes, days = codes[order], days[order]
+    c, d = codes, days
     brk = np.ones(len(c), bool)
     brk[1:] = (c[1:] != c[:-1]) | (d[1:] != d[:-1] + 1)
     run_id = np.cumsum(brk) - 1
     lengths = np.bincount(run_id)
     run_person = c[brk]
-    np.maximum.at(out, run_person, lengths)
+    # runs are ordered by person: maximum per person over contiguous segments
+    starts = np.r_[0, np.flatnonzero(np.diff(run_person)) + 1]
+    out[run_person[starts]] = np.maximum.reduceat(lengths, starts)
     return out
+
+
+def _unique_sorted(x: np.ndarray) -> np.ndarray:
+    """Distinct values of a non-decreasing array (no hashing); falls back to np.unique."""
+    if len(x) < 2:
+        return x
+    if not (x[1:] >= x[:-1]).all():
+        return np.unique(x)
+    keep = np.ones(len(x), bool)
+    keep[1:] = x[1:] != x[:-1]
+    return x[keep]
 
 
 def circular_sd_hours(seconds_of_day: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndarray:
@@ -368,22 +384,25 @@ def compute_features(
 
     # consecutive nights and work days
     nm = in_win & is_night
-    pairs = pd.unique(c[nm] * (1 << 20) + best_anchor[nm]) if nm.any() else np.array([], np.int64)
+    pairs = _unique_sorted(c[nm] * (1 << 20) + best_anchor[nm])
     out["max_consecutive_nights"] = _runs_longest(pairs >> 20, pairs & ((1 << 20) - 1), P)
-    pairs = pd.unique(c[in_win] * (1 << 20) + k[in_win]) if in_win.any() else np.array([], np.int64)
+    pairs = _unique_sorted(c[in_win] * (1 << 20) + k[in_win])
     out["max_consecutive_work_days"] = _runs_longest(pairs >> 20, pairs & ((1 << 20) - 1), P)
 
     out["early_starts"] = count(in_win & (sod >= EARLY_START[0] * H) & (sod < EARLY_START[1] * H))
 
     # weekends: local days touched by the shift (start day, +1, +2 while before the end)
+    # weekends: a record of at most 36 h touches at most one Sat-Sun; find the first weekend day
+    # among the local days it touches (start day, +1, +2 while before its end)
     loc_e_last = _local_seconds(e - 1, timezone) // DAY
-    wk_keys = []
-    for off in (0, 1, 2):
+    wkey = np.full(len(s), -1, np.int64)
+    for off in (2, 1, 0):
         d = ldate + off
         touch = in_win & (d <= loc_e_last) & (((d + 3) % 7) >= 5)
-        wk_keys.append(c[touch] * (1 << 20) + (d[touch] - ((d[touch] + 3) % 7) - day0_n))
-    allk = pd.unique(np.concatenate(wk_keys)) if any(len(x) for x in wk_keys) else np.array([], int)
-    out["weekends_worked"] = np.bincount(np.asarray(allk, np.int64) >> 20, minlength=P)
+        wkey = np.where(touch, d - (d + 3) % 7 - day0_n, wkey)
+    t = wkey >= 0
+    allk = _unique_sorted(c[t] * (1 << 20) + wkey[t])
+    out["weekends_worked"] = np.bincount(allk >> 20, minlength=P)
 
     out["start_time_sd_h"] = circular_sd_hours(sod[in_win], c[in_win], P)
 
@@ -428,28 +447,34 @@ def _weekly_rest(c, s, e, P, midnight, k_first, k_end, w0) -> tuple[np.ndarray, 
     key_s = g_c * big + g_s
     key_e = g_c * big + g_e
     length = np.append(g_e - g_s, 0)
-    persons = np.arange(P, dtype=np.int64)
+    ws = np.array([int(midnight[k_first + j]) - lo for j in range(n_windows)], np.int64)
+    we = np.array([int(midnight[k_first + j + 7]) - lo for j in range(n_windows)], np.int64)
     best_min = np.full(P, np.inf)
     short = np.zeros(P, np.int64)
-    for j in range(n_windows):
-        a = int(midnight[k_first + j]) - lo
-        b = int(midnight[k_first + j + 7]) - lo
-        i0 = np.searchsorted(key_e, persons * big + a, side="right")
-        i1 = np.searchsorted(key_s, persons * big + b, side="left") - 1
+    chunk = max(1, 4_000_000 // n_windows)
+    for p0 in range(0, P, chunk):
+        p1 = min(P, p0 + chunk)
+        m = p1 - p0
+        pp = np.repeat(np.arange(p0, p1, dtype=np.int64), n_windows)
+        a = np.tile(ws, m)
+        b = np.tile(we, m)
+        # queries are sorted (person-major, windows in time order): fast searchsorted
+        i0 = np.searchsorted(key_e, pp * big + a, side="right")
+        i1 = np.searchsorted(key_s, pp * big + b, side="left") - 1
         first_len = np.minimum(g_e[i0], b) - np.maximum(g_s[i0], a)
         last_len = np.minimum(g_e[i1], b) - np.maximum(g_s[i1], a)
         lo_i, hi_i = i0 + 1, i1
-        inner = np.zeros(P, np.int64)
         has_inner = hi_i > lo_i
+        longest = np.maximum(first_len, last_len)
         if has_inner.any():
-            idx = np.empty(2 * P, np.int64)
+            idx = np.empty(2 * len(pp), np.int64)
             idx[0::2] = lo_i
             idx[1::2] = np.maximum(hi_i, lo_i)
             red = np.maximum.reduceat(length, idx)[0::2]
-            inner = np.where(has_inner, red, 0)
-        longest = np.maximum(np.maximum(first_len, last_len), inner) / H
-        best_min = np.minimum(best_min, longest)
-        short += longest < WEEKLY_REST_H
+            longest = np.maximum(longest, np.where(has_inner, red, 0))
+        longest_h = (longest / H).reshape(m, n_windows)
+        best_min[p0:p1] = longest_h.min(axis=1)
+        short[p0:p1] = (longest_h < WEEKLY_REST_H).sum(axis=1)
     return best_min, short
 
 
