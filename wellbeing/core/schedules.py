@@ -429,19 +429,20 @@ def _weekly_rest(c, s, e, P, midnight, k_first, k_end, w0) -> tuple[np.ndarray, 
     first[1:] = c[1:] != c[:-1]
     last = np.ones(len(c), bool)
     last[:-1] = c[1:] != c[:-1]
-    # gaps: before each shift (from previous end or 0), after each person's last shift, and
-    # one whole gap for persons without worked shifts
+    # gaps, in (person, time) order without sorting: before each shift (from the previous end, or
+    # from the far past), then after each person's last shift (to the far future)
     prev_end = np.zeros(len(c), np.int64)
     prev_end[1:] = er[:-1]
     prev_end[first] = 0
-    has = np.zeros(P, bool)
-    has[c] = True
-    none = np.flatnonzero(~has)
-    g_c = np.concatenate([c, c[last], none])
-    g_s = np.concatenate([prev_end, er[last], np.zeros(len(none), np.int64)])
-    g_e = np.concatenate([sr, np.full(last.sum(), R), np.full(len(none), R)])
-    order = np.lexsort((g_s, g_c))
-    g_c, g_s, g_e = g_c[order], g_s[order], g_e[order]
+    n_before = np.cumsum(last) - last  # trailing gaps inserted before shift i
+    pos_gap = np.arange(len(c)) + n_before
+    pos_tail = pos_gap[last] + 1
+    size = len(c) + int(last.sum())
+    g_c = np.empty(size, np.int64)
+    g_s = np.empty(size, np.int64)
+    g_e = np.empty(size, np.int64)
+    g_c[pos_gap], g_s[pos_gap], g_e[pos_gap] = c, prev_end, sr
+    g_c[pos_tail], g_s[pos_tail], g_e[pos_tail] = c[last], er[last], R
     # overlapping shifts (not validated) could make g_e < g_s: treat as no rest
     g_e = np.maximum(g_e, g_s)
     key_s = g_c * big + g_s
@@ -449,13 +450,16 @@ def _weekly_rest(c, s, e, P, midnight, k_first, k_end, w0) -> tuple[np.ndarray, 
     length = np.append(g_e - g_s, 0)
     ws = np.array([int(midnight[k_first + j]) - lo for j in range(n_windows)], np.int64)
     we = np.array([int(midnight[k_first + j + 7]) - lo for j in range(n_windows)], np.int64)
-    best_min = np.full(P, np.inf)
-    short = np.zeros(P, np.int64)
-    chunk = max(1, 4_000_000 // n_windows)
-    for p0 in range(0, P, chunk):
-        p1 = min(P, p0 + chunk)
-        m = p1 - p0
-        pp = np.repeat(np.arange(p0, p1, dtype=np.int64), n_windows)
+    # persons without worked shifts rest through every window
+    whole = (we - ws) / H
+    best_min = np.full(P, whole.min())
+    short = np.full(P, int((whole < WEEKLY_REST_H).sum()), np.int64)
+    persons = np.unique(c) if len(c) else np.array([], np.int64)
+    chunk = max(1, 1_500_000 // n_windows)
+    for q0 in range(0, len(persons), chunk):
+        sel = persons[q0:q0 + chunk]
+        m = len(sel)
+        pp = np.repeat(sel, n_windows)
         a = np.tile(ws, m)
         b = np.tile(we, m)
         # queries are sorted (person-major, windows in time order): fast searchsorted
@@ -473,8 +477,8 @@ def _weekly_rest(c, s, e, P, midnight, k_first, k_end, w0) -> tuple[np.ndarray, 
             red = np.maximum.reduceat(length, idx)[0::2]
             longest = np.maximum(longest, np.where(has_inner, red, 0))
         longest_h = (longest / H).reshape(m, n_windows)
-        best_min[p0:p1] = longest_h.min(axis=1)
-        short[p0:p1] = (longest_h < WEEKLY_REST_H).sum(axis=1)
+        best_min[sel] = longest_h.min(axis=1)
+        short[sel] = (longest_h < WEEKLY_REST_H).sum(axis=1)
     return best_min, short
 
 
