@@ -417,8 +417,10 @@ def _localize_earliest(naive: pd.Series, tz: str) -> pd.Series:
 
 def _parse_datetimes(
     cols: Mapping[str, _Coded], names: Sequence[str], rows: np.ndarray, tz: str, errors: _Errors
-) -> dict[str, pd.Series]:
+) -> dict[str, np.ndarray]:
     """Parse datetime columns with one file-wide format family; localize local times to UTC.
+
+    Returns per column an int64 array of microseconds since the epoch (UTC), NaT = int64 min.
 
     Works on the distinct values of each column (a shift file has few distinct instants), then
     spreads results and errors to the rows.
@@ -478,7 +480,7 @@ def _parse_datetimes(
             for j in bad_rows:
                 k = row_kind[j]
                 errors.add(rows[j], c, col.uniques[col.codes[j]], k, messages[k])
-        out[c] = col.take(parsed)
+        out[c] = parsed.astype(_US).array.asi8[col.codes]
     return out
 
 
@@ -505,8 +507,12 @@ def _check_person_ids(ids, rows: np.ndarray, errors: _Errors,
                 errors.add(rows[j], "person_id", col.uniques[col.codes[j]], rule, msg)
 
 
-def _norm_duty(values, rows: np.ndarray, errors: _Errors, default: str | None = None) -> np.ndarray:
-    """Normalised duty types per row (``On-call`` -> ``on_call``); unknown ones are errors."""
+def _norm_duty(values, rows: np.ndarray, errors: _Errors, default: str | None = None,
+               per_unique: bool = False) -> np.ndarray:
+    """Normalised duty types per row (``On-call`` -> ``on_call``); unknown ones are errors.
+
+    With ``per_unique``, return the normalised values of the column's distinct values instead.
+    """
     col = _coded(values)
     u = pd.Series(col.uniques, dtype=object)
     duty = u.str.lower().str.replace("-", "_", regex=False).str.replace(" ", "_", regex=False)
@@ -516,6 +522,8 @@ def _norm_duty(values, rows: np.ndarray, errors: _Errors, default: str | None = 
     for j in np.flatnonzero(col.where(bad)):
         errors.add(rows[j], "duty_type", col.uniques[col.codes[j]], "unknown_duty_type",
                    f"unknown duty type (expected one of {', '.join(DUTY_TYPES)})")
+    if per_unique:
+        return duty.to_numpy(dtype=object)
     return col.take(duty.to_numpy(dtype=object))
 
 
@@ -585,23 +593,46 @@ def validate_shift_frame(
     """
     own = errors is None
     errs = _Errors() if own else errors
-    if not isinstance(errs, _Errors):
-        tmp = _Errors()
-    else:
-        tmp = errs
+    tmp = errs if isinstance(errs, _Errors) else _Errors()
     n = len(frame)
     rows = np.arange(2, n + 2) if rows is None else np.asarray(rows)
+    if texts is None:
+        texts = (np.array([_fmt_ts(t) for t in frame["start"]], dtype=object),
+                 np.array([_fmt_ts(t) for t in frame["end"]], dtype=object))
+    if person_codes is None:
+        person_codes, _ = pd.factorize(frame["person_id"], sort=False)
+    gi = _check_records(
+        np.asarray(person_codes), frame["start"].astype(_US).array.asi8,
+        frame["end"].astype(_US).array.asi8, frame["break_min"].to_numpy(dtype=np.int64),
+        rows, tmp, person=lambda i: frame["person_id"].iat[i], texts=texts,
+        row_columns=row_columns, max_hours=max_hours,
+    )
+    if len(gi) == n and (gi[1:] > gi[:-1]).all():
+        sorted_frame = frame.reset_index(drop=True)
+    else:
+        sorted_frame = frame.iloc[gi].reset_index(drop=True)
+    if tmp is not errs:
+        errs.extend(tmp)
+    if own:
+        tmp.raise_if_any()
+    return sorted_frame
+
+
+def _check_records(
+    codes: np.ndarray, start: np.ndarray, end: np.ndarray, brk: np.ndarray, rows: np.ndarray,
+    tmp: "_Errors", *, person, texts, row_columns=None, max_hours: float = MAX_SHIFT_HOURS,
+) -> np.ndarray:
+    """Rules of :func:`validate_shift_frame` on arrays (µs since epoch, NaT = int64 min).
+
+    Returns the indices of the records with valid times, sorted by (person, start, end).
+    """
     col_of = (lambda i, default: default) if row_columns is None else (
         lambda i, default: str(row_columns[i]))
-    if texts is None:
-        def txt(i: int, which: str) -> str:
-            return _fmt_ts(frame[which].iat[i])
-    else:
-        def txt(i: int, which: str) -> str:
-            t = texts[0] if which == "start" else texts[1]
-            return str(t.uniques[t.codes[i]] if isinstance(t, _Coded) else t[i])
-    start = frame["start"].astype(_US).array.asi8
-    end = frame["end"].astype(_US).array.asi8
+
+    def txt(i: int, which: str) -> str:
+        t = texts[0] if which == "start" else texts[1]
+        return str(t.uniques[t.codes[i]] if isinstance(t, _Coded) else t[i])
+
     nat = np.iinfo(np.int64).min
     valid = (start != nat) & (end != nat)
     dur = np.where(valid, end - start, 0)
@@ -614,16 +645,11 @@ def validate_shift_frame(
     for i in np.flatnonzero(long):
         tmp.add(rows[i], col_of(i, "end"), txt(i, "end"), "too_long",
                 f"shift lasts {dur[i] / us_h:.2f} h, more than {max_hours:g} h")
-    brk = frame["break_min"].to_numpy()
     bl = valid & (dur > 0) & (brk.astype(np.int64) * 60_000_000 >= dur)
     for i in np.flatnonzero(bl):
         tmp.add(rows[i], col_of(i, "break_min"), str(brk[i]), "break_too_long",
                 f"break of {brk[i]} min is not shorter than the shift ({dur[i] / us_h:.2f} h)")
     # overlaps and duplicates, vectorised on (person, start)
-    if person_codes is None:
-        codes, _ = pd.factorize(frame["person_id"], sort=False)
-    else:
-        codes = np.asarray(person_codes)
     ok = valid & (dur > 0)
     idx = np.flatnonzero(ok)
     if idx.size:
@@ -645,7 +671,7 @@ def validate_shift_frame(
             else:
                 key = c_idx * span + s_rel
             if len(key) > 1 and not (key[1:] >= key[:-1]).all():
-                order = np.argsort(key, kind="stable")
+                order = np.argsort(key)  # SIMD quicksort; ties are exact duplicates
             else:
                 order = np.arange(len(key))
             gi = idx[order]
@@ -675,26 +701,17 @@ def validate_shift_frame(
         dup[1:] = same[1:] & (s[1:] == s[:-1]) & (e[1:] == e[:-1])
         over = same & (ks < prev_run) & ~dup
         for k in np.flatnonzero(dup):
-            i, j = gi[k], gi[k - 1]
+            i, j = max(gi[k], gi[k - 1]), min(gi[k], gi[k - 1])
             tmp.add(rows[i], col_of(i, "start"), txt(i, "start"), "duplicate",
-                    f"duplicate of row {rows[j]} (person {frame['person_id'].iat[i]}, same start "
+                    f"duplicate of row {rows[j]} (person {person(i)}, same start "
                     f"and end)")
         for k in np.flatnonzero(over):
             i, j = gi[k], gi[prev_arg[k]]
             tmp.add(rows[i], col_of(i, "start"), txt(i, "start"), "overlap",
-                    f"overlaps the shift in row {rows[j]} of person {frame['person_id'].iat[i]} "
+                    f"overlaps the shift in row {rows[j]} of person {person(i)} "
                     f"({txt(j, 'start')} – {txt(j, 'end')})")
-        if len(gi) == n and (gi[1:] > gi[:-1]).all():
-            sorted_frame = frame.reset_index(drop=True)
-        else:
-            sorted_frame = frame.iloc[gi].reset_index(drop=True)
-    else:
-        sorted_frame = frame.iloc[:0]
-    if tmp is not errs:
-        errs.extend(tmp)
-    if own:
-        tmp.raise_if_any()
-    return sorted_frame
+        return gi
+    return np.array([], dtype=np.int64)
 
 
 def _fmt_ts(t) -> str:
@@ -816,17 +833,33 @@ def parse_shifts(
         errors.add(rows[j], "break_min", bcol.uniques[bcol.codes[j]], "bad_number",
                    "break_min must be a whole number of minutes >= 0")
     brk = bcol.take(bnum.fillna(0).to_numpy().astype(np.int64))
-    duty = _norm_duty(cols["duty_type"], rows, errors)
+    dcol = cols["duty_type"]
+    duty_u = _norm_duty(dcol, rows, errors, per_unique=True)
     if "shift_code" in cols:
-        cu = cols["shift_code"].uniques.copy()
+        ccol = cols["shift_code"]
+        cu = ccol.uniques.copy()
         cu[cu == ""] = None
-        code = cols["shift_code"].take(cu)
     else:
-        code = np.full(len(rows), None, dtype=object)
-    frame = _shift_frame(pid.values(), times["start"], times["end"], brk, duty, code)
-    out = validate_shift_frame(frame, rows, max_hours=max_hours, errors=errors,
-                               texts=(cols["start"], cols["end"]), person_codes=pid.codes)
+        ccol, cu = _Coded(np.zeros(len(rows), np.int64), np.array([None], dtype=object)), None
+    gi = _check_records(
+        pid.codes, times["start"], times["end"], brk, rows, errors,
+        person=lambda i: pid.uniques[pid.codes[i]], texts=(cols["start"], cols["end"]),
+        max_hours=max_hours,
+    )
     errors.raise_if_any()
+
+    def utc(a: np.ndarray) -> pd.Series:
+        return pd.Series(a.view("datetime64[us]")).dt.tz_localize("UTC")
+
+    out = pd.DataFrame({
+        "person_id": pd.Series(pid.uniques[pid.codes[gi]], dtype="str"),
+        "start": utc(times["start"][gi]),
+        "end": utc(times["end"][gi]),
+        "break_min": brk[gi],
+        "duty_type": pd.Series(duty_u[dcol.codes[gi]], dtype="str"),
+        "shift_code": pd.Series((cu if cu is not None else ccol.uniques)[ccol.codes[gi]],
+                                dtype="str"),
+    })
     logger.info("shift records parsed: %d rows, %d persons", len(out), out["person_id"].nunique())
     return out
 
