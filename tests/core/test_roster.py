@@ -393,3 +393,12 @@ def test_generated_shifts_respect_the_2024_change():
     for t in starts:
         local = t.tz_convert("Asia/Almaty")
         assert (local.hour, local.minute) == (9, 0)
+
+
+def test_generate_offsets_shift_a_persons_cycle():
+    base = generate_shifts(["a"], "24-72", "2024-01-01", "2024-01-08", crews=[0])
+    moved = generate_shifts(["a"], "24-72", "2024-01-01", "2024-01-08", crews=[0], offsets={"a": 1})
+    # a 4-day cycle moved one day on: a duty every 4 days, three days earlier in the calendar
+    assert (base["start"].iloc[0] - moved["start"].iloc[0]) % pd.Timedelta(days=4) == pd.Timedelta(days=1)
+    with pytest.raises(ValueError):
+        generate_shifts(["a", "b"], "24-72", "2024-01-01", "2024-01-08", offsets=[1])

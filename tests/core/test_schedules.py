@@ -284,3 +284,93 @@ def test_bands():
     assert b.astype(object).where(b.notna(), None).tolist() == ["0", "1–8", "1–8", "9–16", "9–16", ">16", None]
     assert band([40, 40.5, 61], WEEKLY_HOURS_BANDS).tolist() == ["≤40", "41–48", ">60"]
     assert band([0, 1, 3], QUICK_RETURNS_BANDS).tolist() == ["0", "1", "2+"]
+
+
+# ------------------------------------------------- vectorised code vs a plain-Python reference
+def _reference(shifts: pd.DataFrame, d0: str, d1: str, tz: str = "Asia/Almaty") -> pd.DataFrame:
+    """Slow, obvious per-shift loops with zoneinfo, for cross-checking compute_features.
+
+    Every local instant is converted to UTC before any arithmetic: Python subtracts two datetimes
+    sharing one tzinfo by wall clock, which is wrong across a clock change.
+    """
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    z = ZoneInfo(tz)
+    U = dt.timezone.utc
+    day0, day1 = dt.date.fromisoformat(d0), dt.date.fromisoformat(d1)
+
+    def mid(d):
+        return dt.datetime.combine(d, dt.time(0), tzinfo=z).astimezone(U)
+
+    w0, w1 = mid(day0), mid(day1)
+    out = {}
+    for pid, g in shifts.groupby("person_id"):
+        work = [(r.start.to_pydatetime(), r.end.to_pydatetime()) for r in g.itertuples()
+                if r.duty_type in ("regular", "overtime", "training")]
+        work.sort()
+        inwin = [(s, e) for s, e in work if w0 <= s < w1]
+        night = 0.0
+        for s, e in inwin:
+            ls = s.astimezone(z)
+            for k in range(-1, 3):
+                d = ls.date() + dt.timedelta(days=k)
+                a = dt.datetime.combine(d, dt.time(22), tzinfo=z).astimezone(U)
+                b = dt.datetime.combine(d + dt.timedelta(days=1), dt.time(6), tzinfo=z).astimezone(U)
+                night += max(0.0, (min(e, b) - max(s, a)).total_seconds())
+        qr = sum(1 for (s0, e0), (s1, e1) in zip(work, work[1:])
+                 if w0 <= s1 < w1 and (s1 - e0) < dt.timedelta(hours=11))
+        far = dt.timedelta(days=400)
+        gaps = [(w0 - far, work[0][0])] if work else [(w0 - far, w1 + far)]
+        gaps += [(e0, s1) for (s0, e0), (s1, e1) in zip(work, work[1:])]
+        if work:
+            gaps.append((work[-1][1], w1 + far))
+        longest = []
+        d = day0
+        while d + dt.timedelta(days=7) <= day1:
+            a, b = mid(d), mid(d + dt.timedelta(days=7))
+            longest.append(max(max(0.0, (min(ge, b) - max(gs, a)).total_seconds()) for gs, ge in gaps) / 3600)
+            d += dt.timedelta(days=1)
+        weekends = set()
+        for s, e in inwin:
+            d, last = s.astimezone(z).date(), (e - dt.timedelta(microseconds=1)).astimezone(z).date()
+            while d <= last:
+                if d.weekday() >= 5:
+                    weekends.add(d - dt.timedelta(days=d.weekday()))
+                d += dt.timedelta(days=1)
+        days = sorted({s.astimezone(z).date() for s, e in inwin})
+        run = best = 0
+        for i, d in enumerate(days):
+            run = run + 1 if i and (d - days[i - 1]).days == 1 else 1
+            best = max(best, run)
+        out[pid] = {
+            "night_hours": night / 3600,
+            "quick_returns": qr,
+            "weekly_rest_min_h": min(longest),
+            "weekly_rest_short_windows": sum(x < 35 for x in longest),
+            "weekends_worked": len(weekends),
+            "early_starts": sum(4 <= s.astimezone(z).hour < 7 for s, e in inwin),
+            "max_consecutive_work_days": best,
+            "worked_hours": sum((e - s).total_seconds() for s, e in inwin) / 3600,
+        }
+    return pd.DataFrame.from_dict(out, orient="index")
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_features_match_a_plain_python_reference_across_the_tz_change(seed):
+    rng = np.random.default_rng(seed)
+    rows = []
+    for p in range(12):
+        t = pd.Timestamp("2024-02-01 00:00", tz="UTC") + pd.Timedelta(minutes=int(rng.integers(0, 3000)))
+        while t < pd.Timestamp("2024-03-25", tz="UTC"):
+            dur = pd.Timedelta(minutes=int(rng.choice([480, 600, 720, 1440, int(rng.integers(60, 2000))])))
+            duty = rng.choice(["regular", "regular", "overtime", "training", "on_call", "leave"])
+            rows.append((f"p{p}", t, t + dur, 0, duty, None))
+            t = t + dur + pd.Timedelta(minutes=int(rng.choice([0, 600, 659, 660, 720, 1440, 3000,
+                                                               int(rng.integers(0, 5000))])))
+    shifts = pd.DataFrame(rows, columns=["person_id", "start", "end", "break_min", "duty_type", "shift_code"])
+    got = compute_features(shifts, "2024-02-12", "2024-03-18")
+    ref = _reference(shifts, "2024-02-12", "2024-03-18")
+    for col in ref.columns:
+        np.testing.assert_allclose(got.loc[ref.index, col].to_numpy(float),
+                                   ref[col].to_numpy(float), err_msg=col)

@@ -1201,12 +1201,15 @@ def generate_shifts(
     timezone: str = DEFAULT_TIMEZONE,
     crews: Sequence[int] | Mapping[str, int] | None = None,
     *,
+    offsets: Sequence[int] | Mapping[str, int] | None = None,
     anchor: dt.date = CYCLE_ANCHOR,
 ) -> pd.DataFrame:
     """Planned shift records for ``person_ids`` on a catalogue pattern, ``start_date``..``end_date``.
 
     Person ``i`` joins crew ``i % n_crews`` unless ``crews`` gives each person's crew (a sequence
-    parallel to ``person_ids`` or a mapping person → crew); crews are staggered so that a unit
+    parallel to ``person_ids`` or a mapping person → crew); ``offsets`` (same forms) moves a
+    person's cycle by that many extra days (e.g. to stagger people within a crew, or to start a
+    cycle on a given date); crews are staggered so that a unit
     with at least one person per crew covers the clock (see :mod:`wellbeing.core.patterns`).
     Dates are inclusive local dates; a shift belongs to the day it starts. Local times are
     converted with zoneinfo; an ambiguous local time takes its first occurrence.
@@ -1221,7 +1224,7 @@ def generate_shifts(
     KeyError
         Unknown pattern slug.
     ValueError
-        Crew index out of range.
+        Crew index out of range, or ``crews``/``offsets`` not one per person.
     """
     pat = get_pattern(pattern)
     ids = np.asarray(list(person_ids), dtype=object)
@@ -1240,11 +1243,19 @@ def generate_shifts(
     dayn = (days - np.datetime64(anchor, "D")).astype(np.int64)
     codes_list = sorted(pat.templates)
     parts = []
-    for ci, crew in enumerate(pat.crews):
-        members = ids[crew_of == ci]
-        if not len(members):
-            continue
-        pos = (dayn + crew.offset) % len(crew.cycle)
+    if offsets is None:
+        extra = np.zeros(len(ids), np.int64)
+    elif isinstance(offsets, Mapping):
+        extra = np.array([int(offsets.get(p, 0)) for p in ids], dtype=np.int64)
+    else:
+        extra = np.asarray(list(offsets), dtype=np.int64)
+        if len(extra) != len(ids):
+            raise ValueError("offsets must give one day offset per person")
+    combos = sorted(set(zip(crew_of.tolist(), extra.tolist())))
+    for ci, off in combos:
+        crew = pat.crews[ci]
+        members = ids[(crew_of == ci) & (extra == off)]
+        pos = (dayn + crew.offset + off) % len(crew.cycle)
         for p, entry in enumerate(crew.cycle):
             for code in _codes(entry):
                 dsel = days[pos == p]
