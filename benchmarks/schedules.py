@@ -11,7 +11,8 @@ a CSV of local times into a temporary directory, then measures, each in a fresh 
   :func:`wellbeing.core.schedules.aggregate_features` over 1,000 groups.
 
 Each measurement runs ``--repeat`` times (default 2, interleaved) and the fastest run counts, as
-usual for timings on a shared machine. Reports seconds, peak resident memory (``resource.getrusage(RUSAGE_SELF).ru_maxrss`` of the child)
+usual for timings on a shared machine. Reports seconds, peak resident memory
+(``resource.getrusage(RUSAGE_SELF).ru_maxrss`` of the child)
 and the pipeline/baseline time ratio. Targets: < 60 s, < 4 GB, ratio <= 5.
 
 Usage::
@@ -44,7 +45,6 @@ def generate_csv(path: Path, officers: int, days: int) -> int:
     import numpy as np
     import pandas as pd
 
-    from wellbeing.core.patterns import PATTERNS
     from wellbeing.core.roster import generate_shifts
 
     end = START + dt.timedelta(days=days - 1)

@@ -281,7 +281,8 @@ def test_fra_dispatchers_weekly_schedules():
 
 def test_bands():
     b = band([0, 0.5, 8, 8.5, 16, 17, np.nan], NIGHT_HOURS_BANDS)
-    assert b.astype(object).where(b.notna(), None).tolist() == ["0", "1–8", "1–8", "9–16", "9–16", ">16", None]
+    assert b.astype(object).where(b.notna(), None).tolist() == [
+        "0", "1–8", "1–8", "9–16", "9–16", ">16", None]
     assert band([40, 40.5, 61], WEEKLY_HOURS_BANDS).tolist() == ["≤40", "41–48", ">60"]
     assert band([0, 1, 3], QUICK_RETURNS_BANDS).tolist() == ["0", "1", "2+"]
 
@@ -297,7 +298,7 @@ def _reference(shifts: pd.DataFrame, d0: str, d1: str, tz: str = "Asia/Almaty") 
     from zoneinfo import ZoneInfo
 
     z = ZoneInfo(tz)
-    U = dt.timezone.utc
+    U = dt.UTC
     day0, day1 = dt.date.fromisoformat(d0), dt.date.fromisoformat(d1)
 
     def mid(d):

@@ -33,7 +33,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Mapping
+from collections.abc import Mapping
 
 __all__ = [
     "CYCLE_ANCHOR",

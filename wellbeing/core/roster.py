@@ -72,7 +72,8 @@ import logging
 import os
 import re
 from dataclasses import dataclass
-from typing import IO, Iterable, Mapping, Sequence
+from typing import IO
+from collections.abc import Iterable, Mapping, Sequence
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -230,7 +231,7 @@ class _Coded:
         self.uniques = uniques
 
     @classmethod
-    def from_values(cls, values) -> "_Coded":
+    def from_values(cls, values) -> _Coded:
         arr = np.asarray(values, dtype=object)
         codes, uniq = pd.factorize(arr)
         uniq = np.asarray(uniq, dtype=object)
@@ -263,7 +264,7 @@ class _Coded:
     def empty(self) -> np.ndarray:
         return self.where(self.uniques == "")
 
-    def subset(self, keep: np.ndarray) -> "_Coded":
+    def subset(self, keep: np.ndarray) -> _Coded:
         return _Coded(self.codes[keep], self.uniques)
 
 
@@ -389,7 +390,7 @@ def _local_ok(naive: dt.datetime, tz: ZoneInfo) -> str | None:
     a = naive.replace(tzinfo=tz, fold=0)
     b = naive.replace(tzinfo=tz, fold=1)
     if a.utcoffset() != b.utcoffset():
-        back = a.astimezone(dt.timezone.utc).astimezone(tz).replace(tzinfo=None)
+        back = a.astimezone(dt.UTC).astimezone(tz).replace(tzinfo=None)
         return "nonexistent" if back != naive else "ambiguous"
     return None
 
@@ -620,7 +621,7 @@ def validate_shift_frame(
 
 def _check_records(
     codes: np.ndarray, start: np.ndarray, end: np.ndarray, brk: np.ndarray, rows: np.ndarray,
-    tmp: "_Errors", *, person, texts, row_columns=None, max_hours: float = MAX_SHIFT_HOURS,
+    tmp: _Errors, *, person, texts, row_columns=None, max_hours: float = MAX_SHIFT_HOURS,
 ) -> np.ndarray:
     """Rules of :func:`validate_shift_frame` on arrays (µs since epoch, NaT = int64 min).
 

@@ -34,7 +34,7 @@ import logging
 import math
 import re
 from dataclasses import dataclass
-from typing import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from zoneinfo import ZoneInfo
 
 import numpy as np
