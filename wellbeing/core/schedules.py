@@ -261,7 +261,7 @@ def compute_features(
     e_all = _i8_seconds(shifts["end"])
     duty = shifts["duty_type"].astype("str").to_numpy()
     brk_all = shifts["break_min"].to_numpy(dtype=np.int64) * 60
-    worked_all = np.isin(duty, WORKED_DUTY_TYPES) & keep
+    worked_all = shifts["duty_type"].isin(WORKED_DUTY_TYPES).to_numpy() & keep
     # restrict to shifts near the window (36 h is the longest record)
     near = keep & (e_all > w0 - 8 * DAY) & (s_all < w1 + 8 * DAY)
 
@@ -455,23 +455,34 @@ def _weekly_rest(c, s, e, P, midnight, k_first, k_end, w0) -> tuple[np.ndarray, 
     best_min = np.full(P, whole.min())
     short = np.full(P, int((whole < WEEKLY_REST_H).sum()), np.int64)
     persons = np.unique(c) if len(c) else np.array([], np.int64)
+    # index of each person's first gap; per window, how many of a person's gaps end at or before
+    # the window's start (-> first overlapping gap i0) and start before its end (-> last, i1),
+    # by bucketing gap ends/starts between window bounds (small searches, no search in 5M rows)
+    ng = np.bincount(g_c, minlength=P)
+    off = np.cumsum(ng) - ng
+    q_e = np.searchsorted(ws, g_e, side="left")   # gap ends at/before ws[j]  <=>  j >= q_e
+    q_s = np.searchsorted(we, g_s, side="right")  # gap starts before we[j]  <=>  j >= q_s
+    W1 = n_windows + 1
     chunk = max(1, 1_500_000 // n_windows)
     for q0 in range(0, len(persons), chunk):
         sel = persons[q0:q0 + chunk]
         m = len(sel)
-        pp = np.repeat(sel, n_windows)
+        g0, g1 = off[sel[0]], off[sel[-1]] + ng[sel[-1]]
+        rank = np.searchsorted(sel, g_c[g0:g1])
+        cnt_e = np.bincount(rank * W1 + q_e[g0:g1], minlength=m * W1).reshape(m, W1)
+        cnt_s = np.bincount(rank * W1 + q_s[g0:g1], minlength=m * W1).reshape(m, W1)
+        base = off[sel][:, None]
+        i0 = (base + np.cumsum(cnt_e, axis=1)[:, :n_windows]).ravel()
+        i1 = (base + np.cumsum(cnt_s, axis=1)[:, :n_windows] - 1).ravel()
         a = np.tile(ws, m)
         b = np.tile(we, m)
-        # queries are sorted (person-major, windows in time order): fast searchsorted
-        i0 = np.searchsorted(key_e, pp * big + a, side="right")
-        i1 = np.searchsorted(key_s, pp * big + b, side="left") - 1
         first_len = np.minimum(g_e[i0], b) - np.maximum(g_s[i0], a)
         last_len = np.minimum(g_e[i1], b) - np.maximum(g_s[i1], a)
         lo_i, hi_i = i0 + 1, i1
         has_inner = hi_i > lo_i
         longest = np.maximum(first_len, last_len)
         if has_inner.any():
-            idx = np.empty(2 * len(pp), np.int64)
+            idx = np.empty(2 * len(i0), np.int64)
             idx[0::2] = lo_i
             idx[1::2] = np.maximum(hi_i, lo_i)
             red = np.maximum.reduceat(length, idx)[0::2]
