@@ -652,15 +652,18 @@ def _check_records(
                 f"break of {brk[i]} min is not shorter than the shift ({dur[i] / us_h:.2f} h)")
     # overlaps and duplicates, vectorised on (person, start)
     ok = valid & (dur > 0)
-    idx = np.flatnonzero(ok)
+    all_ok = bool(ok.all())
+    idx = np.arange(len(ok)) if all_ok else np.flatnonzero(ok)
     if idx.size:
-        base = start[idx].min()
-        s_rel = start[idx] - base
-        e_rel = end[idx] - base
+        s_rel = start if all_ok else start[idx]
+        e_rel = end if all_ok else end[idx]
+        base = s_rel.min()
+        s_rel = s_rel - base
+        e_rel = e_rel - base
         if not (s_rel % 1_000_000).any() and not (e_rel % 1_000_000).any():
             s_rel //= 1_000_000  # whole seconds: smaller keys
             e_rel //= 1_000_000
-        c_idx = codes[idx].astype(np.int64)
+        c_idx = (codes if all_ok else codes[idx]).astype(np.int64, copy=False)
         span = int(e_rel.max()) + 1
         ncode = int(c_idx.max()) + 1
         d_rel = e_rel - s_rel
