@@ -405,3 +405,16 @@ def test_generate_offsets_shift_a_persons_cycle():
     assert (base["start"].iloc[0] - moved["start"].iloc[0]) % pd.Timedelta(days=4) == pd.Timedelta(days=1)
     with pytest.raises(ValueError):
         generate_shifts(["a", "b"], "24-72", "2024-01-01", "2024-01-08", offsets=[1])
+
+
+def test_unreadable_encoding_is_rejected_not_crashed(tmp_path):
+    p = tmp_path / "cp1251.csv"
+    p.write_bytes("табельный_номер,start\n".encode("cp1251"))
+    (e,) = rejected(parse_shifts, p)
+    assert e.rule == "unreadable" and e.row is None
+
+
+def test_grid_header_mapping():
+    df = parse_grid(io.StringIO("Табельный номер;01.01\np1;E\n"), INRC_CODES, "2024-01-01",
+                    columns={"Табельный номер": "person_id"})
+    assert df["person_id"].tolist() == ["p1"]

@@ -375,3 +375,10 @@ def test_features_match_a_plain_python_reference_across_the_tz_change(seed):
     for col in ref.columns:
         np.testing.assert_allclose(got.loc[ref.index, col].to_numpy(float),
                                    ref[col].to_numpy(float), err_msg=col)
+
+
+def test_reference_window_is_the_90_days_before_opening():
+    from wellbeing.core.schedules import reference_window
+
+    start, end = reference_window("2024-06-01")
+    assert (str(start), str(end)) == ("2024-03-03", "2024-06-01")

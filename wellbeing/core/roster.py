@@ -280,16 +280,16 @@ def _read_coded(
     """Read a delimited file into coded columns (see :func:`read_table`)."""
     errors = _Errors()
     enc = "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
-    if isinstance(source, (str, os.PathLike)) and not isinstance(source, bytes):
-        with open(source, encoding=enc, newline="") as fh:
-            head = fh.read(65536)
-        buf: object = source
-    else:
-        head = _read_text(source, encoding)
-        buf = io.StringIO(head)
-        enc = None
-    sep = delimiter or detect_delimiter(head)
     try:
+        if isinstance(source, (str, os.PathLike)):
+            with open(source, encoding=enc, newline="") as fh:
+                head = fh.read(65536)
+            buf: object = source
+        else:
+            head = _read_text(source, encoding)
+            buf = io.StringIO(head)
+            enc = None
+        sep = delimiter or detect_delimiter(head)
         df = pd.read_csv(
             buf, sep=sep, dtype=object, keep_default_na=False, na_filter=False,
             skip_blank_lines=False, quoting=csv.QUOTE_MINIMAL, encoding=enc,
@@ -746,10 +746,11 @@ def parse_roster(
     Raises
     ------
     ImportRejected
-        Rules: ``missing_column``, ``required`` (empty person_id/unit_id/contract hours),
+        Rules: ``missing_column``, ``required`` (empty person_id or unit_id),
         ``iin`` (person_id of 12 digits), ``duplicate`` (person listed twice),
         ``unknown_unit`` (when ``known_units`` is given), ``unknown_shift_pattern``,
-        ``bad_number`` (contract hours not a number in (0, 100]).
+        ``bad_number`` (contract hours empty or not a number in (0, 100]; a decimal comma is
+        accepted).
     """
     df, rows = read_table(
         source, required=("person_id", "unit_id", "shift_pattern", "contract_hours_week"),
@@ -1037,6 +1038,7 @@ def parse_grid(
     timezone: str = DEFAULT_TIMEZONE,
     delimiter: str | None = None,
     encoding: str = "utf-8",
+    columns: Mapping[str, str] | None = None,
     max_hours: float = MAX_SHIFT_HOURS,
 ) -> pd.DataFrame:
     """Import a person × day grid of shift codes into shift records.
@@ -1054,6 +1056,8 @@ def parse_grid(
         Codes table (:func:`parse_codes`) or a mapping such as :data:`INRC_CODES`.
     start_date : date or ISO string
         Local date of the first day column.
+    columns : mapping, optional
+        Header mapping for the CSV layout (e.g. ``{"Табельный номер": "person_id"}``).
 
     Raises
     ------
@@ -1087,7 +1091,8 @@ def parse_grid(
         cols = np.tile(np.array([f"day {i + 1}" for i in range(ndays)], dtype=object), len(persons))
         day_idx = np.tile(np.arange(ndays), len(persons))
     else:
-        df, rows_d = read_table(io.StringIO(text), required=("person_id",), delimiter=delimiter)
+        df, rows_d = read_table(io.StringIO(text), required=("person_id",), delimiter=delimiter,
+                                columns=columns)
         daycols = [c for c in df.columns if c != "person_id"]
         ndays = len(daycols)
         pid = np.repeat(df["person_id"].to_numpy(dtype=object), ndays)

@@ -56,6 +56,7 @@ __all__ = [
     "band",
     "circular_sd_hours",
     "compute_features",
+    "reference_window",
     "weekly_schedule_features",
 ]
 
@@ -185,6 +186,16 @@ def circular_sd_hours(seconds_of_day: np.ndarray, groups: np.ndarray, n_groups: 
 
 
 # ------------------------------------------------------------------------------- features
+def reference_window(opens: dt.date | str, days: int = 90) -> tuple[dt.date, dt.date]:
+    """The reference window of a wave: the ``days`` local days before it opens, ``[start, end)``.
+
+    >>> reference_window("2024-06-01")
+    (datetime.date(2024, 3, 3), datetime.date(2024, 6, 1))
+    """
+    end = pd.Timestamp(opens).date()
+    return end - dt.timedelta(days=days), end
+
+
 def compute_features(
     shifts: pd.DataFrame,
     start: dt.date | str | pd.Timestamp,
@@ -422,7 +433,6 @@ def _weekly_rest(c, s, e, P, midnight, k_first, k_end, w0) -> tuple[np.ndarray, 
         return np.full(P, np.nan), np.zeros(P, np.int64)
     lo = int(midnight[k_first]) - 40 * DAY
     R = int(midnight[k_end]) + 40 * DAY - lo
-    big = R + 1
     sr = np.clip(s - lo, 0, R)
     er = np.clip(e - lo, 0, R)
     first = np.ones(len(c), bool)
@@ -445,8 +455,6 @@ def _weekly_rest(c, s, e, P, midnight, k_first, k_end, w0) -> tuple[np.ndarray, 
     g_c[pos_tail], g_s[pos_tail], g_e[pos_tail] = c[last], er[last], R
     # overlapping shifts (not validated) could make g_e < g_s: treat as no rest
     g_e = np.maximum(g_e, g_s)
-    key_s = g_c * big + g_s
-    key_e = g_c * big + g_e
     length = np.append(g_e - g_s, 0)
     ws = np.array([int(midnight[k_first + j]) - lo for j in range(n_windows)], np.int64)
     we = np.array([int(midnight[k_first + j + 7]) - lo for j in range(n_windows)], np.int64)
