@@ -80,6 +80,7 @@ import numpy as np
 import pandas as pd
 
 from .patterns import CYCLE_ANCHOR, SHIFT_PATTERN_SLUGS, ShiftPattern, _codes, get_pattern
+from .tables import ImportRejected, RowError, detect_delimiter
 
 __all__ = [
     "DEFAULT_TIMEZONE",
@@ -104,6 +105,7 @@ __all__ = [
     "validate_shift_frame",
 ]
 
+
 logger = logging.getLogger(__name__)
 
 DEFAULT_TIMEZONE = "Asia/Almaty"
@@ -125,56 +127,6 @@ _US = "datetime64[us, UTC]"
 
 
 # --------------------------------------------------------------------------------------- errors
-@dataclass(frozen=True)
-class RowError:
-    """One problem in an input file.
-
-    Attributes
-    ----------
-    row : int or None
-        Spreadsheet row (header = 1, first data row = 2); ``None`` for file-level problems.
-    column : str or None
-        Contract column name (or grid column header).
-    value : str or None
-        The offending value as found in the file.
-    rule : str
-        Machine-readable rule id, e.g. ``end_not_after_start``, ``overlap``, ``iin``.
-    message : str
-        Human-readable explanation.
-    """
-
-    row: int | None
-    column: str | None
-    value: str | None
-    rule: str
-    message: str
-
-    def __str__(self) -> str:
-        where = []
-        if self.row is not None:
-            where.append(f"row {self.row}")
-        if self.column is not None:
-            where.append(f"column {self.column}")
-        head = ", ".join(where)
-        if self.value is not None:
-            head = f"{head}: {self.value!r}" if head else repr(self.value)
-        return f"{head} — {self.message}" if head else self.message
-
-
-class ImportRejected(ValueError):
-    """An input file was refused; ``errors`` lists every problem found (sorted by row)."""
-
-    def __init__(self, errors: Sequence[RowError], source: str | None = None):
-        self.errors: list[RowError] = sorted(
-            errors, key=lambda e: (e.row if e.row is not None else 0, e.column or "", e.rule)
-        )
-        self.source = source
-        n = len(self.errors)
-        lines = [str(e) for e in self.errors[:20]]
-        more = f"\n... and {n - 20} more" if n > 20 else ""
-        super().__init__(f"{n} problem(s) in {source or 'input'}:\n" + "\n".join(lines) + more)
-
-
 class _Errors(list):
     def add(self, row, column, value, rule, message):
         self.append(RowError(None if row is None else int(row), column, value, rule, message))
@@ -205,16 +157,6 @@ def _read_text(source: Source, encoding: str = "utf-8") -> str:
         enc = "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
         data = data.decode(enc)
     return data.lstrip("\ufeff")
-
-
-def detect_delimiter(text: str) -> str:
-    """Return ``,``, ``;`` or tab: whichever occurs most often in the first non-blank line."""
-    for line in text.splitlines():
-        if line.strip():
-            counts = {d: line.count(d) for d in (",", ";", "\t")}
-            best = max(counts, key=counts.get)
-            return best if counts[best] else ","
-    return ","
 
 
 def _norm(name: str) -> str:
