@@ -76,11 +76,14 @@ def decode(data: bytes | str, encoding: str = "utf-8") -> str:
         raise ImportRejected([RowError(None, None, None, "encoding", f"cannot decode the file as {encoding}: {exc}")]) from None
 
 
-def detect_delimiter(first_line: str) -> str:
-    """The delimiter among ``,`` ``;`` and tab that occurs most in the header line (default ``,``)."""
-    counts = {d: first_line.count(d) for d in DELIMITERS}
-    best = max(counts, key=lambda d: counts[d])
-    return best if counts[best] else ","
+def detect_delimiter(text: str) -> str:
+    """Return ``,``, ``;`` or tab: whichever occurs most often in the first non-blank line."""
+    for line in text.splitlines():
+        if line.strip():
+            counts = {d: line.count(d) for d in DELIMITERS}
+            best = max(counts, key=lambda d: counts[d])
+            return best if counts[best] else ","
+    return ","
 
 
 def read_table(data: bytes | str, *, required: Sequence[str], optional: Sequence[str] = (),
@@ -99,8 +102,7 @@ def read_table(data: bytes | str, *, required: Sequence[str], optional: Sequence
     text = decode(data, encoding)
     if not text.strip():
         raise ImportRejected([RowError(None, None, None, "empty", "the file is empty")])
-    first = text.splitlines()[0]
-    delim = delimiter or detect_delimiter(first)
+    delim = delimiter or detect_delimiter(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
     raw_header = [h.strip() for h in next(reader)]
     mapping = {k.strip(): v for k, v in (columns or {}).items()}
