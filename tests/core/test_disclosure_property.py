@@ -25,7 +25,7 @@ from wellbeing.core.disclosure import ScaleSpec, release_table
 K = 5
 DIMS = ["region", "group", "shift_pattern"]
 MARGINS = [["region", "group"], ["region", "shift_pattern"], ["region"], ["shift_pattern"], []]
-SCALES = [ScaleSpec(0, 100, 0), ScaleSpec(1, 7, 1)]
+SCALES = [ScaleSpec(0, 100, 0), ScaleSpec(0, 100, 0, high_from=50), ScaleSpec(1, 7, 1)]
 
 
 @st.composite
@@ -129,6 +129,11 @@ def check_release(scale, cells, released, protect_all=False):
             # Shown numbers are the true ones, rounded once; no shown cell is small or pinned.
             assert row["n"] == n and n >= K and not at_edge
             assert row["mean"] == _rounded(total / n, scale.decimals)
+            # A shown mean never proves that every member is in, or every member outside, the band.
+            if scale.high_from is not None:
+                each_lo = n * (row["mean"] - half) - (n - 1) * scale.hi
+                each_hi = n * (row["mean"] + half) - (n - 1) * scale.lo
+                assert each_lo < scale.high_from <= each_hi
             if not pd.isna(row["share_high"]):
                 assert high >= K and n - high >= K
                 assert row["share_high"] == _rounded(100 * high / n, 0)

@@ -141,6 +141,19 @@ def test_group_of_five_all_high():
     assert c.share_high == 50 and c.reason == ""
 
 
+def test_mean_proves_everyone_high():
+    # Five scores averaging 92 are each >= 60: all five are "high" (>= 50) although the share
+    # is withheld -- known only when the band is declared.
+    cells = pd.DataFrame({"group": ["a", "b"], "n": [5, 40], "sum": [460.0, 40 * 92.0], "n_high": [5, 36]})
+    banded = release_table(cells, ["group"], ScaleSpec(0, 100, 0, high_from=50))
+    assert cell(banded, group="a").reason == "auditor" and cell(banded, group="a").suppressed
+    assert cell(banded, group="b")["mean"] == 92  # 40 scores averaging 92 need not all be high
+    plain = release_table(cells, ["group"], CBI)
+    assert cell(plain, group="a")["mean"] == 92 and cell(plain, group="a").reason == "share_below_k"
+    low = pd.DataFrame({"group": ["a"], "n": [5], "sum": [40.0], "n_high": [0]})
+    assert release_table(low, ["group"], ScaleSpec(0, 100, 0, high_from=50)).loc[0, "reason"] == "auditor"
+
+
 def test_mean_near_ceiling_pins_members():
     # Five scores with mean 97 are each >= 85: as revealing as a share of 100 %.
     cells = pd.DataFrame({"group": ["a", "b"], "n": [5, 200], "sum": [485.0, 200 * 97.0]})

@@ -150,6 +150,10 @@ class ScaleSpec:
         Lowest and highest possible score (e.g. 0 and 100 for CBI, 1 and 7 for a 1-7 mean scale).
     decimals : int, default 0
         Decimals of released means: 0 on 0-100 scales, 1 on short scales such as 1-4 or 1-7.
+    high_from : float, optional
+        Lowest score of the concern band counted in ``n_high`` (e.g. 50 for CBI "high burnout").
+        When given, a mean that proves every member of a cell is in the band, or every member
+        outside it, is withheld like a share of 100 % or 0 % (rule 7's share rule).
 
     Attributes
     ----------
@@ -163,12 +167,15 @@ class ScaleSpec:
     lo: float
     hi: float
     decimals: int = 0
+    high_from: float | None = None
 
     def __post_init__(self):
         if not (math.isfinite(self.lo) and math.isfinite(self.hi)) or self.hi <= self.lo:
             raise ValueError(f"scale range must be finite with lo < hi, got [{self.lo}, {self.hi}]")
         if int(self.decimals) != self.decimals or self.decimals < 0:
             raise ValueError(f"decimals must be a non-negative integer, got {self.decimals!r}")
+        if self.high_from is not None and not (self.lo < self.high_from <= self.hi):
+            raise ValueError(f"high_from must lie in ({self.lo}, {self.hi}], got {self.high_from}")
 
     @property
     def half_unit(self) -> float:
@@ -493,7 +500,9 @@ def _pinned(n: int, mean: float, scale: ScaleSpec) -> bool:
     sits there. More generally, a released mean ``m`` of ``n`` scores in ``[lo, hi]`` tells that
     each member scored at least ``n*(m - h) - (n - 1)*hi`` and at most ``n*(m + h) - (n - 1)*lo``;
     the cell is withheld when that range is narrower than a quarter of the scale (the mean
-    counterpart of the share rule: five officers with a mean of 97 all scored 85 or more).
+    counterpart of the share rule: five officers with a mean of 97 all scored 85 or more), or,
+    when the scale has a concern band (``high_from``), when the range lies wholly inside or wholly
+    below the band (five officers with a mean of 92 all scored 60 or more: all five are "high").
     """
     h = scale.half_unit
     if mean <= scale.lo or mean >= scale.hi:
@@ -501,6 +510,8 @@ def _pinned(n: int, mean: float, scale: ScaleSpec) -> bool:
     m_lo, m_hi = max(scale.lo, mean - h), min(scale.hi, mean + h)
     each_lo = max(scale.lo, n * m_lo - (n - 1) * scale.hi)
     each_hi = min(scale.hi, n * m_hi - (n - 1) * scale.lo)
+    if scale.high_from is not None and (each_lo >= scale.high_from or each_hi < scale.high_from):
+        return True
     return each_hi - each_lo < scale.quarter - 1e-9
 
 
