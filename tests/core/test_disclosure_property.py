@@ -9,7 +9,8 @@ larger feasible set and so can only learn less). Its unknowns are the finest cel
 respondents says that the row's score total lies in [n (m - h), n (m + h)], h half a unit of the
 last decimal. For each withheld cell that is sensitive in itself it solves two LPs for the
 smallest and largest mean and requires the range to be at least a quarter of the scale. Shares
-are attacked the same way with per-cell fractions in [0, 1] and integer rounding inwards.
+are attacked in the same LP with per-cell fractions in [0, 1] (integer rounding inwards); when
+the scale declares a concern band, each cell's mean and fraction are linked.
 """
 
 import math
@@ -54,7 +55,13 @@ def tables(draw):
                     # Sums on the grid of the released precision keep the data realistic.
                     steps = draw(st.integers(0, int(round((scale.hi - scale.lo) / unit)) * max(n, 1)))
                     total = min(scale.lo * n + steps * unit, scale.hi * n) if n else 0.0
-                high = draw(st.one_of(st.just(0), st.just(n), st.integers(0, n)))
+                if scale.high_from is None:
+                    high = draw(st.one_of(st.just(0), st.just(n), st.integers(0, n)))
+                else:  # band counts that some set of scores with this sum can have
+                    t = scale.high_from
+                    least = max(0, math.ceil((total - t * n) / (scale.hi - t) - 1e-9))
+                    most = min(n, math.floor((total - scale.lo * n) / (t - scale.lo) + 1e-9))
+                    high = draw(st.integers(least, max(least, most)))
                 rows.append(
                     {"region": f"R{r}", "group": f"R{r}g{g}", "shift_pattern": p, "n": n, "sum": float(total), "n_high": high}
                 )
@@ -72,31 +79,53 @@ def _members(cells: pd.DataFrame, row: pd.Series) -> np.ndarray:
     return mask
 
 
-def _attack(cells, released, value_col, per_lo, per_hi, half, targets):
-    """Min and max of each target's mean (per respondent) over what ``released`` shows."""
+def _attack(cells, released, scale, mean_targets, share_targets):
+    """Min and max of each target's mean score and share over what ``released`` shows.
+
+    Unknowns: per finest cell its mean score mu_j in [lo, hi] and its fraction in the band
+    p_j in [0, 1]. With a declared band [t, hi], a cell's scores in the band are >= t and the
+    others >= lo, so mu_j >= t p_j + lo (1 - p_j); likewise mu_j <= hi p_j + t (1 - p_j).
+    """
     n = cells["n"].to_numpy(dtype=float)
+    f = len(n)
     live = n > 0
+    half = 0.5 * 10.0 ** -scale.decimals
     a_ub, b_ub = [], []
     for _, row in released.iterrows():
-        if pd.isna(row[value_col]):
-            continue
-        m = _members(cells, row)
-        coef = np.where(m & live, n, 0.0)
-        tot = coef.sum()
-        v = float(row[value_col])
-        a_ub.append(coef)
-        b_ub.append(tot * (v + half) + 1e-7)
-        a_ub.append(-coef)
-        b_ub.append(-(tot * (v - half)) + 1e-7)
-    bounds = [(per_lo, per_hi) if x else (0, 0) for x in live]
+        m = _members(cells, row) & live
+        for col, offset, h, unit in (("mean", 0, half, 1.0), ("share_high", f, 0.005, 100.0)):
+            if pd.isna(row[col]):
+                continue
+            coef = np.zeros(2 * f)
+            coef[offset : offset + f] = np.where(m, n, 0.0)
+            tot = n[m].sum()
+            v = float(row[col]) / unit
+            a_ub += [coef, -coef]
+            b_ub += [tot * (v + h) + 1e-7, -(tot * (v - h)) + 1e-7]
+    if scale.high_from is not None:
+        t = scale.high_from
+        for j in np.flatnonzero(live):
+            row = np.zeros(2 * f)
+            row[j], row[f + j] = -1.0, t - scale.lo
+            a_ub.append(row)
+            b_ub.append(-scale.lo + 1e-9)
+            row = np.zeros(2 * f)
+            row[j], row[f + j] = 1.0, t - scale.hi
+            a_ub.append(row)
+            b_ub.append(t + 1e-9)
+    bounds = [(scale.lo, scale.hi) if x else (0, 0) for x in live] + [(0, 1) if x else (0, 0) for x in live]
     out = []
-    for mask in targets:
-        coef = np.where(mask & live, n, 0.0)
-        tot = coef.sum()
-        low = linprog(coef, A_ub=a_ub or None, b_ub=b_ub or None, bounds=bounds, method="highs")
-        high = linprog(-coef, A_ub=a_ub or None, b_ub=b_ub or None, bounds=bounds, method="highs")
-        assert low.status == 0 and high.status == 0, "the released table contradicts the data"
-        out.append((low.fun, -high.fun, tot))
+    for offset, targets in ((0, mean_targets), (f, share_targets)):
+        res = []
+        for mask in targets:
+            coef = np.zeros(2 * f)
+            coef[offset : offset + f] = np.where(mask & live, n, 0.0)
+            tot = n[mask & live].sum()
+            low = linprog(coef, A_ub=a_ub or None, b_ub=b_ub or None, bounds=bounds, method="highs")
+            high = linprog(-coef, A_ub=a_ub or None, b_ub=b_ub or None, bounds=bounds, method="highs")
+            assert low.status == 0 and high.status == 0, "the released table contradicts the data"
+            res.append((low.fun, -high.fun, tot))
+        out.append(res)
     return out
 
 
@@ -145,10 +174,10 @@ def check_release(scale, cells, released, protect_all=False):
         share_sensitive = sensitive or high < K or n - high < K or row["share_reason"] != "complementary"
         if pd.isna(row["share_high"]) and (share_sensitive or protect_all):
             share_targets.append(mask)
-    for low, high, tot in _attack(cells, released, "mean", scale.lo, scale.hi, half, mean_targets):
+    mean_ranges, share_ranges = _attack(cells, released, scale, mean_targets, share_targets)
+    for low, high, tot in mean_ranges:
         assert (high - low) / tot >= quarter - 1e-6, (low / tot, high / tot)
-    released_pct = released.assign(share=released["share_high"].astype("Float64") / 100)
-    for low, high, tot in _attack(cells, released_pct, "share", 0.0, 1.0, 0.005, share_targets):
+    for low, high, tot in share_ranges:
         low_i, high_i = math.ceil(low - 1e-6), math.floor(high + 1e-6)
         assert (high_i - low_i) / tot >= 0.25 - 1e-9, (low_i, high_i, tot)
 

@@ -144,14 +144,35 @@ def test_group_of_five_all_high():
 def test_mean_proves_everyone_high():
     # Five scores averaging 92 are each >= 60: all five are "high" (>= 50) although the share
     # is withheld -- known only when the band is declared.
-    cells = pd.DataFrame({"group": ["a", "b"], "n": [5, 40], "sum": [460.0, 40 * 92.0], "n_high": [5, 36]})
+    cells = pd.DataFrame({"group": ["a", "b"], "n": [5, 40], "sum": [460.0, 40 * 92.0], "n_high": [5, 35]})
     banded = release_table(cells, ["group"], ScaleSpec(0, 100, 0, high_from=50))
     assert cell(banded, group="a").reason == "auditor" and cell(banded, group="a").suppressed
     assert cell(banded, group="b")["mean"] == 92  # 40 scores averaging 92 need not all be high
+    assert cell(banded, group="b").share_high == 88
     plain = release_table(cells, ["group"], CBI)
     assert cell(plain, group="a")["mean"] == 92 and cell(plain, group="a").reason == "share_below_k"
     low = pd.DataFrame({"group": ["a"], "n": [5], "sum": [40.0], "n_high": [0]})
     assert release_table(low, ["group"], ScaleSpec(0, 100, 0, high_from=50)).loc[0, "reason"] == "auditor"
+
+
+def test_mean_narrows_a_withheld_share():
+    # 20 scores averaging 90 with "high" from 50: at least 16 of the 20 are high, so the withheld
+    # share (complement 1 < K) would be known to lie in 80-100 %: with the band declared, the mean
+    # is withheld as well.
+    cells = pd.DataFrame({"group": ["a", "b"], "n": [20, 30], "sum": [1800.0, 1500.0], "n_high": [19, 15]})
+    banded = release_table(cells, ["group"], ScaleSpec(0, 100, 0, high_from=50))
+    a = cell(banded, group="a")
+    assert a.suppressed and a.reason == "auditor" and a.share_reason == "share_below_k"
+    assert cell(banded, group="b")["mean"] == 50 and cell(banded, group="b").share_high == 50
+    assert audit_release(banded, cells, ["group"], ScaleSpec(0, 100, 0, high_from=50)).empty
+    plain = release_table(cells, ["group"], CBI)  # band unknown to the platform: mean shown
+    assert cell(plain, group="a")["mean"] == 90 and pd.isna(cell(plain, group="a").share_high)
+
+
+def test_band_counts_must_agree_with_sums():
+    cells = pd.DataFrame({"group": ["a"], "n": [10], "sum": [900.0], "n_high": [2]})
+    with pytest.raises(ValueError, match="n_high"):
+        release_table(cells, ["group"], ScaleSpec(0, 100, 0, high_from=50))
 
 
 def test_mean_near_ceiling_pins_members():

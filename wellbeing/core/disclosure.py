@@ -409,6 +409,12 @@ def _validate_cells(cells: pd.DataFrame, dims: tuple[str, ...], scale: ScaleSpec
         h = df["n_high"].to_numpy()
         if df["n_high"].isna().any() or np.any(h < 0) or np.any(h > n) or np.any(h != np.round(h)):
             raise ValueError("n_high must be a whole number in [0, n]")
+        if scale.high_from is not None:
+            t = scale.high_from
+            least = t * h + scale.lo * (n - h)
+            most = scale.hi * h + t * (n - h)
+            if np.any(s < least - tol) or np.any(s > most + tol):
+                raise ValueError(f"n_high disagrees with sum: band scores are >= {t}, others < {t}")
     if "roster" in df.columns:
         r = df["roster"].to_numpy()
         if df["roster"].isna().any() or np.any(r < n):
@@ -652,6 +658,153 @@ def _protect(
             reason[p] = "complementary"
 
 
+def _audit_joint(
+    cells: _Cells,
+    msupp: np.ndarray,
+    ssupp: np.ndarray,
+    mean: np.ndarray,
+    share: np.ndarray,
+    scale: ScaleSpec,
+    mprotect: np.ndarray,
+    sprotect: np.ndarray,
+    skip: Collection[tuple[str, int]] = (),
+) -> dict[tuple[str, int], tuple[float, float]]:
+    """The LP attacker on means and shares together, for a scale with a concern band.
+
+    Unknowns: score sums ``S_j`` and band counts ``H_j`` of the finest cells. Besides the released
+    means (on ``S``) and shares (on ``H``), each cell links the two: its ``H_j`` scores are at least
+    ``high_from`` and the others at least ``lo``, so ``S_j >= t*H_j + lo*(n_j - H_j)``; its band
+    scores are at most ``hi`` and the others at most ``t``, so ``S_j <= hi*H_j + t*(n_j - H_j)``.
+    Returns ``{(kind, cell): (low, high)}`` for every protected withheld number narrowed below a
+    quarter of its range (kind ``"mean"`` or ``"share"``).
+    """
+    t, lo, hi, h = float(scale.high_from), scale.lo, scale.hi, scale.half_unit
+    nf = cells.n.astype(float)
+    F = cells.n_finest
+    fn = nf[:F]
+    constraints = []
+    for c in range(len(cells.keys)):
+        if cells.n[c] == 0:
+            continue
+        if not msupp[c]:
+            m = mean[c]
+            constraints.append(Constraint(cells.members[c], max(lo, m - h) * nf[c], min(hi, m + h) * nf[c]))
+        if not ssupp[c]:
+            v = share[c] / 100.0
+            constraints.append(
+                Constraint(cells.members[c] + F, max(0.0, v - 0.005) * nf[c], min(1.0, v + 0.005) * nf[c])
+            )
+    extra = []
+    for j in range(F):
+        if fn[j] == 0:
+            continue
+        both = np.array([j, F + j])
+        extra.append((both, np.array([-1.0, t - lo]), -lo * fn[j]))
+        extra.append((both, np.array([1.0, t - hi]), t * fn[j]))
+    targets = [
+        (kind, c)
+        for kind, supp, prot in (("mean", msupp, mprotect), ("share", ssupp, sprotect))
+        for c in range(len(cells.keys))
+        if supp[c] and prot[c] and cells.n[c] > 0 and (kind, c) not in skip
+    ]
+    if not targets:
+        return {}
+    box_lo = np.concatenate([lo * fn, np.zeros(F)])
+    box_hi = np.concatenate([hi * fn, fn])
+    ranges = lp_ranges(
+        box_lo,
+        box_hi,
+        constraints,
+        [cells.members[c] + (F if kind == "share" else 0) for kind, c in targets],
+        extra,
+    )
+    narrow = {}
+    for (kind, c), (tmin, tmax) in zip(targets, ranges, strict=True):
+        if kind == "share":
+            tmin, tmax = math.ceil(tmin - 1e-6), math.floor(tmax + 1e-6)
+            if (tmax - tmin) / nf[c] < 0.25 - 1e-9:
+                narrow[(kind, c)] = (100 * tmin / nf[c], 100 * tmax / nf[c])
+        elif (tmax - tmin) / nf[c] < scale.quarter - 1e-9:
+            narrow[(kind, c)] = (tmin / nf[c], tmax / nf[c])
+    return narrow
+
+
+def _neighbours(cells: _Cells, target: int) -> set[int]:
+    out: set[int] = set()
+    for r in cells.relations_of[target]:
+        parent, kids = cells.relations[r]
+        out.add(parent)
+        out.update(int(c) for c in kids)
+    out.discard(target)
+    return out
+
+
+def _protect_joint(
+    cells: _Cells,
+    msupp: np.ndarray,
+    mreason: list[str],
+    ssupp: np.ndarray,
+    sreason: list[str],
+    mean: np.ndarray,
+    share: np.ndarray,
+    scale: ScaleSpec,
+    k: int,
+    protect_complementary: bool,
+) -> None:
+    """Rule 8 for a scale with a concern band: means and shares audited together (in place).
+
+    Run after the means alone are safe. A narrowed number is protected by withholding the share
+    of the neighbour with fewest respondents; only when no neighbouring share is left is a mean
+    withheld (the target's own first, e.g. a cell whose mean of 90 shows that most of its
+    members are "high" while its share is withheld).
+    """
+    safe: set[tuple[str, int]] = set()
+    live = cells.n > 0
+    while True:
+        _rule8_margins(cells, msupp, mreason, k)
+        for i in np.flatnonzero(msupp & ~ssupp):
+            ssupp[i], sreason[i] = True, mreason[i]
+        _rule8_margins(cells, ssupp, sreason, k)
+        if protect_complementary:
+            mprot, sprot = msupp.copy(), ssupp.copy()
+        else:
+            mprot = np.array([r in PRIMARY_REASONS for r in mreason], dtype=bool)
+            sprot = np.array([r in PRIMARY_REASONS for r in sreason], dtype=bool)
+        narrow = _audit_joint(cells, msupp, ssupp, mean, share, scale, mprot, sprot, skip=safe)
+        for kind, supp, prot in (("mean", msupp, mprot), ("share", ssupp, sprot)):
+            safe.update((kind, int(c)) for c in np.flatnonzero(supp & prot) if (kind, c) not in narrow)
+        if not narrow:
+            return
+        changed = False
+        touched: set[int] = set()
+        for _kind, target in narrow:
+            near = _neighbours(cells, target)
+            if target in touched or near & touched:
+                continue  # a pick made this round may already protect it: audit again first
+            everywhere = range(len(cells.keys))
+            # Withhold, in this order: a neighbour's share, the target's own mean, a neighbour's
+            # mean, any share, any mean -- each time the candidate with fewest respondents.
+            for pool, arr, why in (
+                (near, ssupp, "complementary"),
+                ([target], msupp, "auditor"),
+                (near, msupp, "complementary"),
+                (everywhere, ssupp, "complementary"),
+                (everywhere, msupp, "complementary"),
+            ):
+                cand = [c for c in pool if not arr[c] and live[c]]
+                if cand:
+                    c = min(cand, key=lambda c: (cells.n[c], c))
+                    if arr is msupp:
+                        msupp[c], mreason[c] = True, why
+                    else:
+                        ssupp[c], sreason[c] = True, why
+                    changed = True
+                    touched.add(c)
+                    break
+        if not changed:  # pragma: no cover - nothing is shown, so nothing can be narrowed
+            raise RuntimeError("auditor: cannot protect the table")
+
+
 def _level_name(lv: tuple[str, ...]) -> str:
     return "+".join(lv) if lv else "total"
 
@@ -790,6 +943,11 @@ def release_table(
                 if small and c.n[i] > 0 and share_reason[i] not in PRIMARY_REASONS:
                     ssupp[i], share_reason[i] = True, "share_below_k"
             _protect(c, ssupp, share_reason, share, "share", scale, k, protect_complementary)
+            if scale.high_from is not None:
+                _protect_joint(
+                    c, supp, reason, ssupp, share_reason, mean, share, scale, k, protect_complementary
+                )
+                show_mean = ~supp
             show_share = ~ssupp
             for i in range(ncell):
                 if not supp[i] and ssupp[i]:

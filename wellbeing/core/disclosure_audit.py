@@ -50,6 +50,7 @@ def lp_ranges(
     box_high: np.ndarray,
     constraints: Sequence[Constraint],
     targets: Sequence[np.ndarray],
+    extra: Sequence[tuple[np.ndarray, np.ndarray, float]] = (),
 ) -> np.ndarray:
     """Smallest and largest feasible value of each target sum.
 
@@ -61,6 +62,9 @@ def lp_ranges(
         Released aggregates over finest cells.
     targets : sequence of int arrays
         Finest-cell index sets whose total the attacker wants to bound.
+    extra : sequence of (indices, coefficients, bound)
+        Further rows ``sum(coefficients * x[indices]) <= bound`` (e.g. the link between a cell's
+        score sum and its count in the concern band).
 
     Returns
     -------
@@ -91,14 +95,20 @@ def lp_ranges(
     hi = np.maximum(hi, lo)
     nvar = lo.size
     constrained = np.zeros(nvar, dtype=bool)
-    if rows:
-        indptr = np.concatenate([[0], np.cumsum([m.size for m in rows])])
-        indices = np.concatenate(rows)
-        a = sparse.csr_array((np.ones(indices.size), indices, indptr), shape=(len(rows), nvar))
-        a_ub = sparse.vstack([a, -a], format="csr")
-        if nvar * len(rows) < 20_000:  # small problems: dense input is parsed faster
+    # Each released aggregate gives two rows (upper and lower bound); extra rows come as given.
+    idx = [*rows, *(m for m in rows), *(np.asarray(e[0], dtype=int) for e in extra)]
+    val = [
+        *(np.ones(m.size) for m in rows),
+        *(-np.ones(m.size) for m in rows),
+        *(np.asarray(e[1], dtype=float) for e in extra),
+    ]
+    if idx:
+        indptr = np.concatenate([[0], np.cumsum([m.size for m in idx])])
+        indices = np.concatenate(idx)
+        a_ub = sparse.csr_array((np.concatenate(val), indices, indptr), shape=(len(idx), nvar))
+        if nvar * len(idx) < 40_000:  # small problems: dense input is parsed faster
             a_ub = a_ub.toarray()
-        b_ub = np.concatenate([np.array(b_high), -np.array(b_low)])
+        b_ub = np.concatenate([np.array(b_high), -np.array(b_low), [float(e[2]) + _EPS for e in extra]])
         constrained[indices] = True
     else:
         a_ub, b_ub = None, None
