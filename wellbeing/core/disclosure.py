@@ -840,6 +840,11 @@ def release_table(
       cell's exact count must not narrow any withheld mean to less than a quarter of the scale
       (nor any withheld share to less than 25 points); otherwise a neighbouring shown cell is
       withheld (``complementary``) and the check repeats;
+    * rule 8, means with shares -- when the scale declares its concern band
+      (``ScaleSpec.high_from``), a second LP also links each cell's score sum to its band count, so
+      a shown share cannot narrow a withheld mean and a shown mean cannot narrow a withheld share
+      (a mean of 90 over 20 scores proves at least 16 are "high"); neighbouring shares are
+      withheld first, then the cell's own mean (``auditor``);
     * rule 10 -- means and shares are rounded once, half away from zero.
 
     Parameters
