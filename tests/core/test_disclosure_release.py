@@ -270,6 +270,9 @@ def test_k_raised_and_never_below_five():
         ({"n": [-1, 3]}, "n must"),
         ({"group": ["*", "b"]}, "reserved"),
         ({"group": ["a", "a"]}, "unique"),
+        ({"sum": [None, 100.0]}, "sum must be given"),
+        ({"roster": [5, 10]}, "roster"),
+        ({"n_high": [7, 0]}, "n_high"),
     ],
 )
 def test_bad_input_refused(change, message):
@@ -278,6 +281,17 @@ def test_bad_input_refused(change, message):
         cells[col] = values
     with pytest.raises(ValueError, match=message):
         release_table(cells, ["group"], CBI)
+
+
+def test_margin_shorthand_and_row_layout():
+    cells = pd.DataFrame({"region": ["R1", "R1"], "group": ["a", "b"], "n": [10, 12], "sum": [500.0, 480.0]})
+    out = release_table(cells, ["region", "group"], CBI, margins=["region", []])
+    assert out["level"].tolist() == ["region+group", "region+group", "region", "total"]
+    assert out.columns.tolist() == [
+        "level", "region", "group", "n", "mean", "share_high", "suppressed", "reason", "share_reason"
+    ]
+    assert str(out["n"].dtype) == "Int64" and str(out["mean"].dtype) == "Float64"
+    assert out["share_high"].isna().all() and (out["reason"] == "").all()
 
 
 def test_unknown_margin_dimension():

@@ -401,6 +401,8 @@ def _validate_cells(cells: pd.DataFrame, dims: tuple[str, ...], scale: ScaleSpec
     n = df["n"].to_numpy()
     if df["n"].isna().any() or np.any(n < 0) or np.any(n != np.round(n)):
         raise ValueError("n must be a non-negative whole number")
+    if (df["sum"].isna() & (df["n"] > 0)).any():
+        raise ValueError("sum must be given for every cell with n > 0")
     s = df["sum"].fillna(0).to_numpy(dtype=float)
     tol = 1e-9 * max(1.0, abs(scale.lo), abs(scale.hi)) * np.maximum(n, 1)
     if np.any(s < scale.lo * n - tol) or np.any(s > scale.hi * n + tol):
