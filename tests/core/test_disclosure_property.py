@@ -14,6 +14,7 @@ the scale declares a concern band, each cell's mean and fraction are linked.
 """
 
 import math
+from fractions import Fraction
 
 import numpy as np
 import pandas as pd
@@ -131,14 +132,14 @@ def _attack(cells, released, scale, mean_targets, share_targets):
 
 def _true_aggregate(cells, mask):
     sub = cells[mask]
-    return int(sub["n"].sum()), float(sub["sum"].sum()), int(sub["n_high"].sum())
+    # Exact total of the decimal sums as written (no float accumulation).
+    total = sum((Fraction(repr(float(x))) for x in sub["sum"]), Fraction(0))
+    return int(sub["n"].sum()), total, int(sub["n_high"].sum())
 
 
 def _rounded(x, decimals):
-    # Independent of the module: exact decimal arithmetic on the fraction, half away from zero.
-    from fractions import Fraction
-
-    f = Fraction(x).limit_denominator(10**9) * 10**decimals
+    # Independent of the module: exact rational arithmetic, half away from zero.
+    f = Fraction(x) * 10**decimals
     q = math.floor(abs(f) + Fraction(1, 2))
     return math.copysign(q, f) / 10**decimals
 
@@ -165,7 +166,7 @@ def check_release(scale, cells, released, protect_all=False):
                 assert each_lo < scale.high_from <= each_hi
             if not pd.isna(row["share_high"]):
                 assert high >= K and n - high >= K
-                assert row["share_high"] == _rounded(100 * high / n, 0)
+                assert row["share_high"] == _rounded(Fraction(100 * high, n), 0)
         if n == 0:
             continue
         sensitive = n < K or at_edge or row["reason"] in ("below_k", "auditor")

@@ -167,6 +167,9 @@ def test_mean_narrows_a_withheld_share():
     assert audit_release(banded, cells, ["group"], ScaleSpec(0, 100, 0, high_from=50)).empty
     plain = release_table(cells, ["group"], CBI)  # band unknown to the platform: mean shown
     assert cell(plain, group="a")["mean"] == 90 and pd.isna(cell(plain, group="a").share_high)
+    flagged = audit_release(plain, cells, ["group"], ScaleSpec(0, 100, 0, high_from=50))
+    assert flagged[["group", "kind"]].values.tolist() == [["a", "share"]]
+    assert flagged.loc[0, "low"] == pytest.approx(80) and flagged.loc[0, "high"] == pytest.approx(100)
 
 
 def test_band_counts_must_agree_with_sums():
@@ -253,6 +256,14 @@ def test_rounding_half_away_in_release():
     short = ScaleSpec(1, 7, 1)
     out = release_table(pd.DataFrame({"g": ["a"], "n": [8], "sum": [8 * 3.45]}), ["g"], short)
     assert out.loc[0, "mean"] == pytest.approx(3.5)
+
+
+def test_margin_mean_summed_exactly():
+    # 6.2 + 6.85 + 153.0 = 166.05 over 41 respondents is exactly 4.05 -> 4.1; float addition
+    # gives 166.04999999999998 -> 4.0 (found by the property test).
+    cells = pd.DataFrame({"g": ["a", "b", "c"], "n": [1, 1, 39], "sum": [6.2, 6.85, 153.0]})
+    out = release_table(cells, ["g"], ScaleSpec(1, 7, 1), margins=[[]])
+    assert out.loc[3, "mean"] == pytest.approx(4.1)
 
 
 def test_k_raised_and_never_below_five():

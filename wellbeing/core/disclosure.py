@@ -416,11 +416,20 @@ def _validate_cells(cells: pd.DataFrame, dims: tuple[str, ...], scale: ScaleSpec
     return df
 
 
-def _rounded_means(cells: _Cells, scale: ScaleSpec) -> np.ndarray:
+def _rounded_means(cells: _Cells, df: pd.DataFrame, scale: ScaleSpec) -> np.ndarray:
+    """Released means: each cell's sum added up in decimal arithmetic, divided once, rounded once.
+
+    Summing floats would turn 6.2 + 6.85 + ... = 166.05 into 166.04999999999998 and a mean of
+    exactly 4.05 into 4.0 instead of 4.1.
+    """
+    finest = [_to_decimal(x) for x in df["sum"].fillna(0)]
     out = np.full(len(cells.keys), np.nan)
-    for i, (s, n) in enumerate(zip(cells.total, cells.n, strict=True)):
-        if n > 0:
-            out[i] = float(_exact_ratio(s, int(n), scale.decimals))
+    with localcontext() as ctx:
+        ctx.prec = 40
+        for i, (members, n) in enumerate(zip(cells.members, cells.n, strict=True)):
+            if n > 0:
+                total = sum((finest[j] for j in members), Decimal(0))
+                out[i] = float(_exact_ratio(total, int(n), scale.decimals))
     return out
 
 
@@ -544,7 +553,7 @@ def release_table(
         levels.append(())
     c = _build_cells(df, dims, levels)
     ncell = len(c.keys)
-    mean = _rounded_means(c, scale)
+    mean = _rounded_means(c, df, scale)
     share = _rounded_shares(c)
     supp = np.zeros(ncell, dtype=bool)
     reason = [""] * ncell
@@ -611,7 +620,8 @@ def audit_release(
     """Run the rule-8 auditor against a released table (the same LP as in :func:`release_table`).
 
     Use it as the last gate before any output path (page, CSV, JSON, PDF, plot): it re-derives
-    what an attacker can learn from the released numbers alone.
+    what an attacker can learn from the released numbers alone. With ``scale.high_from`` and an
+    ``n_high`` column, means and shares are attacked together.
 
     Parameters
     ----------
@@ -664,9 +674,15 @@ def audit_release(
     # Cells absent from the released table are unknown to the attacker: treat them as withheld.
     cols = ["level", *dims, "kind", "low", "high"]
     out = []
-    for kind, s, v, p in (("mean", supp, mean, protect), ("share", ssupp, share, sprotect)):
-        if kind == "share" and c.high is None:
-            continue
-        for i, (low, high) in _audit(c, s, v, kind, scale, p).items():
-            out.append([_level_name(levels[c.level_of[i]]), *c.keys[i], kind, low, high])
+    if c.high is not None and scale.high_from is not None:
+        ssupp |= supp
+        found = _audit_joint(c, supp, ssupp, mean, share, scale, protect, sprotect)
+    else:
+        found = {("mean", i): r for i, r in _audit(c, supp, mean, "mean", scale, protect).items()}
+        if c.high is not None:
+            found.update(
+                {("share", i): r for i, r in _audit(c, ssupp, share, "share", scale, sprotect).items()}
+            )
+    for (kind, i), (low, high) in found.items():
+        out.append([_level_name(levels[c.level_of[i]]), *c.keys[i], kind, low, high])
     return pd.DataFrame(out, columns=cols)
