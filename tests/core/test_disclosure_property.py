@@ -203,7 +203,7 @@ def check_margins(cells, released):
                     assert sum(cells[rows.loc[c, "mask"]]["n"].sum() for c in hidden) >= K
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(tables())
 def test_no_suppressed_mean_or_share_can_be_narrowed(table):
     scale, cells = table
@@ -213,7 +213,7 @@ def test_no_suppressed_mean_or_share_can_be_narrowed(table):
     check_margins(cells, released)
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(tables())
 def test_strict_mode_protects_every_withheld_cell(table):
     scale, cells = table
