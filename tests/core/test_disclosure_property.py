@@ -203,7 +203,7 @@ def check_margins(cells, released):
                     assert sum(cells[rows.loc[c, "mask"]]["n"].sum() for c in hidden) >= K
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(tables())
 def test_no_suppressed_mean_or_share_can_be_narrowed(table):
     scale, cells = table
