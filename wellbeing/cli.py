@@ -345,7 +345,7 @@ RESULT_COLUMNS = ["scale", "level", "n", "mean", "ci_low", "ci_high", "share_hig
 @click.option("--out", default=None, type=click.Path(dir_okay=False))
 def results_command(slug: str, by: str, scales: str, fmt: str, out: str | None) -> None:
     """Released cohort results of wave SLUG (every number through disclosure control)."""
-    from .services.results import ResultsError, release_wave, view
+    from .services.results import ResultsError, plain_records, release_wave, view
     from .services.waves import WaveError, get_wave
 
     dims = [d.strip() for d in by.split(",") if d.strip()]
@@ -357,25 +357,8 @@ def results_command(slug: str, by: str, scales: str, fmt: str, out: str | None) 
     table = view(released, dims)
     dim_cols = [c for c in table.columns if c not in RESULT_COLUMNS and c != "share_reason"]
     columns = ["scale", *dim_cols, *RESULT_COLUMNS[2:]]
-    emit(records(table, columns), fmt, columns, out)
+    emit(plain_records(table, columns), fmt, columns, out)
 
-
-def records(df, columns: list[str]) -> list[dict]:  # type: ignore[no-untyped-def]
-    """DataFrame rows as plain dicts: pandas NA -> None, numpy scalars -> Python numbers."""
-    import pandas as pd
-
-    out = []
-    for row in df[columns].itertuples(index=False):
-        rec = {}
-        for c, v in zip(columns, row):
-            if v is None or (not isinstance(v, str) and pd.isna(v)):
-                rec[c] = None
-            elif hasattr(v, "item"):
-                rec[c] = v.item()
-            else:
-                rec[c] = v
-        out.append(rec)
-    return out
 
 
 def init_app(app: Flask) -> None:

@@ -142,3 +142,7 @@ def init_staff(app: Flask) -> None:
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp)
+
+    from .results import bp as results_bp
+
+    app.register_blueprint(results_bp)
