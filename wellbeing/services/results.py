@@ -66,7 +66,9 @@ def context_dimensions(wave: Wave) -> list[str]:
 
 def _groups_frame(wave: Wave) -> pd.DataFrame:
     rows = [{"group_id": g.id, "group": g.slug, "region": g.region_slug or "-",
-             "department": g.department_slug or (f"{g.region_slug}-pooled" if g.region_slug else "-"), "shift_pattern": g.shift_pattern,
+             # import-only groups have no unit hierarchy: region and department are "-"
+             "department": g.department_slug or (f"{g.region_slug}-pooled" if g.region_slug else "-"),
+             "shift_pattern": g.shift_pattern,
              "roster": g.size} for g in wave.groups]
     return pd.DataFrame(rows, columns=["group_id", "group", "region", "department", "shift_pattern", "roster"])
 
