@@ -222,3 +222,17 @@ def test_results_by_schedule_band(fra: Path):
     assert r.returncode == 0, r.stderr
     rows = json.loads(r.stdout)
     assert {row["night_hours_band"] for row in rows} >= {"1", "2", "3", "4", "missing"}
+
+
+def test_case_study_analysis_script_runs(fra: Path):
+    """examples/fra/analysis.py (pasted in docs/case-study-fra.md) on the imported wave."""
+    import os
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, str(EXAMPLE / "analysis.py")], capture_output=True, text=True,
+                       env={**os.environ, "WELLBEING_INSTANCE_PATH": str(fra)}, cwd=REPO, timeout=300)
+    assert r.returncode == 0, r.stderr
+    # the stressor alpha equals R psych's (tests/core/test_psychometrics.py) on the imported data
+    assert "fra_dispatchers.stressors    alpha 0.8554046771" in r.stdout
+    assert r.stdout.count("rule 12: released") == 5
