@@ -115,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             items = item_frame(wave, info.instrument)[list(info.scale.items)].astype(float)
             r = reliability(items).iloc[0]
-            log.info("%-28s alpha %.10f  Feldt 95%% CI [%.10f, %.10f]  omega %.10f  n %d  k %d",
+            log.info("%-28s alpha %.10f  Feldt 95%% CI [%.10f, %.10f]  omega %.5f  n %d  k %d",
                      info.scale_id, r["alpha"], r["ci_low"], r["ci_high"], r["omega"], r["n"], r["k"])
 
         k = wave.min_cell
