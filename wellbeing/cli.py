@@ -502,7 +502,9 @@ def responses_import(file: str, wave_slug: str, mapping_file: str, delimiter: st
         fail(str(exc))
     except ImportRejected as exc:
         fail(f"{mapping_file if e.row is None and e.rule == 'mapping' else file}: {e}" for e in exc.errors)
-    echo = lambda s: click.echo(s, err=True)  # noqa: E731
+    def echo(line: str) -> None:
+        click.echo(line, err=True)
+
     echo(f"imported {report.responses} responses into wave {wave_slug} "
          f"({report.rows_read} rows read, {report.rows_skipped} skipped; stored in random order)")
     echo("per group value: " + ", ".join(f"{k}: {v}" for k, v in report.per_group.items()))

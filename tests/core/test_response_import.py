@@ -133,6 +133,14 @@ def test_identifier_column_must_be_dropped(instruments):
     assert rules(exc.value) == {(1, "ID", "identifier")}
 
 
+def test_identifier_read_only_by_skip_rule_must_still_be_dropped(instruments):
+    m = parse_mapping(MAPPING.read_text(encoding="utf-8").replace('drop = ["ID"]', "drop = []"))
+    assert "ID" in m.skip_rows_where
+    with pytest.raises(ImportRejected) as exc:
+        parse_responses(FRA.read_bytes(), m, instruments, GROUP_VALUES)
+    assert rules(exc.value) == {(1, "ID", "identifier")}
+
+
 def test_identifier_rule_needs_20_rows(instruments):
     text = MAPPING.read_text(encoding="utf-8").replace('drop = ["ID"]', "drop = []").replace(
         'skip_rows_where = { ID = "^\\\\D" }', "")
@@ -186,6 +194,10 @@ def test_mapping_against_the_wave(instruments):
     with pytest.raises(ImportRejected) as exc:
         parse_responses(FRA.read_bytes(), m2, only, GROUP_VALUES)
     assert "no context instrument 'selfreport_schedule'" in str(exc.value)
+    m3 = parse_mapping(MAPPING.read_text(encoding="utf-8") + '\n[values.mentaly_drained]\n"9" = "missing"\n')
+    with pytest.raises(ImportRejected) as exc:
+        parse_responses(FRA.read_bytes(), m3, instruments, GROUP_VALUES)
+    assert rules(exc.value) == {(None, "values.mentaly_drained", "mapping")}
 
 
 def test_bad_clock_time_is_refused_with_the_file_row(instruments, mapping):

@@ -168,6 +168,19 @@ class ResponseMapping:
     language: str = "en"
 
     @property
+    def stored_columns(self) -> list[str]:
+        """Columns whose values reach the stored response (group, items, context, schedule), in order.
+        Columns read only by ``skip_rows_where`` are not among them."""
+        cols: list[str] = [self.reporting_group]
+        for s in self.sections:
+            cols.extend(s.items)
+        cols.extend(self.context)
+        if self.weekly_schedule:
+            cols.extend(self.weekly_schedule.start)
+            cols.extend(self.weekly_schedule.end)
+        return list(dict.fromkeys(cols))
+
+    @property
     def used_columns(self) -> list[str]:
         """Columns read from the file (items, context, group, schedule, skip rules), in order."""
         cols: list[str] = [self.reporting_group]
@@ -501,6 +514,11 @@ def parse_responses(data: bytes | str, mapping: ResponseMapping, instruments: Ma
     """
     table = read_table(data, required=mapping.used_columns, delimiter=delimiter, encoding=encoding)
     targets, errors = _resolve(mapping, instruments)
+    known_keys = {"*"} | {t.item for t in targets} | {f"{t.instrument}.{t.item}" for t in targets}
+    for key in mapping.values:
+        if key not in known_keys:
+            errors.append(RowError(None, f"values.{key}", None, "mapping",
+                                   "not a mapped item id (or \"*\"): the recoding would never apply"))
     if errors:
         raise ImportRejected(errors, "mapping")
     warnings: list[str] = []
@@ -515,8 +533,8 @@ def parse_responses(data: bytes | str, mapping: ResponseMapping, instruments: Ma
             skipped += 1
             continue
         rows.append((row, rec))
-    used = set(mapping.used_columns)
-    ignored = [c for c in header if c not in used and c not in mapping.drop]
+    stored = set(mapping.stored_columns)  # a column read only by skip_rows_where is still checked
+    ignored = [c for c in header if c not in stored and c not in mapping.drop]
     if len(rows) >= IDENTIFIER_MIN_ROWS:
         for c in ignored:
             vals = [rec[c] for _, rec in rows]
