@@ -177,8 +177,9 @@ def test_mapping_errors_name_the_field():
         parse_mapping('instrument = "x"\nreporting_group = "g"\ncolour = 1\n[items]\nA = "a"\n'
                       '[values]\n"*" = { "" = "sometimes" }\n[weekly_schedule]\nstart = ["a"]\n', "m.toml")
     fields = {e.column for e in exc.value.errors}
-    assert {"m.toml: colour", "m.toml: values.*.''", "m.toml: weekly_schedule.start",
-            "m.toml: weekly_schedule.end", "m.toml: weekly_schedule.first_day"} <= fields
+    assert {"colour", "values.*.''", "weekly_schedule.start", "weekly_schedule.end",
+            "weekly_schedule.first_day"} <= fields
+    assert exc.value.source == "m.toml"
 
 
 def test_mapping_against_the_wave(instruments):
@@ -207,3 +208,11 @@ def test_bad_clock_time_is_refused_with_the_file_row(instruments, mapping):
     with pytest.raises(ImportRejected) as exc:
         parse_responses(edited(change), mapping, instruments, GROUP_VALUES)
     assert rules(exc.value) == {(9, "MonStart_Time", "bad_time")}
+
+
+def test_semicolons_and_byte_order_mark(instruments, mapping):
+    text = FRA.read_text(encoding="utf-8").replace(",", ";")
+    parsed, report = parse_responses(("\ufeff" + text).encode("utf-8"), mapping, instruments, GROUP_VALUES)
+    assert report.responses == 443 and report.dropped_columns == ("ID",)
+    parsed2, _ = parse_responses(text.encode("utf-8"), mapping, instruments, GROUP_VALUES, delimiter=";")
+    assert [p.answers for p in parsed2] == [p.answers for p in parsed]

@@ -216,10 +216,11 @@ def parse_mapping(text: str, file: str = "MAPPING.toml") -> ResponseMapping:
     Raises
     ------
     ImportRejected
-        one :class:`RowError` per problem (``row`` None, ``column`` = the mapping's field).
+        one :class:`RowError` per problem (``row`` None, ``column`` = the mapping's field, ``rule``
+        ``mapping``); its ``source`` is ``file``.
     """
     def err(fld: str, msg: str) -> RowError:
-        return RowError(None, f"{file}: {fld}", None, "mapping", msg)
+        return RowError(None, fld or None, None, "mapping", msg)
 
     try:
         data = tomllib.loads(text)
