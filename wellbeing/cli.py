@@ -361,6 +361,21 @@ def results_command(slug: str, by: str, scales: str, fmt: str, out: str | None) 
 
 
 
+cache_cli = AppGroup("cache", help="Released tables computed ahead of page views.")
+
+
+@cache_cli.command("warm")
+def cache_warm() -> None:
+    """Compute the released tables of every closed wave (disclosure control runs once per table)."""
+    from .services.results import warm
+    from .services.waves import list_waves
+
+    for wave in list_waves():
+        if str(wave.status) == "closed":
+            warm(wave)
+            click.echo(f"warmed {wave.slug}", err=True)
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(setup_command)
     app.cli.add_command(instruments_cli)
@@ -368,6 +383,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(waves_cli)
     app.cli.add_command(drafts_cli)
     app.cli.add_command(results_command)
+    app.cli.add_command(cache_cli)
     init_staff_commands(app)
     init_demo_commands(app)
     init_response_commands(app)

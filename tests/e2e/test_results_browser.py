@@ -14,6 +14,7 @@ pytestmark = pytest.mark.e2e
 
 def test_psychologist_reads_demo_results_and_pdf(app, runner, browser, shots):
     assert runner.invoke(args=["demo", "seed", "--seed", "1"]).exit_code == 0
+    assert runner.invoke(args=["cache", "warm"]).exit_code == 0  # as `make demo` does
     with app.app_context():
         from wellbeing.models import Wave, WaveStatus
         from wellbeing.extensions import db
@@ -26,7 +27,7 @@ def test_psychologist_reads_demo_results_and_pdf(app, runner, browser, shots):
         page.goto(base + "/auth/login")
         page.fill("input[name=name]", "psychologist")
         page.fill("input[name=password]", "demo-psychologist")
-        page.click("button[type=submit]")
+        page.click("input[type=submit]")
         page.goto(base + f"/results/{slug}?by=region")
         page.wait_for_selector("h2:has-text('Reliability')")
         assert page.locator("img.plot").first.evaluate("img => img.naturalWidth") > 100

@@ -10,10 +10,16 @@ the standard table's margins.
 
 from __future__ import annotations
 
+import hashlib
+import logging
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
+from flask import current_app
 from sqlalchemy import select
 
 from ..core.disclosure import ScaleSpec, release_table
@@ -22,6 +28,8 @@ from ..core.summaries import add_intervals, cell_statistics
 from ..extensions import db
 from ..models import Answer, ReportingGroup, Response, Score, Wave, WaveStatus
 from .catalogue import instrument_from_snapshot
+
+log = logging.getLogger(__name__)
 
 HIERARCHY = ("region", "department", "group")
 STANDARD_DIMS = ("region", "department", "group", "shift_pattern")
@@ -42,7 +50,11 @@ class ScaleInfo:
 
     @property
     def spec(self) -> ScaleSpec:
-        return ScaleSpec(self.scale.range[0], self.scale.range[1], self.scale.precision)
+        """Range, precision and — for scales whose concern band is the top of the range (CBI ≥ 50) —
+        the band's lower bound, so the auditor links means and shares in one program."""
+        concern = [b.at for b in self.scale.bands if b.concern]
+        high_from = min(concern) if concern and self.scale.bounds == "lower" else None
+        return ScaleSpec(self.scale.range[0], self.scale.range[1], self.scale.precision, high_from=high_from)
 
 
 def wave_scales(wave: Wave) -> list[ScaleInfo]:
@@ -98,7 +110,72 @@ def score_rows(wave: Wave, scale: ScaleInfo, by: Sequence[str] = ()) -> pd.DataF
     return df.drop(columns=["response_id", "group_id"])
 
 
+_CACHE: OrderedDict[tuple, pd.DataFrame] = OrderedDict()
+_CACHE_SIZE = 128
+_LOCK = threading.Lock()
+
+
+def _cache_key(kind: str, wave: Wave, *parts: object) -> tuple:
+    """A key that changes whenever a released table could: the wave's status, K and response count."""
+    count = db.session.execute(select(db.func.count()).select_from(Response)
+                               .where(Response.wave_id == wave.id)).scalar_one()
+    return (kind, wave.id, str(wave.status), wave.min_cell, count, *parts)
+
+
+def _cache_file(key: tuple) -> Path:
+    digest = hashlib.sha256(repr(key).encode()).hexdigest()[:32]
+    return Path(current_app.instance_path) / "cache" / f"released-{digest}.pkl"
+
+
+def _cached(key: tuple, compute) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+    """Released tables are deterministic functions of the stored data; the auditor's linear programs
+    take seconds on a wave of 150 groups, so each table is computed once and kept in memory and in
+    ``<instance>/cache/`` (released output only — never scores — so the cache is no side door), then
+    copied out on every use."""
+    with _LOCK:
+        if key in _CACHE:
+            _CACHE.move_to_end(key)
+            return _CACHE[key].copy()
+    path = _cache_file(key)
+    value = None
+    if path.exists():
+        try:
+            value = pd.read_pickle(path)
+        except Exception:  # noqa: BLE001 - a damaged cache file is recomputed
+            log.warning("ignoring unreadable cache file %s", path)
+    if value is None:
+        value = compute()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp")
+            value.to_pickle(tmp)
+            tmp.replace(path)
+        except OSError as exc:
+            log.warning("cannot write cache file %s: %s", path, exc)
+    with _LOCK:
+        _CACHE[key] = value
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return value.copy()
+
+
+def warm(wave: Wave) -> None:
+    """Compute and cache a closed wave's released tables and reliability (called when a wave closes)."""
+    if wave.status != WaveStatus.closed:
+        return
+    for info in wave_scales(wave):
+        release_scale(wave, info)
+    wave_reliability(wave)
+
+
 def release_scale(wave: Wave, scale: ScaleInfo, by: Sequence[str] = ()) -> pd.DataFrame:
+    """The released table of one scale (cached; see :func:`_release_scale`)."""
+    extra = tuple(d for d in by if d not in STANDARD_DIMS)  # standard views share one table
+    return _cached(_cache_key("release", wave, scale.scale_id, scale.instrument.content_hash, extra),
+                   lambda: _release_scale(wave, scale, extra))
+
+
+def _release_scale(wave: Wave, scale: ScaleInfo, by: Sequence[str] = ()) -> pd.DataFrame:
     """The released table of one scale: standard hierarchy and shift-pattern margins, plus ``by``.
 
     Returns the columns of :func:`wellbeing.core.disclosure.release_table` (``level``, dimension
@@ -126,7 +203,8 @@ def release_scale(wave: Wave, scale: ScaleInfo, by: Sequence[str] = ()) -> pd.Da
     cells["n_high"] = cells["n_high"].astype(int)
     released = release_table(cells[[*dims, "n", "sum", "n_high"]], dims, scale.spec, margins, wave.min_cell,
                              wave_open=wave.status != WaveStatus.closed)
-    released = add_intervals(released, cells, dims, scale.scale.precision)
+    pooled_sd = float(rows["value"].std()) if len(rows) >= 2 else None
+    released = add_intervals(released, scale.scale.precision, pooled_sd)
     released.insert(0, "scale", scale.scale_id)
     return released
 
@@ -189,6 +267,11 @@ def item_frame(wave: Wave, instrument: Instrument, language: str | None = None) 
 
 
 def wave_reliability(wave: Wave) -> pd.DataFrame:
+    """Reliability per scale and language (cached; see :func:`_wave_reliability`)."""
+    return _cached(_cache_key("reliability", wave), lambda: _wave_reliability(wave))
+
+
+def _wave_reliability(wave: Wave) -> pd.DataFrame:
     """Reliability per scale (≥ 2 items) and language: Cronbach's α with Feldt 95 % CI, McDonald's ω,
     items with corrected item–total r < .30, and the share of missing answers.
 
