@@ -86,6 +86,7 @@ def heatmap(slug: str, fmt: str) -> Response:
     t["lo"] = t["scale"].map(lambda s: infos[s].scale.range[0])
     t["hi"] = t["scale"].map(lambda s: infos[s].scale.range[1])
     t["higher_is"] = t["scale"].map(lambda s: infos[s].scale.higher_is)
+    t["decimals"] = t["scale"].map(lambda s: infos[s].scale.precision)
     rows = list(dict.fromkeys(t["row"]))
     fig = plots.heatmap(t, rows, list(infos), {k: v.scale.name.get("en", k) for k, v in infos.items()},
                         title=f"{w.slug}: mean scores by {', '.join(by)}")
