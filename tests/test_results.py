@@ -110,3 +110,26 @@ def test_plots_render(app, wave):
     svg = c.get(f"/results/{wave}/means/cbi.work.svg?by=group")
     assert svg.status_code == 200 and b"<svg" in svg.data
     assert c.get("/results/trend/cbi.work.png?level=region").status_code == 200
+
+
+def test_csv_carries_no_more_decimals_than_the_page(app, wave):
+    """Rule 10: values are rounded once, at one precision per scale, in every output."""
+    c = logged_in(app)
+    df = pd.read_csv(io.StringIO(c.get(f"/results/{wave}.csv?by=group").get_data(as_text=True)))
+    for _, r in df[df["mean"].notna()].iterrows():
+        decimals = 0 if r["scale"].startswith("cbi.") else 0  # 0–100 scales: whole points
+        assert float(r["mean"]) == round(float(r["mean"]), decimals)
+        for col in ("share_high", "share_ci_low", "share_ci_high"):
+            if pd.notna(r[col]):
+                assert float(r[col]).is_integer()
+
+
+def test_moving_a_unit_does_not_re_slice_a_past_wave(app, runner, wave, tmp_path):
+    """Rule 6: reporting groups are frozen with the wave; a later hierarchy change alters nothing."""
+    before = runner.invoke(args=["results", wave, "--by", "department", "--format", "json"]).output
+    moved = tmp_path / "units.csv"
+    moved.write_text("unit_id,name,parent_id,level,headcount\n"
+                     "akm-d1-u2,Duty unit,akm-d2,unit,6\n", encoding="utf-8")  # u2 moves to department d2
+    assert runner.invoke(args=["units", "import", str(moved)]).exit_code == 0
+    after = runner.invoke(args=["results", wave, "--by", "department", "--format", "json"]).output
+    assert json.loads(before) == json.loads(after)
