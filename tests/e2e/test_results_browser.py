@@ -12,9 +12,8 @@ from ..live import live_server
 pytestmark = pytest.mark.e2e
 
 
-def test_psychologist_reads_demo_results_and_pdf(app, runner, browser, shots):
-    assert runner.invoke(args=["demo", "seed", "--seed", "1"]).exit_code == 0
-    assert runner.invoke(args=["cache", "warm"]).exit_code == 0  # as `make demo` does
+def test_psychologist_reads_demo_results_and_pdf(demo_app, browser, shots):
+    app = demo_app  # seeded and warmed as `make demo` does
     with app.app_context():
         from wellbeing.models import Wave, WaveStatus
         from wellbeing.extensions import db
