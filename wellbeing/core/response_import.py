@@ -246,7 +246,11 @@ def parse_mapping(text: str, file: str = "MAPPING.toml") -> ResponseMapping:
             errors.append(err("instrument", "name the instrument of [items]"))
         else:
             sections.append(Section(inst, columns_table(data.get("items", {}), "items")))
-    for i, sec in enumerate(data.get("sections", []) or [], 1):
+    raw_sections = data.get("sections", [])
+    if not isinstance(raw_sections, list):
+        errors.append(err("sections", "expected [[sections]] tables"))
+        raw_sections = []
+    for i, sec in enumerate(raw_sections, 1):
         where = f"sections[{i}]"
         if not isinstance(sec, dict) or not isinstance(sec.get("instrument"), str):
             errors.append(err(where, "each [[sections]] needs instrument = \"id\" and a table items"))
@@ -270,10 +274,11 @@ def parse_mapping(text: str, file: str = "MAPPING.toml") -> ResponseMapping:
         errors.append(err("skip_rows_where", "expected a table of column = \"regex\""))
         raw_skip = {}
     for col, pattern in raw_skip.items():
+        if not isinstance(pattern, str):
+            errors.append(err(f"skip_rows_where.{col}", "expected a regular expression as text"))
+            continue
         try:
-            skip[col] = re.compile(pattern) if isinstance(pattern, str) else re.compile("")
-            if not isinstance(pattern, str):
-                raise re.error("not a string")
+            skip[col] = re.compile(pattern)
         except re.error as exc:
             errors.append(err(f"skip_rows_where.{col}", f"not a regular expression ({exc})"))
     values: dict[str, dict[str, float | None]] = {}
