@@ -500,7 +500,11 @@ responses_cli = AppGroup("responses", help="External and paper responses (import
 @click.option("--encoding", default="utf-8", show_default=True)
 def responses_import(file: str, wave_slug: str, mapping_file: str, delimiter: str | None,
                      encoding: str) -> None:
-    """Import FILE into an import-only wave: all rows or none, shuffled, with random ids."""
+    """Import FILE into an import-only wave: all rows or none, shuffled, with random ids.
+
+    Columns not named in the mapping are ignored and listed; a likely identifier must be named in
+    `drop`. Mapping format, checks and lifecycle: docs/response-import.md.
+    """
     from .core.response_import import parse_mapping
     from .services.response_import import import_responses
     from .services.waves import WaveError, get_wave
