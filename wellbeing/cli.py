@@ -364,6 +364,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(results_command)
     init_staff_commands(app)
     init_demo_commands(app)
+    init_roster_commands(app)
 
 
 # ------------------------------------------------------------------------------------------ users
@@ -460,3 +461,122 @@ def demo_seed(seed: int, if_empty: bool) -> None:
 
 def init_demo_commands(app: Flask) -> None:
     app.cli.add_command(demo_cli)
+
+
+# ------------------------------------------------------------------------------ roster and shifts
+
+roster_cli = AppGroup("roster", help="Roster snapshots (who is in which unit, on which shift pattern).")
+shifts_cli = AppGroup("shifts", help="Shift records: files, grids, weekly templates, generated plans.")
+schedules_cli = AppGroup("schedules", help="Schedule-risk features per reporting group.")
+
+
+def _import_done(file: str, result) -> None:  # type: ignore[no-untyped-def]
+    """Report an import on stderr: rows stored, or that the same file was imported before."""
+    if result.unchanged:
+        click.echo(f"{file}: imported before (import #{result.import_id}, same file): nothing changed", err=True)
+    else:
+        extra = f" ({result.detail})" if result.detail else ""
+        click.echo(f"{file}: imported {result.rows} rows as {result.kind}{extra} (import #{result.import_id})",
+                   err=True)
+
+
+@roster_cli.command("import")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--as-of", "as_of", default=None, metavar="DATE", help="date of the snapshot (default today)")
+@import_options
+def roster_import(file: str, as_of: str | None, delimiter: str | None, encoding: str,
+                  columns_map: str | None) -> None:
+    """Import FILE: person_id,unit_id,shift_pattern,position,contract_hours_week (all or nothing)."""
+    from .services.roster import import_roster
+
+    try:
+        res = import_roster(read_file(file), imported_by=operator_name(), as_of=_parse_date(as_of, "as-of"),
+                            columns=read_columns_map(columns_map), delimiter=delimiter, encoding=encoding)
+    except ImportRejected as exc:
+        fail(f"{file}: {e}" for e in exc.errors)
+    _import_done(file, res)
+
+
+@shifts_cli.command("import")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--timezone", default="Asia/Almaty", show_default=True, help="IANA zone of local times")
+@import_options
+def shifts_import(file: str, timezone: str, delimiter: str | None, encoding: str, columns_map: str | None) -> None:
+    """Import FILE: person_id,start,end,break_min,duty_type,shift_code (all or nothing)."""
+    from .services.roster import import_shifts
+
+    try:
+        res = import_shifts(read_file(file), imported_by=operator_name(), timezone=timezone,
+                            columns=read_columns_map(columns_map), delimiter=delimiter, encoding=encoding)
+    except ImportRejected as exc:
+        fail(f"{file}: {e}" for e in exc.errors)
+    _import_done(file, res)
+
+
+@shifts_cli.command("import-grid")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--codes", "codes_file", required=True, type=click.Path(dir_okay=False),
+              help="CODES.csv: code,start,end,duty_type (end before start = next day; '-' = off)")
+@click.option("--start", "start", required=True, metavar="DATE", help="local date of the first day column")
+@click.option("--timezone", default="Asia/Almaty", show_default=True)
+@import_options
+def shifts_import_grid(file: str, codes_file: str, start: str, timezone: str, delimiter: str | None,
+                       encoding: str, columns_map: str | None) -> None:
+    """Import a person × day grid of shift codes (CSV, or the pipe-separated INRC text grid)."""
+    from .services.roster import import_grid
+
+    day = _parse_date(start, "start")
+    assert day is not None
+    try:
+        res = import_grid(read_file(file), read_file(codes_file), day, imported_by=operator_name(),
+                          timezone=timezone, columns=read_columns_map(columns_map), delimiter=delimiter,
+                          encoding=encoding)
+    except ImportRejected as exc:
+        fail(f"{exc.source or file}: {e}" for e in exc.errors)
+    _import_done(file, res)
+
+
+@shifts_cli.command("import-weekly")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--from", "from_", required=True, metavar="DATE")
+@click.option("--to", "to", required=True, metavar="DATE")
+@click.option("--timezone", default="Asia/Almaty", show_default=True)
+@import_options
+def shifts_import_weekly(file: str, from_: str, to: str, timezone: str, delimiter: str | None, encoding: str,
+                         columns_map: str | None) -> None:
+    """Expand a weekly template per person (person_id, mon_start, mon_end, ... sun_end) over a period."""
+    from .services.roster import import_weekly
+
+    a, b = _parse_date(from_, "from"), _parse_date(to, "to")
+    assert a is not None and b is not None
+    try:
+        res = import_weekly(read_file(file), a, b, imported_by=operator_name(), timezone=timezone,
+                            columns=read_columns_map(columns_map), delimiter=delimiter, encoding=encoding)
+    except ImportRejected as exc:
+        fail(f"{file}: {e}" for e in exc.errors)
+    _import_done(file, res)
+
+
+@shifts_cli.command("generate")
+@click.option("--unit", required=True, help="unit id; its officers come from the latest roster snapshot")
+@click.option("--pattern", required=True, help="shift-pattern slug of the catalogue")
+@click.option("--from", "from_", required=True, metavar="DATE")
+@click.option("--to", "to", required=True, metavar="DATE")
+@click.option("--timezone", default="Asia/Almaty", show_default=True)
+def shifts_generate(unit: str, pattern: str, from_: str, to: str, timezone: str) -> None:
+    """Planned shifts from the pattern catalogue for the officers of a unit."""
+    from .services.roster import generate_for_unit
+
+    a, b = _parse_date(from_, "from"), _parse_date(to, "to")
+    assert a is not None and b is not None
+    try:
+        res = generate_for_unit(unit, pattern, a, b, imported_by=operator_name(), timezone=timezone)
+    except ImportRejected as exc:
+        fail(f"generate: {e}" for e in exc.errors)
+    _import_done(f"generate {unit} {pattern}", res)
+
+
+def init_roster_commands(app: Flask) -> None:
+    app.cli.add_command(roster_cli)
+    app.cli.add_command(shifts_cli)
+    app.cli.add_command(schedules_cli)
