@@ -576,6 +576,28 @@ def shifts_generate(unit: str, pattern: str, from_: str, to: str, timezone: str)
     _import_done(f"generate {unit} {pattern}", res)
 
 
+@schedules_cli.command("features")
+@click.argument("slug")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table")
+@click.option("--out", default=None, type=click.Path(dir_okay=False))
+def schedules_features(slug: str, fmt: str, out: str | None) -> None:
+    """Released schedule features per reporting group of wave SLUG over its reference window."""
+    from .services.schedules import RELEASED_COLUMNS, FeaturesError, released_wave_features
+    from .services.waves import WaveError, get_wave
+
+    try:
+        wf, table = released_wave_features(get_wave(slug))
+    except (WaveError, FeaturesError) as exc:
+        fail(str(exc))
+    start, end = wf.window
+    click.echo(f"wave {slug}: reference window {start} to {end} (end exclusive), roster snapshot as of "
+               f"{wf.snapshot.as_of}, {len(wf.officers)} groups, {wf.shifts_in_window} shift records; "
+               f"groups under K={wf.wave.min_cell} officers suppressed", err=True)
+    if wf.shifts_in_window == 0:
+        click.echo("warning: no shift records start in the reference window: every feature is zero", err=True)
+    emit(records(table, RELEASED_COLUMNS), fmt, RELEASED_COLUMNS, out)
+
+
 def init_roster_commands(app: Flask) -> None:
     app.cli.add_command(roster_cli)
     app.cli.add_command(shifts_cli)
