@@ -142,3 +142,6 @@ def init_staff(app: Flask) -> None:
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp)
+    from .schedules import bp as schedules_bp
+
+    app.register_blueprint(schedules_bp)

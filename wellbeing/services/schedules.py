@@ -152,16 +152,17 @@ def released_wave_features(wave: Wave) -> tuple[WaveFeatures, pd.DataFrame]:
     return wf, release_features(wf.table, wave.min_cell)
 
 
-#: Features shown on the page's summary table and plots: (feature, threshold or None, label, unit).
+#: Features of the page's summary table: (feature, threshold or None, label). Without a threshold the
+#: group mean is shown (h or count per window); with one, the share of officers above it (%).
 SUMMARY: tuple[tuple[str, float | None, str], ...] = (
     ("weekly_hours_mean", None, "weekly hours (mean, h)"),
-    ("weekly_hours_mean", 48.0, "% over 48 h/week"),
+    ("weekly_hours_mean", 48.0, "share over 48 h/week"),
     ("overtime_hours_per_month", None, "overtime (h/month)"),
     ("night_shifts", None, "night shifts (per window)"),
     ("quick_returns", None, "quick returns (per window)"),
-    ("quick_returns", 0.0, "% with a quick return"),
+    ("quick_returns", 0.0, "share with a quick return"),
     ("duties_24h", None, "24-h duties (per window)"),
-    ("weekly_rest_short_windows", 0.0, "% short weekly rest"),
+    ("weekly_rest_short_windows", 0.0, "share with a short weekly rest"),
 )
 
 
