@@ -188,15 +188,22 @@ def load_shifts(persons: Iterable[str], start_utc: int, end_utc: int) -> pd.Data
     """Stored shift records of ``persons`` overlapping ``[start_utc - 36 h, end_utc + 36 h)`` (epoch
     seconds) as the frame of :mod:`wellbeing.core.roster` (``start``/``end`` tz-aware UTC)."""
     ids = sorted(set(persons))
-    parts = []
+    parts: list[tuple] = []
     t = ShiftRecord.__table__.c
-    for i in range(0, len(ids), _PERSON_BATCH):
-        stmt = (db.select(t.person_id, t.start_utc, t.end_utc, t.break_min, t.duty_type, t.shift_code, t.import_id)
-                .where(t.person_id.in_(ids[i:i + _PERSON_BATCH]), t.start_utc < end_utc + _MARGIN_S,
-                       t.end_utc > start_utc - _MARGIN_S))
-        parts.extend(db.session.execute(stmt).all())
-    df = pd.DataFrame(parts, columns=["person_id", "start_utc", "end_utc", "break_min", "duty_type",
-                                      "shift_code", "import_id"])
+    cols = (t.person_id, t.start_utc, t.end_utc, t.break_min, t.duty_type, t.shift_code, t.import_id)
+    period = (t.start_utc < end_utc + _MARGIN_S, t.end_utc > start_utc - _MARGIN_S)
+    if len(ids) > 4 * _PERSON_BATCH:   # many persons: one query by time, persons filtered below
+        parts.extend(db.session.execute(db.select(*cols).where(*period)).all())
+    else:
+        for i in range(0, len(ids), _PERSON_BATCH):
+            stmt = db.select(*cols).where(t.person_id.in_(ids[i:i + _PERSON_BATCH]), *period)
+            parts.extend(db.session.execute(stmt).all())
+    names = ["person_id", "start_utc", "end_utc", "break_min", "duty_type", "shift_code", "import_id"]
+    columns = list(zip(*parts)) if parts else [()] * len(names)   # plain tuples: fast frame building
+    df = pd.DataFrame({n: pd.Series(c, dtype=object if n in ("person_id", "duty_type", "shift_code") else "int64")
+                       for n, c in zip(names, columns)})
+    if len(ids) > 4 * _PERSON_BATCH:
+        df = df[df["person_id"].isin(set(ids))].reset_index(drop=True)
     df["start"] = pd.to_datetime(df["start_utc"].astype("int64"), unit="s", utc=True)
     df["end"] = pd.to_datetime(df["end_utc"].astype("int64"), unit="s", utc=True)
     df["break_min"] = df["break_min"].astype("int64")

@@ -146,9 +146,32 @@ def wave_features(wave: Wave, *, tz: str = DEFAULT_TIMEZONE) -> WaveFeatures:
     return WaveFeatures(wave, snap, (start, end), feats, officers, table, in_window)
 
 
+_CACHE: dict[tuple, WaveFeatures] = {}
+_CACHE_SIZE = 4
+
+
+def _cache_key(wave: Wave) -> tuple:
+    """Changes whenever an input of the features changes: wave, its window, any import (roster or shifts)."""
+    from ..models import ImportRecord
+
+    last = db.session.execute(db.select(db.func.max(ImportRecord.id))).scalar_one()
+    return (db.engine.url.render_as_string(), wave.id, wave.opens, wave.window_days, len(wave.groups), last)
+
+
 def released_wave_features(wave: Wave) -> tuple[WaveFeatures, pd.DataFrame]:
-    """:func:`wave_features` and its released table (``release_features`` with the wave's K)."""
-    wf = wave_features(wave)
+    """:func:`wave_features` and its released table (``release_features`` with the wave's K).
+
+    The unreleased computation is kept in a small per-process cache keyed by the wave and the last
+    import (the page and its plots need it several times); what leaves this function is always
+    released anew through :func:`release_features`.
+    """
+    key = _cache_key(wave)
+    wf = _CACHE.get(key)
+    if wf is None:
+        wf = wave_features(wave)
+        if len(_CACHE) >= _CACHE_SIZE:
+            _CACHE.pop(next(iter(_CACHE)))
+        _CACHE[key] = wf
     return wf, release_features(wf.table, wave.min_cell)
 
 
