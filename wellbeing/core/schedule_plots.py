@@ -57,6 +57,8 @@ def feature_boxplot(persons: pd.DataFrame, feature: str, groups: Sequence[str], 
             ax.annotate(reference_label, (reference, 1.0), xycoords=("data", "axes fraction"),
                         xytext=(3, -10), textcoords="offset points", fontsize=8, color="#555555")
     ax.set_xlabel(xlabel)
+    if len(groups) > 30:   # a tall plot: the scale on top too
+        ax.tick_params(axis="x", labeltop=True)
     ax.set_title(title, fontsize=11, loc="left")
     ax.grid(axis="x", color="#e5e5e5")
     ax.set_axisbelow(True)

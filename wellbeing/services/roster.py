@@ -158,51 +158,65 @@ def _epoch_seconds(s: pd.Series) -> np.ndarray:
             .astype("int64").to_numpy())
 
 
+_SHIFT_COLS = ("person_id", "start_utc", "end_utc", "break_min", "duty_type", "shift_code", "import_id")
+
+
+def _driver_sql(sql: str) -> str:
+    """``sql`` written with ``?`` placeholders, in the database driver's parameter style."""
+    style = db.session.connection().dialect.paramstyle
+    return sql if style == "qmark" else sql.replace("?", "%s")
+
+
 def store_shifts(frame: pd.DataFrame, import_id: int, *, chunk: int = CHUNK_ROWS) -> int:
-    """Bulk-insert validated shift records (Core ``insert()`` with lists of dicts, ``chunk`` rows per
-    executemany) in the session's transaction; the caller commits. Returns the rows stored."""
+    """Bulk-insert validated shift records in the session's transaction; the caller commits.
+
+    One INSERT statement run by the driver's ``executemany`` on plain tuples, ``chunk`` rows at a time
+    (no ORM object, no dict per row). Returns the rows stored.
+    """
     if frame.empty:
         return 0
     start = _epoch_seconds(frame["start"]).tolist()
     end = _epoch_seconds(frame["end"]).tolist()
     code = frame["shift_code"].astype(object).where(frame["shift_code"].notna(), None).tolist()
-    cols = zip(frame["person_id"].astype(str).tolist(), start, end,
-               frame["break_min"].astype("int64").tolist(), frame["duty_type"].astype(str).tolist(), code)
-    stmt = insert(ShiftRecord.__table__)
-    batch: list[dict[str, Any]] = []
-    n = 0
-    for p, s, e, b, d, c in cols:
-        batch.append({"person_id": p, "start_utc": s, "end_utc": e, "break_min": b, "duty_type": d,
-                      "shift_code": c, "import_id": import_id})
-        if len(batch) >= chunk:
-            db.session.execute(stmt, batch)
-            n += len(batch)
-            batch = []
-    if batch:
-        db.session.execute(stmt, batch)
-        n += len(batch)
-    return n
+    rows = list(zip(frame["person_id"].astype(str).tolist(), start, end,
+                    frame["break_min"].astype("int64").tolist(), frame["duty_type"].astype(str).tolist(), code,
+                    [import_id] * len(frame)))
+    sql = _driver_sql(f"INSERT INTO {ShiftRecord.__tablename__} ({', '.join(_SHIFT_COLS)}) "
+                      f"VALUES ({', '.join('?' * len(_SHIFT_COLS))})")
+    conn = db.session.connection()
+    for i in range(0, len(rows), chunk):
+        conn.exec_driver_sql(sql, rows[i:i + chunk])
+    return len(rows)
 
 
 def load_shifts(persons: Iterable[str], start_utc: int, end_utc: int) -> pd.DataFrame:
     """Stored shift records of ``persons`` overlapping ``[start_utc - 36 h, end_utc + 36 h)`` (epoch
-    seconds) as the frame of :mod:`wellbeing.core.roster` (``start``/``end`` tz-aware UTC)."""
+    seconds) as the frame of :mod:`wellbeing.core.roster` (``start``/``end`` tz-aware UTC), with the
+    stored ``start_utc``, ``end_utc`` and ``import_id``."""
     ids = sorted(set(persons))
+    lo, hi = start_utc - _MARGIN_S, end_utc + _MARGIN_S
+    base = (f"SELECT {', '.join(_SHIFT_COLS)} FROM {ShiftRecord.__tablename__} "
+            "WHERE start_utc < ? AND end_utc > ?")
+    cursor = db.session.connection().connection.dbapi_connection.cursor()   # plain tuples, no Row objects
     parts: list[tuple] = []
-    t = ShiftRecord.__table__.c
-    cols = (t.person_id, t.start_utc, t.end_utc, t.break_min, t.duty_type, t.shift_code, t.import_id)
-    period = (t.start_utc < end_utc + _MARGIN_S, t.end_utc > start_utc - _MARGIN_S)
-    if len(ids) > 4 * _PERSON_BATCH:   # many persons: one query by time, persons filtered below
-        parts.extend(db.session.execute(db.select(*cols).where(*period)).all())
-    else:
-        for i in range(0, len(ids), _PERSON_BATCH):
-            stmt = db.select(*cols).where(t.person_id.in_(ids[i:i + _PERSON_BATCH]), *period)
-            parts.extend(db.session.execute(stmt).all())
-    names = ["person_id", "start_utc", "end_utc", "break_min", "duty_type", "shift_code", "import_id"]
-    columns = list(zip(*parts)) if parts else [()] * len(names)   # plain tuples: fast frame building
-    df = pd.DataFrame({n: pd.Series(c, dtype=object if n in ("person_id", "duty_type", "shift_code") else "int64")
-                       for n, c in zip(names, columns)})
-    if len(ids) > 4 * _PERSON_BATCH:
+    many = len(ids) > 4 * _PERSON_BATCH
+    try:
+        if many:   # many persons: one query by time, persons filtered below
+            cursor.execute(_driver_sql(base), (hi, lo))
+            parts.extend(cursor.fetchall())
+        else:
+            for i in range(0, len(ids), _PERSON_BATCH):
+                batch = ids[i:i + _PERSON_BATCH]
+                sql = _driver_sql(f"{base} AND person_id IN ({', '.join('?' * len(batch))})")
+                cursor.execute(sql, (hi, lo, *batch))
+                parts.extend(cursor.fetchall())
+    finally:
+        cursor.close()
+    names = list(_SHIFT_COLS)
+    df = pd.DataFrame.from_records(parts, columns=names) if parts else pd.DataFrame(
+        {n: pd.Series([], dtype=object if n in ("person_id", "duty_type", "shift_code") else "int64")
+         for n in names})
+    if many:
         df = df[df["person_id"].isin(set(ids))].reset_index(drop=True)
     df["start"] = pd.to_datetime(df["start_utc"].astype("int64"), unit="s", utc=True)
     df["end"] = pd.to_datetime(df["end_utc"].astype("int64"), unit="s", utc=True)
