@@ -142,6 +142,10 @@ def init_staff(app: Flask) -> None:
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp)
+
+    from .results import bp as results_bp
+
+    app.register_blueprint(results_bp)
     from .schedules import bp as schedules_bp
 
     app.register_blueprint(schedules_bp)
