@@ -58,7 +58,7 @@ def main() -> None:
                           "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp}/bench.sqlite"})
         with app.app_context():
             upgrade(directory=str(REPO / "migrations"))
-            rec = roster._record("shifts", "0" * 64, len(frame), "benchmark")
+            rec = roster.record_import("shifts", "0" * 64, len(frame), "benchmark")
             t1 = time.perf_counter()
             n = roster.store_shifts(frame, rec.id, **({"chunk": args.chunk} if args.chunk else {}))
             db.session.commit()

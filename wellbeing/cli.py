@@ -581,6 +581,7 @@ def shifts_generate(unit: str, pattern: str, from_: str, to: str, timezone: str)
 @click.option("--out", default=None, type=click.Path(dir_okay=False))
 def schedules_features(slug: str, fmt: str, out: str | None) -> None:
     """Released schedule features per reporting group of wave SLUG over its reference window."""
+    from .services.results import plain_records
     from .services.schedules import RELEASED_COLUMNS, FeaturesError, released_wave_features
     from .services.waves import WaveError, get_wave
 
@@ -594,7 +595,7 @@ def schedules_features(slug: str, fmt: str, out: str | None) -> None:
                f"groups under K={wf.wave.min_cell} officers suppressed", err=True)
     if wf.shifts_in_window == 0:
         click.echo("warning: no shift records start in the reference window: every feature is zero", err=True)
-    emit(records(table, RELEASED_COLUMNS), fmt, RELEASED_COLUMNS, out)
+    emit(plain_records(table, RELEASED_COLUMNS), fmt, RELEASED_COLUMNS, out)
 
 
 def init_roster_commands(app: Flask) -> None:

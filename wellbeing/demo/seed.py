@@ -335,13 +335,13 @@ def seed_shifts(structure: Structure, seed: int, start: date, end: date) -> int:
     """Validate the demo's shift records (core rules: no overlap, ...) and store them in one bulk
     insert with one import record, as ``flask shifts generate`` does."""
     from ..core.roster import validate_shift_frame
-    from ..services.roster import _record, file_hash, store_shifts
+    from ..services.roster import file_hash, record_import, store_shifts
 
     frame = demo_shifts(structure, seed, start, end)
     blank = np.full(len(frame), "", dtype=object)
     frame = validate_shift_frame(frame, texts=(blank, blank))
     try:
-        rec = _record("shifts-generated", file_hash(b"demo-seed", seed, start, end), len(frame), "demo-seed")
+        rec = record_import("shifts-generated", file_hash(b"demo-seed", seed, start, end), len(frame), "demo-seed")
         n = store_shifts(frame, rec.id)
         db.session.commit()
     except Exception:

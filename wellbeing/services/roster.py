@@ -19,7 +19,6 @@ import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -66,7 +65,8 @@ def _already(kind: str, digest: str) -> ImportRecord | None:
                               .order_by(ImportRecord.id).limit(1)).scalar_one_or_none()
 
 
-def _record(kind: str, digest: str, rows: int, imported_by: str) -> ImportRecord:
+def record_import(kind: str, digest: str, rows: int, imported_by: str) -> ImportRecord:
+    """Add (and flush) the import record of an accepted import: kind, hash, rows, who, when (UTC)."""
     rec = ImportRecord(kind=kind, file_hash=digest, rows=rows, imported_by=imported_by,
                        imported_at=datetime.now(timezone.utc).replace(tzinfo=None))
     db.session.add(rec)
@@ -104,7 +104,7 @@ def import_roster(data: bytes, *, imported_by: str, as_of: date | None = None,
     frame = core.parse_roster(data, known_units=units, known_patterns=SHIFT_PATTERN_SLUGS, columns=columns,
                               delimiter=delimiter, encoding=encoding)
     try:
-        rec = _record("roster", digest, len(frame), imported_by)
+        rec = record_import("roster", digest, len(frame), imported_by)
         snap = RosterSnapshot(as_of=as_of, import_id=rec.id, persons=len(frame))
         db.session.add(snap)
         db.session.flush()
@@ -274,7 +274,7 @@ def _unknown_persons(persons: Iterable[str], row_of: Mapping[str, int | None]) -
 
 def _save_shifts(kind: str, digest: str, frame: pd.DataFrame, imported_by: str) -> ImportResult:
     try:
-        rec = _record(kind, digest, len(frame), imported_by)
+        rec = record_import(kind, digest, len(frame), imported_by)
         n = store_shifts(frame, rec.id)
         db.session.commit()
     except Exception:

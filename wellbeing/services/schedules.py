@@ -26,7 +26,6 @@ from ..core.schedules import aggregate_features, compute_features, reference_win
 from ..extensions import db
 from ..models import RosterSnapshot, Wave
 from .roster import load_shifts, snapshot_frame
-from .waves import roster_snapshot_for
 
 log = logging.getLogger(__name__)
 
@@ -155,7 +154,7 @@ def _cache_key(wave: Wave) -> tuple:
     from ..models import ImportRecord
 
     last = db.session.execute(db.select(db.func.max(ImportRecord.id))).scalar_one()
-    return (db.engine.url.render_as_string(), wave.id, wave.opens, wave.window_days, len(wave.groups), last)
+    return (str(db.engine.url), wave.id, wave.opens, wave.window_days, len(wave.groups), last)
 
 
 def released_wave_features(wave: Wave) -> tuple[WaveFeatures, pd.DataFrame]:
