@@ -3,13 +3,12 @@ of the demo's open wave with their plots. Screenshots go to docs/img/."""
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 import pytest
 from flask import Flask
 
-from wellbeing.demo.seed import demo_password, seed_demo
+from wellbeing.demo.seed import demo_password
 
 from ..live import live_server
 from ..test_roster_cli import roster_text
@@ -18,11 +17,10 @@ pytestmark = pytest.mark.e2e
 DESKTOP = {"width": 1366, "height": 900}
 
 
-def test_analyst_uploads_a_roster_and_reads_group_features(app: Flask, browser, shots: Path,
+def test_analyst_uploads_a_roster_and_reads_group_features(demo_app: Flask, browser, shots: Path,
                                                            tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    app = demo_app      # the seeded demonstration pilot (roster, three months of shifts, two waves)
     app.config["WTF_CSRF_ENABLED"] = True
-    with app.app_context():
-        seed_demo(1, today=date(2026, 11, 29))
     bad = tmp_path / "roster-with-errors.csv"
     bad.write_text(roster_text().replace("P000013,akm-d1-u2", "123456789012,akm-d1-u2")
                    .replace("Sara,akm-d2-u1,rotating-8h", "Sara,akm-d9-u1,rotating-8h")
