@@ -171,6 +171,14 @@ def _q(v: str) -> str:
     return v.replace("'", "")
 
 
+_TREATMENT_TERM = re.compile(r"C\((\w+), Treatment\(reference='[^']*'\)\)\[(?:T\.)?")
+
+
+def tidy_terms(terms: pd.DataFrame) -> pd.DataFrame:
+    """``C(x, Treatment(reference='r'))[T.l]`` → ``x[l]`` (the reference is in the formula)."""
+    return terms.assign(term=terms["term"].map(lambda t: _TREATMENT_TERM.sub(r"\1[", t)))
+
+
 # ------------------------------------------------------------------------------------ results
 
 
@@ -327,7 +335,7 @@ def fit_platform(wave_slugs: Sequence[str], outcome: str, exposure: str,
     main = st.fit_mixed(data, "score", predictors, "pool")
     main.info["formula"] = f"score[{outcome}] ~ {predictors} + (1 | pool)"
     check = check_model_release(main.info["df_resid"], main.info.get("factor_levels"), k)
-    adj_terms = _adjust(main.terms, ["Intercept"])
+    adj_terms = _adjust(tidy_terms(main.terms), ["Intercept"])
     main = st.ModelResult(adj_terms, main.info, main.tables, main.fit)
     analysis = Analysis("fit", request, main, check, k, scale, counts=counts)
     if not check.released:
@@ -340,8 +348,9 @@ def fit_platform(wave_slugs: Sequence[str], outcome: str, exposure: str,
         except (ValueError, RuntimeError) as exc:
             main.info["warnings"].append(f"marginal means: {exc}")
     if robustness:
-        analysis.robustness["gee"] = st.fit_gee(data, "score", predictors, "pool")
-        analysis.robustness["ols_cluster"] = st.fit_ols_cluster(data, "score", predictors, "pool")
+        for name, fn in (("gee", st.fit_gee), ("ols_cluster", st.fit_ols_cluster)):
+            r = fn(data, "score", predictors, "pool")
+            analysis.robustness[name] = st.ModelResult(tidy_terms(r.terms), r.info, r.tables, r.fit)
     return analysis
 
 
