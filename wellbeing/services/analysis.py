@@ -200,6 +200,7 @@ class Analysis:
     means: pd.DataFrame | None = None
     robustness: dict[str, st.ModelResult] = field(default_factory=dict)
     counts: dict[str, Any] = field(default_factory=dict)
+    group_rows: pd.DataFrame | None = None     # released group rows, filled on first use (bubble plot)
     created: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
 
     @property
