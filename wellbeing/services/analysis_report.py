@@ -197,7 +197,10 @@ def report_pdf(a: Analysis) -> bytes:
     matplotlib's PDF backend with DejaVu Sans embedded (Cyrillic renders; no system font used).
     """
     rep = reproduce(a)
-    lines: list[tuple[str, str]] = [("p", scale_label(a)), ("h", _("Summary"))]
+    lines: list[tuple[str, str]] = [("p", scale_label(a))]
+    if a.scale is not None and len(a.scale.scale.name) > 1:
+        lines.append(("p", " · ".join(f"{lang}: {name}" for lang, name in a.scale.scale.name.items())))
+    lines.append(("h", _("Summary")))
     lines += [("p", s) for s in summary(a)]
     lines.append(("h", _("Caveats")))
     lines += [("p", "• " + c) for c in caveats(a)]
