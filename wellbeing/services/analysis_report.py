@@ -113,8 +113,12 @@ def caveats(a: Analysis) -> list[str]:
                      "1/R with R regions."))
         out.append(_("Parallel trends: the estimate assumes the pilot region would have changed like the others; "
                      "the event study's pre-pilot waves are the only check."))
-    out.append(_("Released under disclosure control: at least 10 residual degrees of freedom and at least K "
-                 "respondents in every factor level (rule 12); group means in plots are released group rows."))
+    if a.kind == "fit":
+        out.append(_("Released under disclosure control: at least 10 residual degrees of freedom and at least K "
+                     "respondents in every factor level (rule 12); group means in plots are released group rows."))
+    else:
+        out.append(_("Released under disclosure control: at least 10 residual degrees of freedom and at least K "
+                     "respondents in every region, wave and arm (rule 12)."))
     return out
 
 
