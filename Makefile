@@ -24,6 +24,7 @@ sysdeps:
 demo: install
 	$(BIN)/flask setup
 	$(BIN)/flask demo seed --if-empty
+	($(BIN)/flask cache warm >/dev/null 2>&1 &)  # released tables, in the background
 	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
 test: install sysdeps

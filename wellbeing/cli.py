@@ -322,7 +322,7 @@ RESULT_COLUMNS = ["scale", "level", "n", "mean", "ci_low", "ci_high", "share_hig
 @click.option("--out", default=None, type=click.Path(dir_okay=False))
 def results_command(slug: str, by: str, scales: str, fmt: str, out: str | None) -> None:
     """Released cohort results of wave SLUG (every number through disclosure control)."""
-    from .services.results import ResultsError, release_wave, view
+    from .services.results import ResultsError, plain_records, release_wave, view
     from .services.waves import WaveError, get_wave
 
     dims = [d.strip() for d in by.split(",") if d.strip()]
@@ -334,25 +334,23 @@ def results_command(slug: str, by: str, scales: str, fmt: str, out: str | None) 
     table = view(released, dims)
     dim_cols = [c for c in table.columns if c not in RESULT_COLUMNS and c != "share_reason"]
     columns = ["scale", *dim_cols, *RESULT_COLUMNS[2:]]
-    emit(records(table, columns), fmt, columns, out)
+    emit(plain_records(table, columns), fmt, columns, out)
 
 
-def records(df, columns: list[str]) -> list[dict]:  # type: ignore[no-untyped-def]
-    """DataFrame rows as plain dicts: pandas NA -> None, numpy scalars -> Python numbers."""
-    import pandas as pd
 
-    out = []
-    for row in df[columns].itertuples(index=False):
-        rec = {}
-        for c, v in zip(columns, row):
-            if v is None or (not isinstance(v, str) and pd.isna(v)):
-                rec[c] = None
-            elif hasattr(v, "item"):
-                rec[c] = v.item()
-            else:
-                rec[c] = v
-        out.append(rec)
-    return out
+cache_cli = AppGroup("cache", help="Released tables computed ahead of page views.")
+
+
+@cache_cli.command("warm")
+def cache_warm() -> None:
+    """Compute the released tables of every closed wave (disclosure control runs once per table)."""
+    from .services.results import warm
+    from .services.waves import list_waves
+
+    for wave in list_waves():
+        if str(wave.status) == "closed":
+            warm(wave)
+            click.echo(f"warmed {wave.slug}", err=True)
 
 
 def init_app(app: Flask) -> None:
@@ -362,6 +360,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(waves_cli)
     app.cli.add_command(drafts_cli)
     app.cli.add_command(results_command)
+    app.cli.add_command(cache_cli)
     init_staff_commands(app)
     init_demo_commands(app)
     init_analysis_commands(app)

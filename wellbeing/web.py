@@ -144,6 +144,10 @@ def init_staff(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp)
 
+    from .results import bp as results_bp
+
+    app.register_blueprint(results_bp)
+
 
 def init_analysis(app: Flask) -> None:
     """The ``analysis`` blueprint (roles analyst and admin): pilots, models, reports."""

@@ -141,6 +141,43 @@ def test_group_of_five_all_high():
     assert c.share_high == 50 and c.reason == ""
 
 
+def test_mean_proves_everyone_high():
+    # Five scores averaging 92 are each >= 60: all five are "high" (>= 50) although the share
+    # is withheld -- known only when the band is declared.
+    cells = pd.DataFrame({"group": ["a", "b"], "n": [5, 40], "sum": [460.0, 40 * 92.0], "n_high": [5, 35]})
+    banded = release_table(cells, ["group"], ScaleSpec(0, 100, 0, high_from=50))
+    assert cell(banded, group="a").reason == "auditor" and cell(banded, group="a").suppressed
+    assert cell(banded, group="b")["mean"] == 92  # 40 scores averaging 92 need not all be high
+    assert cell(banded, group="b").share_high == 88
+    plain = release_table(cells, ["group"], CBI)
+    assert cell(plain, group="a")["mean"] == 92 and cell(plain, group="a").reason == "share_below_k"
+    low = pd.DataFrame({"group": ["a"], "n": [5], "sum": [40.0], "n_high": [0]})
+    assert release_table(low, ["group"], ScaleSpec(0, 100, 0, high_from=50)).loc[0, "reason"] == "auditor"
+
+
+def test_mean_narrows_a_withheld_share():
+    # 20 scores averaging 90 with "high" from 50: at least 16 of the 20 are high, so the withheld
+    # share (complement 1 < K) would be known to lie in 80-100 %: with the band declared, the mean
+    # is withheld as well.
+    cells = pd.DataFrame({"group": ["a", "b"], "n": [20, 30], "sum": [1800.0, 1500.0], "n_high": [19, 15]})
+    banded = release_table(cells, ["group"], ScaleSpec(0, 100, 0, high_from=50))
+    a = cell(banded, group="a")
+    assert a.suppressed and a.reason == "auditor" and a.share_reason == "share_below_k"
+    assert cell(banded, group="b")["mean"] == 50 and cell(banded, group="b").share_high == 50
+    assert audit_release(banded, cells, ["group"], ScaleSpec(0, 100, 0, high_from=50)).empty
+    plain = release_table(cells, ["group"], CBI)  # band unknown to the platform: mean shown
+    assert cell(plain, group="a")["mean"] == 90 and pd.isna(cell(plain, group="a").share_high)
+    flagged = audit_release(plain, cells, ["group"], ScaleSpec(0, 100, 0, high_from=50))
+    assert flagged[["group", "kind"]].values.tolist() == [["a", "share"]]
+    assert flagged.loc[0, "low"] == pytest.approx(80) and flagged.loc[0, "high"] == pytest.approx(100)
+
+
+def test_band_counts_must_agree_with_sums():
+    cells = pd.DataFrame({"group": ["a"], "n": [10], "sum": [900.0], "n_high": [2]})
+    with pytest.raises(ValueError, match="n_high"):
+        release_table(cells, ["group"], ScaleSpec(0, 100, 0, high_from=50))
+
+
 def test_mean_near_ceiling_pins_members():
     # Five scores with mean 97 are each >= 85: as revealing as a share of 100 %.
     cells = pd.DataFrame({"group": ["a", "b"], "n": [5, 200], "sum": [485.0, 200 * 97.0]})
@@ -221,6 +258,14 @@ def test_rounding_half_away_in_release():
     assert out.loc[0, "mean"] == pytest.approx(3.5)
 
 
+def test_margin_mean_summed_exactly():
+    # 6.2 + 6.85 + 153.0 = 166.05 over 41 respondents is exactly 4.05 -> 4.1; float addition
+    # gives 166.04999999999998 -> 4.0 (found by the property test).
+    cells = pd.DataFrame({"g": ["a", "b", "c"], "n": [1, 1, 39], "sum": [6.2, 6.85, 153.0]})
+    out = release_table(cells, ["g"], ScaleSpec(1, 7, 1), margins=[[]])
+    assert out.loc[3, "mean"] == pytest.approx(4.1)
+
+
 def test_k_raised_and_never_below_five():
     cells = pd.DataFrame({"group": ["a", "b"], "n": [6, 30], "sum": [300.0, 1500.0]})
     with pytest.raises(ValueError):
@@ -236,6 +281,9 @@ def test_k_raised_and_never_below_five():
         ({"n": [-1, 3]}, "n must"),
         ({"group": ["*", "b"]}, "reserved"),
         ({"group": ["a", "a"]}, "unique"),
+        ({"sum": [None, 100.0]}, "sum must be given"),
+        ({"roster": [5, 10]}, "roster"),
+        ({"n_high": [7, 0]}, "n_high"),
     ],
 )
 def test_bad_input_refused(change, message):
@@ -244,6 +292,17 @@ def test_bad_input_refused(change, message):
         cells[col] = values
     with pytest.raises(ValueError, match=message):
         release_table(cells, ["group"], CBI)
+
+
+def test_margin_shorthand_and_row_layout():
+    cells = pd.DataFrame({"region": ["R1", "R1"], "group": ["a", "b"], "n": [10, 12], "sum": [500.0, 480.0]})
+    out = release_table(cells, ["region", "group"], CBI, margins=["region", []])
+    assert out["level"].tolist() == ["region+group", "region+group", "region", "total"]
+    assert out.columns.tolist() == [
+        "level", "region", "group", "n", "mean", "share_high", "suppressed", "reason", "share_reason"
+    ]
+    assert str(out["n"].dtype) == "Int64" and str(out["mean"].dtype) == "Float64"
+    assert out["share_high"].isna().all() and (out["reason"] == "").all()
 
 
 def test_unknown_margin_dimension():

@@ -41,12 +41,20 @@ from itertools import combinations
 import numpy as np
 import pandas as pd
 
-from wellbeing.core.disclosure_audit import Constraint, lp_ranges
+from wellbeing.core.disclosure_audit import (
+    ALL,
+    PRIMARY_REASONS,
+    _audit,
+    _audit_joint,
+    _build_cells,
+    _Cells,
+    _pinned,
+    _protect,
+    _protect_joint,
+)
 
 #: Minimum cell size allowed by rule 7; K may be raised, never lowered below this.
 MIN_K = 5
-#: Marker of an aggregated dimension in a margin row ("all values").
-ALL = "*"
 
 #: Reasons used in the ``reason`` column (CLI.md conventions).
 REASONS = (
@@ -150,6 +158,10 @@ class ScaleSpec:
         Lowest and highest possible score (e.g. 0 and 100 for CBI, 1 and 7 for a 1-7 mean scale).
     decimals : int, default 0
         Decimals of released means: 0 on 0-100 scales, 1 on short scales such as 1-4 or 1-7.
+    high_from : float, optional
+        Lowest score of the concern band counted in ``n_high`` (e.g. 50 for CBI "high burnout").
+        When given, a mean that proves every member of a cell is in the band, or every member
+        outside it, is withheld like a share of 100 % or 0 % (rule 7's share rule).
 
     Attributes
     ----------
@@ -163,12 +175,15 @@ class ScaleSpec:
     lo: float
     hi: float
     decimals: int = 0
+    high_from: float | None = None
 
     def __post_init__(self):
         if not (math.isfinite(self.lo) and math.isfinite(self.hi)) or self.hi <= self.lo:
             raise ValueError(f"scale range must be finite with lo < hi, got [{self.lo}, {self.hi}]")
         if int(self.decimals) != self.decimals or self.decimals < 0:
             raise ValueError(f"decimals must be a non-negative integer, got {self.decimals!r}")
+        if self.high_from is not None and not (self.lo < self.high_from <= self.hi):
+            raise ValueError(f"high_from must lie in ({self.lo}, {self.hi}], got {self.high_from}")
 
     @property
     def half_unit(self) -> float:
@@ -342,22 +357,6 @@ def check_model_release(
 RELEASE_COLUMNS = ("level", "n", "mean", "share_high", "suppressed", "reason", "share_reason")
 
 
-@dataclass
-class _Cells:
-    """Finest cells and margin cells of one release, with their linear relations."""
-
-    dims: tuple[str, ...]
-    levels: list[tuple[str, ...]]
-    level_of: np.ndarray  # level index per cell
-    keys: list[tuple]  # one value per dim, ALL where aggregated
-    members: list[np.ndarray]  # finest-cell indices per cell
-    n: np.ndarray
-    total: np.ndarray  # sum of scores
-    high: np.ndarray | None  # n_high
-    relations: list[tuple[int, np.ndarray]]  # (parent, children)
-    relations_of: list[list[int]]  # relation ids each cell takes part in
-    n_finest: int
-
 
 def _normalise_levels(dims: tuple[str, ...], margins) -> list[tuple[str, ...]]:
     levels = [dims]
@@ -394,6 +393,8 @@ def _validate_cells(cells: pd.DataFrame, dims: tuple[str, ...], scale: ScaleSpec
     n = df["n"].to_numpy()
     if df["n"].isna().any() or np.any(n < 0) or np.any(n != np.round(n)):
         raise ValueError("n must be a non-negative whole number")
+    if (df["sum"].isna() & (df["n"] > 0)).any():
+        raise ValueError("sum must be given for every cell with n > 0")
     s = df["sum"].fillna(0).to_numpy(dtype=float)
     tol = 1e-9 * max(1.0, abs(scale.lo), abs(scale.hi)) * np.maximum(n, 1)
     if np.any(s < scale.lo * n - tol) or np.any(s > scale.hi * n + tol):
@@ -402,6 +403,12 @@ def _validate_cells(cells: pd.DataFrame, dims: tuple[str, ...], scale: ScaleSpec
         h = df["n_high"].to_numpy()
         if df["n_high"].isna().any() or np.any(h < 0) or np.any(h > n) or np.any(h != np.round(h)):
             raise ValueError("n_high must be a whole number in [0, n]")
+        if scale.high_from is not None:
+            t = scale.high_from
+            least = t * h + scale.lo * (n - h)
+            most = scale.hi * h + t * (n - h)
+            if np.any(s < least - tol) or np.any(s > most + tol):
+                raise ValueError(f"n_high disagrees with sum: band scores are >= {t}, others < {t}")
     if "roster" in df.columns:
         r = df["roster"].to_numpy()
         if df["roster"].isna().any() or np.any(r < n):
@@ -409,70 +416,20 @@ def _validate_cells(cells: pd.DataFrame, dims: tuple[str, ...], scale: ScaleSpec
     return df
 
 
-def _build_cells(df: pd.DataFrame, dims: tuple[str, ...], levels: list[tuple[str, ...]]) -> _Cells:
-    n_f = len(df)
-    fn = df["n"].to_numpy(dtype=np.int64)
-    fs = df["sum"].fillna(0).to_numpy(dtype=float)
-    fh = df["n_high"].to_numpy(dtype=np.int64) if "n_high" in df.columns else None
-    fkeys = list(df[list(dims)].itertuples(index=False, name=None))
-    level_of, keys, members = [], [], []
-    index_of: list[dict[tuple, int]] = []
-    for li, lv in enumerate(levels):
-        pos = [dims.index(d) for d in lv]
-        groups: dict[tuple, list[int]] = {}
-        for j, key in enumerate(fkeys):
-            groups.setdefault(tuple(key[p] for p in pos), []).append(j)
-        idx = {}
-        for proj, mem in groups.items():
-            full = [ALL] * len(dims)
-            for p, v in zip(pos, proj, strict=True):
-                full[p] = v
-            idx[proj] = len(keys)
-            level_of.append(li)
-            keys.append(tuple(full))
-            members.append(np.array(mem, dtype=int))
-        index_of.append(idx)
-    n = np.array([fn[m].sum() for m in members], dtype=np.int64)
-    total = np.array([fs[m].sum() for m in members], dtype=float)
-    high = None if fh is None else np.array([fh[m].sum() for m in members], dtype=np.int64)
-    # Relations: every cell of a coarser level is the disjoint union of the cells of each finer
-    # level whose dimensions include it.
-    relations: list[tuple[int, np.ndarray]] = []
-    for la, lva in enumerate(levels):
-        for lb, lvb in enumerate(levels):
-            if not set(lva) < set(lvb):
-                continue
-            pos_in_b = [lvb.index(d) for d in lva]
-            children: dict[tuple, list[int]] = {}
-            for proj_b, cell_b in index_of[lb].items():
-                children.setdefault(tuple(proj_b[p] for p in pos_in_b), []).append(cell_b)
-            for proj_a, cell_a in index_of[la].items():
-                relations.append((cell_a, np.array(children[proj_a], dtype=int)))
-    relations_of: list[list[int]] = [[] for _ in keys]
-    for r, (parent, kids) in enumerate(relations):
-        relations_of[parent].append(r)
-        for c in kids:
-            relations_of[c].append(r)
-    return _Cells(
-        dims=dims,
-        levels=levels,
-        level_of=np.array(level_of, dtype=int),
-        keys=keys,
-        members=members,
-        n=n,
-        total=total,
-        high=high,
-        relations=relations,
-        relations_of=relations_of,
-        n_finest=n_f,
-    )
+def _rounded_means(cells: _Cells, df: pd.DataFrame, scale: ScaleSpec) -> np.ndarray:
+    """Released means: each cell's sum added up in decimal arithmetic, divided once, rounded once.
 
-
-def _rounded_means(cells: _Cells, scale: ScaleSpec) -> np.ndarray:
+    Summing floats would turn 6.2 + 6.85 + ... = 166.05 into 166.04999999999998 and a mean of
+    exactly 4.05 into 4.0 instead of 4.1.
+    """
+    finest = [_to_decimal(x) for x in df["sum"].fillna(0)]
     out = np.full(len(cells.keys), np.nan)
-    for i, (s, n) in enumerate(zip(cells.total, cells.n, strict=True)):
-        if n > 0:
-            out[i] = float(_exact_ratio(s, int(n), scale.decimals))
+    with localcontext() as ctx:
+        ctx.prec = 40
+        for i, (members, n) in enumerate(zip(cells.members, cells.n, strict=True)):
+            if n > 0:
+                total = sum((finest[j] for j in members), Decimal(0))
+                out[i] = float(_exact_ratio(total, int(n), scale.decimals))
     return out
 
 
@@ -484,161 +441,6 @@ def _rounded_shares(cells: _Cells) -> np.ndarray:
         if n > 0:
             out[i] = float(_exact_ratio(int(h), int(n), 0, factor=100))
     return out
-
-
-def _pinned(n: int, mean: float, scale: ScaleSpec) -> bool:
-    """Floor/ceiling rule (rule 8): does a released mean pin its members' scores?
-
-    A mean at the floor or ceiling of the scale tells that every member (and every cell under it)
-    sits there. More generally, a released mean ``m`` of ``n`` scores in ``[lo, hi]`` tells that
-    each member scored at least ``n*(m - h) - (n - 1)*hi`` and at most ``n*(m + h) - (n - 1)*lo``;
-    the cell is withheld when that range is narrower than a quarter of the scale (the mean
-    counterpart of the share rule: five officers with a mean of 97 all scored 85 or more).
-    """
-    h = scale.half_unit
-    if mean <= scale.lo or mean >= scale.hi:
-        return True
-    m_lo, m_hi = max(scale.lo, mean - h), min(scale.hi, mean + h)
-    each_lo = max(scale.lo, n * m_lo - (n - 1) * scale.hi)
-    each_hi = min(scale.hi, n * m_hi - (n - 1) * scale.lo)
-    return each_hi - each_lo < scale.quarter - 1e-9
-
-
-def _rule8_margins(cells: _Cells, supp: np.ndarray, reason: list[str], k: int) -> bool:
-    """Complementary suppression by counts (rule 8, first part), in place.
-
-    In every relation whose parent is released, the suppressed children (ignoring empty cells)
-    must be none, or at least two holding at least K respondents together. A violation is fixed by
-    suppressing the released child with the fewest respondents (least information lost), or the
-    parent when no child is left. Returns whether anything changed.
-    """
-    changed_any = False
-    changed = True
-    while changed:
-        changed = False
-        for parent, kids in cells.relations:
-            if supp[parent]:
-                continue
-            live = kids[cells.n[kids] > 0]
-            hidden = live[supp[live]]
-            if hidden.size == 0 or (hidden.size >= 2 and cells.n[hidden].sum() >= k):
-                continue
-            shown = live[~supp[live]]
-            pick = int(shown[np.argmin(cells.n[shown])]) if shown.size else parent
-            supp[pick] = True
-            reason[pick] = "complementary"
-            changed = changed_any = True
-    return changed_any
-
-
-def _auditor_pick(cells: _Cells, supp: np.ndarray, target: int) -> int | None:
-    """A released cell to suppress so that ``target`` becomes harder to narrow."""
-    neigh: set[int] = set()
-    for r in cells.relations_of[target]:
-        parent, kids = cells.relations[r]
-        neigh.add(parent)
-        neigh.update(int(c) for c in kids)
-    neigh.discard(target)
-    cand = [c for c in neigh if not supp[c] and cells.n[c] > 0]
-    if not cand:
-        tset = set(cells.members[target].tolist())
-        cand = [
-            c
-            for c in range(len(cells.keys))
-            if not supp[c] and cells.n[c] > 0 and tset & set(cells.members[c].tolist())
-        ]
-    if not cand:
-        cand = [c for c in range(len(cells.keys)) if not supp[c] and cells.n[c] > 0]
-    if not cand:
-        return None
-    return min(cand, key=lambda c: (cells.n[c], c))
-
-
-#: Reasons that mark a cell as sensitive in itself (a primary suppression). Cells withheld as
-#: ``complementary`` only shield these; see ``protect_complementary``.
-PRIMARY_REASONS = frozenset({"below_k", "auditor", "share_below_k"})
-
-
-def _audit(
-    cells: _Cells,
-    supp: np.ndarray,
-    released_value: np.ndarray,
-    kind: str,
-    scale: ScaleSpec,
-    protect: np.ndarray,
-    skip: Collection[int] = (),
-):
-    """Run the LP attacker; return ``{cell: (low, high)}`` for every protected cell it narrows.
-
-    Cells in ``skip`` are not attacked (already found safe under a smaller suppression pattern:
-    withholding more only widens the attacker's feasible set, so they stay safe).
-
-    ``kind`` is ``"mean"`` (unknowns: score sums, per respondent in [lo, hi]) or ``"share"``
-    (unknowns: counts in the concern band, per respondent in [0, 1], integers).
-    """
-    nf = cells.n.astype(float)
-    finest = np.arange(cells.n_finest)
-    f_n = nf[finest]
-    if kind == "mean":
-        lo, hi, half = scale.lo, scale.hi, scale.half_unit
-        value_scale, quarter = 1.0, scale.quarter
-    else:
-        lo, hi, half = 0.0, 1.0, 0.005  # whole percent
-        value_scale, quarter = 100.0, 0.25
-    constraints = []
-    for c in range(len(cells.keys)):
-        if supp[c] or cells.n[c] == 0:
-            continue
-        v = released_value[c] / value_scale
-        cl = max(lo, v - half) * nf[c]
-        ch = min(hi, v + half) * nf[c]
-        constraints.append(Constraint(cells.members[c], cl, ch))
-    targets = [
-        c for c in range(len(cells.keys)) if supp[c] and protect[c] and cells.n[c] > 0 and c not in skip
-    ]
-    if not targets:
-        return {}
-    ranges = lp_ranges(lo * f_n, hi * f_n, constraints, [cells.members[t] for t in targets])
-    narrow = {}
-    for t, (tmin, tmax) in zip(targets, ranges, strict=True):
-        if kind == "share":
-            # Counts are integers: the attacker rounds inwards.
-            tmin, tmax = math.ceil(tmin - 1e-6), math.floor(tmax + 1e-6)
-        width = (tmax - tmin) / nf[t]
-        if width < quarter - 1e-9:
-            narrow[t] = (tmin / nf[t] * value_scale, tmax / nf[t] * value_scale)
-    return narrow
-
-
-def _protect(
-    cells: _Cells,
-    supp: np.ndarray,
-    reason: list[str],
-    released_value: np.ndarray,
-    kind: str,
-    scale: ScaleSpec,
-    k: int,
-    protect_complementary: bool,
-) -> None:
-    """Rule 8 margins, then the auditor, repeated until both are satisfied (in place)."""
-    safe: set[int] = set()
-    while True:
-        _rule8_margins(cells, supp, reason, k)
-        if protect_complementary:
-            protect = supp.copy()
-        else:
-            protect = np.array([r in PRIMARY_REASONS for r in reason], dtype=bool)
-        narrow = _audit(cells, supp, released_value, kind, scale, protect, skip=safe)
-        safe.update(int(t) for t in np.flatnonzero(supp & protect) if t not in narrow)
-        if not narrow:
-            return
-        picks = {_auditor_pick(cells, supp, t) for t in narrow}
-        picks.discard(None)
-        if not picks:  # pragma: no cover - everything is suppressed, the LP cannot narrow
-            raise RuntimeError("auditor: cannot protect the table")
-        for p in picks:
-            supp[p] = True
-            reason[p] = "complementary"
 
 
 def _level_name(lv: tuple[str, ...]) -> str:
@@ -676,6 +478,11 @@ def release_table(
       cell's exact count must not narrow any withheld mean to less than a quarter of the scale
       (nor any withheld share to less than 25 points); otherwise a neighbouring shown cell is
       withheld (``complementary``) and the check repeats;
+    * rule 8, means with shares -- when the scale declares its concern band
+      (``ScaleSpec.high_from``), a second LP also links each cell's score sum to its band count, so
+      a shown share cannot narrow a withheld mean and a shown mean cannot narrow a withheld share
+      (a mean of 90 over 20 scores proves at least 16 are "high"); neighbouring shares are
+      withheld first, then the cell's own mean (``auditor``);
     * rule 10 -- means and shares are rounded once, half away from zero.
 
     Parameters
@@ -746,7 +553,7 @@ def release_table(
         levels.append(())
     c = _build_cells(df, dims, levels)
     ncell = len(c.keys)
-    mean = _rounded_means(c, scale)
+    mean = _rounded_means(c, df, scale)
     share = _rounded_shares(c)
     supp = np.zeros(ncell, dtype=bool)
     reason = [""] * ncell
@@ -779,6 +586,11 @@ def release_table(
                 if small and c.n[i] > 0 and share_reason[i] not in PRIMARY_REASONS:
                     ssupp[i], share_reason[i] = True, "share_below_k"
             _protect(c, ssupp, share_reason, share, "share", scale, k, protect_complementary)
+            if scale.high_from is not None:
+                _protect_joint(
+                    c, supp, reason, ssupp, share_reason, mean, share, scale, k, protect_complementary
+                )
+                show_mean = ~supp
             show_share = ~ssupp
             for i in range(ncell):
                 if not supp[i] and ssupp[i]:
@@ -808,7 +620,8 @@ def audit_release(
     """Run the rule-8 auditor against a released table (the same LP as in :func:`release_table`).
 
     Use it as the last gate before any output path (page, CSV, JSON, PDF, plot): it re-derives
-    what an attacker can learn from the released numbers alone.
+    what an attacker can learn from the released numbers alone. With ``scale.high_from`` and an
+    ``n_high`` column, means and shares are attacked together.
 
     Parameters
     ----------
@@ -861,9 +674,15 @@ def audit_release(
     # Cells absent from the released table are unknown to the attacker: treat them as withheld.
     cols = ["level", *dims, "kind", "low", "high"]
     out = []
-    for kind, s, v, p in (("mean", supp, mean, protect), ("share", ssupp, share, sprotect)):
-        if kind == "share" and c.high is None:
-            continue
-        for i, (low, high) in _audit(c, s, v, kind, scale, p).items():
-            out.append([_level_name(levels[c.level_of[i]]), *c.keys[i], kind, low, high])
+    if c.high is not None and scale.high_from is not None:
+        ssupp |= supp
+        found = _audit_joint(c, supp, ssupp, mean, share, scale, protect, sprotect)
+    else:
+        found = {("mean", i): r for i, r in _audit(c, supp, mean, "mean", scale, protect).items()}
+        if c.high is not None:
+            found.update(
+                {("share", i): r for i, r in _audit(c, ssupp, share, "share", scale, sprotect).items()}
+            )
+    for (kind, i), (low, high) in found.items():
+        out.append([_level_name(levels[c.level_of[i]]), *c.keys[i], kind, low, high])
     return pd.DataFrame(out, columns=cols)

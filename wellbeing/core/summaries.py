@@ -55,33 +55,30 @@ def wilson_ci(count: int, n: int, level: float = 0.95) -> tuple[float, float]:
     return float(low), float(high)
 
 
-def add_intervals(released: pd.DataFrame, cells: pd.DataFrame, dims: Sequence[str], decimals: int,
+def add_intervals(released: pd.DataFrame, decimals: int, pooled_sd: float | None,
                   level: float = 0.95) -> pd.DataFrame:
     """Add ``ci_low``/``ci_high`` (mean, at ``decimals``) and ``share_ci_low``/``share_ci_high``
     (percent, whole numbers) to the shown cells of a released table; suppressed numbers stay null.
 
-    ``released`` comes from ``release_table`` (margin rows carry ``"*"`` in aggregated dims); the
-    intervals are computed from the finest ``cells`` summed over each released row's members.
+    The intervals are functions of released numbers only, so they disclose nothing the auditor has
+    not seen: the mean's t interval uses ``pooled_sd`` — the scale's standard deviation over the whole
+    wave — instead of each cell's own SD (which would reveal the cell's spread); the Wilson interval
+    uses the released (rounded) share and ``n`` instead of the exact count in the concern band.
     """
     out = released.copy()
     for col in ("ci_low", "ci_high", "share_ci_low", "share_ci_high"):
         out[col] = pd.array([pd.NA] * len(out), dtype="Float64")
-    keyed = cells.copy()
     for i, row in out.iterrows():
-        if row["suppressed"] or pd.isna(row["mean"]):
+        if row["suppressed"] or pd.isna(row["mean"]) or pd.isna(row["n"]):
             continue
-        mask = np.ones(len(keyed), dtype=bool)
-        for d in dims:
-            if row[d] != "*":
-                mask &= (keyed[d].astype(str) == str(row[d])).to_numpy()
-        members = keyed[mask]
-        n = int(members["n"].sum())
-        _, lo, hi = mean_ci(n, float(members["sum"].sum()), float(members["sumsq"].sum()), level)
-        if np.isfinite(lo):
-            out.at[i, "ci_low"] = round_half_away(lo, decimals)
-            out.at[i, "ci_high"] = round_half_away(hi, decimals)
+        n = int(row["n"])
+        if pooled_sd is not None and n >= 2:
+            half = float(sps.t.ppf(0.5 + level / 2, n - 1)) * pooled_sd / np.sqrt(n)
+            out.at[i, "ci_low"] = round_half_away(float(row["mean"]) - half, decimals)
+            out.at[i, "ci_high"] = round_half_away(float(row["mean"]) + half, decimals)
         if "share_high" in out and not pd.isna(row.get("share_high")):
-            slo, shi = wilson_ci(int(members["n_high"].sum()), n, level)
+            count = round(float(row["share_high"]) / 100 * n)
+            slo, shi = wilson_ci(count, n, level)
             out.at[i, "share_ci_low"] = round_half_away(100 * slo, 0)
             out.at[i, "share_ci_high"] = round_half_away(100 * shi, 0)
     return out

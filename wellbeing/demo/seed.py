@@ -197,7 +197,7 @@ def seed_wave(spec: WaveSpec, structure: Structure, seed: int, wave_index: int) 
             total += n
             unused[g.slug] = list(g.codes[n:])
     if spec.closed:
-        wave_service.close_wave(db.session.get(Wave, wave_id))
+        wave_service.close_wave(db.session.get(Wave, wave_id), warm=False)  # `flask cache warm` does it
     log.info("demo wave %s: %d responses", spec.slug, total)
     return SeededWave(spec.slug, total, {} if spec.closed else unused)
 

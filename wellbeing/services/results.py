@@ -10,10 +10,16 @@ the standard table's margins.
 
 from __future__ import annotations
 
+import hashlib
+import logging
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
+from flask import current_app
 from sqlalchemy import select
 
 from ..core.disclosure import ScaleSpec, release_table
@@ -22,6 +28,8 @@ from ..core.summaries import add_intervals, cell_statistics
 from ..extensions import db
 from ..models import Answer, ReportingGroup, Response, Score, Wave, WaveStatus
 from .catalogue import instrument_from_snapshot
+
+log = logging.getLogger(__name__)
 
 HIERARCHY = ("region", "department", "group")
 STANDARD_DIMS = ("region", "department", "group", "shift_pattern")
@@ -42,7 +50,11 @@ class ScaleInfo:
 
     @property
     def spec(self) -> ScaleSpec:
-        return ScaleSpec(self.scale.range[0], self.scale.range[1], self.scale.precision)
+        """Range, precision and — for scales whose concern band is the top of the range (CBI ≥ 50) —
+        the band's lower bound, so the auditor links means and shares in one program."""
+        concern = [b.at for b in self.scale.bands if b.concern]
+        high_from = min(concern) if concern and self.scale.bounds == "lower" else None
+        return ScaleSpec(self.scale.range[0], self.scale.range[1], self.scale.precision, high_from=high_from)
 
 
 def wave_scales(wave: Wave) -> list[ScaleInfo]:
@@ -96,7 +108,72 @@ def score_rows(wave: Wave, scale: ScaleInfo, by: Sequence[str] = ()) -> pd.DataF
     return df.drop(columns=["response_id", "group_id"])
 
 
+_CACHE: OrderedDict[tuple, pd.DataFrame] = OrderedDict()
+_CACHE_SIZE = 128
+_LOCK = threading.Lock()
+
+
+def _cache_key(kind: str, wave: Wave, *parts: object) -> tuple:
+    """A key that changes whenever a released table could: the wave's status, K and response count."""
+    count = db.session.execute(select(db.func.count()).select_from(Response)
+                               .where(Response.wave_id == wave.id)).scalar_one()
+    return (kind, wave.id, str(wave.status), wave.min_cell, count, *parts)
+
+
+def _cache_file(key: tuple) -> Path:
+    digest = hashlib.sha256(repr(key).encode()).hexdigest()[:32]
+    return Path(current_app.instance_path) / "cache" / f"released-{digest}.pkl"
+
+
+def _cached(key: tuple, compute) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+    """Released tables are deterministic functions of the stored data; the auditor's linear programs
+    take seconds on a wave of 150 groups, so each table is computed once and kept in memory and in
+    ``<instance>/cache/`` (released output only — never scores — so the cache is no side door), then
+    copied out on every use."""
+    with _LOCK:
+        if key in _CACHE:
+            _CACHE.move_to_end(key)
+            return _CACHE[key].copy()
+    path = _cache_file(key)
+    value = None
+    if path.exists():
+        try:
+            value = pd.read_pickle(path)
+        except Exception:  # noqa: BLE001 - a damaged cache file is recomputed
+            log.warning("ignoring unreadable cache file %s", path)
+    if value is None:
+        value = compute()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp")
+            value.to_pickle(tmp)
+            tmp.replace(path)
+        except OSError as exc:
+            log.warning("cannot write cache file %s: %s", path, exc)
+    with _LOCK:
+        _CACHE[key] = value
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return value.copy()
+
+
+def warm(wave: Wave) -> None:
+    """Compute and cache a closed wave's released tables and reliability (called when a wave closes)."""
+    if wave.status != WaveStatus.closed:
+        return
+    for info in wave_scales(wave):
+        release_scale(wave, info)
+    wave_reliability(wave)
+
+
 def release_scale(wave: Wave, scale: ScaleInfo, by: Sequence[str] = ()) -> pd.DataFrame:
+    """The released table of one scale (cached; see :func:`_release_scale`)."""
+    extra = tuple(d for d in by if d not in STANDARD_DIMS)  # standard views share one table
+    return _cached(_cache_key("release", wave, scale.scale_id, scale.instrument.content_hash, extra),
+                   lambda: _release_scale(wave, scale, extra))
+
+
+def _release_scale(wave: Wave, scale: ScaleInfo, by: Sequence[str] = ()) -> pd.DataFrame:
     """The released table of one scale: standard hierarchy and shift-pattern margins, plus ``by``.
 
     Returns the columns of :func:`wellbeing.core.disclosure.release_table` (``level``, dimension
@@ -124,7 +201,8 @@ def release_scale(wave: Wave, scale: ScaleInfo, by: Sequence[str] = ()) -> pd.Da
     cells["n_high"] = cells["n_high"].astype(int)
     released = release_table(cells[[*dims, "n", "sum", "n_high"]], dims, scale.spec, margins, wave.min_cell,
                              wave_open=wave.status == WaveStatus.open)
-    released = add_intervals(released, cells, dims, scale.scale.precision)
+    pooled_sd = float(rows["value"].std()) if len(rows) >= 2 else None
+    released = add_intervals(released, scale.scale.precision, pooled_sd)
     released.insert(0, "scale", scale.scale_id)
     return released
 
@@ -162,3 +240,137 @@ def view(released: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
 
 _NON_DIM = {"scale", "level", "n", "mean", "share_high", "suppressed", "reason", "share_reason", "ci_low",
             "ci_high", "share_ci_low", "share_ci_high"}
+
+
+# ------------------------------------------------------------------------------------ reliability
+
+MIN_RELIABILITY_N = 30  # α and ω are shown per language only from 30 complete responses (and ≥ K)
+
+
+def item_frame(wave: Wave, instrument: Instrument, language: str | None = None) -> pd.DataFrame:
+    """Item answers of one instrument (after reverse scoring), one row per response (internal)."""
+    from ..core.instruments import item_score
+
+    q = (select(Answer.response_id, Answer.item_id, Answer.value)
+         .join(Response, Response.id == Answer.response_id)
+         .where(Response.wave_id == wave.id, Answer.instrument_id == instrument.id))
+    if language:
+        q = q.where(Response.language == language)
+    df = pd.DataFrame(db.session.execute(q).all(), columns=["response_id", "item_id", "value"])
+    if df.empty:
+        return pd.DataFrame(columns=[it.id for it in instrument.items])
+    df["value"] = [item_score(instrument, i, v) for i, v in zip(df["item_id"], df["value"])]
+    wide = df.pivot(index="response_id", columns="item_id", values="value")
+    return wide.reindex(columns=[it.id for it in instrument.items]).reset_index(drop=True)
+
+
+def wave_reliability(wave: Wave) -> pd.DataFrame:
+    """Reliability per scale and language (cached; see :func:`_wave_reliability`)."""
+    return _cached(_cache_key("reliability", wave), lambda: _wave_reliability(wave))
+
+
+def _wave_reliability(wave: Wave) -> pd.DataFrame:
+    """Reliability per scale (≥ 2 items) and language: Cronbach's α with Feldt 95 % CI, McDonald's ω,
+    items with corrected item–total r < .30, and the share of missing answers.
+
+    Columns: ``scale, language, n, alpha, ci_low, ci_high, omega, n_flagged, flagged_items,
+    missing_pct, released, note``. Rows with fewer than max(K, 30) complete responses are not released
+    (numbers null, ``note`` says why). α < .70 is flagged in ``note`` (Nunnally 1978's usual floor).
+    """
+    from ..core.disclosure import round_half_away
+    from ..core.psychometrics import item_total, reliability
+
+    rows = []
+    languages = [lang for (lang,) in db.session.execute(
+        select(Response.language).where(Response.wave_id == wave.id).distinct())]
+    for info in wave_scales(wave):
+        if len(info.scale.items) < 2:
+            continue
+        for lang in sorted(languages) + ["all"]:
+            items = item_frame(wave, info.instrument, None if lang == "all" else lang)[list(info.scale.items)]
+            answered = items.dropna(how="all")
+            complete = items.dropna()
+            row = {"scale": info.scale_id, "language": lang, "n": len(complete), "alpha": None,
+                   "ci_low": None, "ci_high": None, "omega": None, "n_flagged": None, "flagged_items": "",
+                   "missing_pct": None, "released": False, "note": ""}
+            need = max(wave.min_cell, MIN_RELIABILITY_N)
+            if len(complete) < need or complete.std().eq(0).any():
+                row["note"] = f"fewer than {need} complete responses" if len(complete) < need else "an item has no variance"
+                row["n"] = None if len(complete) < wave.min_cell else len(complete)
+                rows.append(row)
+                continue
+            rel = reliability(complete.astype(float)).iloc[0]
+            it = item_total(complete.astype(float))
+            flagged = list(it.loc[it["flag"], "item"])
+            row.update(alpha=round_half_away(rel["alpha"], 2), ci_low=round_half_away(rel["ci_low"], 2),
+                       ci_high=round_half_away(rel["ci_high"], 2),
+                       omega=round_half_away(rel["omega"], 2) if pd.notna(rel["omega"]) else None,
+                       n_flagged=len(flagged), flagged_items=", ".join(flagged),
+                       missing_pct=round_half_away(100 * float(answered.isna().to_numpy().mean()), 0),
+                       released=True, note="α below .70" if rel["alpha"] < 0.70 else "")
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+# ------------------------------------------------------------------------------------------ trend
+
+STABLE_LEVELS = ("region", "shift_pattern")
+
+
+def trend(scale_id: str, level: str, waves: Sequence[Wave]) -> pd.DataFrame:
+    """Released means of ``scale_id`` at a stable ``level`` (region or shift pattern; or the whole
+    wave for ``"total"``) across closed ``waves``, each from that wave's own released table.
+
+    Columns: ``wave, row, n, mean, ci_low, ci_high, suppressed, reason``.
+    """
+    if level not in (*STABLE_LEVELS, "total"):
+        raise ResultsError(f"trend: level must be one of {', '.join(STABLE_LEVELS)} or total")
+    out = []
+    for w in waves:
+        if w.status != WaveStatus.closed:
+            continue
+        infos = [s for s in wave_scales(w) if s.scale_id == scale_id]
+        if not infos:
+            continue
+        rel = view(release_scale(w, infos[0]), [] if level == "total" else [level])
+        rel = rel.assign(wave=w.slug, row=rel[level] if level != "total" else "all")
+        out.append(rel[["wave", "row", "n", "mean", "ci_low", "ci_high", "suppressed", "reason"]])
+    if not out:
+        return pd.DataFrame(columns=["wave", "row", "n", "mean", "ci_low", "ci_high", "suppressed", "reason"])
+    return pd.concat(out, ignore_index=True)
+
+
+EXPORT_COLUMNS = ("n", "mean", "ci_low", "ci_high", "share_high", "share_ci_low", "share_ci_high",
+                  "suppressed", "reason")
+
+
+def export_columns(table: pd.DataFrame) -> list[str]:
+    dims = [c for c in table.columns if c not in _NON_DIM]
+    return ["scale", *dims, *EXPORT_COLUMNS]
+
+
+def to_csv(table: pd.DataFrame) -> str:
+    """The released rows as CSV: suppressed numbers empty, values as released (rounded once)."""
+    cols = export_columns(table)
+    out = table[cols].copy()
+    for c in ("n", "share_high", "share_ci_low", "share_ci_high"):
+        out[c] = out[c].astype("Int64")
+    out["suppressed"] = out["suppressed"].map({True: "true", False: "false"})
+    return out.to_csv(index=False, lineterminator="\n", na_rep="")
+
+
+def plain_records(df: pd.DataFrame, columns: Sequence[str] | None = None) -> list[dict]:
+    """Rows as plain dicts for templates and JSON: pandas NA/NaN -> None, numpy scalars -> Python."""
+    cols = list(columns) if columns is not None else list(df.columns)
+    out = []
+    for row in df[cols].itertuples(index=False):
+        rec = {}
+        for c, v in zip(cols, row):
+            if v is None or (not isinstance(v, str) and pd.isna(v)):
+                rec[c] = None
+            elif hasattr(v, "item"):
+                rec[c] = v.item()
+            else:
+                rec[c] = v
+        out.append(rec)
+    return out

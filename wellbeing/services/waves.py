@@ -212,10 +212,16 @@ def open_wave(wave: Wave) -> None:
     db.session.commit()
 
 
-def close_wave(wave: Wave) -> None:
+def close_wave(wave: Wave, *, warm: bool = True) -> None:
+    """Close an open (or import-only) wave; ``warm`` computes its released tables now (see
+    ``services.results.warm``) so that the first results page is fast."""
     if wave.status == WaveStatus.closed:
         return
     if wave.status != WaveStatus.open and not wave.import_only:
         raise WaveError(f"wave {wave.slug!r} is {wave.status}: only an open wave closes")
     wave.status = WaveStatus.closed
     db.session.commit()
+    if warm:
+        from .results import warm as warm_results
+
+        warm_results(wave)  # released tables are computed once, now, not on the first page view

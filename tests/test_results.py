@@ -1,0 +1,112 @@
+"""Cohort results for psychologists: pages, CSV, PDF and CLI all show the same released numbers."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pandas as pd
+import pytest
+from pypdf import PdfReader
+
+from wellbeing.core.summaries import mean_ci, wilson_ci
+from wellbeing.services.users import create_user
+
+from .helpers import close, fill_wave, open_wave
+
+PASSWORD = "correct-horse-1"
+
+
+@pytest.fixture
+def wave(app):  # type: ignore[no-untyped-def]
+    open_wave(app, instruments=("cbi", "who5", "context"))
+    fill_wave(app, "w1", {"akm-d1-u1--all": 40, "akm-d1-other--all": 3, "akm-d2-u1--all": 12}, seed=7)
+    close(app, "w1")
+    with app.app_context():
+        create_user("psy", "psychologist", PASSWORD)
+        create_user("ana", "analyst", PASSWORD)
+    return "w1"
+
+
+def logged_in(app, name="psy"):  # type: ignore[no-untyped-def]
+    c = app.test_client()
+    r = c.post("/auth/login", data={"name": name, "password": PASSWORD})
+    assert r.status_code in (302, 303)
+    return c
+
+
+def test_mean_ci_and_wilson_match_scipy_and_statsmodels():
+    from scipy import stats
+    from statsmodels.stats.proportion import proportion_confint
+
+    x = [50.0, 75.0, 25.0, 100.0, 50.0, 75.0, 0.0]
+    m, lo, hi = mean_ci(len(x), sum(x), sum(v * v for v in x))
+    ref = stats.t.interval(0.95, len(x) - 1, loc=sum(x) / len(x), scale=stats.sem(x))
+    assert (lo, hi) == pytest.approx(ref)
+    assert m == pytest.approx(375 / 7)
+    assert wilson_ci(3, 11) == pytest.approx(proportion_confint(3, 11, method="wilson"))
+    # By hand: centre (p + z²/2n)/(1 + z²/n) = 0.3316, half-width 0.2341 -> [0.0975, 0.5656].
+    assert wilson_ci(3, 11) == pytest.approx((0.0975, 0.5656), abs=1e-4)
+
+
+def test_cli_csv_json_and_table_agree(app, runner, wave):
+    out_csv = runner.invoke(args=["results", wave, "--format", "csv"]).output
+    out_json = json.loads(runner.invoke(args=["results", wave, "--format", "json"]).output)
+    df = pd.read_csv(io.StringIO(out_csv))
+    assert len(df) == len(out_json)
+    for rec, (_, row) in zip(out_json, df.iterrows()):
+        if rec["mean"] is None:
+            assert pd.isna(row["mean"])
+        else:
+            assert rec["mean"] == row["mean"]
+    small = [r for r in out_json if r["group"] == "akm-d1-other--all"]
+    assert small and all(r["suppressed"] and r["reason"] == "below_k" and r["mean"] is None for r in small)
+
+
+def test_page_csv_and_pdf_show_the_same_released_numbers(app, wave):
+    c = logged_in(app)
+    page = c.get(f"/results/{wave}?by=group")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    csv_text = c.get(f"/results/{wave}.csv?by=group").get_data(as_text=True)
+    df = pd.read_csv(io.StringIO(csv_text))
+    pdf = c.get(f"/results/{wave}.pdf?by=group")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages)
+    shown = df[~df["suppressed"] & df["mean"].notna()]
+    assert len(shown) > 0
+    for _, r in shown.iterrows():
+        value = f"{r['mean']:.0f}" if r["scale"].startswith("cbi.") else None
+        if value:
+            assert f">{value}<" in html
+            assert value in text
+    assert "below_k" in html and "below_k" in text
+
+
+def test_results_require_psychologist(app, wave):
+    assert app.test_client().get(f"/results/{wave}").status_code in (302, 401)
+    assert logged_in(app, "ana").get(f"/results/{wave}").status_code == 403
+
+
+def test_open_wave_shows_only_the_count(app, runner):
+    open_wave(app)
+    fill_wave(app, "w1", {"akm-d1-u1--all": 30, "akm-d2-u1--all": 12})
+    with app.app_context():
+        create_user("psy", "psychologist", PASSWORD)
+    c = logged_in(app)
+    before = c.get("/results/w1").get_data(as_text=True)
+    fill_wave(app, "w1", {"akm-d2-u1--all": 1}, seed=99)
+    after = c.get("/results/w1").get_data(as_text=True)
+    assert "42" in before and "43" in after
+    assert before.replace("42", "43") == after  # only the whole-wave count changed
+    rows = json.loads(runner.invoke(args=["results", "w1", "--format", "json"]).output)
+    assert all(r["mean"] is None for r in rows)
+
+
+def test_plots_render(app, wave):
+    c = logged_in(app)
+    png = c.get(f"/results/{wave}/heatmap.png?by=group")
+    assert png.status_code == 200 and png.data.startswith(b"\x89PNG")
+    svg = c.get(f"/results/{wave}/means/cbi.work.svg?by=group")
+    assert svg.status_code == 200 and b"<svg" in svg.data
+    assert c.get("/results/trend/cbi.work.png?level=region").status_code == 200

@@ -1,0 +1,139 @@
+"""Plots of released results, as matplotlib ``Figure`` objects (no pyplot state).
+
+Every function takes a released table (after disclosure control) and draws only what it shows:
+suppressed cells are drawn as hatched, labelled "suppressed", never with a number. Fonts: DejaVu Sans,
+which matplotlib ships (covers Kazakh and Russian letters).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping, Sequence
+
+import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+RC = {"font.family": "DejaVu Sans", "svg.fonttype": "none", "pdf.fonttype": 42}
+SUPPRESSED_LABEL = "suppressed"
+
+
+def heatmap(table: pd.DataFrame, rows: Sequence[str], scales: Sequence[str],
+            scale_labels: Mapping[str, str] | None = None, *, title: str = "") -> Figure:
+    """Groups × scales heat map of released means.
+
+    Parameters
+    ----------
+    table : released rows with columns ``row`` (the group label), ``scale``, ``mean``, ``n``,
+        ``suppressed``, ``reason``, ``lo``, ``hi`` (the scale's range, for colour scaling to 0–1).
+    Suppressed cells are hatched grey and labelled with their reason.
+    """
+    scale_labels = dict(scale_labels or {})
+    with matplotlib.rc_context(RC):
+        fig = Figure(figsize=(1.6 + 1.25 * len(scales), 0.9 + 0.42 * len(rows)), layout="constrained")
+        ax = fig.add_subplot()
+        cmap = matplotlib.colormaps["YlOrRd"]
+        for i, r in enumerate(rows):
+            for j, s in enumerate(scales):
+                cell = table[(table["row"] == r) & (table["scale"] == s)]
+                if cell.empty:
+                    continue
+                c = cell.iloc[0]
+                if c["suppressed"] or pd.isna(c["mean"]):
+                    ax.add_patch(matplotlib.patches.Rectangle((j, i), 1, 1, facecolor="#eeeeee",
+                                                              hatch="///", edgecolor="#999999", lw=0))
+                    ax.text(j + 0.5, i + 0.5, c["reason"] or SUPPRESSED_LABEL, ha="center", va="center",
+                            fontsize=7, color="#555555")
+                    continue
+                frac = (float(c["mean"]) - c["lo"]) / (c["hi"] - c["lo"])
+                if c.get("higher_is", "worse") == "better":
+                    frac = 1 - frac
+                ax.add_patch(matplotlib.patches.Rectangle((j, i), 1, 1, facecolor=cmap(frac), lw=0))
+                ax.text(j + 0.5, i + 0.5, f"{_fmt(c['mean'])}\nn={int(c['n'])}", ha="center", va="center",
+                        fontsize=8, color="black" if frac < 0.7 else "white")
+        ax.set_xlim(0, len(scales))
+        ax.set_ylim(len(rows), 0)
+        ax.set_xticks(np.arange(len(scales)) + 0.5, [scale_labels.get(s, s) for s in scales], rotation=30,
+                      ha="right", fontsize=8)
+        ax.set_yticks(np.arange(len(rows)) + 0.5, rows, fontsize=8)
+        ax.tick_params(length=0)
+        for spine in ax.spines.values():
+            spine.set_visible(False)
+        if title:
+            ax.set_title(title, fontsize=10)
+    return fig
+
+
+def group_means(table: pd.DataFrame, *, unit: str, title: str = "", threshold: float | None = None,
+                lo: float = 0, hi: float = 100) -> Figure:
+    """Horizontal bars of released group means with their 95 % CI, ``n`` on every bar.
+
+    ``table`` columns: ``row``, ``mean``, ``ci_low``, ``ci_high``, ``n``, ``suppressed``, ``reason``.
+    """
+    with matplotlib.rc_context(RC):
+        fig = Figure(figsize=(7.5, 1.0 + 0.32 * max(len(table), 1)), layout="constrained")
+        ax = fig.add_subplot()
+        y = np.arange(len(table))
+        for i, (_, r) in enumerate(table.iterrows()):
+            if r["suppressed"] or pd.isna(r["mean"]):
+                ax.text(lo + 0.01 * (hi - lo), i, f"{SUPPRESSED_LABEL} ({r['reason']})", va="center",
+                        fontsize=7.5, color="#666666")
+                continue
+            m = float(r["mean"])
+            ax.barh(i, m - lo, left=lo, color="#4c78a8", height=0.6)
+            if not pd.isna(r["ci_low"]):
+                ax.errorbar(m, i, xerr=[[m - float(r["ci_low"])], [float(r["ci_high"]) - m]], color="black",
+                            capsize=2, lw=0.8)
+            ax.text(hi - 0.01 * (hi - lo), i, f"{_fmt(m)} (n={int(r['n'])})", va="center", ha="right",
+                    fontsize=7.5)
+        if threshold is not None:
+            ax.axvline(threshold, color="#b3261e", ls="--", lw=0.8)
+        ax.set_yticks(y, list(table["row"]), fontsize=7.5)
+        ax.set_ylim(len(table) - 0.5, -0.5)
+        ax.set_xlim(lo, hi)
+        ax.set_xlabel(unit)
+        if title:
+            ax.set_title(title, fontsize=10)
+    return fig
+
+
+def trend(series: pd.DataFrame, *, unit: str, title: str = "", lo: float = 0, hi: float = 100) -> Figure:
+    """Released means across waves, one line per level value, with CI bands.
+
+    ``series`` columns: ``wave`` (in order), ``row`` (line), ``mean``, ``ci_low``, ``ci_high``, ``n``.
+    Suppressed points are simply absent (null ``mean``).
+    """
+    with matplotlib.rc_context(RC):
+        fig = Figure(figsize=(7.5, 4), layout="constrained")
+        ax = fig.add_subplot()
+        waves = list(dict.fromkeys(series["wave"]))
+        x = {w: i for i, w in enumerate(waves)}
+        for name, g in series.groupby("row", sort=True):
+            g = g[g["mean"].notna()]
+            if g.empty:
+                continue
+            xs = [x[w] for w in g["wave"]]
+            ax.plot(xs, g["mean"].astype(float), marker="o", label=str(name))
+            if g["ci_low"].notna().all():
+                ax.fill_between(xs, g["ci_low"].astype(float), g["ci_high"].astype(float), alpha=0.15)
+        ax.set_xticks(range(len(waves)), waves)
+        ax.set_ylim(lo, hi)
+        ax.set_ylabel(unit)
+        ax.legend(fontsize=7, ncols=2)
+        if title:
+            ax.set_title(title, fontsize=10)
+    return fig
+
+
+def to_bytes(fig: Figure, fmt: str = "png") -> bytes:
+    """Render a Figure to PNG (150 dpi) or SVG bytes."""
+    buf = io.BytesIO()
+    with matplotlib.rc_context(RC):
+        fig.savefig(buf, format=fmt, dpi=150)
+    return buf.getvalue()
+
+
+def _fmt(v: float) -> str:
+    v = float(v)
+    return str(int(v)) if v.is_integer() else f"{v:.1f}"

@@ -1,0 +1,169 @@
+"""Results pages: wave list, a wave's released tables and plots, CSV and PDF exports."""
+
+from __future__ import annotations
+
+import pandas as pd
+from flask import Response, abort, render_template, request, url_for
+
+from ..auth.roles import role_required
+from ..core import plots
+from ..extensions import db
+from ..models import Wave, WaveStatus
+from ..services import results as svc
+from ..services.submissions import open_wave_count
+from . import bp
+
+ROLES = ("psychologist", "admin")
+BY_CHOICES = ("group", "department", "region", "shift_pattern", "language")
+
+
+def _wave(slug: str) -> Wave:
+    wave = db.session.execute(db.select(Wave).filter_by(slug=slug)).scalar_one_or_none()
+    if wave is None:
+        abort(404)
+    return wave
+
+
+def _by() -> list[str]:
+    raw = request.args.get("by", "group")
+    dims = [d for d in raw.split(",") if d]
+    return dims or ["group"]
+
+
+@bp.get("/")
+@role_required(*ROLES)
+def index() -> str:
+    waves = list(db.session.execute(db.select(Wave).order_by(Wave.opens, Wave.slug)).scalars())
+    counts = {w.id: open_wave_count(w) for w in waves}
+    return render_template("results/index.html", waves=waves, counts=counts)
+
+
+def released_view(wave: Wave, by: list[str]) -> tuple[pd.DataFrame, list[svc.ScaleInfo]]:
+    try:
+        released = svc.release_wave(wave, by=by)
+    except svc.ResultsError as exc:
+        abort(400, str(exc))
+    return svc.view(released, by), svc.wave_scales(wave)
+
+
+def row_label(r, by: list[str]) -> str:  # type: ignore[no-untyped-def]
+    return " · ".join(str(r[d]) for d in by) if by else "all"
+
+
+@bp.get("/<slug>")
+@role_required(*ROLES)
+def wave(slug: str) -> str:
+    w = _wave(slug)
+    if w.status == WaveStatus.open:
+        return render_template("results/open.html", wave=w, count=open_wave_count(w))
+    by = _by()
+    table, scales = released_view(w, by)
+    sections = []
+    for info in scales:
+        rows = table[table["scale"] == info.scale_id].copy()
+        ref = info.scale.reference[0] if info.scale.reference else None
+        sections.append({"info": info, "rows": svc.plain_records(rows), "ref": ref})
+    reliability = svc.plain_records(svc.wave_reliability(w))
+    context_dims = svc.context_dimensions(w)
+    return render_template("results/wave.html", wave=w, by=by, sections=sections, reliability=reliability,
+                           by_choices=list(BY_CHOICES) + context_dims, row_label=row_label,
+                           total=svc.plain_records(svc.view(svc.release_wave(w, scales=[scales[0].scale_id]), []))[0]
+                           if scales else None)
+
+
+@bp.get("/<slug>/heatmap.<fmt>")
+@role_required(*ROLES)
+def heatmap(slug: str, fmt: str) -> Response:
+    if fmt not in ("png", "svg"):
+        abort(404)
+    w = _wave(slug)
+    if w.status == WaveStatus.open:
+        abort(404)
+    by = _by()
+    table, scales = released_view(w, by)
+    infos = {s.scale_id: s for s in scales}
+    t = table.assign(row=[row_label(r, by) for _, r in table.iterrows()])
+    t["lo"] = t["scale"].map(lambda s: infos[s].scale.range[0])
+    t["hi"] = t["scale"].map(lambda s: infos[s].scale.range[1])
+    t["higher_is"] = t["scale"].map(lambda s: infos[s].scale.higher_is)
+    rows = list(dict.fromkeys(t["row"]))
+    fig = plots.heatmap(t, rows, list(infos), {k: v.scale.name.get("en", k) for k, v in infos.items()},
+                        title=f"{w.slug}: mean scores by {', '.join(by)}")
+    return _image(fig, fmt)
+
+
+@bp.get("/<slug>/means/<scale_id>.<fmt>")
+@role_required(*ROLES)
+def means_plot(slug: str, scale_id: str, fmt: str) -> Response:
+    if fmt not in ("png", "svg"):
+        abort(404)
+    w = _wave(slug)
+    if w.status == WaveStatus.open:
+        abort(404)
+    by = _by()
+    table, scales = released_view(w, by)
+    info = next((s for s in scales if s.scale_id == scale_id), None)
+    if info is None:
+        abort(404)
+    t = table[table["scale"] == scale_id]
+    t = t.assign(row=[row_label(r, by) for _, r in t.iterrows()])
+    concern = [b.at for b in info.scale.bands if b.concern]
+    fig = plots.group_means(t, unit=f"{info.scale.name.get('en', scale_id)} ({info.scale.range[0]:g}–"
+                            f"{info.scale.range[1]:g} points)", title=f"{w.slug}: {scale_id} by {', '.join(by)}",
+                            threshold=min(concern) if concern and info.scale.bounds == "lower" else None,
+                            lo=info.scale.range[0], hi=info.scale.range[1])
+    return _image(fig, fmt)
+
+
+@bp.get("/trend/<scale_id>.<fmt>")
+@role_required(*ROLES)
+def trend_plot(scale_id: str, fmt: str) -> Response:
+    if fmt not in ("png", "svg"):
+        abort(404)
+    level = request.args.get("level", "shift_pattern")
+    waves = list(db.session.execute(db.select(Wave).order_by(Wave.opens, Wave.slug)).scalars())
+    try:
+        series = svc.trend(scale_id, level, waves)
+    except svc.ResultsError as exc:
+        abort(400, str(exc))
+    fig = plots.trend(series, unit=f"{scale_id} (points)", title=f"{scale_id} across waves by {level}")
+    return _image(fig, fmt)
+
+
+@bp.get("/<slug>.csv")
+@role_required(*ROLES)
+def csv_export(slug: str) -> Response:
+    w = _wave(slug)
+    by = _by()
+    if w.status == WaveStatus.open:
+        body = f"wave,n,suppressed,reason\n{w.slug},{open_wave_count(w)},false,wave_open\n"
+    else:
+        table, _ = released_view(w, by)
+        body = svc.to_csv(table)
+    return Response(body, mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="results-{w.slug}.csv"'})
+
+
+@bp.get("/<slug>.pdf")
+@role_required(*ROLES)
+def pdf_export(slug: str) -> Response:
+    from ..services.reports import results_pdf
+
+    w = _wave(slug)
+    if w.status == WaveStatus.open:
+        abort(404)
+    by = _by()
+    table, scales = released_view(w, by)
+    pdf = results_pdf(w, by, table, scales, svc.wave_reliability(w))
+    return Response(pdf, mimetype="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="results-{w.slug}.pdf"'})
+
+
+def _image(fig, fmt: str) -> Response:  # type: ignore[no-untyped-def]
+    data = plots.to_bytes(fig, fmt)
+    return Response(data, mimetype="image/png" if fmt == "png" else "image/svg+xml")
+
+
+@bp.app_template_global()
+def results_url(slug: str, by: list[str]) -> str:
+    return url_for("results.wave", slug=slug, by=",".join(by))
