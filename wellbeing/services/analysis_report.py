@@ -217,6 +217,10 @@ def report_pdf(a: Analysis) -> bytes:
         lines.append(("h", _("Estimated means per shift pattern")))
         lines.append(("m", _table_text(a.means.to_dict(orient="records"),
                                        ["shift_pattern", "estimate", "ci_low", "ci_high", "n"])))
+    if a.released and "event_study" in a.main.tables:
+        lines.append(("h", _("Event study (waves relative to the first pilot wave; reference -1)")))
+        lines.append(("m", _table_text(a.main.tables["event_study"].to_dict(orient="records"),
+                                       ["rel_time", "term", "estimate", "ci_low", "ci_high"])))
     warns = a.warnings()
     if warns:
         lines.append(("h", _("Warnings from the fitting software")))
