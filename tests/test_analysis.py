@@ -125,9 +125,10 @@ def test_pilots_create_and_list(app: Flask, runner) -> None:  # type: ignore[no-
     assert listed == [{"slug": "p1", "regions": region, "starts": "2026-02-01", "title": ""}]
 
 
-def test_demo_planted_effects_recovered(app: Flask, runner) -> None:  # type: ignore[no-untyped-def]
-    """Seed the demo; models fit recovers the planted shift-pattern order, models did the pilot effect."""
-    assert runner.invoke(args=["demo", "seed", "--seed", "1"]).exit_code == 0
+def test_demo_planted_effects_recovered(demo_app: Flask) -> None:
+    """On the seeded demo (seed 1) models fit recovers the planted shift-pattern order, models did the
+    pilot effect."""
+    runner = demo_app.test_cli_runner()
     doc = _json(runner.invoke(args=["models", "fit", "--wave", "baseline,month-1,month-2", "--outcome", "cbi.work",
                                     "--exposure", "shift_pattern", "--covariates", "wave", "--format", "json"]))
     assert doc["model"]["released"] is True and doc["model"]["counts"]["reference_level"] == "fixed-8h"

@@ -28,6 +28,16 @@ def wave(app):  # type: ignore[no-untyped-def]
     return "w1"
 
 
+def clear_caches(app) -> None:  # type: ignore[no-untyped-def]
+    import shutil
+    from pathlib import Path
+
+    from wellbeing.services import results as svc
+
+    svc._CACHE.clear()  # noqa: SLF001 - the test must see a fresh computation
+    shutil.rmtree(Path(app.instance_path) / "cache", ignore_errors=True)
+
+
 def logged_in(app, name="psy"):  # type: ignore[no-untyped-def]
     c = app.test_client()
     r = c.post("/auth/login", data={"name": name, "password": PASSWORD})
@@ -110,3 +120,45 @@ def test_plots_render(app, wave):
     svg = c.get(f"/results/{wave}/means/cbi.work.svg?by=group")
     assert svg.status_code == 200 and b"<svg" in svg.data
     assert c.get("/results/trend/cbi.work.png?level=region").status_code == 200
+
+
+def test_csv_carries_no_more_decimals_than_the_page(app, wave):
+    """Rule 10: values are rounded once, at one precision per scale, in every output."""
+    c = logged_in(app)
+    df = pd.read_csv(io.StringIO(c.get(f"/results/{wave}.csv?by=group").get_data(as_text=True)))
+    for _, r in df[df["mean"].notna()].iterrows():
+        decimals = 0 if r["scale"].startswith("cbi.") else 0  # 0–100 scales: whole points
+        assert float(r["mean"]) == round(float(r["mean"]), decimals)
+        for col in ("share_high", "share_ci_low", "share_ci_high"):
+            if pd.notna(r[col]):
+                assert float(r[col]).is_integer()
+
+
+def test_moving_a_unit_does_not_re_slice_a_past_wave(app, runner, wave, tmp_path):
+    """Rule 6: reporting groups are frozen with the wave; a later hierarchy change alters nothing."""
+    before = runner.invoke(args=["results", wave, "--by", "department", "--format", "json"]).output
+    moved = tmp_path / "units.csv"
+    moved.write_text("unit_id,name,parent_id,level,headcount\n"
+                     "akm-d1-u2,Duty unit,akm-d2,unit,6\n", encoding="utf-8")  # u2 moves to department d2
+    assert runner.invoke(args=["units", "import", str(moved)]).exit_code == 0
+    clear_caches(app)  # recompute from the database, not from the released-table cache
+    after = runner.invoke(args=["results", wave, "--by", "department", "--format", "json"]).output
+    assert json.loads(before) == json.loads(after)
+
+
+def test_pdf_renders_cyrillic_and_kazakh_letters(app, wave):
+    from wellbeing.extensions import db
+    from wellbeing.services.waves import get_wave
+
+    with app.app_context():
+        get_wave(wave).title = "Весенний опрос — көктемгі сауалнама әғқңөұүһі"
+        db.session.commit()
+    pdf = logged_in(app).get(f"/results/{wave}.pdf?by=region")
+    text = PdfReader(io.BytesIO(pdf.data)).pages[0].extract_text()
+    assert "Весенний опрос" in text and "көктемгі сауалнама әғқңөұүһі" in text
+
+
+def test_heat_map_marks_suppressed_cells_with_their_reason(app, wave):
+    html = logged_in(app).get(f"/results/{wave}?by=group").get_data(as_text=True)
+    assert 'class="suppressed" title="suppressed: below_k"' in html
+    assert "Response rate" in html

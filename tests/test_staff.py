@@ -160,7 +160,7 @@ def test_users_cli(app: Flask, runner) -> None:  # type: ignore[no-untyped-def]
 
 def test_psychologist_lands_on_account_page(client: FlaskClient, staff: dict[str, str]) -> None:
     resp = login(client, "psychologist")
-    assert resp.headers["Location"] == "/auth/account"
+    assert resp.headers["Location"] == "/results/"      # the results pages are the psychologist's home
     page = client.get("/auth/account").get_data(as_text=True)
     assert "psychologist" in page and "/admin/waves" not in page
 

@@ -372,3 +372,19 @@ def test_no_path_links_responses_to_the_ledger_or_people(app):
     words = ("reveal", "deanonym", "identify", "unmask")
     assert not [r.rule for r in app.url_map.iter_rules() if any(w in r.rule for w in words)]
     assert not [c for c in app.cli.commands if any(w in c for w in words)]
+
+
+def test_k_is_frozen_once_codes_are_issued_and_never_below_five(app, codes):
+    from wellbeing.services.waves import WaveError, create_wave, get_wave, set_min_cell
+
+    with app.app_context():
+        wave = get_wave("w1")
+        with pytest.raises(WaveError, match="frozen"):
+            set_min_cell(wave, 10)
+        with pytest.raises(WaveError, match="at least 5"):
+            create_wave("w2", ["cbi"], opens=wave.opens, closes=wave.closes, min_cell=4)
+        draft = create_wave("w3", ["cbi"], opens=wave.opens, closes=wave.closes)
+        with pytest.raises(WaveError, match="at least 5"):
+            set_min_cell(draft, 3)
+        set_min_cell(draft, 8)
+        assert get_wave("w3").min_cell == 8

@@ -180,14 +180,15 @@ def _parse_date(value: str | None, name: str) -> date | None:
 @click.option("--opens", default=None, metavar="DATE")
 @click.option("--closes", default=None, metavar="DATE")
 @click.option("--units", default="", help="comma-separated unit ids (default: all)")
-@click.option("--min-cell", "min_cell", default=5, show_default=True, type=int, help="K, never below 5")
+@click.option("--min-cell", "min_cell", default=None, type=int,
+              help="K, never below 5 (default: the deployment's MIN_CELL_K, 5 unless raised)")
 @click.option("--window-days", default=90, show_default=True, type=int)
 @click.option("--title", default="")
 @click.option("--import-only", is_flag=True, help="filled only by `flask responses import`")
 @click.option("--groups", "groups_file", default=None, type=click.Path(dir_okay=False),
               help="import-only waves: GROUPS.csv (value,slug,label)")
 def waves_create(slug: str, instruments: str, opens: str | None, closes: str | None, units: str,
-                 min_cell: int, window_days: int, title: str, import_only: bool,
+                 min_cell: int | None, window_days: int, title: str, import_only: bool,
                  groups_file: str | None) -> None:
     """Create a wave SLUG (a draft until codes are issued)."""
     from .services.waves import WaveError, create_wave

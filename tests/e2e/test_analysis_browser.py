@@ -24,10 +24,10 @@ def _images_loaded(page, seconds: float = 60) -> None:  # type: ignore[no-untype
     raise AssertionError("images did not load")
 
 
-def test_analyst_runs_models_on_the_demo_and_downloads_the_report(app: Flask, runner, browser, shots: Path,
+def test_analyst_runs_models_on_the_demo_and_downloads_the_report(demo_app: Flask, browser, shots: Path,
                                                                   tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    app = demo_app      # seeded as `make demo` does (seed 1)
     app.config["WTF_CSRF_ENABLED"] = True
-    assert runner.invoke(args=["demo", "seed"]).exit_code == 0
     with live_server(app) as base:
         context = browser.new_context(viewport=DESKTOP, accept_downloads=True)
         page = context.new_page()

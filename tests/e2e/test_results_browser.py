@@ -12,9 +12,8 @@ from ..live import live_server
 pytestmark = pytest.mark.e2e
 
 
-def test_psychologist_reads_demo_results_and_pdf(app, runner, browser, shots):
-    assert runner.invoke(args=["demo", "seed", "--seed", "1"]).exit_code == 0
-    assert runner.invoke(args=["cache", "warm"]).exit_code == 0  # as `make demo` does
+def test_psychologist_reads_demo_results_and_pdf(demo_app, browser, shots):
+    app = demo_app  # seeded and warmed as `make demo` does
     with app.app_context():
         from wellbeing.models import Wave, WaveStatus
         from wellbeing.extensions import db
@@ -30,7 +29,10 @@ def test_psychologist_reads_demo_results_and_pdf(app, runner, browser, shots):
         page.click("input[type=submit]")
         page.goto(base + f"/results/{slug}?by=region")
         page.wait_for_selector("h2:has-text('Reliability')")
-        assert page.locator("img.plot").first.evaluate("img => img.naturalWidth") > 100
+        img = page.locator("img.plot").first
+        img.scroll_into_view_if_needed()
+        page.wait_for_function("() => document.querySelector('img.plot').naturalWidth > 100", timeout=60000)
+        page.evaluate("window.scrollTo(0, 0)")
         page.screenshot(path=str(shots / "results-wave-by-region.png"), full_page=False)
         page.goto(base + f"/results/{slug}?by=group")
         assert page.locator("td.suppressed").count() >= 0
@@ -41,4 +43,14 @@ def test_psychologist_reads_demo_results_and_pdf(app, runner, browser, shots):
         reader = PdfReader(io.BytesIO(data))
         assert len(reader.pages) >= 2
         assert "cohort results" in reader.pages[0].extract_text()
+        phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+        p2 = phone.new_page()
+        p2.goto(base + "/auth/login")
+        p2.fill("input[name=name]", "psychologist")
+        p2.fill("input[name=password]", "demo-psychologist")
+        p2.click("input[type=submit]")
+        p2.goto(base + f"/results/{slug}?by=shift_pattern")
+        p2.screenshot(path=str(shots / "results-wave-phone.png"))
+        assert p2.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+        phone.close()
         ctx.close()

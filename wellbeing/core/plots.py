@@ -26,7 +26,8 @@ def heatmap(table: pd.DataFrame, rows: Sequence[str], scales: Sequence[str],
     Parameters
     ----------
     table : released rows with columns ``row`` (the group label), ``scale``, ``mean``, ``n``,
-        ``suppressed``, ``reason``, ``lo``, ``hi`` (the scale's range, for colour scaling to 0–1).
+        ``suppressed``, ``reason``, ``lo``, ``hi`` (the scale's range, for colour scaling to 0–1),
+        optional ``decimals`` (the scale's precision) and ``higher_is``.
     Suppressed cells are hatched grey and labelled with their reason.
     """
     scale_labels = dict(scale_labels or {})
@@ -50,7 +51,8 @@ def heatmap(table: pd.DataFrame, rows: Sequence[str], scales: Sequence[str],
                 if c.get("higher_is", "worse") == "better":
                     frac = 1 - frac
                 ax.add_patch(matplotlib.patches.Rectangle((j, i), 1, 1, facecolor=cmap(frac), lw=0))
-                ax.text(j + 0.5, i + 0.5, f"{_fmt(c['mean'])}\nn={int(c['n'])}", ha="center", va="center",
+                ax.text(j + 0.5, i + 0.5, f"{_fmt(c['mean'], int(c.get('decimals', 0)))}\nn={int(c['n'])}",
+                        ha="center", va="center",
                         fontsize=8, color="black" if frac < 0.7 else "white")
         ax.set_xlim(0, len(scales))
         ax.set_ylim(len(rows), 0)
@@ -134,6 +136,9 @@ def to_bytes(fig: Figure, fmt: str = "png") -> bytes:
     return buf.getvalue()
 
 
-def _fmt(v: float) -> str:
+def _fmt(v: float, decimals: int | None = None) -> str:
+    """A released (already rounded) number as text, at ``decimals`` when given."""
     v = float(v)
+    if decimals is not None:
+        return f"{v:.{decimals}f}"
     return str(int(v)) if v.is_integer() else f"{v:.1f}"

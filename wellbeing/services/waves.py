@@ -31,6 +31,14 @@ class WaveError(ValueError):
     """A wave request was refused; the message says which field and why."""
 
 
+def deployment_k() -> int:
+    """The deployment's default K (``MIN_CELL_K``), never below 5 (DESIGN.md rule 7)."""
+    k = int(current_app.config.get("MIN_CELL_K", MIN_K))
+    if k < MIN_K:
+        raise WaveError(f"MIN_CELL_K = {k} in the configuration: K is at least {MIN_K}")
+    return k
+
+
 def get_wave(slug: str) -> Wave:
     wave = db.session.execute(db.select(Wave).filter_by(slug=slug)).scalar_one_or_none()
     if wave is None:
@@ -43,7 +51,7 @@ def list_waves() -> list[Wave]:
 
 
 def create_wave(slug: str, instruments: Sequence[str], *, opens: date | None = None,
-                closes: date | None = None, min_cell: int = MIN_K, window_days: int = 90,
+                closes: date | None = None, min_cell: int | None = None, window_days: int = 90,
                 units: Sequence[str] = (), title: str = "", import_only: bool = False) -> Wave:
     """Create a draft wave storing a snapshot of each instrument (content hash + copy).
 
@@ -51,6 +59,8 @@ def create_wave(slug: str, instruments: Sequence[str], *, opens: date | None = N
     closes before opens, or an unknown unit.
     """
     problems = []
+    if min_cell is None:
+        min_cell = deployment_k()
     if not SLUG_RE.match(slug or ""):
         problems.append(f"slug: {slug!r} is not a slug (lower-case letters, digits, '-')")
     elif db.session.execute(db.select(Wave.id).filter_by(slug=slug)).first():
