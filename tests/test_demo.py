@@ -36,7 +36,7 @@ def test_demo_seed_builds_the_pilot_with_planted_effects(app: Flask, runner) -> 
         assert 140 <= _count(db.select(db.func.count()).select_from(Unit).filter_by(level="unit")) <= 170
         assert {u.name for u in db.session.execute(db.select(User)).scalars()} == {"admin", "psychologist", "analyst"}
 
-        closed = db.session.execute(db.select(Wave).filter_by(status=WaveStatus.closed)).scalar_one()
+        closed = db.session.execute(db.select(Wave).filter_by(status=WaveStatus.closed, slug="baseline")).scalar_one()
         open_ = db.session.execute(db.select(Wave).filter_by(status=WaveStatus.open)).scalar_one()
         for wave in (closed, open_):
             assert [wi.snapshot.instrument_id for wi in wave.instruments] == ["cbi", "who5", "wfc", "context"]
@@ -92,7 +92,7 @@ def test_demo_seed_builds_the_pilot_with_planted_effects(app: Flask, runner) -> 
     assert re.findall(r"^  ([0-9A-Z]{4}(?:-[0-9A-Z]{1,4}){6})   \(", again.output, re.M) == printed
     assert runner.invoke(args=["demo", "seed"]).exit_code == 1
     with app.app_context():
-        assert _count(db.select(db.func.count()).select_from(Wave)) == 2
+        assert _count(db.select(db.func.count()).select_from(Wave)) == 4
 
 
 def test_structure_is_deterministic_and_every_unit_forms_its_own_group() -> None:

@@ -329,3 +329,27 @@ class WaveRoster(db.Model):
     snapshot_id: Mapped[int] = mapped_column(ForeignKey("roster_snapshot.id"))
 
     snapshot: Mapped[RosterSnapshot] = relationship()
+# ------------------------------------------------------------------------------------------ pilots
+
+
+class Pilot(db.Model):
+    """A declared pilot: which regions (unit slugs of level ``region``) work the pilot schedule from when.
+
+    A wave counts as *after* the pilot when it opens on or after ``starts`` (difference-in-differences
+    of DESIGN.md section 6).
+    """
+
+    __tablename__ = "pilot"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    title: Mapped[str] = mapped_column(String(200), default="")
+    regions: Mapped[str] = mapped_column(Text)      # comma-separated region unit slugs
+    starts: Mapped[date]
+
+    @property
+    def region_slugs(self) -> list[str]:
+        return [r for r in self.regions.split(",") if r]
+
+    def __repr__(self) -> str:
+        return f"<Pilot {self.slug} {self.regions} from {self.starts}>"

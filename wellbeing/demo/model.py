@@ -35,9 +35,12 @@ SHIFT_EFFECT: dict[str, float] = {
     "24-72": 10.0,
 }
 # Secular change between waves (all regions) and the pilot's effect (pilot region, waves after start).
-WAVE_EFFECT: dict[str, float] = {"baseline": 0.0, "month-3": 1.0}
+WAVE_EFFECT: dict[str, float] = {"baseline": 0.0, "month-1": 0.5, "month-2": 1.0, "month-3": 1.0}
 PILOT_REGION = "krg"      # Karaganda
-PILOT_EFFECT = -6.0       # on B in the pilot region in waves after the pilot start ("month-3")
+PILOT_EFFECT = -6.0       # on B in the pilot region in waves after the pilot start (month-1, -2, -3)
+PILOT_SLUG = "schedule-pilot"
+PILOT_START_DAYS_AGO = 90  # the pilot starts 90 days before the seed's "today", after the baseline closes
+RESPONSE_RATE_FOLLOW_UP = 0.70   # closed follow-up waves month-1 and month-2
 
 # ------------------------------------------------------------------------------ CBI items
 CBI_VALUES = np.array([0.0, 25.0, 50.0, 75.0, 100.0])

@@ -16,7 +16,7 @@ Later issues extend it (more waves, languages): add a ``seed_*`` step and call i
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -73,12 +73,17 @@ class SeededWave:
 
 
 def wave_specs(today: date | None = None) -> list[WaveSpec]:
-    """The demo's waves: a closed baseline before the pilot and an open wave three months in."""
+    """The demo's waves: a closed baseline before the pilot, two closed follow-ups after its start
+    (months 1 and 2) and an open wave three months in."""
     t = today or date.today()
     k = wave_service.MIN_K     # the demo's waves use the default K
     return [
         WaveSpec("baseline", "Baseline survey", "baseline", t - timedelta(days=120), t - timedelta(days=91),
                  closed=True, rate=model.RESPONSE_RATE_CLOSED),
+        WaveSpec("month-1", "Pilot month 1", "month-1", t - timedelta(days=65), t - timedelta(days=51),
+                 closed=True, rate=model.RESPONSE_RATE_FOLLOW_UP),
+        WaveSpec("month-2", "Pilot month 2", "month-2", t - timedelta(days=38), t - timedelta(days=24),
+                 closed=True, rate=model.RESPONSE_RATE_FOLLOW_UP),
         WaveSpec("month-3", "Pilot month 3", "month-3", t - timedelta(days=10), t + timedelta(days=20),
                  closed=False, rate=model.RESPONSE_RATE_OPEN, minimum=k + 1),
     ]
@@ -114,6 +119,34 @@ def _scored(catalogue: dict[str, Instrument], answers: dict[str, dict[str, float
     return {iid: score(catalogue[iid], values) for iid, values in answers.items()}
 
 
+def assign_demo_patterns(wave: Wave, issued: list[wave_service.IssuedGroup],
+                         structure: Structure) -> list[wave_service.IssuedGroup]:
+    """Give the demo's reporting groups their unit's shift pattern (until the demo roster lands).
+
+    Without a roster, groups are formed with pattern ``all`` (slug ``<unit>--all``). Each demo unit works
+    one pattern (``structure.py``) and is its own group, so before any code is used the seed names the
+    group ``<unit>--<pattern>`` and records the pattern, as the roster would have. Groups already formed
+    with a pattern, or pooling units of several patterns, are left alone.
+    """
+    units = structure.by_slug()
+    renamed: dict[str, str] = {}
+    for g in wave.groups:
+        if g.shift_pattern != "all":
+            continue
+        pats = {units[s].pattern for s in g.unit_slugs.split(",") if s in units and units[s].pattern}
+        if len(pats) != 1:
+            continue
+        pattern = pats.pop()
+        new = f"{g.slug.rsplit('--', 1)[0]}--{pattern}"
+        renamed[g.slug] = new
+        g.slug, g.shift_pattern = new, pattern
+        g.label = g.label.replace("· all", f"· {pattern}")
+    db.session.commit()
+    return [replace(i, slug=renamed.get(i.slug, i.slug),
+                    label=i.label.replace("· all", f"· {renamed[i.slug].rsplit('--', 1)[1]}")
+                    if i.slug in renamed else i.label) for i in issued]
+
+
 def seed_wave(spec: WaveSpec, structure: Structure, seed: int, wave_index: int) -> SeededWave:
     """Create, issue, open, fill and (if ``spec.closed``) close one wave.
 
@@ -124,7 +157,7 @@ def seed_wave(spec: WaveSpec, structure: Structure, seed: int, wave_index: int) 
     rng = np.random.default_rng([seed, wave_index + 1])
     wave = wave_service.create_wave(spec.slug, list(spec.instruments), opens=spec.opens, closes=spec.closes,
                                     title=spec.title)
-    issued = wave_service.issue_codes(wave)
+    issued = assign_demo_patterns(wave, wave_service.issue_codes(wave), structure)
     wave_service.open_wave(wave)
     wave_id = wave.id
     groups = {g.slug: g.id for g in wave.groups}
@@ -225,6 +258,15 @@ def working_demo_logins() -> list[tuple[str, str, str]]:
             if authenticate(name, demo_password(role)) is not None]
 
 
+def seed_pilot(today: date | None = None) -> None:
+    """Declare the demo pilot: Karaganda (``model.PILOT_REGION``) from 90 days before today."""
+    from ..services.pilots import create_pilot
+
+    t = today or date.today()
+    create_pilot(model.PILOT_SLUG, [model.PILOT_REGION], t - timedelta(days=model.PILOT_START_DAYS_AGO),
+                 title="Working Time Schedule pilot (Karaganda)")
+
+
 @dataclass
 class SeedReport:
     units: int
@@ -247,6 +289,7 @@ def seed_demo(seed: int = DEFAULT_SEED, today: date | None = None) -> SeedReport
     seed_shifts(structure, seed, last_open - timedelta(days=model.SHIFT_DAYS), last_open - timedelta(days=1))
     seeded = [seed_wave(spec, structure, seed, i) for i, spec in enumerate(specs)]
     users = seed_users()
+    seed_pilot(today)
     codes_file = None
     for sw in seeded:
         if sw.unused_codes:
