@@ -96,7 +96,7 @@ def test_platform_model_refused_when_a_level_is_below_k(app: Flask, runner) -> N
                                   "shift_pattern", "--format", "csv"])
     assert csv_out.exit_code == 0
     lines = csv_out.stdout.splitlines()
-    assert lines[0].endswith("suppressed,reason") and all(line.endswith(",True,model_refused") for line in lines[1:])
+    assert lines[0].endswith("suppressed,reason") and all(line.endswith(",true,model_refused") for line in lines[1:])
     table = runner.invoke(args=["models", "fit", "--wave", "w1", "--outcome", "cbi.work", "--exposure",
                                 "shift_pattern"])
     assert table.exit_code == 0 and table.stdout.startswith("model_refused:") and len(table.stdout.splitlines()) == 1

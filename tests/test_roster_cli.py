@@ -252,4 +252,4 @@ def test_features_release_groups_below_k_without_numbers(app: Flask, runner, fil
     ok(csv_out)
     header, *lines = csv_out.stdout.splitlines()
     assert header.startswith("group,officers,feature,n,mean,median") and "suppressed,reason" in header
-    assert any(line.startswith("akm-d1--24-48,,") and ",True,below_k," in line for line in lines)
+    assert any(line.startswith("akm-d1--24-48,,") and ",true,below_k," in line for line in lines)

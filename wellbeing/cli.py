@@ -290,8 +290,12 @@ def waves_list(fmt: str) -> None:
 
 
 def _cell_text(v: object) -> str:
+    """A value as CSV/table text (CLI.md): empty for null, ``true``/``false``, whole numbers without
+    a decimal point. Formatting only: the values are the released ones."""
     if v is None:
         return ""
+    if isinstance(v, bool):
+        return "true" if v else "false"
     if isinstance(v, float) and v.is_integer():
         return str(int(v))
     return str(v)
@@ -305,7 +309,7 @@ def emit(rows: list[dict], fmt: str, columns: list[str], out: str | None = None)
         buf = io.StringIO()
         w = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n", extrasaction="ignore")
         w.writeheader()
-        w.writerows(rows)
+        w.writerows({c: _cell_text(r.get(c)) for c in columns} for r in rows)
         text = buf.getvalue()
     else:
         cells = [columns] + [[_cell_text(r.get(c)) for c in columns] for r in rows]
