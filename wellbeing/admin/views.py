@@ -225,7 +225,7 @@ def _lifecycle(slug: str, action) -> WerkzeugResponse:  # type: ignore[no-untype
         except wave_service.WaveError as exc:
             flash(str(exc), "error")
         else:
-            flash(_("Wave %(slug)s is %(status)s.", slug=w.slug, status=w.status))
+            flash(_("Wave %(slug)s is %(status)s.", slug=w.slug, status=label(w.status)))
     return redirect(url_for("admin.wave", slug=slug))
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, PasswordField, StringField, SubmitField
+from wtforms import HiddenField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length
 
 
@@ -19,3 +19,11 @@ class LoginForm(FlaskForm):
 
 class LogoutForm(FlaskForm):
     submit = SubmitField(_l("Log out"))
+
+
+class LanguageForm(FlaskForm):
+    """The interface language of staff pages (a cookie; see ``auth.views.language``)."""
+
+    language = SelectField(_l("Interface language"),
+                           choices=[("kk", "Қазақша"), ("ru", "Русский"), ("en", "English")])
+    submit = SubmitField(_l("Save"))

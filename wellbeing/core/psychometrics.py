@@ -32,7 +32,16 @@ __all__ = [
     "floor_ceiling",
     "item_analysis",
     "reliability",
+    "feldt_two_alphas",
+    "language_equivalence",
 ]
+
+#: A language version's corrected item–total correlation that differs from the other languages' by more
+#: than this is flagged by :func:`language_equivalence`.
+ITEM_PATTERN_DIFF = 0.20
+#: Feldt's test flags an α difference only when it is also at least this large (with thousands of
+#: responses a trivial difference is "significant").
+ALPHA_DIFF = 0.05
 
 #: Corrected item–total correlations below this are flagged (DESIGN.md section 6).
 ITEM_TOTAL_FLAG = 0.30
@@ -357,3 +366,105 @@ def reliability(items: pd.DataFrame, ci: float = 0.95) -> pd.DataFrame:
         row["n_flagged"] = 0
     cols = ["alpha", "ci_low", "ci_high", "ci_method", "omega", "n", "k", "n_flagged"]
     return pd.DataFrame([row])[cols]
+
+
+def feldt_two_alphas(alpha1: float, n1: int, alpha2: float, n2: int) -> tuple[float, float]:
+    r"""Feldt's test that two independent samples' Cronbach's α are equal.
+
+    .. math:: W = \frac{1 - \alpha_1}{1 - \alpha_2} \sim F(n_1 - 1,\ n_2 - 1)
+
+    under :math:`H_0: \alpha_1 = \alpha_2`; the p-value is two-sided,
+    :math:`2 \min(F(W), 1 - F(W))`.
+
+    Returns
+    -------
+    (W, p_value)
+
+    References
+    ----------
+    Feldt, L. S. (1969). A test of the hypothesis that Cronbach's alpha or Kuder-Richardson
+    coefficient twenty is the same for two tests. *Psychometrika*, 34, 363–373.
+    Feldt, L. S., Woodruff, D. J., & Salih, F. A. (1987). Statistical inference for coefficient
+    alpha. *Applied Psychological Measurement*, 11(1), 93–103.
+    """
+    if n1 < 2 or n2 < 2:
+        raise ValueError("each sample needs at least 2 responses")
+    if not (alpha1 < 1 and alpha2 < 1):
+        raise ValueError("alpha must be below 1")
+    w = (1.0 - alpha1) / (1.0 - alpha2)
+    f = stats.f(n1 - 1, n2 - 1)
+    p = float(min(1.0, 2.0 * min(f.cdf(w), f.sf(w))))
+    return float(w), p
+
+
+def language_equivalence(groups: dict[str, pd.DataFrame], alpha_level: float = 0.05,
+                         alpha_diff: float = ALPHA_DIFF,
+                         item_diff: float = ITEM_PATTERN_DIFF) -> pd.DataFrame:
+    r"""A simple measurement-equivalence screen of one scale across language versions.
+
+    Each language version is compared with the pooled responses in **all other** languages (two
+    independent samples), on complete cases:
+
+    1. **Reliability**: Feldt's test of equal α (:func:`feldt_two_alphas`), Holm-adjusted over the
+       languages compared; flagged when the adjusted p < ``alpha_level`` **and** :math:`|\Delta\alpha|`
+       ≥ ``alpha_diff`` (.05), so that a trivial difference in a large sample is not flagged.
+    2. **Item pattern**: each item's corrected item–total correlation (:func:`item_total`) in the
+       language versus the other languages; flagged when they differ by more than ``item_diff`` (.20).
+
+    This screens for non-equivalence; it does not establish invariance (multi-group confirmatory factor
+    analysis would, and needs a SEM package and larger samples per language).
+
+    Parameters
+    ----------
+    groups : dict of DataFrame
+        Language code → item scores (one column per item, same columns in every frame).
+
+    Returns
+    -------
+    DataFrame
+        One row per language: ``language, n, alpha, alpha_rest, alpha_diff, feldt_w, p_value,
+        p_holm, alpha_flag, item_r, item_r_rest, items_flagged, flag``; ``item_r`` and ``item_r_rest``
+        are dicts item → r (empty for scales of fewer than three items).
+    """
+    langs = [k for k, v in groups.items() if len(_complete_or_empty(v)) >= 3]
+    rows = []
+    for lang in langs:
+        own = _complete(groups[lang])
+        rest = pd.concat([_complete_or_empty(groups[m]) for m in langs if m != lang])
+        row: dict = {"language": lang, "n": len(own), "alpha": _alpha_value(own.to_numpy()),
+                     "alpha_rest": None, "alpha_diff": None, "feldt_w": None, "p_value": None,
+                     "p_holm": None, "alpha_flag": False, "item_r": {}, "item_r_rest": {},
+                     "items_flagged": [], "flag": False}
+        if len(rest) >= 3:
+            a_rest = _alpha_value(rest.to_numpy())
+            row["alpha_rest"] = a_rest
+            row["alpha_diff"] = row["alpha"] - a_rest
+            if row["alpha"] < 1 and a_rest < 1:
+                row["feldt_w"], row["p_value"] = feldt_two_alphas(row["alpha"], len(own), a_rest, len(rest))
+            if own.shape[1] >= 3:
+                it_own = item_total(own).set_index("item")["r_drop"]
+                it_rest = item_total(rest).set_index("item")["r_drop"]
+                row["item_r"] = {k: float(v) for k, v in it_own.items()}
+                row["item_r_rest"] = {k: float(v) for k, v in it_rest.items()}
+                row["items_flagged"] = [k for k in it_own.index
+                                        if np.isfinite(it_own[k]) and np.isfinite(it_rest[k])
+                                        and abs(it_own[k] - it_rest[k]) > item_diff]
+        elif own.shape[1] >= 3:
+            row["item_r"] = {k: float(v) for k, v in item_total(own).set_index("item")["r_drop"].items()}
+        rows.append(row)
+    out = pd.DataFrame(rows, columns=["language", "n", "alpha", "alpha_rest", "alpha_diff", "feldt_w",
+                                      "p_value", "p_holm", "alpha_flag", "item_r", "item_r_rest",
+                                      "items_flagged", "flag"])
+    tested = out["p_value"].notna()
+    if tested.any():
+        from statsmodels.stats.multitest import multipletests
+
+        out.loc[tested, "p_holm"] = multipletests(out.loc[tested, "p_value"].astype(float), method="holm")[1]
+        out["alpha_flag"] = [bool(t and p < alpha_level and abs(d) >= alpha_diff)
+                             for t, p, d in zip(tested, out["p_holm"].fillna(1.0), out["alpha_diff"].fillna(0.0))]
+    out["flag"] = out["alpha_flag"] | out["items_flagged"].map(bool)
+    return out
+
+
+def _complete_or_empty(items: pd.DataFrame) -> pd.DataFrame:
+    return items.apply(pd.to_numeric, errors="coerce").dropna()

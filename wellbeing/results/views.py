@@ -63,9 +63,11 @@ def wave(slug: str) -> str:
         rows = table[table["scale"] == info.scale_id].copy()
         ref = info.scale.reference[0] if info.scale.reference else None
         sections.append({"info": info, "rows": svc.plain_records(rows), "ref": ref})
-    reliability = svc.plain_records(svc.wave_reliability(w))
+    reliability = svc.reliability_by_scale(svc.wave_reliability(w))
+    scale_names = {info.scale_id: info.scale.name for info in scales}
     context_dims = svc.context_dimensions(w)
     return render_template("results/wave.html", wave=w, by=by, sections=sections, reliability=reliability,
+                           scale_names=scale_names,
                            by_choices=list(BY_CHOICES) + context_dims, row_label=row_label,
                            total=svc.plain_records(svc.view(svc.release_wave(w, scales=[scales[0].scale_id]), []))[0]
                            if scales else None)
