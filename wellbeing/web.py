@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask, g, render_template, request
-from flask_babel import format_decimal
+from flask_babel import format_date, format_decimal
 from flask_babel import get_locale as babel_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -115,6 +115,13 @@ def round_half(value: float | None, decimals: int = 0) -> str:
     return format_decimal(rounded, format="#,##0" + ("." + "0" * decimals if decimals else ""))
 
 
+def fdate(value: Any) -> str:
+    """Template filter: a date in the page's locale (medium format), empty for None."""
+    if not value:
+        return ""
+    return format_date(value, format="medium")
+
+
 def _security_headers(resp: Response) -> Response:
     resp.headers.setdefault("Content-Security-Policy", CSP)
     resp.headers.setdefault("Referrer-Policy", "no-referrer")
@@ -135,6 +142,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(loc, "loc")
     app.add_template_filter(round_half, "round_half")
     app.add_template_filter(label, "label")
+    app.add_template_filter(fdate, "fdate")
     app.add_template_global(lambda: str(babel_locale()), "current_lang")
     app.after_request(_security_headers)
     app.wsgi_app = StripNetworkIdentity(app.wsgi_app)  # type: ignore[method-assign]

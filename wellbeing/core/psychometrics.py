@@ -402,14 +402,17 @@ def language_equivalence(groups: dict[str, pd.DataFrame], alpha_level: float = 0
                          item_diff: float = ITEM_PATTERN_DIFF) -> pd.DataFrame:
     r"""A simple measurement-equivalence screen of one scale across language versions.
 
-    Each language version is compared with the pooled responses in **all other** languages (two
-    independent samples), on complete cases:
+    Every pair of language versions is compared (independent samples, complete cases):
 
-    1. **Reliability**: Feldt's test of equal α (:func:`feldt_two_alphas`), Holm-adjusted over the
-       languages compared; flagged when the adjusted p < ``alpha_level`` **and** :math:`|\Delta\alpha|`
-       ≥ ``alpha_diff`` (.05), so that a trivial difference in a large sample is not flagged.
-    2. **Item pattern**: each item's corrected item–total correlation (:func:`item_total`) in the
-       language versus the other languages; flagged when they differ by more than ``item_diff`` (.20).
+    1. **Reliability**: Feldt's test of equal α (:func:`feldt_two_alphas`), Holm-adjusted over all
+       pairs; a pair differs when the adjusted p < ``alpha_level`` **and** :math:`|\Delta\alpha|` ≥
+       ``alpha_diff`` (.05), so that a trivial difference in a large sample does not count.
+    2. **Item pattern**: an item's corrected item–total correlation (:func:`item_total`) differs by
+       more than ``item_diff`` (.20).
+
+    A language version is flagged when it differs from **every** other version (in α, or in the same
+    item): with three or more versions this points at the odd one out rather than at every version
+    compared with it; with two versions both are flagged (the data cannot tell which one is off).
 
     This screens for non-equivalence; it does not establish invariance (multi-group confirmatory factor
     analysis would, and needs a SEM package and larger samples per language).
@@ -422,48 +425,61 @@ def language_equivalence(groups: dict[str, pd.DataFrame], alpha_level: float = 0
     Returns
     -------
     DataFrame
-        One row per language: ``language, n, alpha, alpha_rest, alpha_diff, feldt_w, p_value,
-        p_holm, alpha_flag, item_r, item_r_rest, items_flagged, flag``; ``item_r`` and ``item_r_rest``
-        are dicts item → r (empty for scales of fewer than three items).
+        One row per language: ``language, n, alpha, alpha_rest, p_holm, alpha_flag, item_r,
+        items_flagged, flag``. ``alpha_rest`` is α of the other versions pooled (for display);
+        ``p_holm`` the largest Holm-adjusted p of the version's pairs; ``item_r`` a dict item → r
+        (empty for scales of fewer than three items).
     """
-    langs = [k for k, v in groups.items() if len(_complete_or_empty(v)) >= 3]
-    rows = []
-    for lang in langs:
-        own = _complete(groups[lang])
-        rest = pd.concat([_complete_or_empty(groups[m]) for m in langs if m != lang])
-        row: dict = {"language": lang, "n": len(own), "alpha": _alpha_value(own.to_numpy()),
-                     "alpha_rest": None, "alpha_diff": None, "feldt_w": None, "p_value": None,
-                     "p_holm": None, "alpha_flag": False, "item_r": {}, "item_r_rest": {},
-                     "items_flagged": [], "flag": False}
-        if len(rest) >= 3:
-            a_rest = _alpha_value(rest.to_numpy())
-            row["alpha_rest"] = a_rest
-            row["alpha_diff"] = row["alpha"] - a_rest
-            if row["alpha"] < 1 and a_rest < 1:
-                row["feldt_w"], row["p_value"] = feldt_two_alphas(row["alpha"], len(own), a_rest, len(rest))
-            if own.shape[1] >= 3:
-                it_own = item_total(own).set_index("item")["r_drop"]
-                it_rest = item_total(rest).set_index("item")["r_drop"]
-                row["item_r"] = {k: float(v) for k, v in it_own.items()}
-                row["item_r_rest"] = {k: float(v) for k, v in it_rest.items()}
-                row["items_flagged"] = [k for k in it_own.index
-                                        if np.isfinite(it_own[k]) and np.isfinite(it_rest[k])
-                                        and abs(it_own[k] - it_rest[k]) > item_diff]
-        elif own.shape[1] >= 3:
-            row["item_r"] = {k: float(v) for k, v in item_total(own).set_index("item")["r_drop"].items()}
-        rows.append(row)
-    out = pd.DataFrame(rows, columns=["language", "n", "alpha", "alpha_rest", "alpha_diff", "feldt_w",
-                                      "p_value", "p_holm", "alpha_flag", "item_r", "item_r_rest",
-                                      "items_flagged", "flag"])
-    tested = out["p_value"].notna()
-    if tested.any():
+    frames = {k: _complete_or_empty(v) for k, v in groups.items()}
+    langs = [k for k, v in frames.items() if len(v) >= 3]
+    alpha = {k: _alpha_value(frames[k].to_numpy()) for k in langs}
+    item_r: dict[str, dict[str, float]] = {}
+    for k in langs:
+        if frames[k].shape[1] >= 3:
+            item_r[k] = {i: float(r) for i, r in item_total(frames[k]).set_index("item")["r_drop"].items()}
+        else:
+            item_r[k] = {}
+    pairs = [(a, b) for i, a in enumerate(langs) for b in langs[i + 1:]]
+    p_raw = []
+    for a, b in pairs:
+        if alpha[a] < 1 and alpha[b] < 1:
+            p_raw.append(feldt_two_alphas(alpha[a], len(frames[a]), alpha[b], len(frames[b]))[1])
+        else:
+            p_raw.append(float("nan"))
+    p_adj = dict(zip(pairs, [float("nan")] * len(pairs)))
+    ok = [i for i, p in enumerate(p_raw) if np.isfinite(p)]
+    if ok:
         from statsmodels.stats.multitest import multipletests
 
-        out.loc[tested, "p_holm"] = multipletests(out.loc[tested, "p_value"].astype(float), method="holm")[1]
-        out["alpha_flag"] = [bool(t and p < alpha_level and abs(d) >= alpha_diff)
-                             for t, p, d in zip(tested, out["p_holm"].fillna(1.0), out["alpha_diff"].fillna(0.0))]
-    out["flag"] = out["alpha_flag"] | out["items_flagged"].map(bool)
-    return out
+        adj = multipletests([p_raw[i] for i in ok], method="holm")[1]
+        for i, pa in zip(ok, adj):
+            p_adj[pairs[i]] = float(pa)
+
+    def pair_p(a: str, b: str) -> float:
+        return p_adj.get((a, b), p_adj.get((b, a), float("nan")))
+
+    rows = []
+    for k in langs:
+        others = [m for m in langs if m != k]
+        row: dict = {"language": k, "n": len(frames[k]), "alpha": alpha[k], "alpha_rest": None,
+                     "p_holm": None, "alpha_flag": False, "item_r": item_r[k], "items_flagged": [],
+                     "flag": False}
+        if others:
+            rest = pd.concat([frames[m] for m in others])
+            row["alpha_rest"] = _alpha_value(rest.to_numpy())
+            ps = [pair_p(k, m) for m in others]
+            if all(np.isfinite(p) for p in ps):
+                row["p_holm"] = max(ps)
+                row["alpha_flag"] = all(p < alpha_level and abs(alpha[k] - alpha[m]) >= alpha_diff
+                                        for p, m in zip(ps, others))
+            row["items_flagged"] = [
+                i for i, r in item_r[k].items()
+                if np.isfinite(r) and all(i in item_r[m] and np.isfinite(item_r[m][i])
+                                          and abs(r - item_r[m][i]) > item_diff for m in others)]
+        row["flag"] = bool(row["alpha_flag"] or row["items_flagged"])
+        rows.append(row)
+    return pd.DataFrame(rows, columns=["language", "n", "alpha", "alpha_rest", "p_holm", "alpha_flag",
+                                       "item_r", "items_flagged", "flag"])
 
 
 def _complete_or_empty(items: pd.DataFrame) -> pd.DataFrame:

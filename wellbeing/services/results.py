@@ -279,9 +279,9 @@ def _wave_reliability(wave: Wave) -> pd.DataFrame:
     ``item_r`` maps item id → corrected item–total r (two decimals). Rows with fewer than max(K, 30)
     complete responses are not released (numbers null, ``note`` says why). α < .70 is flagged in
     ``note`` (Nunnally 1978's usual floor). The equivalence screen
-    (:func:`wellbeing.core.psychometrics.language_equivalence`) compares each released language with
-    the other released languages pooled: Feldt's test of equal α (Holm-adjusted, flagged when also
-    |Δα| ≥ .05) and item–total correlations differing by more than .20; ``note`` codes are
+    (:func:`wellbeing.core.psychometrics.language_equivalence`) compares the released languages pairwise
+    (Feldt's test of equal α, Holm-adjusted, counted when also |Δα| ≥ .05; item–total correlations
+    differing by more than .20) and flags a language that differs from every other one; ``note`` codes are
     ``few:<n>``, ``novar`` and ``low_alpha`` (the page translates them).
     """
     from ..core.disclosure import round_half_away
