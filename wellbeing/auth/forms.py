@@ -7,6 +7,8 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length
 
+from ..survey.forms import LANGUAGE_NAMES, choices
+
 
 class LoginForm(FlaskForm):
     name = StringField(_l("User name"), validators=[DataRequired(), Length(max=64)],
@@ -24,6 +26,5 @@ class LogoutForm(FlaskForm):
 class LanguageForm(FlaskForm):
     """The interface language of staff pages (a cookie; see ``auth.views.language``)."""
 
-    language = SelectField(_l("Interface language"),
-                           choices=[("kk", "Қазақша"), ("ru", "Русский"), ("en", "English")])
+    language = SelectField(_l("Interface language"), choices=choices(LANGUAGE_NAMES.items()))
     submit = SubmitField(_l("Save"))
