@@ -68,3 +68,31 @@ def client(app):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def runner(app):  # type: ignore[no-untyped-def]
     return app.test_cli_runner()
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory: pytest.TempPathFactory, migrated_db: Path) -> Path:
+    """An instance folder holding the seeded demonstration pilot (seed 1) with the baseline wave's
+    released tables warmed — built once per session, copied for each test that needs it (`demo_app`)."""
+    folder = tmp_path_factory.mktemp("demo-instance")
+    db_file = folder / "wellbeing.sqlite"
+    shutil.copy(migrated_db, db_file)
+    app = create_app(make_config(folder, db_file, INSTANCE_PATH=str(folder)))
+    runner = app.test_cli_runner()
+    res = runner.invoke(args=["demo", "seed", "--seed", "1"])
+    assert res.exit_code == 0, res.output
+    with app.app_context():
+        from wellbeing.extensions import db
+        from wellbeing.services.results import warm
+        from wellbeing.services.waves import get_wave
+
+        warm(get_wave("baseline"))  # the wave the browser tests open (`flask cache warm` does all)
+        db.engine.dispose()
+    return folder
+
+
+@pytest.fixture
+def demo_app(instance: Path, demo_template: Path):  # type: ignore[no-untyped-def]
+    """The app on a private copy of the seeded demo (database, demo codes and released-table cache)."""
+    shutil.copytree(demo_template, instance, dirs_exist_ok=True)
+    return create_app(make_config(instance, instance / "wellbeing.sqlite", INSTANCE_PATH=str(instance)))

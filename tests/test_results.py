@@ -144,3 +144,21 @@ def test_moving_a_unit_does_not_re_slice_a_past_wave(app, runner, wave, tmp_path
     clear_caches(app)  # recompute from the database, not from the released-table cache
     after = runner.invoke(args=["results", wave, "--by", "department", "--format", "json"]).output
     assert json.loads(before) == json.loads(after)
+
+
+def test_pdf_renders_cyrillic_and_kazakh_letters(app, wave):
+    from wellbeing.extensions import db
+    from wellbeing.services.waves import get_wave
+
+    with app.app_context():
+        get_wave(wave).title = "Весенний опрос — көктемгі сауалнама әғқңөұүһі"
+        db.session.commit()
+    pdf = logged_in(app).get(f"/results/{wave}.pdf?by=region")
+    text = PdfReader(io.BytesIO(pdf.data)).pages[0].extract_text()
+    assert "Весенний опрос" in text and "көктемгі сауалнама әғқңөұүһі" in text
+
+
+def test_heat_map_marks_suppressed_cells_with_their_reason(app, wave):
+    html = logged_in(app).get(f"/results/{wave}?by=group").get_data(as_text=True)
+    assert 'class="suppressed" title="suppressed: below_k"' in html
+    assert "Response rate" in html

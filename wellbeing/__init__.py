@@ -25,11 +25,12 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the Flask application.
 
     Configuration order (later wins): :data:`wellbeing.config.DEFAULTS`, ``instance/config.py``,
-    ``WELLBEING_*`` environment variables, then ``test_config``. ``WELLBEING_INSTANCE_PATH`` moves the
-    instance folder. Without ``DATABASE_URL`` the database is SQLite at
+    ``WELLBEING_*`` environment variables, then ``test_config``. ``WELLBEING_INSTANCE_PATH`` (or
+    ``INSTANCE_PATH`` in ``test_config``) moves the instance folder. Without ``DATABASE_URL`` the database is SQLite at
     ``<instance>/wellbeing.sqlite``.
     """
-    instance_path = os.environ.get("WELLBEING_INSTANCE_PATH") or str(PROJECT_ROOT / "instance")
+    instance_path = ((test_config or {}).get("INSTANCE_PATH") or os.environ.get("WELLBEING_INSTANCE_PATH")
+                     or str(PROJECT_ROOT / "instance"))
     app = Flask(__name__, instance_path=os.path.abspath(instance_path), instance_relative_config=True)
     app.config.from_mapping(DEFAULTS)
     app.config.from_pyfile("config.py", silent=True)

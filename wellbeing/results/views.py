@@ -62,13 +62,21 @@ def wave(slug: str) -> str:
     for info in scales:
         rows = table[table["scale"] == info.scale_id].copy()
         ref = info.scale.reference[0] if info.scale.reference else None
-        sections.append({"info": info, "rows": svc.plain_records(rows), "ref": ref})
+        sections.append({"info": info, "rows": svc.plain_records(rows), "ref": ref,
+                         "bands": svc.band_distribution(w, info)})
     reliability = svc.reliability_by_scale(svc.wave_reliability(w))
     scale_names = {info.scale_id: info.scale.name for info in scales}
+    heat_rows: dict[str, dict[str, dict]] = {}
+    for sec in sections:
+        for r in sec["rows"]:
+            heat_rows.setdefault(row_label(r, by), {})[sec["info"].scale_id] = {
+                **r, "css": svc.heat_class(None if r["suppressed"] else r["mean"], sec["info"])}
+    sizes = {g.slug: g.size for g in w.groups}
     context_dims = svc.context_dimensions(w)
     return render_template("results/wave.html", wave=w, by=by, sections=sections, reliability=reliability,
                            scale_names=scale_names,
                            by_choices=list(BY_CHOICES) + context_dims, row_label=row_label,
+                           heat_rows=heat_rows, sizes=sizes,
                            total=svc.plain_records(svc.view(svc.release_wave(w, scales=[scales[0].scale_id]), []))[0]
                            if scales else None)
 

@@ -431,3 +431,36 @@ def plain_records(df: pd.DataFrame, columns: Sequence[str] | None = None) -> lis
                 rec[c] = v
         out.append(rec)
     return out
+
+
+def band_distribution(wave: Wave, scale: ScaleInfo) -> list[dict]:
+    """The whole wave's distribution over a scale's bands (released only at the wave level, where no
+    subtraction can isolate a group): per band ``band, label, n, share`` (percent, whole number);
+    a band whose count or complement is below K shows no numbers (``suppressed``)."""
+    from ..core.disclosure import round_half_away
+
+    if wave.status != WaveStatus.closed or not scale.scale.bands:
+        return []
+    rows = score_rows(wave, scale)
+    total = len(rows)
+    if total < wave.min_cell:
+        return []
+    bands = [scale.scale.band_for(v) for v in rows["value"]]
+    out = []
+    for b in scale.scale.bands:
+        n = sum(1 for x in bands if x is not None and x.id == b.id)
+        ok = n >= wave.min_cell and total - n >= wave.min_cell
+        out.append({"band": b.id, "label": b.label, "concern": b.concern, "n": n if ok else None,
+                    "share": round_half_away(100 * n / total, 0) if ok else None, "suppressed": not ok})
+    return out
+
+
+def heat_class(mean: float | None, scale: ScaleInfo) -> str:
+    """CSS class ``heat-0`` … ``heat-9`` of a released mean (darker = worse, whatever the direction)."""
+    if mean is None:
+        return "suppressed"
+    lo, hi = scale.scale.range
+    frac = (float(mean) - lo) / (hi - lo)
+    if scale.scale.higher_is == "better":
+        frac = 1 - frac
+    return f"heat-{min(9, max(0, int(frac * 10)))}"
