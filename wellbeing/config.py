@@ -54,4 +54,6 @@ DEFAULTS: dict[str, object] = {
     ],
     # Whether officers are told which questions are in a provisional translation.
     "SHOW_PROVISIONAL_TO_RESPONDENTS": False,
+    # Interface language when neither a choice (the wb_lang cookie) nor the browser's preference says.
+    "DEFAULT_LANGUAGE": "ru",
 }

@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, g, render_template, request
+from flask import Flask, current_app, g, render_template, request
 from flask_babel import format_date, format_decimal
 from flask_babel import get_locale as babel_locale
 from flask_babel import gettext as _
@@ -74,7 +74,12 @@ def select_locale() -> str:
     lang = getattr(g, "survey_lang", None) or request.cookies.get("wb_lang")
     if lang in SUPPORTED:
         return lang
-    return request.accept_languages.best_match(SUPPORTED) or "ru"
+    return request.accept_languages.best_match(SUPPORTED) or default_language()
+
+
+def default_language() -> str:
+    lang = current_app.config.get("DEFAULT_LANGUAGE", "ru")
+    return lang if lang in SUPPORTED else "ru"
 
 
 def loc(texts: Mapping[str, str] | None, lang: str | None = None) -> str:
@@ -115,6 +120,13 @@ def round_half(value: float | None, decimals: int = 0) -> str:
     return format_decimal(rounded, format="#,##0" + ("." + "0" * decimals if decimals else ""))
 
 
+def fnum(value: Any) -> str:
+    """Template filter: a published number (e.g. a reference mean) in the page's locale, unrounded."""
+    if value is None:
+        return "–"
+    return format_decimal(value)
+
+
 def fdate(value: Any) -> str:
     """Template filter: a date in the page's locale (medium format), empty for None."""
     if not value:
@@ -143,6 +155,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(round_half, "round_half")
     app.add_template_filter(label, "label")
     app.add_template_filter(fdate, "fdate")
+    app.add_template_filter(fnum, "fnum")
     app.add_template_global(lambda: str(babel_locale()), "current_lang")
     app.after_request(_security_headers)
     app.wsgi_app = StripNetworkIdentity(app.wsgi_app)  # type: ignore[method-assign]

@@ -10,6 +10,7 @@ from flask import abort, current_app, g, make_response, redirect, render_templat
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from ..services import submissions
+from ..web import default_language
 from . import bp
 from .forms import LANGUAGE_NAMES, CodeForm, LanguageForm, instrument_form, localized
 
@@ -21,7 +22,7 @@ def _language() -> str:
     lang = request.cookies.get(LANG_COOKIE)
     if lang in LANGUAGE_NAMES:
         return lang
-    return request.accept_languages.best_match(list(LANGUAGE_NAMES)) or "ru"
+    return request.accept_languages.best_match(list(LANGUAGE_NAMES)) or default_language()
 
 
 def _state() -> submissions.State | None:
