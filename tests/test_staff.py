@@ -158,9 +158,9 @@ def test_users_cli(app: Flask, runner) -> None:  # type: ignore[no-untyped-def]
         assert user.password_hash.startswith(("scrypt:", "pbkdf2:")) and "s3cret" not in user.password_hash
 
 
-def test_psychologist_lands_on_account_page(client: FlaskClient, staff: dict[str, str]) -> None:
+def test_psychologist_lands_on_results(client: FlaskClient, staff: dict[str, str]) -> None:
     resp = login(client, "psychologist")
-    assert resp.headers["Location"] == "/auth/account"
+    assert resp.headers["Location"] == "/results/"
     page = client.get("/auth/account").get_data(as_text=True)
     assert "psychologist" in page and "/admin/waves" not in page
 
