@@ -128,7 +128,6 @@ def multilingual_wave(app):  # type: ignore[no-untyped-def]
 
     def answer(rng, inst, group, i):  # type: ignore[no-untyped-def]
         # A common factor per response, so that alpha is high and comparable across languages.
-        vals = inst.response_sets[inst.items[0].response_set].values
         level = rng.normal(0, 1)
         out = {}
         for it in inst.items:

@@ -25,7 +25,7 @@ from ..services.submissions import open_wave_count
 from ..services.units import import_units, preview_units
 from . import bp, downloads
 from ..survey.forms import choices
-from ..web import loc
+from ..web import label, loc
 from .forms import ActionForm, IssueCodesForm, UnitsImportForm, UnitsUploadForm, WaveForm
 
 log = logging.getLogger(__name__)
