@@ -222,3 +222,12 @@ def test_public_pages_follow_the_language_cookie(client, lang, expected):
     client.set_cookie("wb_lang", lang)
     page = client.get("/survey/").get_data(as_text=True)
     assert expected in page and f'lang="{lang}"' in page
+
+
+def test_lazy_service_messages_print_in_english_outside_a_request(app):
+    from wellbeing.services.submissions import SurveyError, start
+
+    with app.app_context():
+        with pytest.raises(SurveyError) as info:
+            start("ABCD", "kk")
+        assert str(info.value).startswith("This code is mistyped")

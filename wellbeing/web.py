@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, current_app, g, render_template, request
+from flask import Flask, current_app, g, has_request_context, render_template, request
 from flask_babel import format_date, format_decimal
 from flask_babel import get_locale as babel_locale
 from flask_babel import gettext as _
@@ -69,8 +69,10 @@ class StripNetworkIdentity:
 
 def select_locale() -> str:
     """Survey and public pages: the language chosen on the page (a cookie), else the browser's
-    preference. Staff pages: the same until staff profiles hold a language. Never ``current_user`` on
-    survey routes."""
+    preference. Staff pages: the same cookie, set on the account page. Never ``current_user`` on
+    survey routes. Outside a request (CLI, tasks) English, so that lazy messages can be printed."""
+    if not has_request_context():
+        return "en"
     lang = getattr(g, "survey_lang", None) or request.cookies.get("wb_lang")
     if lang in SUPPORTED:
         return lang
