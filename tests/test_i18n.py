@@ -231,3 +231,14 @@ def test_lazy_service_messages_print_in_english_outside_a_request(app):
         with pytest.raises(SurveyError) as info:
             start("ABCD", "kk")
         assert str(info.value).startswith("This code is mistyped")
+
+
+def test_wave_service_messages_follow_the_page_language(app):
+    from wellbeing.services import waves as wave_service
+
+    for lang, expected in (("ru", "волна «nope» не найдена"), ("kk", "«nope» кезеңі табылмады"),
+                           ("en", "wave 'nope': no such wave")):
+        with app.test_request_context("/admin/", headers={"Cookie": f"wb_lang={lang}"}):
+            with pytest.raises(wave_service.WaveError) as info:
+                wave_service.get_wave("nope")
+            assert str(info.value) == expected
