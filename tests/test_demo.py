@@ -13,7 +13,8 @@ from wellbeing.core.codes import normalise
 from wellbeing.demo import model
 from wellbeing.demo.structure import REGIONS, build
 from wellbeing.extensions import db
-from wellbeing.models import AccessCode, ReportingGroup, Response, Score, Unit, User, Wave, WaveStatus
+from wellbeing.models import (AccessCode, ReportingGroup, Response, Score, ShiftRecord, Unit, User, Wave,
+                              WaveRoster, WaveStatus)
 
 SEED = 7
 
@@ -35,7 +36,7 @@ def test_demo_seed_builds_the_pilot_with_planted_effects(app: Flask, runner) -> 
         assert 140 <= _count(db.select(db.func.count()).select_from(Unit).filter_by(level="unit")) <= 170
         assert {u.name for u in db.session.execute(db.select(User)).scalars()} == {"admin", "psychologist", "analyst"}
 
-        closed = db.session.execute(db.select(Wave).filter_by(status=WaveStatus.closed)).scalar_one()
+        closed = db.session.execute(db.select(Wave).filter_by(status=WaveStatus.closed, slug="baseline")).scalar_one()
         open_ = db.session.execute(db.select(Wave).filter_by(status=WaveStatus.open)).scalar_one()
         for wave in (closed, open_):
             assert [wi.snapshot.instrument_id for wi in wave.instruments] == ["cbi", "who5", "wfc", "context"]
@@ -58,8 +59,16 @@ def test_demo_seed_builds_the_pilot_with_planted_effects(app: Flask, runner) -> 
             row = db.session.get(AccessCode, hmac_code(app.config["CODE_HMAC_KEY"], normalise(code)))
             assert row is not None and row.wave_id == open_.id and not row.used
 
-        # The planted shift-pattern effect shows in the reporting groups' means (direction).
+        # Reporting groups come from the demo roster: pooled units × the roster's shift pattern.
         pattern = {u.slug: u.pattern for u in build(SEED).leaves()}
+        for wave in (closed, open_):
+            assert db.session.get(WaveRoster, wave.id) is not None
+            for g in wave.groups:
+                assert g.slug.endswith(f"--{g.shift_pattern}") and g.shift_pattern != "all"
+                assert {pattern[u] for u in g.unit_slugs.split(",")} == {g.shift_pattern}
+        assert _count(db.select(db.func.count()).select_from(ShiftRecord)) > 100_000
+
+        # The planted shift-pattern effect shows in the reporting groups' means (direction).
         means = db.session.execute(
             db.select(ReportingGroup.unit_slugs, db.func.avg(Score.value))
             .join(Response, Response.group_id == ReportingGroup.id)
@@ -83,7 +92,7 @@ def test_demo_seed_builds_the_pilot_with_planted_effects(app: Flask, runner) -> 
     assert re.findall(r"^  ([0-9A-Z]{4}(?:-[0-9A-Z]{1,4}){6})   \(", again.output, re.M) == printed
     assert runner.invoke(args=["demo", "seed"]).exit_code == 1
     with app.app_context():
-        assert _count(db.select(db.func.count()).select_from(Wave)) == 2
+        assert _count(db.select(db.func.count()).select_from(Wave)) == 4
 
 
 def test_structure_is_deterministic_and_every_unit_forms_its_own_group() -> None:
@@ -109,3 +118,34 @@ def test_model_items_follow_the_latent_burnout() -> None:
         work = np.mean([score(cbi, s["answers"]["cbi"])["work"].value for s in sims])
         family = np.mean([score(cbi, s["answers"]["cbi"])["family"].value for s in sims])
         assert abs(work - level) < 3 and abs(family - level) < 4, (level, work, family)
+
+
+def test_demo_roster_and_shifts_follow_the_structure() -> None:
+    """Every officer of every unit on the unit's pattern; planned shifts plus documented overtime and
+    call-backs (quick returns), with no overlap."""
+    import datetime as dt
+
+    import pandas as pd
+
+    from wellbeing.core.roster import parse_roster, validate_shift_frame
+    from wellbeing.core.schedules import compute_features
+    from wellbeing.demo.seed import demo_shifts, roster_csv
+
+    structure = build(SEED)
+    roster = parse_roster(roster_csv(structure))
+    leaves = structure.leaves()
+    assert len(roster) == sum(u.headcount for u in leaves)
+    assert roster["person_id"].str.fullmatch(r"P\d{6}").all()
+    by_unit = roster.groupby("unit_id")["shift_pattern"].agg(set)
+    assert all(by_unit[u.slug] == {u.pattern} for u in leaves)
+    start, end = dt.date(2024, 4, 1), dt.date(2024, 4, 28)
+    shifts = demo_shifts(structure, SEED, start, end)
+    blank = pd.Series([""] * len(shifts)).to_numpy(dtype=object)
+    validate_shift_frame(shifts, texts=(blank, blank))          # raises on any overlap
+    assert set(shifts["person_id"]) == set(roster["person_id"])
+    ot = shifts[shifts["duty_type"] == "overtime"]
+    hours = (ot["end"] - ot["start"]).dt.total_seconds() / 3600
+    assert set(hours.round(6)) == {model.OVERTIME_EXTENSION_H, model.CALLBACK_H}
+    feats = compute_features(shifts, start, end + dt.timedelta(days=1))
+    planned = compute_features(shifts[shifts["duty_type"] != "overtime"], start, end + dt.timedelta(days=1))
+    assert feats["quick_returns"].sum() > planned["quick_returns"].sum()

@@ -364,6 +364,8 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(cache_cli)
     init_staff_commands(app)
     init_demo_commands(app)
+    init_roster_commands(app)
+    init_analysis_commands(app)
 
 
 # ------------------------------------------------------------------------------------------ users
@@ -460,3 +462,315 @@ def demo_seed(seed: int, if_empty: bool) -> None:
 
 def init_demo_commands(app: Flask) -> None:
     app.cli.add_command(demo_cli)
+
+
+# ------------------------------------------------------------------------------ roster and shifts
+
+roster_cli = AppGroup("roster", help="Roster snapshots (who is in which unit, on which shift pattern).")
+shifts_cli = AppGroup("shifts", help="Shift records: files, grids, weekly templates, generated plans.")
+schedules_cli = AppGroup("schedules", help="Schedule-risk features per reporting group.")
+
+
+def _import_done(file: str, result) -> None:  # type: ignore[no-untyped-def]
+    """Report an import on stderr: rows stored, or that the same file was imported before."""
+    if result.unchanged:
+        click.echo(f"{file}: imported before (import #{result.import_id}, same file): nothing changed", err=True)
+    else:
+        extra = f" ({result.detail})" if result.detail else ""
+        click.echo(f"{file}: imported {result.rows} rows as {result.kind}{extra} (import #{result.import_id})",
+                   err=True)
+
+
+@roster_cli.command("import")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--as-of", "as_of", default=None, metavar="DATE", help="date of the snapshot (default today)")
+@import_options
+def roster_import(file: str, as_of: str | None, delimiter: str | None, encoding: str,
+                  columns_map: str | None) -> None:
+    """Import FILE: person_id,unit_id,shift_pattern,position,contract_hours_week (all or nothing)."""
+    from .services.roster import import_roster
+
+    try:
+        res = import_roster(read_file(file), imported_by=operator_name(), as_of=_parse_date(as_of, "as-of"),
+                            columns=read_columns_map(columns_map), delimiter=delimiter, encoding=encoding)
+    except ImportRejected as exc:
+        fail(f"{file}: {e}" for e in exc.errors)
+    _import_done(file, res)
+
+
+@shifts_cli.command("import")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--timezone", default="Asia/Almaty", show_default=True, help="IANA zone of local times")
+@import_options
+def shifts_import(file: str, timezone: str, delimiter: str | None, encoding: str, columns_map: str | None) -> None:
+    """Import FILE: person_id,start,end,break_min,duty_type,shift_code (all or nothing)."""
+    from .services.roster import import_shifts
+
+    try:
+        res = import_shifts(read_file(file), imported_by=operator_name(), timezone=timezone,
+                            columns=read_columns_map(columns_map), delimiter=delimiter, encoding=encoding)
+    except ImportRejected as exc:
+        fail(f"{file}: {e}" for e in exc.errors)
+    _import_done(file, res)
+
+
+@shifts_cli.command("import-grid")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--codes", "codes_file", required=True, type=click.Path(dir_okay=False),
+              help="CODES.csv: code,start,end,duty_type (end before start = next day; '-' = off)")
+@click.option("--start", "start", required=True, metavar="DATE", help="local date of the first day column")
+@click.option("--timezone", default="Asia/Almaty", show_default=True)
+@import_options
+def shifts_import_grid(file: str, codes_file: str, start: str, timezone: str, delimiter: str | None,
+                       encoding: str, columns_map: str | None) -> None:
+    """Import a person × day grid of shift codes (CSV, or the pipe-separated INRC text grid)."""
+    from .services.roster import import_grid
+
+    day = _parse_date(start, "start")
+    assert day is not None
+    try:
+        res = import_grid(read_file(file), read_file(codes_file), day, imported_by=operator_name(),
+                          timezone=timezone, columns=read_columns_map(columns_map), delimiter=delimiter,
+                          encoding=encoding)
+    except ImportRejected as exc:
+        fail(f"{exc.source or file}: {e}" for e in exc.errors)
+    _import_done(file, res)
+
+
+@shifts_cli.command("import-weekly")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--from", "from_", required=True, metavar="DATE")
+@click.option("--to", "to", required=True, metavar="DATE")
+@click.option("--timezone", default="Asia/Almaty", show_default=True)
+@import_options
+def shifts_import_weekly(file: str, from_: str, to: str, timezone: str, delimiter: str | None, encoding: str,
+                         columns_map: str | None) -> None:
+    """Expand a weekly template per person (person_id, mon_start, mon_end, ... sun_end) over a period."""
+    from .services.roster import import_weekly
+
+    a, b = _parse_date(from_, "from"), _parse_date(to, "to")
+    assert a is not None and b is not None
+    try:
+        res = import_weekly(read_file(file), a, b, imported_by=operator_name(), timezone=timezone,
+                            columns=read_columns_map(columns_map), delimiter=delimiter, encoding=encoding)
+    except ImportRejected as exc:
+        fail(f"{file}: {e}" for e in exc.errors)
+    _import_done(file, res)
+
+
+@shifts_cli.command("generate")
+@click.option("--unit", required=True, help="unit id; its officers come from the latest roster snapshot")
+@click.option("--pattern", required=True, help="shift-pattern slug of the catalogue")
+@click.option("--from", "from_", required=True, metavar="DATE")
+@click.option("--to", "to", required=True, metavar="DATE")
+@click.option("--timezone", default="Asia/Almaty", show_default=True)
+def shifts_generate(unit: str, pattern: str, from_: str, to: str, timezone: str) -> None:
+    """Planned shifts from the pattern catalogue for the officers of a unit."""
+    from .services.roster import generate_for_unit
+
+    a, b = _parse_date(from_, "from"), _parse_date(to, "to")
+    assert a is not None and b is not None
+    try:
+        res = generate_for_unit(unit, pattern, a, b, imported_by=operator_name(), timezone=timezone)
+    except ImportRejected as exc:
+        fail(f"generate: {e}" for e in exc.errors)
+    _import_done(f"generate {unit} {pattern}", res)
+
+
+@schedules_cli.command("features")
+@click.argument("slug")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table")
+@click.option("--out", default=None, type=click.Path(dir_okay=False))
+def schedules_features(slug: str, fmt: str, out: str | None) -> None:
+    """Released schedule features per reporting group of wave SLUG over its reference window."""
+    from .services.results import plain_records
+    from .services.schedules import RELEASED_COLUMNS, FeaturesError, released_wave_features
+    from .services.waves import WaveError, get_wave
+
+    try:
+        wf, table = released_wave_features(get_wave(slug))
+    except (WaveError, FeaturesError) as exc:
+        fail(str(exc))
+    start, end = wf.window
+    click.echo(f"wave {slug}: reference window {start} to {end} (end exclusive), roster snapshot as of "
+               f"{wf.snapshot.as_of}, {len(wf.officers)} groups, {wf.shifts_in_window} shift records; "
+               f"groups under K={wf.wave.min_cell} officers suppressed", err=True)
+    if wf.shifts_in_window == 0:
+        click.echo("warning: no shift records start in the reference window: every feature is zero", err=True)
+    emit(plain_records(table, RELEASED_COLUMNS), fmt, RELEASED_COLUMNS, out)
+
+
+def init_roster_commands(app: Flask) -> None:
+    app.cli.add_command(roster_cli)
+    app.cli.add_command(shifts_cli)
+    app.cli.add_command(schedules_cli)
+# --------------------------------------------------------------------------------- pilots, models
+
+pilots_cli = AppGroup("pilots", help="Declared pilots: which regions work the pilot schedule, from when.")
+
+
+@pilots_cli.command("create")
+@click.argument("slug")
+@click.option("--regions", required=True, help="comma-separated region unit slugs")
+@click.option("--starts", required=True, metavar="DATE", help="first day of the pilot (YYYY-MM-DD)")
+@click.option("--title", default="")
+def pilots_create(slug: str, regions: str, starts: str, title: str) -> None:
+    """Declare pilot SLUG in REGIONS from DATE."""
+    from .services.pilots import PilotError, create_pilot
+
+    try:
+        p = create_pilot(slug, regions.split(","), _parse_date(starts, "starts"), title=title)
+    except PilotError as exc:
+        fail(exc.problems)
+    click.echo(f"created pilot {p.slug}: {p.regions} from {p.starts}", err=True)
+
+
+@pilots_cli.command("list")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table")
+def pilots_list(fmt: str) -> None:
+    """List pilots: slug, regions, start date."""
+    from .services.pilots import list_pilots
+
+    emit([{"slug": p.slug, "regions": p.regions, "starts": p.starts.isoformat(), "title": p.title}
+          for p in list_pilots()], fmt, ["slug", "regions", "starts", "title"])
+
+
+models_cli = AppGroup("models", help="Statistical models on platform data or a CSV file (released by rule 12).")
+
+MODEL_TERM_COLUMNS = ["term", "estimate", "std_err", "ci_low", "ci_high", "p_value"]
+
+
+def _fmt_num(v: object, digits: int = 4) -> str:
+    import math
+
+    if v is None or isinstance(v, float) and not math.isfinite(v):
+        return ""
+    if isinstance(v, float):
+        return f"{v:.{digits}g}" if abs(v) < 1e-3 and v != 0 else f"{v:.{digits}f}"
+    return str(v)
+
+
+def _emit_model(doc: dict, fmt: str, out: str | None, extra_cols: list[str]) -> None:
+    """``models fit|did`` output: JSON document, CSV of the term rows, or a readable table.
+
+    Every statsmodels warning goes with the result (JSON ``model.warnings``; table and CSV: stderr).
+    """
+    model, terms = doc["model"], doc["terms"]
+    for w in model.get("warnings") or []:
+        click.echo(f"warning: {w}", err=True)
+    if fmt == "json":
+        text = json.dumps(doc, ensure_ascii=False, indent=2, allow_nan=False) + "\n"
+        if out:
+            Path(out).write_text(text, encoding="utf-8")
+        else:
+            click.echo(text, nl=False)
+        return
+    cols = MODEL_TERM_COLUMNS + [c for c in extra_cols if any(c in t for t in terms)]
+    if "suppressed" in (terms[0] if terms else {}):
+        cols += ["suppressed", "reason"]
+    if fmt == "csv":
+        emit(terms, "csv", cols, out)
+        return
+    if model.get("released") is False:
+        click.echo(f"model_refused: not released (DESIGN.md rule 12: >= 10 residual df and every factor "
+                   f"level >= K={model.get('min_cell')}): " + "; ".join(model.get("problems") or []))
+        return
+    head = [f"formula: {model.get('formula')}", f"method: {model.get('method')}",
+            f"n = {model.get('n')}, groups = {model.get('n_groups')}, converged = {model.get('converged')}"]
+    if model.get("icc") is not None:
+        head.append(f"ICC (null model) = {model['icc']:.3f}")
+    if model.get("permutation_p") is not None:
+        head.append(f"permutation p = {model['permutation_p']:.4g} over {model.get('n_permutations')} "
+                    f"assignments (smallest possible p = 1/{model.get('n_permutations')} = "
+                    f"{model.get('permutation_p_floor'):.3g})")
+    click.echo("\n".join(head))
+    rows = [{c: _fmt_num(t.get(c)) for c in cols if c not in ("suppressed", "reason")} for t in terms]
+    emit(rows, "table", [c for c in cols if c not in ("suppressed", "reason")], out)
+    for name, table in (("marginal means", doc.get("marginal_means")), ("event study", doc.get("event_study"))):
+        if table:
+            click.echo(f"\n{name}:")
+            keys = list(table[0].keys())
+            emit([{k: _fmt_num(r.get(k)) for k in keys} for r in table], "table", keys)
+    for name, rob in (doc.get("robustness") or {}).items():
+        click.echo(f"\nrobustness: {name} ({rob['method']})")
+        emit([{c: _fmt_num(t.get(c)) for c in MODEL_TERM_COLUMNS} for t in rob["terms"]], "table",
+             MODEL_TERM_COLUMNS)
+
+
+def _csv_doc(result) -> dict:  # type: ignore[no-untyped-def]
+    doc = result.to_dict()
+    for t in doc["terms"]:
+        t.setdefault("suppressed", False)
+        t.setdefault("reason", "")
+    return doc
+
+
+@models_cli.command("fit")
+@click.option("--wave", "waves", default=None, help="closed wave slug(s), comma-separated")
+@click.option("--outcome", required=True, help="scale id (platform) or column (CSV)")
+@click.option("--exposure", default=None, help="shift_pattern or a group-level schedule feature")
+@click.option("--covariates", default="", help="comma-separated: wave, language, region, features")
+@click.option("--csv", "csv_file", default=None, type=click.Path(dir_okay=False), help="a CSV file instead")
+@click.option("--predictors", default=None, help='CSV: right-hand side, e.g. "Days" or "C(x) + z"')
+@click.option("--group", default=None, help="CSV: random-intercept column")
+@click.option("--re-formula", "re_formula", default=None, help='CSV: random effects, e.g. "~Days"')
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table")
+@click.option("--out", default=None, type=click.Path(dir_okay=False))
+def models_fit(waves: str | None, outcome: str, exposure: str | None, covariates: str, csv_file: str | None,
+               predictors: str | None, group: str | None, re_formula: str | None, fmt: str,
+               out: str | None) -> None:
+    """Linear mixed model: released platform model, or the same engine on a CSV file."""
+    from .services.analysis import AnalysisError, fit_csv, fit_platform
+
+    try:
+        if csv_file:
+            if waves or exposure:
+                raise click.UsageError("--csv goes with --predictors and --group, not --wave/--exposure")
+            if not predictors or not group:
+                raise click.UsageError("--csv needs --predictors and --group")
+            doc = _csv_doc(fit_csv(csv_file, outcome, predictors, group, re_formula))
+        else:
+            if not waves or not exposure:
+                raise click.UsageError("platform models need --wave and --exposure (or use --csv)")
+            covs = [c.strip() for c in covariates.split(",") if c.strip()]
+            doc = fit_platform([w.strip() for w in waves.split(",") if w.strip()], outcome, exposure, covs).to_dict()
+    except AnalysisError as exc:
+        fail(str(exc).split("; "))
+    _emit_model(doc, fmt, out, ["p_holm", "p_bh"])
+
+
+@models_cli.command("did")
+@click.option("--waves", default=None, help="closed wave slugs, comma-separated (before and after the pilot)")
+@click.option("--pilot", default=None, help="pilot slug")
+@click.option("--outcome", required=True, help="scale id (platform) or column (CSV)")
+@click.option("--csv", "csv_file", default=None, type=click.Path(dir_okay=False))
+@click.option("--unit", default=None, help="CSV: unit column (fixed effect)")
+@click.option("--time", "time_col", default=None, help="CSV: period column (fixed effect)")
+@click.option("--treated", default=None, help="CSV: 1 for treated units in treated periods")
+@click.option("--cluster", default=None, help="CSV: cluster column (default: unit)")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table")
+@click.option("--out", default=None, type=click.Path(dir_okay=False))
+def models_did(waves: str | None, pilot: str | None, outcome: str, csv_file: str | None, unit: str | None,
+               time_col: str | None, treated: str | None, cluster: str | None, fmt: str, out: str | None) -> None:
+    """Difference-in-differences with event study and permutation inference (p floor 1/R)."""
+    from .services.analysis import AnalysisError, did_csv, did_platform
+
+    try:
+        if csv_file:
+            if not (unit and time_col and treated):
+                raise click.UsageError("--csv needs --unit, --time and --treated")
+            doc = _csv_doc(did_csv(csv_file, unit, time_col, treated, outcome, cluster))
+        else:
+            if not waves or not pilot:
+                raise click.UsageError("platform DiD needs --waves and --pilot (or use --csv)")
+            doc = did_platform([w.strip() for w in waves.split(",") if w.strip()], pilot, outcome).to_dict()
+    except AnalysisError as exc:
+        fail(str(exc).split("; "))
+    _emit_model(doc, fmt, out, ["p_value_permutation"])
+    if fmt == "table" and doc["model"].get("inference_note") and doc["model"].get("released", True):
+        click.echo("\n" + doc["model"]["inference_note"])
+
+
+def init_analysis_commands(app: Flask) -> None:
+    app.cli.add_command(pilots_cli)
+    app.cli.add_command(models_cli)

@@ -260,3 +260,96 @@ class User(db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.name} ({self.role})>"
+
+
+# ------------------------------------------------------------------------ roster and shift records
+# Personal data (DESIGN.md section 4): never joined to responses or to the code ledger. No foreign
+# key, relationship or query links these tables to ``response``, ``answer``, ``score`` or
+# ``code_ledger``.
+
+
+class RosterSnapshot(db.Model):
+    """Who was in which unit, on which shift pattern, as of a date (one ``flask roster import``).
+
+    A wave's reporting groups are formed from the newest snapshot whose ``as_of`` is on or before the
+    wave's opening (:class:`WaveRoster` records which); a newer snapshot serves later waves only.
+    """
+
+    __tablename__ = "roster_snapshot"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    as_of: Mapped[date]
+    import_id: Mapped[int] = mapped_column(ForeignKey("import_record.id"))
+    persons: Mapped[int] = mapped_column(default=0)
+
+    import_record: Mapped[ImportRecord] = relationship()
+
+
+class RosterEntry(db.Model):
+    """One officer of a roster snapshot: pseudonymous ``person_id`` (never an IIN), unit, pattern."""
+
+    __tablename__ = "roster_entry"
+    __table_args__ = (UniqueConstraint("snapshot_id", "person_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    snapshot_id: Mapped[int] = mapped_column(ForeignKey("roster_snapshot.id", ondelete="CASCADE"), index=True)
+    person_id: Mapped[str] = mapped_column(String(64))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
+    shift_pattern: Mapped[str | None] = mapped_column(String(32))   # catalogue slug; None = unknown
+    position: Mapped[str | None] = mapped_column(String(120))
+    contract_hours_week: Mapped[float]                                # hours per week
+
+
+class ShiftRecord(db.Model):
+    """One worked or planned shift of a person. Instants are whole seconds since 1970-01-01 UTC
+    (``start_utc``, ``end_utc``), so bulk inserts and feature computations need no date conversion.
+
+    Stored with bulk inserts (:func:`wellbeing.services.roster.store_shifts`), never one ORM object per row.
+    """
+
+    __tablename__ = "shift_record"
+    __table_args__ = (db.Index("ix_shift_record_person_start", "person_id", "start_utc"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[str] = mapped_column(String(64))
+    start_utc: Mapped[int] = mapped_column(db.BigInteger)   # seconds since the Unix epoch, UTC
+    end_utc: Mapped[int] = mapped_column(db.BigInteger)     # seconds since the Unix epoch, UTC (> start)
+    break_min: Mapped[int] = mapped_column(default=0)       # unpaid break, minutes
+    duty_type: Mapped[str] = mapped_column(String(16))      # regular, overtime, on_call, training, leave
+    shift_code: Mapped[str | None] = mapped_column(String(32))
+    import_id: Mapped[int] = mapped_column(ForeignKey("import_record.id"), index=True)
+
+
+class WaveRoster(db.Model):
+    """The roster snapshot a wave's reporting groups were formed from, frozen at code issuance."""
+
+    __tablename__ = "wave_roster"
+
+    wave_id: Mapped[int] = mapped_column(ForeignKey("wave.id"), primary_key=True)
+    snapshot_id: Mapped[int] = mapped_column(ForeignKey("roster_snapshot.id"))
+
+    snapshot: Mapped[RosterSnapshot] = relationship()
+# ------------------------------------------------------------------------------------------ pilots
+
+
+class Pilot(db.Model):
+    """A declared pilot: which regions (unit slugs of level ``region``) work the pilot schedule from when.
+
+    A wave counts as *after* the pilot when it opens on or after ``starts`` (difference-in-differences
+    of DESIGN.md section 6).
+    """
+
+    __tablename__ = "pilot"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    title: Mapped[str] = mapped_column(String(200), default="")
+    regions: Mapped[str] = mapped_column(Text)      # comma-separated region unit slugs
+    starts: Mapped[date]
+
+    @property
+    def region_slugs(self) -> list[str]:
+        return [r for r in self.regions.split(",") if r]
+
+    def __repr__(self) -> str:
+        return f"<Pilot {self.slug} {self.regions} from {self.starts}>"

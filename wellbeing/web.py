@@ -180,6 +180,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(main_bp)
     app.register_blueprint(survey_bp)
     init_staff(app)
+    init_analysis(app)
 
 
 def init_staff(app: Flask) -> None:
@@ -193,3 +194,13 @@ def init_staff(app: Flask) -> None:
     from .results import bp as results_bp
 
     app.register_blueprint(results_bp)
+    from .schedules import bp as schedules_bp
+
+    app.register_blueprint(schedules_bp)
+
+
+def init_analysis(app: Flask) -> None:
+    """The ``analysis`` blueprint (roles analyst and admin): pilots, models, reports."""
+    from .analysis import bp as analysis_bp
+
+    app.register_blueprint(analysis_bp)

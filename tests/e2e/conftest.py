@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,6 +27,10 @@ def browser() -> Iterator[object]:
 
 
 @pytest.fixture
-def shots() -> Path:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    return SHOTS
+def shots(tmp_path: Path) -> Path:
+    """Where browser tests save screenshots: ``docs/img/`` when ``WELLBEING_SCREENSHOTS=1`` (to refresh
+    the documentation's pictures), else a temporary folder, so that a test run leaves the tree clean."""
+    if os.environ.get("WELLBEING_SCREENSHOTS") == "1":
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        return SHOTS
+    return tmp_path

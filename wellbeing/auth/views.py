@@ -27,7 +27,7 @@ login_manager.session_protection = "basic"
 
 bp.context_processor(staff_context)
 
-HOME = {Role.admin: "admin.index", Role.psychologist: "results.index"}
+HOME = {Role.admin: "admin.index", Role.psychologist: "results.index", Role.analyst: "analysis.index"}
 
 
 @login_manager.user_loader

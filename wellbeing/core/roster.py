@@ -754,7 +754,9 @@ def parse_shifts(
     Returns
     -------
     DataFrame
-        Columns of :data:`SHIFT_COLUMNS` (module docstring), sorted by ``person_id``, ``start``.
+        Columns of :data:`SHIFT_COLUMNS` (module docstring), sorted by ``person_id``, ``start``;
+        ``attrs["rows"]`` holds each record's spreadsheet row number (for later checks that
+        report rows, e.g. overlaps with stored shifts).
 
     Raises
     ------
@@ -807,6 +809,7 @@ def parse_shifts(
         "shift_code": pd.Series((cu if cu is not None else ccol.uniques)[ccol.codes[gi]],
                                 dtype="str"),
     })
+    out.attrs["rows"] = np.asarray(rows)[gi]   # spreadsheet row of each output record
     logger.info("shift records parsed: %d rows, %d persons", len(out), out["person_id"].nunique())
     return out
 

@@ -35,9 +35,12 @@ SHIFT_EFFECT: dict[str, float] = {
     "24-72": 10.0,
 }
 # Secular change between waves (all regions) and the pilot's effect (pilot region, waves after start).
-WAVE_EFFECT: dict[str, float] = {"baseline": 0.0, "month-3": 1.0}
+WAVE_EFFECT: dict[str, float] = {"baseline": 0.0, "month-1": 0.5, "month-2": 1.0, "month-3": 1.0}
 PILOT_REGION = "krg"      # Karaganda
-PILOT_EFFECT = -6.0       # on B in the pilot region in waves after the pilot start ("month-3")
+PILOT_EFFECT = -6.0       # on B in the pilot region in waves after the pilot start (month-1, -2, -3)
+PILOT_SLUG = "schedule-pilot"
+PILOT_START_DAYS_AGO = 90  # the pilot starts 90 days before the seed's "today", after the baseline closes
+RESPONSE_RATE_FOLLOW_UP = 0.70   # closed follow-up waves month-1 and month-2
 
 # ------------------------------------------------------------------------------ CBI items
 CBI_VALUES = np.array([0.0, 25.0, 50.0, 75.0, 100.0])
@@ -170,3 +173,22 @@ def simulate(rng: np.random.Generator, b: np.ndarray, pattern: str,
 def response_counts(sizes: Mapping[str, int], rate: float, *, minimum: int = 0) -> dict[str, int]:
     """Responses per group: ``round(rate × size)``, at least ``minimum``, never more than ``size``."""
     return {g: min(size, max(minimum, int(round(rate * size)))) for g, size in sizes.items()}
+
+# ------------------------------------------------------------------------------ roster and shift records
+# The demo roster lists every officer of every unit (headcount of demo.structure) on the unit's shift
+# pattern; its shift records are planned shifts of that pattern (core.roster.generate_shifts, crews
+# assigned in person order) plus overtime and call-backs drawn below. Documented in docs/demo.md.
+PERSON_ID_FORMAT = "P{:06d}"      # pseudonymous ids P000001, P000002, ... in unit order
+CONTRACT_HOURS_WEEK = 40.0        # contract_hours_week of every officer (KZ Labour Code art. 68)
+ROSTER_AS_OF_DAYS = 130           # the roster snapshot is dated this many days before "today" (before baseline opens)
+SHIFT_DAYS = 90                   # three months of shift records, ending the day before the open wave opens
+# Overtime: a share of a unit's worked shifts is extended by an `overtime` record right after the shift
+# ends; the share is drawn per unit, uniformly in this range (so reporting groups differ).
+OVERTIME_EXTENSION_P = (0.0, 0.15)
+OVERTIME_EXTENSION_H = 2.0        # hours of each extension
+# Call-backs: a share of a unit's shifts (drawn per unit, uniformly in this range) is followed, after a
+# rest of CALLBACK_AFTER_H hours (< 11 h: a quick return, EU 2003/88 art. 3), by CALLBACK_H hours of
+# `overtime`; only where the next planned shift starts late enough for the call-back to fit.
+CALLBACK_P = (0.0, 0.08)
+CALLBACK_AFTER_H = 8.0
+CALLBACK_H = 3.0

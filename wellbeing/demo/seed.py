@@ -5,14 +5,18 @@ Units go through :func:`wellbeing.services.units.import_units`, waves through ``
 :func:`wellbeing.services.submissions.insert_response`, each consuming (marking used) one code of its
 group from the ledger, so the ledger's used count equals the responses. One transaction per wave.
 
-Later issues extend it (shift records, more waves, languages): add a ``seed_*`` step and call it from
-:func:`seed_demo`.
+The roster (every officer of every unit on the unit's shift pattern) goes through
+:func:`wellbeing.services.roster.import_roster` before the waves, so the waves' reporting groups are
+pooled units × roster shift pattern; three months of shift records are generated from the pattern
+catalogue with overtime and call-backs (:func:`demo_shifts`) and stored in one bulk insert.
+
+Later issues extend it (more waves, languages): add a ``seed_*`` step and call it from :func:`seed_demo`.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -69,12 +73,17 @@ class SeededWave:
 
 
 def wave_specs(today: date | None = None) -> list[WaveSpec]:
-    """The demo's waves: a closed baseline before the pilot and an open wave three months in."""
+    """The demo's waves: a closed baseline before the pilot, two closed follow-ups after its start
+    (months 1 and 2) and an open wave three months in."""
     t = today or date.today()
     k = wave_service.MIN_K     # the demo's waves use the default K
     return [
         WaveSpec("baseline", "Baseline survey", "baseline", t - timedelta(days=120), t - timedelta(days=91),
                  closed=True, rate=model.RESPONSE_RATE_CLOSED),
+        WaveSpec("month-1", "Pilot month 1", "month-1", t - timedelta(days=65), t - timedelta(days=51),
+                 closed=True, rate=model.RESPONSE_RATE_FOLLOW_UP),
+        WaveSpec("month-2", "Pilot month 2", "month-2", t - timedelta(days=38), t - timedelta(days=24),
+                 closed=True, rate=model.RESPONSE_RATE_FOLLOW_UP),
         WaveSpec("month-3", "Pilot month 3", "month-3", t - timedelta(days=10), t + timedelta(days=20),
                  closed=False, rate=model.RESPONSE_RATE_OPEN, minimum=k + 1),
     ]
@@ -110,6 +119,34 @@ def _scored(catalogue: dict[str, Instrument], answers: dict[str, dict[str, float
     return {iid: score(catalogue[iid], values) for iid, values in answers.items()}
 
 
+def assign_demo_patterns(wave: Wave, issued: list[wave_service.IssuedGroup],
+                         structure: Structure) -> list[wave_service.IssuedGroup]:
+    """Give the demo's reporting groups their unit's shift pattern (until the demo roster lands).
+
+    Without a roster, groups are formed with pattern ``all`` (slug ``<unit>--all``). Each demo unit works
+    one pattern (``structure.py``) and is its own group, so before any code is used the seed names the
+    group ``<unit>--<pattern>`` and records the pattern, as the roster would have. Groups already formed
+    with a pattern, or pooling units of several patterns, are left alone.
+    """
+    units = structure.by_slug()
+    renamed: dict[str, str] = {}
+    for g in wave.groups:
+        if g.shift_pattern != "all":
+            continue
+        pats = {units[s].pattern for s in g.unit_slugs.split(",") if s in units and units[s].pattern}
+        if len(pats) != 1:
+            continue
+        pattern = pats.pop()
+        new = f"{g.slug.rsplit('--', 1)[0]}--{pattern}"
+        renamed[g.slug] = new
+        g.slug, g.shift_pattern = new, pattern
+        g.label = g.label.replace("· all", f"· {pattern}")
+    db.session.commit()
+    return [replace(i, slug=renamed.get(i.slug, i.slug),
+                    label=i.label.replace("· all", f"· {renamed[i.slug].rsplit('--', 1)[1]}")
+                    if i.slug in renamed else i.label) for i in issued]
+
+
 def seed_wave(spec: WaveSpec, structure: Structure, seed: int, wave_index: int) -> SeededWave:
     """Create, issue, open, fill and (if ``spec.closed``) close one wave.
 
@@ -120,7 +157,7 @@ def seed_wave(spec: WaveSpec, structure: Structure, seed: int, wave_index: int) 
     rng = np.random.default_rng([seed, wave_index + 1])
     wave = wave_service.create_wave(spec.slug, list(spec.instruments), opens=spec.opens, closes=spec.closes,
                                     title=spec.title)
-    issued = wave_service.issue_codes(wave)
+    issued = assign_demo_patterns(wave, wave_service.issue_codes(wave), structure)
     wave_service.open_wave(wave)
     wave_id = wave.id
     groups = {g.slug: g.id for g in wave.groups}
@@ -221,6 +258,15 @@ def working_demo_logins() -> list[tuple[str, str, str]]:
             if authenticate(name, demo_password(role)) is not None]
 
 
+def seed_pilot(today: date | None = None) -> None:
+    """Declare the demo pilot: Karaganda (``model.PILOT_REGION``) from 90 days before today."""
+    from ..services.pilots import create_pilot
+
+    t = today or date.today()
+    create_pilot(model.PILOT_SLUG, [model.PILOT_REGION], t - timedelta(days=model.PILOT_START_DAYS_AGO),
+                 title="Working Time Schedule pilot (Karaganda)")
+
+
 @dataclass
 class SeedReport:
     units: int
@@ -236,10 +282,113 @@ def seed_demo(seed: int = DEFAULT_SEED, today: date | None = None) -> SeedReport
     get_catalogue()  # fail early on an invalid catalogue
     structure = build(seed)
     n_units = seed_units(structure)
-    seeded = [seed_wave(spec, structure, seed, i) for i, spec in enumerate(wave_specs(today))]
+    specs = wave_specs(today)
+    t = today or date.today()
+    seed_roster(structure, t - timedelta(days=model.ROSTER_AS_OF_DAYS))
+    last_open = max(s.opens for s in specs)
+    seed_shifts(structure, seed, last_open - timedelta(days=model.SHIFT_DAYS), last_open - timedelta(days=1))
+    seeded = [seed_wave(spec, structure, seed, i) for i, spec in enumerate(specs)]
     users = seed_users()
+    seed_pilot(today)
     codes_file = None
     for sw in seeded:
         if sw.unused_codes:
             codes_file = write_codes_file(sw.unused_codes, sw.slug)
     return SeedReport(n_units, seeded, users, codes_file)
+
+
+# ------------------------------------------------------------------------------ roster and shifts
+
+
+def roster_csv(structure: Structure) -> bytes:
+    """The demo roster as a roster file: every officer of every unit (its headcount) on the unit's
+    shift pattern, ids ``P000001``... in unit order (``model.PERSON_ID_FORMAT``)."""
+    import csv
+    import io
+
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["person_id", "unit_id", "shift_pattern", "position", "contract_hours_week"])
+    i = 0
+    for u in structure.leaves():
+        for _ in range(u.headcount or 0):
+            i += 1
+            w.writerow([model.PERSON_ID_FORMAT.format(i), u.slug, u.pattern or "", u.name,
+                        f"{model.CONTRACT_HOURS_WEEK:g}"])
+    return buf.getvalue().encode("utf-8")
+
+
+def seed_roster(structure: Structure, as_of: date) -> int:
+    """Import the demo roster as of ``as_of`` through the service of ``flask roster import``."""
+    from ..services.roster import import_roster
+
+    return import_roster(roster_csv(structure), imported_by="demo-seed", as_of=as_of).rows
+
+
+def demo_shifts(structure: Structure, seed: int, start: date, end: date):  # type: ignore[no-untyped-def]
+    """Shift records of the demo roster, ``start``..``end`` (inclusive local dates): planned shifts of
+    each unit's pattern plus overtime extensions and call-backs (constants in :mod:`.model`)."""
+    import pandas as pd
+
+    from ..core.roster import generate_shifts
+
+    rng = np.random.default_rng([seed, 99])
+    parts, ext_p, cb_p = [], {}, {}
+    i = 0
+    for u in structure.leaves():
+        n = u.headcount or 0
+        ids = [model.PERSON_ID_FORMAT.format(i + k + 1) for k in range(n)]
+        i += n
+        if not n or not u.pattern:
+            continue
+        parts.append(generate_shifts(ids, u.pattern, start, end))
+        e, c = rng.uniform(*model.OVERTIME_EXTENSION_P), rng.uniform(*model.CALLBACK_P)
+        ext_p.update(dict.fromkeys(ids, e))
+        cb_p.update(dict.fromkeys(ids, c))
+    plan = pd.concat(parts, ignore_index=True)
+    person = plan["person_id"].astype(str)
+    s = plan["start"].astype("datetime64[us, UTC]")
+    e = plan["end"].astype("datetime64[us, UTC]")
+    nxt = s.shift(-1).where(person.shift(-1) == person)   # next planned start of the same person
+    worked = plan["duty_type"].isin(("regular", "training")).to_numpy()
+    r = rng.random(len(plan))
+    hour = pd.Timedelta(hours=1)
+    ext_end = e + model.OVERTIME_EXTENSION_H * hour
+    extend = worked & (r < person.map(ext_p).to_numpy()) & (nxt.isna() | (nxt >= ext_end)).to_numpy()
+    cb_start = e + model.CALLBACK_AFTER_H * hour
+    cb_end = cb_start + model.CALLBACK_H * hour
+    r2 = rng.random(len(plan))
+    callback = (worked & ~extend & (r2 < person.map(cb_p).to_numpy())
+                & (nxt.isna() | (nxt >= cb_end)).to_numpy())
+    extra = pd.concat([
+        pd.DataFrame({"person_id": person[extend], "start": e[extend], "end": ext_end[extend]}),
+        pd.DataFrame({"person_id": person[callback], "start": cb_start[callback], "end": cb_end[callback]}),
+    ], ignore_index=True)
+    extra["break_min"] = 0
+    extra["duty_type"] = "overtime"
+    extra["shift_code"] = "OT"
+    out = pd.concat([plan, extra], ignore_index=True)
+    out["start"] = out["start"].astype("datetime64[us, UTC]")
+    out["end"] = out["end"].astype("datetime64[us, UTC]")
+    order = np.lexsort((out["start"].array.asi8, pd.factorize(out["person_id"], sort=True)[0]))
+    return out.iloc[order].reset_index(drop=True)
+
+
+def seed_shifts(structure: Structure, seed: int, start: date, end: date) -> int:
+    """Validate the demo's shift records (core rules: no overlap, ...) and store them in one bulk
+    insert with one import record, as ``flask shifts generate`` does."""
+    from ..core.roster import validate_shift_frame
+    from ..services.roster import file_hash, record_import, store_shifts
+
+    frame = demo_shifts(structure, seed, start, end)
+    blank = np.full(len(frame), "", dtype=object)
+    frame = validate_shift_frame(frame, texts=(blank, blank))
+    try:
+        rec = record_import("shifts-generated", file_hash(b"demo-seed", seed, start, end), len(frame), "demo-seed")
+        n = store_shifts(frame, rec.id)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    log.info("demo shifts %s..%s: %d records", start, end, n)
+    return n

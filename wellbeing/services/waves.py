@@ -118,7 +118,7 @@ def set_min_cell(wave: Wave, k: int) -> None:
 
 
 def _unit_cells(wave: Wave) -> tuple[list[UnitCell], dict[str, str]]:
-    """Unit × shift-pattern cells from the units' headcounts (until the roster issue lands)."""
+    """Unit cells (pattern ``all``) from the units' headcounts: used while no roster snapshot exists."""
     units = list(db.session.execute(db.select(Unit)).scalars())
     by_id = {u.id: u for u in units}
     scope = set(filter(None, wave.unit_scope.split(",")))
@@ -142,8 +142,44 @@ def _unit_cells(wave: Wave) -> tuple[list[UnitCell], dict[str, str]]:
     return cells, {u.slug: u.name for u in units}
 
 
+def _roster_cells(wave: Wave, snapshot_id: int) -> tuple[list[UnitCell], dict[str, str]]:
+    """Unit × shift-pattern cells from a roster snapshot: officers per unit and roster shift pattern
+    (``all`` for officers whose pattern is not known), within the wave's unit scope."""
+    from ..models import RosterEntry
+
+    base, names = _unit_cells(wave)
+    where = {c.unit: c for c in base}
+    counts = db.session.execute(
+        db.select(Unit.slug, RosterEntry.shift_pattern, db.func.count())
+        .join(Unit, Unit.id == RosterEntry.unit_id).where(RosterEntry.snapshot_id == snapshot_id)
+        .group_by(Unit.slug, RosterEntry.shift_pattern)).all()
+    cells = [UnitCell(unit, where[unit].department, where[unit].region, pattern or "all", int(n))
+             for unit, pattern, n in counts if unit in where]
+    return cells, names
+
+
+def roster_snapshot_for(wave: Wave) -> int | None:
+    """Id of the roster snapshot a wave's groups come from: the one frozen with the wave, else the
+    newest snapshot as of the wave's opening (None: no roster yet, unit headcounts serve)."""
+    from ..models import RosterSnapshot, WaveRoster
+
+    frozen = db.session.get(WaveRoster, wave.id) if wave.id is not None else None
+    if frozen is not None:
+        return frozen.snapshot_id
+    stmt = db.select(RosterSnapshot.id).order_by(RosterSnapshot.as_of.desc(), RosterSnapshot.id.desc()).limit(1)
+    if wave.opens is not None:
+        stmt = stmt.where(RosterSnapshot.as_of <= wave.opens)
+    return db.session.execute(stmt).scalar_one_or_none()
+
+
 def plan_groups(wave: Wave) -> list[GroupSpec]:
-    cells, names = _unit_cells(wave)
+    """Reporting groups the wave would get: pooled units × roster shift pattern from the roster snapshot
+    as of its opening (size = officers on it), or pooled units ``--all`` from headcounts without one."""
+    snapshot_id = roster_snapshot_for(wave)
+    if snapshot_id is not None:
+        cells, names = _roster_cells(wave, snapshot_id)
+    else:
+        cells, names = _unit_cells(wave)
     return form_groups(cells, wave.min_cell, names)
 
 
@@ -158,6 +194,8 @@ class IssuedGroup:
 def issue_codes(wave: Wave, *, extra: float = 0.2) -> list[IssuedGroup]:
     """Freeze the wave's reporting groups and K and create its codes (only HMACs are stored).
 
+    Groups come from the roster snapshot as of the wave's opening when one exists (pooled units × roster
+    shift pattern; the snapshot used is stored in ``wave_roster``), else from unit headcounts.
     Returns the plain codes per group, for printing once; they are not kept anywhere.
     Raises WaveError when the wave is not a draft or no unit has a headcount.
     """
@@ -166,6 +204,7 @@ def issue_codes(wave: Wave, *, extra: float = 0.2) -> list[IssuedGroup]:
     if not 0 <= extra <= 1:
         raise WaveError(_l("extra: between 0 and 1"))
     specs = plan_groups(wave)
+    snapshot_id = roster_snapshot_for(wave)
     if not specs:
         raise WaveError(_l("wave '%(slug)s': no unit with officers (import units with a headcount first)",
                            slug=wave.slug))
@@ -184,6 +223,10 @@ def issue_codes(wave: Wave, *, extra: float = 0.2) -> list[IssuedGroup]:
             db.session.add_all(AccessCode(code_hmac=hmac_code(key, c), wave_id=wave.id, group_id=group.id)
                                for c in codes)
             issued.append(IssuedGroup(spec.slug, spec.label, spec.size, codes))
+        if snapshot_id is not None:   # frozen with the wave: later roster edits never re-slice it
+            from ..models import WaveRoster
+
+            db.session.add(WaveRoster(wave_id=wave.id, snapshot_id=snapshot_id))
         wave.status = WaveStatus.issued
         db.session.commit()
     except Exception:

@@ -1,0 +1,42 @@
+"""Project-office forms (Flask-WTF, CSRF-protected)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import DateField, HiddenField, SelectField, StringField, SubmitField
+from wtforms.validators import DataRequired, Length, Optional
+
+from ..admin.forms import DELIMITERS
+from ..survey.forms import choices
+
+
+class RosterUploadForm(FlaskForm):
+    file = FileField(_l("Roster file (CSV: person_id,unit_id,shift_pattern,position,contract_hours_week)"),
+                     validators=[FileRequired()])
+    as_of = DateField(_l("Roster as of (default: today)"), validators=[Optional()])
+    delimiter = SelectField(_l("Delimiter"), choices=choices(DELIMITERS), default="")
+    encoding = StringField(_l("Encoding"), default="utf-8", validators=[DataRequired(), Length(max=32)])
+    submit = SubmitField(_l("Check the file"))
+
+
+class ShiftsUploadForm(FlaskForm):
+    file = FileField(_l("Shift records (CSV: person_id,start,end,break_min,duty_type,shift_code)"),
+                     validators=[FileRequired()])
+    timezone = StringField(_l("Time zone of local times"), default="Asia/Almaty",
+                           validators=[DataRequired(), Length(max=64)])
+    delimiter = SelectField(_l("Delimiter"), choices=choices(DELIMITERS), default="")
+    encoding = StringField(_l("Encoding"), default="utf-8", validators=[DataRequired(), Length(max=32)])
+    submit = SubmitField(_l("Check the file"))
+
+
+class ImportForm(FlaskForm):
+    """Second step: the previewed file travels back in a hidden field and is validated again."""
+
+    payload = HiddenField(validators=[DataRequired()])
+    as_of = HiddenField()
+    timezone = HiddenField()
+    delimiter = HiddenField()
+    encoding = HiddenField(default="utf-8")
+    submit = SubmitField(_l("Import"))

@@ -1,0 +1,243 @@
+"""Project-office views: thin wrappers around the roster, shift and features services the CLI uses."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+from collections import Counter
+from datetime import date
+from zoneinfo import available_timezones
+
+from flask import Response, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from ..auth.roles import role_required
+from ..core.schedule_plots import feature_boxplot, figure_png
+from ..core.tables import ImportRejected, RowError
+from ..extensions import db
+from ..models import ImportRecord, Wave
+from ..services import roster as roster_service
+from ..services import waves as wave_service
+from ..services.schedules import SUMMARY, FeaturesError, released_wave_features, summary_rows
+from . import bp
+from .forms import ImportForm, RosterUploadForm, ShiftsUploadForm
+
+log = logging.getLogger(__name__)
+
+ROLES = ("analyst", "admin")
+PREVIEW_ROWS = 200
+SHIFT_KINDS = ("shifts", "shifts-grid", "shifts-weekly", "shifts-generated")
+#: Plots of the features page: feature -> (title, axis label, reference line, its label).
+PLOTS: dict[str, tuple[str, str, float | None, str]] = {
+    "weekly_hours_mean": ("Weekly hours per officer", "net hours worked per week (mean over the window)",
+                          48.0, "48 h (EU 2003/88 art. 6)"),
+    "night_shifts": ("Night shifts per officer", "shifts with ≥ 3 h in 22:00–06:00, in the window", None, ""),
+    "quick_returns": ("Quick returns per officer", "rests under 11 h between shifts, in the window", None, ""),
+}
+
+
+def _operator() -> str:
+    return f"web:{current_user.name}"
+
+
+def _payload(form: ImportForm) -> bytes | None:
+    try:
+        return base64.b64decode(form.payload.data or "", validate=True) if form.validate_on_submit() else None
+    except (binascii.Error, ValueError):
+        return None
+
+
+def _import_form(data: bytes, **fields: str) -> ImportForm:
+    return ImportForm(formdata=None, payload=base64.b64encode(data).decode("ascii"), **fields)
+
+
+@bp.get("/")
+@role_required(*ROLES)
+def index() -> str:
+    shift_imports = list(db.session.execute(
+        db.select(ImportRecord).where(ImportRecord.kind.in_(SHIFT_KINDS)).order_by(ImportRecord.id.desc())
+        .limit(20)).scalars())
+    waves = list(db.session.execute(db.select(Wave).order_by(Wave.opens.desc(), Wave.slug)).scalars())
+    return render_template("schedules/index.html", snapshots=roster_service.list_snapshots(),
+                           shift_imports=shift_imports, waves=waves)
+
+
+# ------------------------------------------------------------------------------------------ roster
+
+
+@bp.get("/roster")
+@role_required(*ROLES)
+def roster() -> str:
+    return render_template("schedules/roster.html", form=RosterUploadForm(),
+                           snapshots=roster_service.list_snapshots())
+
+
+@bp.post("/roster/preview")
+@role_required(*ROLES)
+def roster_preview() -> tuple[str, int] | str:
+    form = RosterUploadForm()
+    if not form.validate_on_submit():
+        return render_template("schedules/roster.html", form=form,
+                               snapshots=roster_service.list_snapshots()), 400
+    data = form.file.data.read()
+    errors: list[RowError] = []
+    frame = None
+    try:
+        frame = roster_service.preview_roster(data, delimiter=form.delimiter.data or None,
+                                              encoding=form.encoding.data)
+    except ImportRejected as exc:
+        errors = exc.errors
+    as_of = form.as_of.data or date.today()
+    cells = Counter() if frame is None else Counter(
+        zip(frame["unit_id"], frame["shift_pattern"].fillna("all")))
+    rows = [] if frame is None else frame.head(PREVIEW_ROWS).to_dict("records")
+    return render_template("schedules/roster_preview.html", errors=errors, rows=rows,
+                           total=0 if frame is None else len(frame), cells=sorted(cells.items()), as_of=as_of,
+                           filename=form.file.data.filename,
+                           form=_import_form(data, as_of=as_of.isoformat(), delimiter=form.delimiter.data or "",
+                                             encoding=form.encoding.data)), (400 if errors else 200)
+
+
+@bp.post("/roster/import")
+@role_required(*ROLES)
+def roster_import() -> WerkzeugResponse | tuple[str, int]:
+    form = ImportForm()
+    data = _payload(form)
+    if not data:
+        flash(_("The file did not arrive; upload it again."), "error")
+        return redirect(url_for("schedules.roster"))
+    try:
+        as_of = date.fromisoformat(form.as_of.data) if form.as_of.data else None
+        res = roster_service.import_roster(data, imported_by=_operator(), as_of=as_of,
+                                           delimiter=form.delimiter.data or None,
+                                           encoding=form.encoding.data or "utf-8")
+    except ImportRejected as exc:
+        return render_template("schedules/roster_preview.html", errors=exc.errors, rows=[], total=0, cells=[],
+                               as_of=None, filename="", form=None), 400
+    except ValueError:
+        abort(400)
+    if res.unchanged:
+        flash(_("This file was imported before; nothing changed."))
+    else:
+        flash(_("Imported a roster of %(n)s officers.", n=res.rows))
+    return redirect(url_for("schedules.roster"))
+
+
+# ------------------------------------------------------------------------------------------ shifts
+
+
+@bp.get("/shifts")
+@role_required(*ROLES)
+def shifts() -> str:
+    imports = list(db.session.execute(
+        db.select(ImportRecord).where(ImportRecord.kind.in_(SHIFT_KINDS)).order_by(ImportRecord.id.desc())
+        .limit(20)).scalars())
+    return render_template("schedules/shifts.html", form=ShiftsUploadForm(), imports=imports)
+
+
+@bp.post("/shifts/preview")
+@role_required(*ROLES)
+def shifts_preview() -> tuple[str, int] | str:
+    form = ShiftsUploadForm()
+    if form.validate_on_submit() and form.timezone.data not in available_timezones():
+        form.timezone.errors = [_("Not an IANA time zone (e.g. Asia/Almaty).")]
+        return render_template("schedules/shifts.html", form=form, imports=[]), 400
+    if not form.validate_on_submit():
+        return render_template("schedules/shifts.html", form=form, imports=[]), 400
+    data = form.file.data.read()
+    errors: list[RowError] = []
+    frame = None
+    try:
+        frame = roster_service.check_shifts(data, timezone=form.timezone.data,
+                                            delimiter=form.delimiter.data or None, encoding=form.encoding.data)
+    except ImportRejected as exc:
+        errors = exc.errors
+    rows, summary = [], {}
+    if frame is not None and len(frame):
+        tz = form.timezone.data
+        shown = frame.head(PREVIEW_ROWS)
+        rows = [{"person_id": r.person_id, "start": r.start.tz_convert(tz).strftime("%Y-%m-%d %H:%M"),
+                 "end": r.end.tz_convert(tz).strftime("%Y-%m-%d %H:%M"), "break_min": r.break_min,
+                 "duty_type": r.duty_type, "shift_code": "" if r.shift_code is None else r.shift_code}
+                for r in shown.itertuples()]
+        summary = {"persons": int(frame["person_id"].nunique()),
+                   "first": frame["start"].min().tz_convert(tz).strftime("%Y-%m-%d"),
+                   "last": frame["start"].max().tz_convert(tz).strftime("%Y-%m-%d"),
+                   "duty": dict(Counter(frame["duty_type"]))}
+    return render_template("schedules/shifts_preview.html", errors=errors, rows=rows, summary=summary,
+                           total=0 if frame is None else len(frame), filename=form.file.data.filename,
+                           form=_import_form(data, timezone=form.timezone.data,
+                                             delimiter=form.delimiter.data or "", encoding=form.encoding.data)
+                           ), (400 if errors else 200)
+
+
+@bp.post("/shifts/import")
+@role_required(*ROLES)
+def shifts_import() -> WerkzeugResponse | tuple[str, int]:
+    form = ImportForm()
+    data = _payload(form)
+    if not data or (form.timezone.data or "Asia/Almaty") not in available_timezones():
+        flash(_("The file did not arrive; upload it again."), "error")
+        return redirect(url_for("schedules.shifts"))
+    try:
+        res = roster_service.import_shifts(data, imported_by=_operator(), timezone=form.timezone.data or "Asia/Almaty",
+                                           delimiter=form.delimiter.data or None,
+                                           encoding=form.encoding.data or "utf-8")
+    except ImportRejected as exc:
+        return render_template("schedules/shifts_preview.html", errors=exc.errors, rows=[], summary={}, total=0,
+                               filename="", form=None), 400
+    if res.unchanged:
+        flash(_("This file was imported before; nothing changed."))
+    else:
+        flash(_("Imported %(n)s shift records.", n=res.rows))
+    return redirect(url_for("schedules.shifts"))
+
+
+# ---------------------------------------------------------------------------------------- features
+
+
+def _wave_or_404(slug: str) -> Wave:
+    try:
+        return wave_service.get_wave(slug)
+    except wave_service.WaveError:
+        abort(404)
+
+
+@bp.get("/waves/<slug>")
+@role_required(*ROLES)
+def features(slug: str) -> str:
+    wave = _wave_or_404(slug)
+    try:
+        wf, released = released_wave_features(wave)
+    except FeaturesError as exc:
+        return render_template("schedules/features.html", wave=wave, problem=str(exc), wf=None, rows=[],
+                               summary=SUMMARY, plots=PLOTS, suppressed=[])
+    rows = summary_rows(released)
+    suppressed = [r["group"] for r in rows if r["suppressed"]]
+    return render_template("schedules/features.html", wave=wave, problem=None, wf=wf, rows=rows,
+                           summary=SUMMARY, plots=PLOTS, suppressed=suppressed)
+
+
+@bp.get("/waves/<slug>/plots/<feature>.png")
+@role_required(*ROLES)
+def feature_plot(slug: str, feature: str) -> Response:
+    if feature not in PLOTS:
+        abort(404)
+    wave = _wave_or_404(slug)
+    try:
+        wf, released = released_wave_features(wave)
+    except FeaturesError:
+        abort(404)
+    shown = sorted({g for g, s in zip(released["group"], released["suppressed"]) if not s})
+    hidden = len(wf.officers) - len(shown)
+    title, xlabel, ref, ref_label = PLOTS[feature]
+    note = (_("%(n)s group(s) under K = %(k)s officers are not shown.", n=hidden, k=wave.min_cell)
+            if hidden else "")
+    fig = feature_boxplot(wf.persons, feature, shown, title=f"{title} — {wave.slug}", xlabel=xlabel,
+                          reference=ref, reference_label=ref_label, note=note)
+    resp = Response(figure_png(fig), mimetype="image/png")
+    resp.headers["Cache-Control"] = "private, no-store"
+    return resp

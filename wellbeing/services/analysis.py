@@ -1,0 +1,486 @@
+"""Models on platform data and on CSV files: the ``flask models`` engine and the analysis pages.
+
+Platform data are response-level scale scores with the attributes of their reporting group (from
+:func:`wellbeing.services.results.score_rows`): region, department, group, shift pattern, language and
+the **unit pool** (the group slug's unit part, before ``--``), which carries the random intercept
+(DESIGN.md section 6). The statistics are :mod:`wellbeing.core.stats`; every platform model passes
+:func:`wellbeing.core.disclosure.check_model_release` (rule 12: ≥ 10 residual degrees of freedom and
+every factor level ≥ the wave's K) before a number leaves this module. A refused model keeps its
+formula, counts, warnings and the reasons, never an estimate.
+
+Only closed waves are modelled (rule 11: nothing but a count while a wave is open). Microdata never
+leave this module: callers get term tables, marginal means, released group rows and plots.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import platform
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..core import stats as st
+from ..core.disclosure import ModelCheck, check_model_release
+from ..models import Pilot, Wave, WaveStatus
+from .results import ScaleInfo, release_scale, score_rows, view, wave_scales
+from .waves import WaveError, get_wave
+
+log = logging.getLogger(__name__)
+
+#: Exposures always offered; group-level schedule features are added when the features service exists.
+BASE_EXPOSURES = ("shift_pattern",)
+#: Categorical covariates a user may add (choices, never free formula text).
+BASE_COVARIATES = ("wave", "language", "region")
+#: Reference shift pattern when present (else the most common pattern).
+PREFERRED_REFERENCE = "fixed-8h"
+#: Multiple-comparison adjustments reported with every model (method named, DESIGN.md section 6).
+ADJUST_METHODS = ("holm", "bh")
+TERM_OUT = ["term", "estimate", "std_err", "ci_low", "ci_high", "p_value"]
+
+
+class AnalysisError(ValueError):
+    """A model request was refused (unknown wave, scale, exposure, column or an open wave)."""
+
+
+# ------------------------------------------------------------------------------------ data loading
+
+
+def pool_of(group_slug: str) -> str:
+    """The unit pool of a reporting group: its slug's unit part (``akm-d3--24-72`` → ``akm-d3``)."""
+    return group_slug.split("--", 1)[0]
+
+
+def feature_provider() -> Callable[[Wave], pd.DataFrame] | None:
+    """The group-level schedule features of a wave, when the roster/features service exists.
+
+    The provider is ``wellbeing.services.features.group_features(wave)`` returning a DataFrame with a
+    ``group`` column (reporting-group slug) and one numeric column per released feature (e.g.
+    ``night_hours_week``, in the feature's own unit). Absent service → ``None`` (only ``shift_pattern``
+    and ``wave`` are offered).
+    """
+    try:
+        mod = importlib.import_module("wellbeing.services.features")
+    except ImportError:
+        return None
+    fn = getattr(mod, "group_features", None)
+    return fn if callable(fn) else None
+
+
+def closed_waves() -> list[Wave]:
+    """Waves whose results may be modelled (closed), oldest first."""
+    from ..extensions import db
+
+    return list(db.session.execute(db.select(Wave).filter_by(status=WaveStatus.closed)
+                                   .order_by(Wave.opens, Wave.slug)).scalars())
+
+
+def resolve_waves(slugs: Sequence[str]) -> list[Wave]:
+    """Waves by slug, oldest first; refuses unknown and not-yet-closed waves (rule 11)."""
+    if not slugs:
+        raise AnalysisError("--wave: name at least one wave")
+    waves, problems = [], []
+    for s in slugs:
+        try:
+            w = get_wave(s)
+        except WaveError as exc:
+            problems.append(str(exc))
+            continue
+        if w.status != WaveStatus.closed:
+            problems.append(f"wave {s!r} is {w.status}: models use closed waves only (DESIGN.md rule 11)")
+        waves.append(w)
+    if problems:
+        raise AnalysisError("; ".join(problems))
+    return sorted(waves, key=lambda w: (w.opens or date.min, w.slug))
+
+
+def scale_of(waves: Sequence[Wave], scale_id: str) -> ScaleInfo:
+    """The scale ``scale_id`` (``<instrument>.<scale>``), which every wave must carry."""
+    for w in waves:
+        infos = {s.scale_id: s for s in wave_scales(w)}
+        if scale_id not in infos:
+            raise AnalysisError(f"--outcome: wave {w.slug!r} has no scale {scale_id!r} "
+                                f"(it has {', '.join(sorted(infos)) or 'none'})")
+    return {s.scale_id: s for s in wave_scales(waves[0])}[scale_id]
+
+
+def common_scales(waves: Sequence[Wave]) -> list[str]:
+    """Scale ids carried by every one of ``waves`` (questionnaire order of the first)."""
+    if not waves:
+        return []
+    ids = [s.scale_id for s in wave_scales(waves[0])]
+    for w in waves[1:]:
+        have = {s.scale_id for s in wave_scales(w)}
+        ids = [i for i in ids if i in have]
+    return ids
+
+
+def feature_names(waves: Sequence[Wave]) -> list[str]:
+    """Numeric group-level features available for every wave (empty without the features service)."""
+    prov = feature_provider()
+    if prov is None or not waves:
+        return []
+    names: set[str] | None = None
+    for w in waves:
+        try:
+            cols = {c for c in prov(w).columns if c != "group"}
+        except Exception as exc:  # noqa: BLE001 - a wave without features offers none
+            log.info("no schedule features for wave %s: %s", w.slug, exc)
+            cols = set()
+        names = cols if names is None else names & cols
+    return sorted(names or ())
+
+
+def platform_data(waves: Sequence[Wave], scale: ScaleInfo, features: Sequence[str] = ()) -> pd.DataFrame:
+    """Response-level scores of ``scale`` over ``waves`` (internal: never shown or exported).
+
+    Columns: ``score`` (scale points), ``wave``, ``region``, ``department``, ``group``, ``pool``,
+    ``shift_pattern``, ``language`` and each requested group-level feature.
+    """
+    frames = []
+    prov = feature_provider() if features else None
+    for w in waves:
+        d = score_rows(w, scale)
+        d = d.assign(wave=w.slug, pool=d["group"].map(pool_of)).rename(columns={"value": "score"})
+        if features:
+            if prov is None:
+                raise AnalysisError("schedule features are not available on this installation")
+            f = prov(w)
+            d = d.merge(f[["group", *features]], on="group", how="left")
+        frames.append(d.drop(columns=["concern"], errors="ignore"))
+    data = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    return data
+
+
+def reference_level(values: pd.Series) -> str:
+    """``fixed-8h`` when present, else the most common level (ties: alphabetical)."""
+    levels = values.dropna().astype(str)
+    if PREFERRED_REFERENCE in set(levels):
+        return PREFERRED_REFERENCE
+    counts = levels.value_counts()
+    return sorted(counts[counts == counts.max()].index)[0]
+
+
+def _q(v: str) -> str:
+    return v.replace("'", "")
+
+
+_TREATMENT_TERM = re.compile(r"C\((\w+), Treatment\(reference='[^']*'\)\)\[(?:T\.)?")
+
+
+def tidy_terms(terms: pd.DataFrame) -> pd.DataFrame:
+    """``C(x, Treatment(reference='r'))[T.l]`` → ``x[l]`` (the reference is in the formula)."""
+    return terms.assign(term=terms["term"].map(lambda t: _TREATMENT_TERM.sub(r"\1[", t)))
+
+
+# ------------------------------------------------------------------------------------ results
+
+
+@dataclass
+class Analysis:
+    """A platform model and its release decision.
+
+    ``main`` is the mixed model (random intercept per unit pool); ``robustness`` the GEE and
+    cluster-robust OLS fits; ``means`` the estimated marginal means per shift pattern (scale points);
+    ``check`` the rule-12 decision. When ``check.released`` is false no estimate may be shown.
+    """
+
+    kind: str                      # "fit" or "did"
+    request: dict[str, Any]
+    main: st.ModelResult
+    check: ModelCheck
+    k: int
+    scale: ScaleInfo | None = None
+    means: pd.DataFrame | None = None
+    robustness: dict[str, st.ModelResult] = field(default_factory=dict)
+    counts: dict[str, Any] = field(default_factory=dict)
+    group_rows: pd.DataFrame | None = None     # released group rows, filled on first use (bubble plot)
+    created: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+
+    @property
+    def released(self) -> bool:
+        return self.check.released
+
+    def terms(self) -> pd.DataFrame:
+        """The term table with ``suppressed``/``reason`` (numbers empty when refused)."""
+        return released_terms(self.main.terms, self.check)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``--format json`` document (CLI.md: ``model`` and ``terms``, plus extras)."""
+        model = {k: v for k, v in self.main.info.items()
+                 if k in ("n", "n_groups", "icc", "converged", "warnings", "formula", "method",
+                          "reml", "df_resid", "n_units", "n_periods", "permutation_p",
+                          "permutation_p_floor", "n_permutations", "inference_note", "cluster",
+                          "treated_units", "cell_sizes", "aic_note", "singular")}
+        model.update({"released": self.released, "reason": self.check.reason,
+                      "problems": list(self.check.problems), "min_cell": self.k,
+                      "request": self.request, "counts": self.counts})
+        if not self.released:
+            for key in ("icc", "permutation_p", "df_resid"):
+                if key in model:
+                    model[key] = None
+        out: dict[str, Any] = {"model": st._json_safe(model),
+                               "terms": st._json_safe(self.terms())}
+        if self.released:
+            if self.means is not None:
+                out["marginal_means"] = st._json_safe(self.means)
+            for name, r in self.robustness.items():
+                out.setdefault("robustness", {})[name] = {
+                    "method": r.info["method"], "warnings": r.info["warnings"],
+                    "terms": st._json_safe(r.terms[TERM_OUT])}
+            for name, t in self.main.tables.items():
+                out[name] = st._json_safe(t)
+        return out
+
+    def warnings(self) -> list[str]:
+        """Every warning of every fit, main model first (shown with the result, never swallowed)."""
+        out = list(self.main.info.get("warnings", []))
+        for name, r in self.robustness.items():
+            out += [f"{name}: {w}" for w in r.info.get("warnings", []) if f"{name}: {w}" not in out]
+        return out
+
+
+def released_terms(terms: pd.DataFrame, check: ModelCheck) -> pd.DataFrame:
+    """Term table plus ``suppressed``/``reason``; every number blanked when the model is refused."""
+    out = terms.copy()
+    out["suppressed"] = not check.released
+    out["reason"] = check.reason
+    if not check.released:
+        num = [c for c in out.columns if c not in ("term", "suppressed", "reason", "p_adjust_method")]
+        out[num] = np.nan
+        out[num] = out[num].astype(object).where(pd.notna(out[num]), None)
+    return out
+
+
+def _adjust(terms: pd.DataFrame, exclude: Sequence[str]) -> pd.DataFrame:
+    out = terms.copy()
+    for method in ADJUST_METHODS:
+        adj = st.adjust_terms(terms, method, exclude=exclude)
+        out[f"p_{method}"] = adj["p_adjusted"]
+    return out
+
+
+# ---------------------------------------------------------------------------- models on platform data
+
+
+def build_formula(data: pd.DataFrame, exposure: str, covariates: Sequence[str]) -> tuple[str, str | None]:
+    """Right-hand side for ``exposure`` and ``covariates``; returns (predictors, reference level)."""
+    parts: list[str] = []
+    ref = None
+    for v in [exposure, *[c for c in covariates if c != exposure]]:
+        if pd.api.types.is_numeric_dtype(data[v]) and v not in BASE_COVARIATES:
+            parts.append(v)
+        elif v == "shift_pattern":
+            ref = reference_level(data[v])
+            parts.append(f"C(shift_pattern, Treatment(reference='{_q(ref)}'))")
+        else:
+            r = reference_level(data[v]) if v != "wave" else None
+            parts.append(f"C({v}, Treatment(reference='{_q(r)}'))" if r else f"C({v})")
+    return " + ".join(parts), ref
+
+
+def offered(waves: Sequence[Wave]) -> dict[str, list[str]]:
+    """What the pages offer for ``waves``: exposures, covariates, outcomes (choices only)."""
+    feats = feature_names(waves)
+    covs = [c for c in BASE_COVARIATES if c != "wave" or len(waves) > 1]
+    return {"exposures": [*BASE_EXPOSURES, *feats], "covariates": [*covs, *feats],
+            "outcomes": common_scales(waves)}
+
+
+def fit_platform(wave_slugs: Sequence[str], outcome: str, exposure: str,
+                 covariates: Sequence[str] = (), robustness: bool = True) -> Analysis:
+    """Mixed model of a scale on an exposure (+ covariates), random intercept per unit pool.
+
+    Parameters
+    ----------
+    wave_slugs : closed waves (slugs)
+    outcome : scale id, e.g. ``cbi.work`` (0–100 points)
+    exposure : ``shift_pattern`` (categorical; reference ``fixed-8h`` or the most common pattern) or a
+        group-level schedule feature (numeric, per unit of the feature)
+    covariates : from :data:`BASE_COVARIATES` and the features
+
+    The model is ``score ~ exposure + covariates + (1 | pool)`` (REML, :func:`stats.fit_mixed`), with
+    the ICC of the null model, marginal means per shift pattern, GEE (exchangeable) and cluster-robust
+    OLS as robustness checks, and Holm and Benjamini–Hochberg adjusted p-values of the non-intercept
+    terms. Released only when rule 12 holds (K = the largest ``min_cell`` of the waves).
+    """
+    waves = resolve_waves(wave_slugs)
+    scale = scale_of(waves, outcome)
+    opts = offered(waves)
+    if exposure not in opts["exposures"]:
+        raise AnalysisError(f"--exposure: {exposure!r} is not offered; choose from "
+                            f"{', '.join(opts['exposures'])}")
+    bad = [c for c in covariates if c not in opts["covariates"]]
+    if bad:
+        raise AnalysisError(f"--covariates: {', '.join(bad)} not offered; choose from "
+                            f"{', '.join(opts['covariates'])}")
+    feats = [v for v in [exposure, *covariates] if v not in BASE_COVARIATES and v not in BASE_EXPOSURES]
+    data = platform_data(waves, scale, feats)
+    k = max(w.min_cell for w in waves)
+    request = {"waves": [w.slug for w in waves], "outcome": outcome, "exposure": exposure,
+               "covariates": list(covariates)}
+    if len(data) == 0:
+        raise AnalysisError(f"no {outcome} scores in wave(s) {', '.join(request['waves'])}")
+    predictors, ref = build_formula(data, exposure, covariates)
+    data = data.dropna(subset=["score", "pool", exposure, *covariates]).reset_index(drop=True)
+    counts = {"responses": int(len(data)), "unit_pools": int(data["pool"].nunique()),
+              "groups": int(data["group"].nunique()), "regions": int(data["region"].nunique()),
+              "per_wave": {str(w): int(n) for w, n in data["wave"].value_counts().sort_index().items()},
+              "reference_level": ref}
+    main = st.fit_mixed(data, "score", predictors, "pool")
+    main.info["formula"] = f"score[{outcome}] ~ {predictors} + (1 | pool)"
+    check = check_model_release(main.info["df_resid"], main.info.get("factor_levels"), k)
+    adj_terms = _adjust(tidy_terms(main.terms), ["Intercept"])
+    main = st.ModelResult(adj_terms, main.info, main.tables, main.fit)
+    analysis = Analysis("fit", request, main, check, k, scale, counts=counts)
+    if not check.released:
+        log.info("model refused (rule 12): %s", "; ".join(check.problems))
+        return analysis
+    if "shift_pattern" in (exposure, *covariates):
+        try:
+            mm = st.marginal_means(main, data, "shift_pattern")
+            analysis.means = mm.rename(columns={"level": "shift_pattern"})
+        except (ValueError, RuntimeError) as exc:
+            main.info["warnings"].append(f"marginal means: {exc}")
+    if robustness:
+        for name, fn in (("gee", st.fit_gee), ("ols_cluster", st.fit_ols_cluster)):
+            r = fn(data, "score", predictors, "pool")
+            analysis.robustness[name] = st.ModelResult(tidy_terms(r.terms), r.info, r.tables, r.fit)
+    return analysis
+
+
+def did_platform(wave_slugs: Sequence[str], pilot_slug: str, outcome: str) -> Analysis:
+    """Difference-in-differences of a pilot on repeated cross-sections (region and wave fixed effects).
+
+    Treated = a response from a pilot region in a wave opening on or after the pilot start. Event
+    study around the first treated wave; permutation inference over regions (p floor 1/R, stated).
+    Released only with ≥ 10 residual df and every region, wave and arm count ≥ K (rule 12).
+    """
+    from .pilots import PilotError, get_pilot
+
+    try:
+        pilot: Pilot = get_pilot(pilot_slug)
+    except PilotError as exc:
+        raise AnalysisError(str(exc)) from exc
+    waves = resolve_waves(wave_slugs)
+    scale = scale_of(waves, outcome)
+    after = {w.slug: bool(w.opens and w.opens >= pilot.starts) for w in waves}
+    if all(after.values()) or not any(after.values()):
+        sides = ", ".join(f"{s}: {'after' if a else 'before'}" for s, a in after.items())
+        raise AnalysisError(f"--waves: need waves before and after the pilot start {pilot.starts} ({sides})")
+    data = platform_data(waves, scale).dropna(subset=["score"])
+    regions = set(pilot.region_slugs)
+    missing = regions - set(data["region"])
+    if missing:
+        raise AnalysisError(f"pilot region(s) {', '.join(sorted(missing))} have no responses in these waves")
+    data["treated"] = (data["region"].isin(regions) & data["wave"].map(after)).astype(int)
+    order = [w.slug for w in waves]
+    k = max(w.min_cell for w in waves)
+    main = st.did_cross_sections(data, "score", region="region", wave="wave", treated="treated",
+                                 wave_order=order)
+    main.info["formula"] = f"score[{outcome}] ~ treated + C(region) + C(wave)"
+    levels = dict(main.info.get("factor_levels") or {})
+    levels["treated"] = {str(k_): int(v) for k_, v in data["treated"].value_counts().sort_index().items()}
+    check = check_model_release(main.info["df_resid"], levels, k)
+    counts = {"responses": int(len(data)), "regions": int(data["region"].nunique()),
+              "per_wave": {str(w): int(n) for w, n in data["wave"].value_counts().sort_index().items()},
+              "treated_responses": int(data["treated"].sum()), "pilot_regions": sorted(regions),
+              "pilot_starts": pilot.starts.isoformat(),
+              "after_start": [s for s, a in after.items() if a]}
+    request = {"waves": order, "pilot": pilot.slug, "outcome": outcome}
+    return Analysis("did", request, main, check, k, scale, counts=counts)
+
+
+# ------------------------------------------------------------------------------------ CSV engine
+
+_FORMULA_OK = re.compile(r"^[A-Za-z0-9_.+*:()\s-]*$")
+_FUNCTIONS = {"C"}
+
+
+def _csv_frame(path: str) -> pd.DataFrame:
+    try:
+        return pd.read_csv(path, sep=None, engine="python", encoding="utf-8-sig")
+    except (OSError, ValueError, pd.errors.ParserError) as exc:
+        raise AnalysisError(f"{path}: {exc}") from exc
+
+
+def check_formula(text: str, columns: Sequence[str], option: str) -> list[str]:
+    """Names of ``text`` (a patsy right-hand side) that are not columns of the file → problems.
+
+    Only column names, ``C(...)``, ``+ * : - ( )``, numbers and spaces are allowed: no function
+    calls, no Python.
+    """
+    problems = []
+    if not _FORMULA_OK.match(text):
+        problems.append(f"{option}: {text!r}: only column names, C(...), + * : - ( ) and numbers are allowed")
+        return problems
+    for name in re.findall(r"[A-Za-z_][A-Za-z0-9_.]*", text):
+        if name in columns or name in _FUNCTIONS and re.search(rf"\b{name}\(", text):
+            continue
+        problems.append(f"{option}: {name!r} is not a column of the file")
+    return problems
+
+
+def fit_csv(path: str, outcome: str, predictors: str, group: str, re_formula: str | None = None) -> st.ModelResult:
+    """The mixed-model engine on any CSV (for checking against other software; no release check)."""
+    data = _csv_frame(path)
+    cols = list(data.columns)
+    problems = [f"--{o}: {v!r} is not a column of the file" for o, v in (("outcome", outcome), ("group", group))
+                if v not in cols]
+    problems += check_formula(predictors, cols, "--predictors")
+    if re_formula:
+        problems += check_formula(re_formula.lstrip().lstrip("~"), cols, "--re-formula")
+    if problems:
+        raise AnalysisError("; ".join(problems))
+    return st.fit_mixed(data, outcome, predictors, group, re_formula=re_formula)
+
+
+def did_csv(path: str, unit: str, time: str, treated: str, outcome: str, cluster: str | None = None) -> st.ModelResult:
+    """The difference-in-differences engine on any panel or repeated cross-section CSV."""
+    data = _csv_frame(path)
+    problems = [f"--{o}: {v!r} is not a column of the file"
+                for o, v in (("unit", unit), ("time", time), ("treated", treated), ("outcome", outcome),
+                             ("cluster", cluster)) if v and v not in data.columns]
+    if problems:
+        raise AnalysisError("; ".join(problems))
+    try:
+        return st.did(data, outcome, unit, time, treated, cluster=cluster)
+    except (ValueError, KeyError) as exc:
+        raise AnalysisError(str(exc)) from exc
+
+
+# ------------------------------------------------------------------------- released group rows
+
+
+def released_group_rows(waves: Sequence[Wave], scale: ScaleInfo) -> pd.DataFrame:
+    """Released (not suppressed) reporting-group rows of ``scale`` per wave, for the bubble plot.
+
+    From :func:`wellbeing.services.results.release_scale` — never raw group means. Columns
+    ``wave, group, region, shift_pattern, n, mean``.
+    """
+    frames = []
+    for w in waves:
+        rel = view(release_scale(w, scale), ["group"])
+        rel = rel[~rel["suppressed"].astype(bool)]
+        frames.append(rel.assign(wave=w.slug)[["wave", "group", "region", "shift_pattern", "n", "mean"]])
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+        columns=["wave", "group", "region", "shift_pattern", "n", "mean"])
+
+
+def software_versions() -> dict[str, str]:
+    """Versions for the report's reproducibility block."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {"python": platform.python_version()}
+    for pkg in ("wellbeing", "statsmodels", "scipy", "pandas", "numpy", "matplotlib"):
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:
+            out[pkg] = "?"
+    return out

@@ -1,0 +1,241 @@
+"""What an analysis shows: plain-language summary, caveats, plots and the HTML/PDF report.
+
+Takes an :class:`wellbeing.services.analysis.Analysis` (already through rule 12) and released group
+rows only. A refused model yields the refusal and its reasons, no plot with numbers.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+from flask_babel import gettext as _
+from matplotlib.backends.backend_pdf import PdfPages
+from matplotlib.figure import Figure
+
+from ..core import model_plots as mp
+from .analysis import Analysis, released_group_rows, resolve_waves, software_versions
+
+log = logging.getLogger(__name__)
+
+PLOTS_FIT = ("forest", "means", "bubble")
+PLOTS_DID = ("event_study",)
+
+
+def scale_label(a: Analysis) -> str:
+    """E.g. ``cbi.work: Work-related burnout (0–100 points)``."""
+    if a.scale is None:
+        return str(a.request.get("outcome"))
+    sc = a.scale.scale
+    name = sc.name.get("en") or next(iter(sc.name.values()), sc.id)
+    lo, hi = sc.range
+    return f"{a.scale.scale_id}: {name} ({lo:g}–{hi:g} points)"
+
+
+def _units(a: Analysis) -> str:
+    if a.scale is None:
+        return "points"
+    lo, hi = a.scale.scale.range
+    return f"points ({lo:g}–{hi:g})"
+
+
+def _fmt(v: float, d: int = 1) -> str:
+    return f"{v:+.{d}f}" if v else f"{v:.{d}f}"
+
+
+def summary(a: Analysis) -> list[str]:
+    """Plain-language sentences: effect sizes in scale points with 95 % CIs and adjusted p-values."""
+    if not a.released:
+        return [_("The model was not released (DESIGN.md rule 12: at least 10 residual degrees of freedom "
+                  "and at least K = %(k)s respondents in every level of every factor): %(why)s.",
+                  k=a.k, why="; ".join(a.check.problems))]
+    out: list[str] = []
+    unit = _units(a)
+    if a.kind == "fit":
+        ref = a.counts.get("reference_level")
+        t = a.main.terms
+        expo = a.request["exposure"]
+        rows = t[t["term"].str.startswith(f"{expo}[")] if ref else t[t["term"] == expo]
+        out.append(_("Model of %(scale)s on %(expo)s with a random intercept per unit pool: %(n)s responses in "
+                     "%(g)s unit pools.", scale=scale_label(a), expo=expo.replace("_", " "),
+                     n=f"{a.main.info['n']:,}", g=a.main.info["n_groups"]))
+        for _i, r in rows.iterrows():
+            what = r["term"].split("[", 1)[1].rstrip("]") if ref else expo
+            out.append(_("%(what)s: %(est)s %(unit)s compared with %(ref)s (95%% CI %(lo)s to %(hi)s; "
+                         "Holm-adjusted p = %(ph)s, Benjamini–Hochberg p = %(pb)s).",
+                         what=what, est=_fmt(r["estimate"]), unit=unit, ref=ref or _("one unit less"),
+                         lo=_fmt(r["ci_low"]), hi=_fmt(r["ci_high"]), ph=f"{r['p_holm']:.2g}",
+                         pb=f"{r['p_bh']:.2g}"))
+        icc = a.main.info.get("icc")
+        if icc is not None:
+            out.append(_("%(pct)s%% of the variance of the score lies between unit pools (ICC of the null model "
+                         "= %(icc)s).", pct=f"{100 * icc:.0f}", icc=f"{icc:.3f}"))
+        rob = a.robustness.get("ols_cluster")
+        if rob is not None and len(rows):
+            rt = rob.terms.set_index("term")
+            diffs = [abs(rt.loc[r, "estimate"] - e) for r, e in zip(rows["term"], rows["estimate"]) if r in rt.index]
+            if diffs:
+                out.append(_("Robustness: GEE (exchangeable) and OLS with cluster-robust standard errors give "
+                             "estimates within %(d)s points of the mixed model.", d=f"{max(diffs):.1f}"))
+    else:
+        t = a.main.terms.iloc[0]
+        info = a.main.info
+        out.append(_("Difference-in-differences of %(scale)s: pilot region(s) %(reg)s vs the other %(r)s "
+                     "regions, waves before vs on/after %(start)s (region and wave fixed effects; %(n)s "
+                     "responses).", scale=scale_label(a), reg=", ".join(a.counts["pilot_regions"]),
+                     r=info["n_units"] - len(a.counts["pilot_regions"]), start=a.counts["pilot_starts"],
+                     n=f"{info['n']:,}"))
+        out.append(_("Estimated pilot effect: %(est)s %(unit)s (95%% CI %(lo)s to %(hi)s, cluster-robust, "
+                     "unreliable with one treated region).", est=_fmt(t["estimate"]), unit=unit,
+                     lo=_fmt(t["ci_low"]), hi=_fmt(t["ci_high"])))
+        out.append(_("Permutation inference (the pilot reassigned to each of the %(r)s regions): p = %(p)s; "
+                     "the smallest possible p-value is 1/%(r)s = %(floor)s.", r=info["n_permutations"],
+                     p=f"{info['permutation_p']:.3g}", floor=f"{info['permutation_p_floor']:.3g}"))
+    return out
+
+
+def caveats(a: Analysis) -> list[str]:
+    """The caveats every analysis states (observational data, ecology, multiplicity, inference)."""
+    out = [_("Observational data: officers were not assigned to shift patterns at random; differences may "
+             "reflect who works which pattern, not the pattern itself.")]
+    if a.kind == "fit":
+        out.append(_("Ecological features: shift pattern and schedule features belong to reporting groups, not "
+                     "to the respondent; a group-level association need not hold for each officer."))
+        out.append(_("Multiple comparisons: p-values are adjusted over the model's non-intercept terms by Holm "
+                     "(family-wise error) and Benjamini–Hochberg (false discovery rate); the method is named "
+                     "with each value."))
+    else:
+        out.append(_("One treated region: cluster-robust standard errors are invalid with a single treated "
+                     "cluster (MacKinnon & Webb), so the evidence is the permutation p-value, whose floor is "
+                     "1/R with R regions."))
+        out.append(_("Parallel trends: the estimate assumes the pilot region would have changed like the others; "
+                     "the event study's pre-pilot waves are the only check."))
+    if a.kind == "fit":
+        out.append(_("Released under disclosure control: at least 10 residual degrees of freedom and at least K "
+                     "respondents in every factor level (rule 12); group means in plots are released group rows."))
+    else:
+        out.append(_("Released under disclosure control: at least 10 residual degrees of freedom and at least K "
+                     "respondents in every region, wave and arm (rule 12)."))
+    return out
+
+
+def _period_labels(a: Analysis, es: pd.DataFrame) -> list[str]:
+    waves = a.request["waves"]
+    first_after = min(waves.index(w) for w in a.counts["after_start"])
+    return [waves[first_after + int(k)] if 0 <= first_after + int(k) < len(waves) else "" for k in es["rel_time"]]
+
+
+def figure(a: Analysis, name: str) -> Figure:
+    """One plot of a released analysis by name (``forest``, ``means``, ``bubble``, ``event_study``)."""
+    if not a.released:
+        raise LookupError("model_refused: no plot")
+    ylabel = scale_label(a)
+    if name == "forest" and a.kind == "fit":
+        return mp.forest_plot(a.main.terms, xlabel=_("difference in score, %(u)s", u=_units(a)),
+                              title=_("Model terms, 95% CI"), n=a.main.info["n"])
+    if name == "means" and a.kind == "fit" and a.means is not None:
+        return mp.means_plot(a.means, level="shift_pattern", ylabel=ylabel,
+                             title=_("Estimated means per shift pattern, 95% CI"))
+    if name == "bubble" and a.kind == "fit" and a.scale is not None:
+        if a.group_rows is None:
+            a.group_rows = released_group_rows(resolve_waves(a.request["waves"]), a.scale)
+        rows = a.group_rows
+        x = a.request["exposure"] if a.request["exposure"] in rows.columns else "shift_pattern"
+        return mp.bubble_plot(rows, x=x, ylabel=ylabel, title=_("Released group means"))
+    if name == "event_study" and a.kind == "did":
+        es = a.main.tables["event_study"]
+        return mp.event_study_plot(es, a.main.tables.get("placebo"), ylabel=_("difference from the other regions, "
+                                                                             "points"),
+                                   title=_("Event study"), period_labels=_period_labels(a, es),
+                                   n=a.main.info["n"], p_value=a.main.info.get("permutation_p"),
+                                   p_floor=a.main.info.get("permutation_p_floor"))
+    raise LookupError(f"no plot {name!r} for this analysis")
+
+
+def plot_names(a: Analysis) -> tuple[str, ...]:
+    if not a.released:
+        return ()
+    if a.kind == "did":
+        return PLOTS_DID
+    return tuple(n for n in PLOTS_FIT if n != "means" or a.means is not None)
+
+
+def term_rows(a: Analysis) -> list[dict[str, Any]]:
+    """Rows of the coefficient table (released numbers or the refusal)."""
+    t = a.terms()
+    return t.to_dict(orient="records")
+
+
+def reproduce(a: Analysis) -> dict[str, Any]:
+    """What a reader needs to reproduce the analysis: formula, counts, software, date, command."""
+    r = a.request
+    if a.kind == "fit":
+        cmd = (f"flask models fit --wave {','.join(r['waves'])} --outcome {r['outcome']} --exposure {r['exposure']}"
+               + (f" --covariates {','.join(r['covariates'])}" if r["covariates"] else "") + " --format json")
+    else:
+        cmd = f"flask models did --waves {','.join(r['waves'])} --pilot {r['pilot']} --outcome {r['outcome']} --format json"
+    return {"formula": a.main.info.get("formula"), "method": a.main.info.get("method"), "counts": a.counts,
+            "n": a.main.info.get("n"), "groups": a.main.info.get("n_groups"), "software": software_versions(),
+            "date": a.created.strftime("%Y-%m-%d %H:%M UTC"), "command": cmd, "min_cell": a.k}
+
+
+def _table_text(rows: Sequence[dict[str, Any]], cols: Sequence[str]) -> str:
+    def cell(v: Any) -> str:
+        if v is None or isinstance(v, float) and v != v:
+            return ""
+        if isinstance(v, float):
+            return f"{v:.3g}" if abs(v) < 1e-3 and v else f"{v:.3f}"
+        return str(v)
+
+    cells = [list(cols)] + [[cell(r.get(c)) for c in cols] for r in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(cols))]
+    return "\n".join("  ".join(v.ljust(widths[i]) for i, v in enumerate(row)) for row in cells)
+
+
+def report_pdf(a: Analysis) -> bytes:
+    """The report as PDF: text pages (summary, caveats, table, reproducibility), then one plot per page.
+
+    matplotlib's PDF backend with DejaVu Sans embedded (Cyrillic renders; no system font used).
+    """
+    rep = reproduce(a)
+    lines: list[tuple[str, str]] = [("p", scale_label(a))]
+    if a.scale is not None and len(a.scale.scale.name) > 1:
+        lines.append(("p", " · ".join(f"{lang}: {name}" for lang, name in a.scale.scale.name.items())))
+    lines.append(("h", _("Summary")))
+    lines += [("p", s) for s in summary(a)]
+    lines.append(("h", _("Caveats")))
+    lines += [("p", "• " + c) for c in caveats(a)]
+    lines.append(("h", _("Coefficients")))
+    cols = ["term", "estimate", "std_err", "ci_low", "ci_high", "p_value"]
+    cols += [c for c in ("p_holm", "p_bh", "p_value_permutation") if c in a.terms().columns]
+    cols += ["suppressed", "reason"]
+    lines.append(("m", _table_text(term_rows(a), cols)))
+    if a.released and a.means is not None:
+        lines.append(("h", _("Estimated means per shift pattern")))
+        lines.append(("m", _table_text(a.means.to_dict(orient="records"),
+                                       ["shift_pattern", "estimate", "ci_low", "ci_high", "n"])))
+    if a.released and "event_study" in a.main.tables:
+        lines.append(("h", _("Event study (waves relative to the first pilot wave; reference -1)")))
+        lines.append(("m", _table_text(a.main.tables["event_study"].to_dict(orient="records"),
+                                       ["rel_time", "term", "estimate", "ci_low", "ci_high"])))
+    warns = a.warnings()
+    if warns:
+        lines.append(("h", _("Warnings from the fitting software")))
+        lines += [("p", "• " + w) for w in warns]
+    lines.append(("h", _("Reproducibility")))
+    lines += [("p", _("Formula: %(f)s", f=rep["formula"])), ("p", _("Method: %(m)s", m=rep["method"])),
+              ("p", _("Data: %(n)s responses, %(g)s clusters; per wave: %(w)s; K = %(k)s.", n=rep["n"],
+                      g=rep["groups"], w=", ".join(f"{k} {v}" for k, v in rep["counts"].get("per_wave", {}).items()),
+                      k=rep["min_cell"])),
+              ("p", _("Software: %(s)s.", s=", ".join(f"{k} {v}" for k, v in rep["software"].items()))),
+              ("p", _("Date: %(d)s. Command: %(c)s", d=rep["date"], c=rep["command"]))]
+    buf = io.BytesIO()
+    with PdfPages(buf, metadata={"Title": f"wellbeing analysis: {scale_label(a)}", "Creator": "wellbeing"}) as pdf:
+        for page in mp.text_pages(lines, title=_("Analysis report")):
+            pdf.savefig(page)
+        for name in plot_names(a):
+            pdf.savefig(figure(a, name))
+    return buf.getvalue()
