@@ -16,6 +16,7 @@ from babel.messages.pofile import read_po
 from wellbeing.core.instruments import load_instrument
 
 from .helpers import close, fill_wave, open_wave
+from .test_gate import small_wave  # noqa: F401 - fixture
 
 ROOT = Path(__file__).resolve().parents[1]
 TRANSLATIONS = ROOT / "wellbeing" / "translations"
@@ -242,3 +243,30 @@ def test_wave_service_messages_follow_the_page_language(app):
             with pytest.raises(wave_service.WaveError) as info:
                 wave_service.get_wave("nope")
             assert str(info.value) == expected
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_every_page_renders_in_kazakh_and_russian(app, small_wave, lang):
+    """No page fails in a translated language (a msgstr with a broken placeholder would raise)."""
+    from .test_gate import PASSWORD as GATE_PASSWORD
+    from .test_gate import fill
+
+    from wellbeing.services.users import create_user
+
+    with app.app_context():
+        create_user("ana", "analyst", GATE_PASSWORD)
+    seen = 0
+    for user in ("root", "ana"):
+        client = app.test_client()
+        client.set_cookie("wb_lang", lang)
+        assert client.post("/auth/login", data={"name": user, "password": GATE_PASSWORD}).status_code in (302, 303)
+        for rule in app.url_map.iter_rules():
+            if "GET" not in (rule.methods or ()) or rule.endpoint == "static":
+                continue
+            for url in fill(rule, small_wave, ["cbi.work"]):
+                resp = client.get(url)
+                assert resp.status_code < 500, url
+                if resp.status_code == 200 and resp.mimetype == "text/html":
+                    seen += 1
+                    assert f'<html lang="{lang}">' in resp.get_data(as_text=True), url
+    assert seen > 15
