@@ -132,18 +132,28 @@ def test_week_straddling_two_months():
 
 def test_weekly_rest_over_rolling_7_day_windows():
     # works 08:00-20:00 every day Jan 1-14 except Sat 6 and Sun 7: the rest Jan 5 20:00 ->
-    # Jan 8 08:00 is 60 h. Windows start Jan 1..Jan 8 (8 windows in [Jan 1, Jan 15)); the windows
-    # from Jan 7 (32 h of that rest inside) and Jan 8 (12 h rests only) are short of 35 h.
+    # Jan 8 08:00 is 60 h. Windows start Jan 1..Jan 8 (8 windows in [Jan 1, Jan 15)); a rest belongs
+    # to the window in which it starts, so the windows from Jan 6, 7 and 8 (12 h rests only) are short.
     days = [d for d in pd.date_range("2024-01-01", "2024-01-14").strftime("%Y-%m-%d")
             if d not in ("2024-01-06", "2024-01-07")]
     rows = "".join(f"a,{d} 08:00,{d} 20:00,0,regular,\n" for d in days)
     rows += "".join(f"b,{d} 08:00,{d} 20:00,0,regular,\n" for d in
                     pd.date_range("2024-01-01", "2024-01-14").strftime("%Y-%m-%d"))
     f = feats(rows, "2024-01-01", "2024-01-15")
-    assert f.loc["a", "weekly_rest_short_windows"] == 2
+    assert f.loc["a", "weekly_rest_short_windows"] == 3
     assert f.loc["a", "weekly_rest_min_h"] == 12.0
     assert f.loc["b", "weekly_rest_short_windows"] == 8
     assert f.loc["a", "max_consecutive_work_days"] == 7  # Jan 8-14
+
+
+def test_monday_to_friday_day_worker_has_a_full_weekend_rest_every_week():
+    """Regression: clipping rests at the rolling window's edges gave 33 h and flagged every window."""
+    days = [d for d in pd.date_range("2024-01-01", "2024-01-31").strftime("%Y-%m-%d")
+            if pd.Timestamp(d).weekday() < 5]
+    rows = "".join(f"a,{d} 09:00,{d} 18:00,60,regular,\n" for d in days)
+    f = feats(rows, "2024-01-01", "2024-01-29")
+    assert f.loc["a", "weekly_rest_short_windows"] == 0
+    assert f.loc["a", "weekly_rest_min_h"] == 63.0  # Friday 18:00 -> Monday 09:00
 
 
 def test_persons_without_shifts_and_24_72_rest():
@@ -324,13 +334,16 @@ def _reference(shifts: pd.DataFrame, d0: str, d1: str, tz: str = "Asia/Almaty") 
         far = dt.timedelta(days=400)
         gaps = [(w0 - far, work[0][0])] if work else [(w0 - far, w1 + far)]
         gaps += [(e0, s1) for (s0, e0), (s1, e1) in zip(work, work[1:])]
-        if work:
-            gaps.append((work[-1][1], w1 + far))
+        if work:  # nothing is known after the last record beyond the window's end
+            gaps.append((work[-1][1], max(work[-1][1], w1)))
         longest = []
         d = day0
         while d + dt.timedelta(days=7) <= day1:
             a, b = mid(d), mid(d + dt.timedelta(days=7))
-            longest.append(max(max(0.0, (min(ge, b) - max(gs, a)).total_seconds()) for gs, ge in gaps) / 3600)
+            if work:  # the longest rest starting in the window, counted whole
+                longest.append(max([(ge - gs).total_seconds() for gs, ge in gaps if a <= gs < b] or [0.0]) / 3600)
+            else:
+                longest.append((b - a).total_seconds() / 3600)
             d += dt.timedelta(days=1)
         weekends = set()
         for s, e in inwin:

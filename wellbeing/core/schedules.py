@@ -427,7 +427,9 @@ def compute_features(
 
 
 def _weekly_rest(c, s, e, P, midnight, k_first, k_end, w0) -> tuple[np.ndarray, np.ndarray]:
-    """Longest rest inside each rolling 7-day window; (min over windows (h), windows < 35 h)."""
+    """Longest uninterrupted rest starting in each rolling 7-day window, counted whole (EU Directive
+    2003/88/EC art. 5: 24 h + 11 h = 35 h of uninterrupted rest per 7-day period; a rest is attributed
+    to the period in which it starts). Returns (min over windows (h), windows with < 35 h)."""
     n_windows = k_end - k_first - 6
     if n_windows <= 0:
         return np.full(P, np.nan), np.zeros(P, np.int64)
@@ -452,7 +454,9 @@ def _weekly_rest(c, s, e, P, midnight, k_first, k_end, w0) -> tuple[np.ndarray, 
     g_s = np.empty(size, np.int64)
     g_e = np.empty(size, np.int64)
     g_c[pos_gap], g_s[pos_gap], g_e[pos_gap] = c, prev_end, sr
-    g_c[pos_tail], g_s[pos_tail], g_e[pos_tail] = c[last], er[last], R
+    # after a person's last record nothing is known beyond the features window: that rest ends there
+    w_end = int(midnight[k_end]) - lo
+    g_c[pos_tail], g_s[pos_tail], g_e[pos_tail] = c[last], er[last], np.maximum(er[last], w_end)
     # overlapping shifts (not validated) could make g_e < g_s: treat as no rest
     g_e = np.maximum(g_e, g_s)
     length = np.append(g_e - g_s, 0)
@@ -484,8 +488,11 @@ def _weekly_rest(c, s, e, P, midnight, k_first, k_end, w0) -> tuple[np.ndarray, 
         i1 = (base + np.cumsum(cnt_s, axis=1)[:, :n_windows] - 1).ravel()
         a = np.tile(ws, m)
         b = np.tile(we, m)
-        first_len = np.minimum(g_e[i0], b) - np.maximum(g_s[i0], a)
-        last_len = np.minimum(g_e[i1], b) - np.maximum(g_s[i1], a)
+        # A rest belongs to the window in which it starts and counts whole: a weekend rest that runs
+        # past the window's end is one uninterrupted rest (clipping it at the window's edges flagged
+        # every Monday-Friday worker). Inner gaps (i0 < i < i1) start inside the window.
+        first_len = np.where((g_s[i0] >= a) & (g_s[i0] < b), g_e[i0] - g_s[i0], 0)
+        last_len = np.where((g_s[i1] >= a) & (g_s[i1] < b), g_e[i1] - g_s[i1], 0)
         lo_i, hi_i = i0 + 1, i1
         has_inner = hi_i > lo_i
         longest = np.maximum(first_len, last_len)
