@@ -2,9 +2,19 @@
 # Installs the Debian packages that the test suite needs, when missing and when we may (root + apt).
 # chromium: browser tests (Playwright drives /usr/bin/chromium; `playwright install` cannot download here).
 set -euo pipefail
+here="$(cd "$(dirname "$0")/.." && pwd)"
+# axe-core (MPL-2.0) from the npm registry, for the accessibility check of the survey pages.
+axe="$here/tests/e2e/.axe/node_modules/axe-core/axe.min.js"
+if [ ! -f "$axe" ]; then
+  if command -v npm >/dev/null; then
+    npm install --silent --no-audit --no-fund --prefix "$here/tests/e2e/.axe" axe-core@4 >/dev/null
+  else
+    echo "npm is missing: install Node.js to run the accessibility check" >&2
+    exit 1
+  fi
+fi
 need=()
 [ -x /usr/bin/chromium ] || need+=(chromium)
-fc-list 2>/dev/null | grep -qi "DejaVu Sans" || need+=(fonts-dejavu-core)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   echo "installing Debian packages: ${need[*]}" >&2

@@ -8,7 +8,7 @@ import binascii
 import logging
 from collections import Counter, defaultdict
 
-from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response as WerkzeugResponse
@@ -238,7 +238,27 @@ def wave_open(slug: str) -> WerkzeugResponse:
 @bp.post("/waves/<slug>/close")
 @role_required("admin")
 def wave_close(slug: str) -> WerkzeugResponse:
-    return _lifecycle(slug, wave_service.close_wave)
+    def close_then_warm(w):  # type: ignore[no-untyped-def]
+        wave_service.close_wave(w, warm=False)
+        warm_in_background(current_app._get_current_object(), w.id)  # noqa: SLF001
+
+    return _lifecycle(slug, close_then_warm)
+
+
+def warm_in_background(app, wave_id: int) -> None:  # type: ignore[no-untyped-def]
+    """Compute a closed wave's released tables after the response is sent (the auditor's programs take
+    seconds per scale; the admin should not wait, and the first results page then finds them ready)."""
+    import threading
+
+    def run() -> None:
+        from ..services.results import warm
+
+        with app.app_context():
+            wave = db.session.get(Wave, wave_id)
+            if wave is not None:
+                warm(wave)
+
+    threading.Thread(target=run, name=f"warm-wave-{wave_id}", daemon=True).start()
 
 
 # ------------------------------------------------------------------------------------ instruments

@@ -61,7 +61,8 @@ def release_features(table: pd.DataFrame, k: int) -> pd.DataFrame:
 
     A group with fewer than ``k`` officers (the wave's ``min_cell``) shows no numbers: its rows get
     ``suppressed`` True, ``reason`` ``below_k`` and null ``officers``, ``n``, ``mean``, ``median`` and
-    ``share_pct``. Other rows get ``suppressed`` False and an empty reason. Numbers are rounded once,
+    ``share_pct``. Other rows get ``suppressed`` False and an empty reason, except that a share whose
+    numerator or complement is below ``k`` is withheld (``share_pct`` null, reason ``share_below_k``). Numbers are rounded once,
     half away from zero (DESIGN.md rule 10): means and medians to one decimal (hours, and counts per
     window), shares to whole percent (``share_pct`` = 100 × share of officers above the threshold).
 
@@ -91,6 +92,14 @@ def release_features(table: pd.DataFrame, k: int) -> pd.DataFrame:
     for col in ("officers", "n"):
         out[col] = pd.Series([None if s else int(v) for v, s in zip(out[col], small)], index=out.index,
                              dtype=object)
+    # Rule 7's share rule: a share whose numerator or complement is below K (a group of 6 that all
+    # work over 48 h says so of each officer) shows no number; the row's other numbers stay.
+    if "n_above" in table:
+        n_obs = table["n"].fillna(0).astype(int)
+        above = table["n_above"].fillna(0).astype(int)
+        share_small = (~small) & out["share_pct"].notna() & ((above < k) | (n_obs - above < k))
+        out.loc[share_small, "share_pct"] = None
+        out.loc[share_small, "reason"] = "share_below_k"
     out["threshold"] = out["threshold"].astype(object).where(out["threshold"].notna(), None)
     out["threshold_label"] = out["threshold_label"].astype(object).where(out["threshold_label"].notna(), "")
     out["source"] = out["source"].astype(object).where(out["source"].notna(), "")
