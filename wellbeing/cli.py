@@ -190,19 +190,42 @@ def _parse_date(value: str | None, name: str) -> date | None:
 def waves_create(slug: str, instruments: str, opens: str | None, closes: str | None, units: str,
                  min_cell: int | None, window_days: int, title: str, import_only: bool,
                  groups_file: str | None) -> None:
-    """Create a wave SLUG (a draft until codes are issued)."""
+    """Create a wave SLUG (a draft until codes are issued).
+
+    With --import-only and --groups GROUPS.csv (value,slug,label) the wave is filled only by
+    `flask responses import`; its groups and K are frozen now and it never opens for web answers.
+    """
+    from .core.response_import import parse_groups_csv
     from .services.waves import WaveError, create_wave
 
+    groups = []
+    if groups_file and not import_only:
+        fail("--groups: only with --import-only (web waves form their groups when codes are issued)")
     if import_only:
-        fail("--import-only waves arrive with the response import (not in this version yet)")
+        if not groups_file:
+            fail("--import-only: give --groups GROUPS.csv (value,slug,label)")
+        if opens or closes:
+            fail("--import-only: an import-only wave has no --opens/--closes (it never opens for web answers)")
+        try:
+            groups = parse_groups_csv(read_file(groups_file))
+        except ImportRejected as exc:
+            fail(f"{groups_file}: {e}" for e in exc.errors)
     try:
         wave = create_wave(slug, [i.strip() for i in instruments.split(",") if i.strip()],
                            opens=_parse_date(opens, "opens"), closes=_parse_date(closes, "closes"),
                            min_cell=min_cell, window_days=window_days,
-                           units=[u.strip() for u in units.split(",") if u.strip()], title=title)
+                           units=[u.strip() for u in units.split(",") if u.strip()], title=title,
+                           import_only=import_only, groups=groups)
     except (WaveError, InstrumentError) as exc:
-        fail(str(exc))
-    click.echo(f"created wave {wave.slug} ({len(wave.instruments)} instruments, K={wave.min_cell})", err=True)
+        fail(str(exc).split("; "))
+    if import_only:
+        click.echo(f"created import-only wave {wave.slug} ({len(wave.instruments)} instruments, "
+                   f"{len(wave.groups)} reporting groups, K={wave.min_cell}; groups and K are frozen). "
+                   f"Next: flask responses import FILE --wave {wave.slug} --mapping MAPPING.toml, "
+                   f"then flask waves close {wave.slug}", err=True)
+    else:
+        click.echo(f"created wave {wave.slug} ({len(wave.instruments)} instruments, K={wave.min_cell})",
+                   err=True)
 
 
 @waves_cli.command("issue-codes")
@@ -243,7 +266,7 @@ def waves_open(slug: str) -> None:
 @waves_cli.command("close")
 @click.argument("slug")
 def waves_close(slug: str) -> None:
-    """Close an open wave."""
+    """Close an open wave, or an import-only wave after its imports (results are released only then)."""
     from .services.waves import WaveError, close_wave, get_wave
 
     try:
@@ -366,6 +389,7 @@ def init_app(app: Flask) -> None:
     init_demo_commands(app)
     init_roster_commands(app)
     init_analysis_commands(app)
+    init_response_commands(app)
 
 
 # ------------------------------------------------------------------------------------------ users
@@ -462,6 +486,67 @@ def demo_seed(seed: int, if_empty: bool) -> None:
 
 def init_demo_commands(app: Flask) -> None:
     app.cli.add_command(demo_cli)
+
+
+# -------------------------------------------------------------------------------------- responses
+
+responses_cli = AppGroup("responses", help="External and paper responses (import-only waves).")
+
+
+@responses_cli.command("import")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--wave", "wave_slug", required=True, help="an import-only wave (waves create --import-only)")
+@click.option("--mapping", "mapping_file", required=True, type=click.Path(dir_okay=False),
+              help="MAPPING.toml: columns -> items, values, context, reporting group, drop")
+@click.option("--delimiter", default=None, help="',' ';' or tab (default: detected)")
+@click.option("--encoding", default="utf-8", show_default=True)
+def responses_import(file: str, wave_slug: str, mapping_file: str, delimiter: str | None,
+                     encoding: str) -> None:
+    """Import FILE into an import-only wave: all rows or none, shuffled, with random ids.
+
+    Columns not named in the mapping are ignored and listed; a likely identifier must be named in
+    `drop`. Mapping format, checks and lifecycle: docs/response-import.md.
+    """
+    from .core.response_import import parse_mapping
+    from .services.response_import import import_responses
+    from .services.waves import WaveError, get_wave
+
+    try:
+        text = Path(mapping_file).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        fail(f"{mapping_file}: {exc}")
+    data = read_file(file)
+    try:
+        mapping = parse_mapping(text, mapping_file)
+        wave = get_wave(wave_slug)
+        report = import_responses(wave, data, mapping, imported_by=operator_name(), delimiter=delimiter,
+                                  encoding=encoding)
+    except WaveError as exc:
+        fail(str(exc))
+    except ImportRejected as exc:
+        fail(f"{mapping_file if e.row is None and e.rule == 'mapping' else file}: {e}" for e in exc.errors)
+    def echo(line: str) -> None:
+        click.echo(line, err=True)
+
+    echo(f"imported {report.responses} responses into wave {wave_slug} "
+         f"({report.rows_read} rows read, {report.rows_skipped} skipped; stored in random order)")
+    echo("per group value: " + ", ".join(f"{k}: {v}" for k, v in report.per_group.items()))
+    if report.dropped_columns:
+        echo("dropped (identifiers, not stored): " + ", ".join(report.dropped_columns))
+    if report.ignored_columns:
+        echo("ignored (not named in the mapping, not stored): " + ", ".join(report.ignored_columns))
+    if report.schedule:
+        s = report.schedule
+        qr = ", ".join(f"{n} with {k}" for k, n in s["quick_returns"].items())
+        echo(f"weekly schedule: {s['reported']} reported, {s['not_reported']} without any shift (left "
+             f"unanswered); banded night hours, shift length and weekly hours stored, clock times not. "
+             f"Quick returns per week (not stored): {qr}")
+    for w in report.warnings:
+        echo(f"warning: {w}")
+
+
+def init_response_commands(app: Flask) -> None:
+    app.cli.add_command(responses_cli)
 
 
 # ------------------------------------------------------------------------------ roster and shifts

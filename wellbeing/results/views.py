@@ -54,7 +54,7 @@ def row_label(r, by: list[str]) -> str:  # type: ignore[no-untyped-def]
 @role_required(*ROLES)
 def wave(slug: str) -> str:
     w = _wave(slug)
-    if w.status == WaveStatus.open:
+    if w.status != WaveStatus.closed:  # open, or an import-only wave still importing
         return render_template("results/open.html", wave=w, count=open_wave_count(w))
     by = _by()
     table, scales = released_view(w, by)
@@ -87,7 +87,7 @@ def heatmap(slug: str, fmt: str) -> Response:
     if fmt not in ("png", "svg"):
         abort(404)
     w = _wave(slug)
-    if w.status == WaveStatus.open:
+    if w.status != WaveStatus.closed:  # open, or an import-only wave still importing
         abort(404)
     by = _by()
     table, scales = released_view(w, by)
@@ -109,7 +109,7 @@ def means_plot(slug: str, scale_id: str, fmt: str) -> Response:
     if fmt not in ("png", "svg"):
         abort(404)
     w = _wave(slug)
-    if w.status == WaveStatus.open:
+    if w.status != WaveStatus.closed:  # open, or an import-only wave still importing
         abort(404)
     by = _by()
     table, scales = released_view(w, by)
@@ -146,7 +146,7 @@ def trend_plot(scale_id: str, fmt: str) -> Response:
 def csv_export(slug: str) -> Response:
     w = _wave(slug)
     by = _by()
-    if w.status == WaveStatus.open:
+    if w.status != WaveStatus.closed:  # open, or an import-only wave still importing
         body = f"wave,n,suppressed,reason\n{w.slug},{open_wave_count(w)},false,wave_open\n"
     else:
         table, _ = released_view(w, by)
@@ -161,7 +161,7 @@ def pdf_export(slug: str) -> Response:
     from ..services.reports import results_pdf
 
     w = _wave(slug)
-    if w.status == WaveStatus.open:
+    if w.status != WaveStatus.closed:  # open, or an import-only wave still importing
         abort(404)
     by = _by()
     table, scales = released_view(w, by)

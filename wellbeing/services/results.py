@@ -78,7 +78,9 @@ def context_dimensions(wave: Wave) -> list[str]:
 
 def _groups_frame(wave: Wave) -> pd.DataFrame:
     rows = [{"group_id": g.id, "group": g.slug, "region": g.region_slug or "-",
-             "department": g.department_slug or f"{g.region_slug}-pooled", "shift_pattern": g.shift_pattern,
+             # import-only groups have no unit hierarchy: region and department are "-"
+             "department": g.department_slug or (f"{g.region_slug}-pooled" if g.region_slug else "-"),
+             "shift_pattern": g.shift_pattern,
              "roster": g.size} for g in wave.groups]
     return pd.DataFrame(rows, columns=["group_id", "group", "region", "department", "shift_pattern", "roster"])
 
@@ -200,7 +202,7 @@ def _release_scale(wave: Wave, scale: ScaleInfo, by: Sequence[str] = ()) -> pd.D
     cells["n"] = cells["n"].astype(int)
     cells["n_high"] = cells["n_high"].astype(int)
     released = release_table(cells[[*dims, "n", "sum", "n_high"]], dims, scale.spec, margins, wave.min_cell,
-                             wave_open=wave.status == WaveStatus.open)
+                             wave_open=wave.status != WaveStatus.closed)
     pooled_sd = float(rows["value"].std()) if len(rows) >= 2 else None
     released = add_intervals(released, scale.scale.precision, pooled_sd)
     released.insert(0, "scale", scale.scale_id)

@@ -19,6 +19,7 @@ from flask_babel import lazy_gettext as _l
 
 from ..core.codes import generate_code, hmac_code, slips_count
 from ..core.groups import GroupSpec, UnitCell, form_groups
+from ..core.response_import import ImportGroup
 from ..core.slips import slips_pdf
 from ..extensions import db
 from ..models import AccessCode, ReportingGroup, Unit, UnitLevel, Wave, WaveInstrument, WaveStatus
@@ -57,11 +58,18 @@ def list_waves() -> list[Wave]:
 
 def create_wave(slug: str, instruments: Sequence[str], *, opens: date | None = None,
                 closes: date | None = None, min_cell: int | None = None, window_days: int = 90,
-                units: Sequence[str] = (), title: str = "", import_only: bool = False) -> Wave:
+                units: Sequence[str] = (), title: str = "", import_only: bool = False,
+                groups: Sequence[ImportGroup] = ()) -> Wave:
     """Create a draft wave storing a snapshot of each instrument (content hash + copy).
 
+    An import-only wave (``import_only=True``) is filled only by ``flask responses import``: it needs
+    ``groups`` (from ``GROUPS.csv``: value in the data -> reporting-group slug), has no dates, and its
+    reporting groups and K are frozen at creation. Lifecycle (docs/response-import.md): it stays
+    ``draft`` (never issued, never open for web answers) while files are imported; ``close`` makes it
+    ``closed``, which ends imports and releases results.
+
     Raises WaveError for a bad slug, a duplicate, an unknown or structure-only instrument, K < 5,
-    closes before opens, or an unknown unit.
+    closes before opens, an unknown unit, or groups missing (import-only) or given (web wave).
     """
     problems = []
     if min_cell is None:
@@ -84,6 +92,11 @@ def create_wave(slug: str, instruments: Sequence[str], *, opens: date | None = N
         problems.append(_l("instruments: listed twice"))
     if min_cell < MIN_K:
         problems.append(_l("min_cell: K is at least %(min)s (DESIGN.md rule 7), not %(k)s", min=MIN_K, k=min_cell))
+    if import_only and not groups:
+        problems.append("groups: an import-only wave needs --groups GROUPS.csv (value,slug,label)")
+    if groups and not import_only:
+        problems.append("groups: only an import-only wave takes a groups file (web waves form groups "
+                        "when codes are issued)")
     if not import_only:
         if opens is None or closes is None:
             problems.append(_l("dates: a wave needs --opens and --closes"))
@@ -102,6 +115,9 @@ def create_wave(slug: str, instruments: Sequence[str], *, opens: date | None = N
                 status=WaveStatus.draft)
     for pos, iid in enumerate(instruments):
         wave.instruments.append(WaveInstrument(snapshot=snapshot(catalogue[iid]), position=pos))
+    for g in groups:  # frozen from now on (Wave.frozen): K and groups never change
+        wave.groups.append(ReportingGroup(slug=g.slug, label=g.label, import_value=g.value,
+                                          shift_pattern="all", size=0))
     db.session.add(wave)
     db.session.commit()
     return wave
@@ -274,8 +290,9 @@ def open_wave(wave: Wave) -> None:
 
 
 def close_wave(wave: Wave, *, warm: bool = True) -> None:
-    """Close an open (or import-only) wave; ``warm`` computes its released tables now (see
-    ``services.results.warm``) so that the first results page is fast."""
+    """Close an open wave, or an import-only wave once its files are imported: no more answers, and
+    results may be released (never while a wave is open or still importing). ``warm`` computes its
+    released tables now (see ``services.results.warm``) so that the first results page is fast."""
     if wave.status == WaveStatus.closed:
         return
     if wave.status != WaveStatus.open and not wave.import_only:
