@@ -21,6 +21,8 @@ def make_config(instance: Path, db_file: Path, **extra: object) -> dict[str, obj
         "CODE_HMAC_KEY": "test-hmac-key",
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_file}",
         "WTF_CSRF_ENABLED": False,
+        # Tests read English pages unless they choose a language (the deployment default is Russian).
+        "DEFAULT_LANGUAGE": "en",
     }
     cfg.update(extra)
     return cfg

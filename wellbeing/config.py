@@ -33,16 +33,27 @@ DEFAULTS: dict[str, object] = {
     "DRAFT_TTL_HOURS": 12,
     # Shown on the officer's feedback page. A deployment sets its own (names, phone numbers, hours) in
     # instance/config.py; these defaults are only what is true everywhere in Kazakhstan.
+    # Each name and text is a string or a table per language (kk, ru, en), shown in the officer's language.
     "HELP_CONTACTS": [
         {
-            "name": "Departmental psychologist",
-            "how": "Ask your unit's duty desk for the psychologist on call; the conversation is confidential.",
+            "name": {"en": "Departmental psychologist", "ru": "Психолог подразделения",
+                     "kk": "Бөлімше психологы"},
+            "how": {"en": "Ask your unit's duty desk for the psychologist on call; the conversation is "
+                          "confidential.",
+                    "ru": "Спросите в дежурной части своего подразделения, какой психолог сейчас на связи; "
+                          "разговор конфиденциален.",
+                    "kk": "Бөлімшеңіздің кезекші бөлімінен қазір байланыстағы психологты сұраңыз; әңгіме "
+                          "құпия сақталады."},
         },
         {
-            "name": "Emergency",
-            "how": "If you or someone else is in danger, call 112.",
+            "name": {"en": "Emergency", "ru": "Экстренная помощь", "kk": "Шұғыл көмек"},
+            "how": {"en": "If you or someone else is in danger, call 112.",
+                    "ru": "Если вам или кому-то другому угрожает опасность, звоните 112.",
+                    "kk": "Сізге немесе басқа біреуге қауіп төнсе, 112-ге қоңырау шалыңыз."},
         },
     ],
     # Whether officers are told which questions are in a provisional translation.
     "SHOW_PROVISIONAL_TO_RESPONDENTS": False,
+    # Interface language when neither a choice (the wb_lang cookie) nor the browser's preference says.
+    "DEFAULT_LANGUAGE": "ru",
 }

@@ -12,8 +12,11 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, g, render_template, request
-from flask_babel import format_decimal
+from flask import Flask, current_app, g, has_request_context, render_template, request
+from flask_babel import format_date, format_decimal
+from flask_babel import get_locale as babel_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
@@ -66,12 +69,19 @@ class StripNetworkIdentity:
 
 def select_locale() -> str:
     """Survey and public pages: the language chosen on the page (a cookie), else the browser's
-    preference. Staff pages: the same until staff profiles hold a language. Never ``current_user`` on
-    survey routes."""
+    preference. Staff pages: the same cookie, set on the account page. Never ``current_user`` on
+    survey routes. Outside a request (CLI, tasks) English, so that lazy messages can be printed."""
+    if not has_request_context():
+        return "en"
     lang = getattr(g, "survey_lang", None) or request.cookies.get("wb_lang")
     if lang in SUPPORTED:
         return lang
-    return request.accept_languages.best_match(SUPPORTED) or "ru"
+    return request.accept_languages.best_match(SUPPORTED) or default_language()
+
+
+def default_language() -> str:
+    lang = current_app.config.get("DEFAULT_LANGUAGE", "ru")
+    return lang if lang in SUPPORTED else "ru"
 
 
 def loc(texts: Mapping[str, str] | None, lang: str | None = None) -> str:
@@ -85,12 +95,45 @@ def loc(texts: Mapping[str, str] | None, lang: str | None = None) -> str:
     return next(iter(texts.values()))
 
 
+#: Words stored as codes (wave status, role, language, a translation's status) and their page labels.
+LABELS: dict[str, Any] = {
+    "draft": _l("draft"), "issued": _l("issued"), "open": _l("open"), "closed": _l("closed"),
+    "admin": _l("administrator"), "psychologist": _l("psychologist"), "analyst": _l("analyst"),
+    "kk": _l("Kazakh"), "ru": _l("Russian"), "en": _l("English"), "all": _l("all languages"),
+    "original": _l("original"), "validated": _l("validated"), "provisional": _l("provisional translation"),
+    "unavailable": _l("unavailable"),
+    "group": _l("reporting group"), "department": _l("department"), "region": _l("region"),
+    "shift_pattern": _l("shift pattern"), "language": _l("language"),
+}
+
+
+def label(code: object) -> str:
+    """Template filter: the translated label of a stored code word (itself if unknown)."""
+    key = str(code.value if hasattr(code, "value") else code)
+    text = LABELS.get(key)
+    return str(text) if text is not None else key
+
+
 def round_half(value: float | None, decimals: int = 0) -> str:
     """Template filter: round once, half away from zero, then format for the page's locale."""
     if value is None:
         return "–"
     rounded = round_half_away(value, decimals)
     return format_decimal(rounded, format="#,##0" + ("." + "0" * decimals if decimals else ""))
+
+
+def fnum(value: Any) -> str:
+    """Template filter: a published number (e.g. a reference mean) in the page's locale, unrounded."""
+    if value is None:
+        return "–"
+    return format_decimal(value)
+
+
+def fdate(value: Any) -> str:
+    """Template filter: a date in the page's locale (medium format), empty for None."""
+    if not value:
+        return ""
+    return format_date(value, format="medium")
 
 
 def _security_headers(resp: Response) -> Response:
@@ -112,20 +155,24 @@ def init_app(app: Flask) -> None:
 
     app.add_template_filter(loc, "loc")
     app.add_template_filter(round_half, "round_half")
+    app.add_template_filter(label, "label")
+    app.add_template_filter(fdate, "fdate")
+    app.add_template_filter(fnum, "fnum")
+    app.add_template_global(lambda: str(babel_locale()), "current_lang")
     app.after_request(_security_headers)
     app.wsgi_app = StripNetworkIdentity(app.wsgi_app)  # type: ignore[method-assign]
 
     @app.errorhandler(CSRFError)
     def _csrf_error(exc: CSRFError) -> tuple[str, int]:
-        return render_template("error.html", title="The form expired",
-                               message="The page was open too long or was changed. Go back, reload it "
-                                       "and send it again."), 400
+        return render_template("error.html", title=_("The form expired"),
+                               message=_("The page was open too long or was changed. Go back, reload it "
+                                         "and send it again.")), 400
 
     @app.errorhandler(RequestEntityTooLarge)
     def _too_large(exc: RequestEntityTooLarge) -> tuple[str, int]:
-        return render_template("error.html", title="Too much data",
-                               message="What was sent is larger than any questionnaire page; nothing "
-                                       "was stored."), 413
+        return render_template("error.html", title=_("Too much data"),
+                               message=_("What was sent is larger than any questionnaire page; nothing "
+                                         "was stored.")), 413
 
     from .main import bp as main_bp
     from .survey import bp as survey_bp

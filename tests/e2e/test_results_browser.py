@@ -28,7 +28,13 @@ def test_psychologist_reads_demo_results_and_pdf(demo_app, browser, shots):
         page.fill("input[name=password]", "demo-psychologist")
         page.click("input[type=submit]")
         page.goto(base + f"/results/{slug}?by=region")
-        page.wait_for_selector("h2:has-text('Reliability')")
+        page.wait_for_selector("h2:has-text('Reliability by language')")
+        # Reliability side by side per language: the demo's answers come in Kazakh, Russian and English.
+        table = page.locator("table.reliability[data-scale='cbi.work']")
+        assert [h.get_attribute("data-lang") for h in table.locator("th[data-lang]").all()] == ["en", "kk", "ru", "all"]
+        alphas = [c.inner_text().strip() for c in table.locator("td[data-stat=alpha]").all()]
+        assert len(alphas) == 4 and all(a.startswith("0.") for a in alphas), alphas
+        page.locator("#reliability").screenshot(path=str(shots / "results-reliability-by-language.png"))
         img = page.locator("img.plot").first
         img.scroll_into_view_if_needed()
         page.wait_for_function("() => document.querySelector('img.plot').naturalWidth > 100", timeout=60000)
@@ -53,4 +59,13 @@ def test_psychologist_reads_demo_results_and_pdf(demo_app, browser, shots):
         p2.screenshot(path=str(shots / "results-wave-phone.png"))
         assert p2.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
         phone.close()
+        # The same page in Russian (chosen on the account page): decimal commas, the same values.
+        page.goto(base + "/auth/account")
+        page.select_option("select[name=language]", "ru")
+        page.click("form.inline input[type=submit]")
+        page.goto(base + f"/results/{slug}?by=region")
+        page.wait_for_selector("h2:has-text('Надёжность по языкам')")
+        ru = page.locator("table.reliability[data-scale='cbi.work'] td[data-stat=alpha]").all_inner_texts()
+        assert [a.strip().replace(",", ".") for a in ru] == alphas and all("," in a for a in ru)
+        page.locator("#reliability").screenshot(path=str(shots / "results-reliability-by-language-ru.png"))
         ctx.close()

@@ -25,7 +25,7 @@ from ..services.submissions import open_wave_count
 from ..services.units import import_units, preview_units
 from . import bp, downloads
 from ..survey.forms import choices
-from ..web import loc
+from ..web import label, loc
 from .forms import ActionForm, IssueCodesForm, UnitsImportForm, UnitsUploadForm, WaveForm
 
 log = logging.getLogger(__name__)
@@ -225,7 +225,7 @@ def _lifecycle(slug: str, action) -> WerkzeugResponse:  # type: ignore[no-untype
         except wave_service.WaveError as exc:
             flash(str(exc), "error")
         else:
-            flash(_("Wave %(slug)s is %(status)s.", slug=w.slug, status=w.status))
+            flash(_("Wave %(slug)s is %(status)s.", slug=w.slug, status=label(w.status)))
     return redirect(url_for("admin.wave", slug=slug))
 
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, PasswordField, StringField, SubmitField
+from wtforms import HiddenField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length
+
+from ..survey.forms import LANGUAGE_NAMES, choices
 
 
 class LoginForm(FlaskForm):
@@ -19,3 +21,10 @@ class LoginForm(FlaskForm):
 
 class LogoutForm(FlaskForm):
     submit = SubmitField(_l("Log out"))
+
+
+class LanguageForm(FlaskForm):
+    """The interface language of staff pages (a cookie; see ``auth.views.language``)."""
+
+    language = SelectField(_l("Interface language"), choices=choices(LANGUAGE_NAMES.items()))
+    submit = SubmitField(_l("Save"))

@@ -6,6 +6,7 @@ import logging
 from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
@@ -15,7 +16,7 @@ from ..extensions import db, login_manager
 from ..models import Role, User
 from ..services.users import authenticate
 from . import bp
-from .forms import LoginForm, LogoutForm
+from .forms import LanguageForm, LoginForm, LogoutForm
 from .roles import ALL_ROLES, role_required, staff_context
 
 log = logging.getLogger(__name__)
@@ -83,8 +84,34 @@ def logout() -> WerkzeugResponse:
     return redirect(url_for("auth.login"))
 
 
+LANG_COOKIE = "wb_lang"   # the same cookie the survey's language choice sets (web.select_locale reads it)
+
+
 @bp.get("/account")
 @role_required(*ALL_ROLES)
 def account() -> str:
-    """Landing page for roles whose own pages are not built yet (results, analysis)."""
-    return render_template("auth/account.html")
+    """The staff member's account: role, the interface language; landing page for roles whose own pages
+    are not built yet."""
+    return render_template("auth/account.html", lang_form=LanguageForm(language=get_locale_code()))
+
+
+@bp.post("/language")
+@role_required(*ALL_ROLES)
+def language() -> WerkzeugResponse:
+    """Set the interface language of staff pages: a ``wb_lang`` cookie (no migration; the language
+    belongs to the browser, like the survey's choice)."""
+    form = LanguageForm()
+    resp = redirect(url_for("auth.account"), code=303)
+    if form.validate_on_submit():
+        resp.set_cookie(LANG_COOKIE, form.language.data, max_age=365 * 24 * 3600, samesite="Lax",
+                        httponly=True, secure=request.is_secure)
+        with force_locale(form.language.data):   # said in the language just chosen
+            flash(_("The interface language is changed."))
+    return resp
+
+
+def get_locale_code() -> str:
+    from flask_babel import get_locale
+
+    loc = get_locale()
+    return loc.language if loc is not None else "en"

@@ -32,7 +32,16 @@ __all__ = [
     "floor_ceiling",
     "item_analysis",
     "reliability",
+    "feldt_two_alphas",
+    "language_equivalence",
 ]
+
+#: A language version's corrected item–total correlation that differs from the other languages' by more
+#: than this is flagged by :func:`language_equivalence`.
+ITEM_PATTERN_DIFF = 0.20
+#: Feldt's test flags an α difference only when it is also at least this large (with thousands of
+#: responses a trivial difference is "significant").
+ALPHA_DIFF = 0.05
 
 #: Corrected item–total correlations below this are flagged (DESIGN.md section 6).
 ITEM_TOTAL_FLAG = 0.30
@@ -357,3 +366,121 @@ def reliability(items: pd.DataFrame, ci: float = 0.95) -> pd.DataFrame:
         row["n_flagged"] = 0
     cols = ["alpha", "ci_low", "ci_high", "ci_method", "omega", "n", "k", "n_flagged"]
     return pd.DataFrame([row])[cols]
+
+
+def feldt_two_alphas(alpha1: float, n1: int, alpha2: float, n2: int) -> tuple[float, float]:
+    r"""Feldt's test that two independent samples' Cronbach's α are equal.
+
+    .. math:: W = \frac{1 - \alpha_1}{1 - \alpha_2} \sim F(n_1 - 1,\ n_2 - 1)
+
+    under :math:`H_0: \alpha_1 = \alpha_2`; the p-value is two-sided,
+    :math:`2 \min(F(W), 1 - F(W))`.
+
+    Returns
+    -------
+    (W, p_value)
+
+    References
+    ----------
+    Feldt, L. S. (1969). A test of the hypothesis that Cronbach's alpha or Kuder-Richardson
+    coefficient twenty is the same for two tests. *Psychometrika*, 34, 363–373.
+    Feldt, L. S., Woodruff, D. J., & Salih, F. A. (1987). Statistical inference for coefficient
+    alpha. *Applied Psychological Measurement*, 11(1), 93–103.
+    """
+    if n1 < 2 or n2 < 2:
+        raise ValueError("each sample needs at least 2 responses")
+    if not (alpha1 < 1 and alpha2 < 1):
+        raise ValueError("alpha must be below 1")
+    w = (1.0 - alpha1) / (1.0 - alpha2)
+    f = stats.f(n1 - 1, n2 - 1)
+    p = float(min(1.0, 2.0 * min(f.cdf(w), f.sf(w))))
+    return float(w), p
+
+
+def language_equivalence(groups: dict[str, pd.DataFrame], alpha_level: float = 0.05,
+                         alpha_diff: float = ALPHA_DIFF,
+                         item_diff: float = ITEM_PATTERN_DIFF) -> pd.DataFrame:
+    r"""A simple measurement-equivalence screen of one scale across language versions.
+
+    Every pair of language versions is compared (independent samples, complete cases):
+
+    1. **Reliability**: Feldt's test of equal α (:func:`feldt_two_alphas`), Holm-adjusted over all
+       pairs; a pair differs when the adjusted p < ``alpha_level`` **and** :math:`|\Delta\alpha|` ≥
+       ``alpha_diff`` (.05), so that a trivial difference in a large sample does not count.
+    2. **Item pattern**: an item's corrected item–total correlation (:func:`item_total`) differs by
+       more than ``item_diff`` (.20).
+
+    A language version is flagged when it differs from **every** other version (in α, or in the same
+    item): with three or more versions this points at the odd one out rather than at every version
+    compared with it; with two versions both are flagged (the data cannot tell which one is off).
+
+    This screens for non-equivalence; it does not establish invariance (multi-group confirmatory factor
+    analysis would, and needs a SEM package and larger samples per language).
+
+    Parameters
+    ----------
+    groups : dict of DataFrame
+        Language code → item scores (one column per item, same columns in every frame).
+
+    Returns
+    -------
+    DataFrame
+        One row per language: ``language, n, alpha, alpha_rest, p_holm, alpha_flag, item_r,
+        items_flagged, flag``. ``alpha_rest`` is α of the other versions pooled (for display);
+        ``p_holm`` the largest Holm-adjusted p of the version's pairs; ``item_r`` a dict item → r
+        (empty for scales of fewer than three items).
+    """
+    frames = {k: _complete_or_empty(v) for k, v in groups.items()}
+    langs = [k for k, v in frames.items() if len(v) >= 3]
+    alpha = {k: _alpha_value(frames[k].to_numpy()) for k in langs}
+    item_r: dict[str, dict[str, float]] = {}
+    for k in langs:
+        if frames[k].shape[1] >= 3:
+            item_r[k] = {i: float(r) for i, r in item_total(frames[k]).set_index("item")["r_drop"].items()}
+        else:
+            item_r[k] = {}
+    pairs = [(a, b) for i, a in enumerate(langs) for b in langs[i + 1:]]
+    p_raw = []
+    for a, b in pairs:
+        if alpha[a] < 1 and alpha[b] < 1:
+            p_raw.append(feldt_two_alphas(alpha[a], len(frames[a]), alpha[b], len(frames[b]))[1])
+        else:
+            p_raw.append(float("nan"))
+    p_adj = dict(zip(pairs, [float("nan")] * len(pairs)))
+    ok = [i for i, p in enumerate(p_raw) if np.isfinite(p)]
+    if ok:
+        from statsmodels.stats.multitest import multipletests
+
+        adj = multipletests([p_raw[i] for i in ok], method="holm")[1]
+        for i, pa in zip(ok, adj):
+            p_adj[pairs[i]] = float(pa)
+
+    def pair_p(a: str, b: str) -> float:
+        return p_adj.get((a, b), p_adj.get((b, a), float("nan")))
+
+    rows = []
+    for k in langs:
+        others = [m for m in langs if m != k]
+        row: dict = {"language": k, "n": len(frames[k]), "alpha": alpha[k], "alpha_rest": None,
+                     "p_holm": None, "alpha_flag": False, "item_r": item_r[k], "items_flagged": [],
+                     "flag": False}
+        if others:
+            rest = pd.concat([frames[m] for m in others])
+            row["alpha_rest"] = _alpha_value(rest.to_numpy())
+            ps = [pair_p(k, m) for m in others]
+            if all(np.isfinite(p) for p in ps):
+                row["p_holm"] = max(ps)
+                row["alpha_flag"] = all(p < alpha_level and abs(alpha[k] - alpha[m]) >= alpha_diff
+                                        for p, m in zip(ps, others))
+            row["items_flagged"] = [
+                i for i, r in item_r[k].items()
+                if np.isfinite(r) and all(i in item_r[m] and np.isfinite(item_r[m][i])
+                                          and abs(r - item_r[m][i]) > item_diff for m in others)]
+        row["flag"] = bool(row["alpha_flag"] or row["items_flagged"])
+        rows.append(row)
+    return pd.DataFrame(rows, columns=["language", "n", "alpha", "alpha_rest", "p_holm", "alpha_flag",
+                                       "item_r", "items_flagged", "flag"])
+
+
+def _complete_or_empty(items: pd.DataFrame) -> pd.DataFrame:
+    return items.apply(pd.to_numeric, errors="coerce").dropna()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import current_app, render_template
+from flask_babel import gettext as _
 
 from ..core.instruments import InstrumentError
 from ..services.catalogue import get_catalogue
@@ -19,7 +20,7 @@ def instruments() -> tuple[str, int] | str:
     try:
         catalogue = get_catalogue()
     except InstrumentError as exc:
-        return render_template("error.html", title="Instrument catalogue is invalid", message=str(exc)), 500
+        return render_template("error.html", title=_("Instrument catalogue is invalid"), message=str(exc)), 500
     return render_template("main/instruments.html", catalogue=catalogue)
 
 

@@ -64,7 +64,8 @@ def wave(slug: str) -> str:
         ref = info.scale.reference[0] if info.scale.reference else None
         sections.append({"info": info, "rows": svc.plain_records(rows), "ref": ref,
                          "bands": svc.band_distribution(w, info)})
-    reliability = svc.plain_records(svc.wave_reliability(w))
+    reliability = svc.reliability_by_scale(svc.wave_reliability(w))
+    scale_names = {info.scale_id: info.scale.name for info in scales}
     heat_rows: dict[str, dict[str, dict]] = {}
     for sec in sections:
         for r in sec["rows"]:
@@ -73,6 +74,7 @@ def wave(slug: str) -> str:
     sizes = {g.slug: g.size for g in w.groups}
     context_dims = svc.context_dimensions(w)
     return render_template("results/wave.html", wave=w, by=by, sections=sections, reliability=reliability,
+                           scale_names=scale_names,
                            by_choices=list(BY_CHOICES) + context_dims, row_label=row_label,
                            heat_rows=heat_rows, sizes=sizes,
                            total=svc.plain_records(svc.view(svc.release_wave(w, scales=[scales[0].scale_id]), []))[0]

@@ -21,7 +21,7 @@ from ..core import plots
 from ..core.disclosure import round_half_away
 from ..core.slips import _register_fonts
 from ..models import Wave
-from .results import ScaleInfo
+from .results import ScaleInfo, note_text
 
 STYLE = ParagraphStyle("body", fontName="WB-Sans", fontSize=9, leading=12)
 H1 = ParagraphStyle("h1", parent=STYLE, fontName="WB-Sans-Bold", fontSize=15, leading=19, spaceAfter=6)
@@ -101,7 +101,8 @@ def results_pdf(wave: Wave, by: Sequence[str], table: pd.DataFrame, scales: Sequ
     for _, r in reliability.iterrows():
         data.append([r["scale"], r["language"], fmt(r["n"]), fmt(r["alpha"], 2),
                      f"{fmt(r['ci_low'], 2)}–{fmt(r['ci_high'], 2)}" if r["released"] else "", fmt(r["omega"], 2),
-                     r["flagged_items"], r["note"]])
+                     r["flagged_items"], note_text(r["note"])
+                     + (" · language versions differ" if r.get("equivalence_flag") else "")])
     story.append(_table(data, [30 * mm, 16 * mm, 12 * mm, 12 * mm, 22 * mm, 12 * mm, 30 * mm, 40 * mm]))
     story.append(Spacer(1, 6))
     story.append(Paragraph("Residual risk (reporting rules): K−1 colleagues who pool their own answers can compute "

@@ -273,45 +273,102 @@ def wave_reliability(wave: Wave) -> pd.DataFrame:
 
 def _wave_reliability(wave: Wave) -> pd.DataFrame:
     """Reliability per scale (≥ 2 items) and language: Cronbach's α with Feldt 95 % CI, McDonald's ω,
-    items with corrected item–total r < .30, and the share of missing answers.
+    corrected item–total correlations (items with r < .30 listed), the share of missing answers, the
+    instrument's status in that language, and a measurement-equivalence screen across languages.
 
-    Columns: ``scale, language, n, alpha, ci_low, ci_high, omega, n_flagged, flagged_items,
-    missing_pct, released, note``. Rows with fewer than max(K, 30) complete responses are not released
-    (numbers null, ``note`` says why). α < .70 is flagged in ``note`` (Nunnally 1978's usual floor).
+    Columns: ``scale, language, status, n, alpha, ci_low, ci_high, omega, n_flagged, flagged_items,
+    missing_pct, released, note, item_r, alpha_rest, p_holm, equivalence_flag, equivalence_items``.
+    ``item_r`` maps item id → corrected item–total r (two decimals). Rows with fewer than max(K, 30)
+    complete responses are not released (numbers null, ``note`` says why). α < .70 is flagged in
+    ``note`` (Nunnally 1978's usual floor). The equivalence screen
+    (:func:`wellbeing.core.psychometrics.language_equivalence`) compares the released languages pairwise
+    (Feldt's test of equal α, Holm-adjusted, counted when also |Δα| ≥ .05; item–total correlations
+    differing by more than .20) and flags a language that differs from every other one; ``note`` codes are
+    ``few:<n>``, ``novar`` and ``low_alpha`` (the page translates them).
     """
     from ..core.disclosure import round_half_away
-    from ..core.psychometrics import item_total, reliability
+    from ..core.psychometrics import item_total, language_equivalence, reliability
+
+    def r2(x):  # type: ignore[no-untyped-def]
+        return round_half_away(float(x), 2) if x is not None and pd.notna(x) else None
 
     rows = []
     languages = [lang for (lang,) in db.session.execute(
         select(Response.language).where(Response.wave_id == wave.id).distinct())]
+    need = max(wave.min_cell, MIN_RELIABILITY_N)
     for info in wave_scales(wave):
         if len(info.scale.items) < 2:
             continue
+        released_frames: dict[str, pd.DataFrame] = {}
+        scale_rows = []
         for lang in sorted(languages) + ["all"]:
             items = item_frame(wave, info.instrument, None if lang == "all" else lang)[list(info.scale.items)]
             answered = items.dropna(how="all")
             complete = items.dropna()
-            row = {"scale": info.scale_id, "language": lang, "n": len(complete), "alpha": None,
+            st = info.instrument.languages.get(lang)
+            row = {"scale": info.scale_id, "language": lang, "status": st.status if st else "",
+                   "n": len(complete), "alpha": None,
                    "ci_low": None, "ci_high": None, "omega": None, "n_flagged": None, "flagged_items": "",
-                   "missing_pct": None, "released": False, "note": ""}
-            need = max(wave.min_cell, MIN_RELIABILITY_N)
+                   "missing_pct": None, "released": False, "note": "", "item_r": {}, "alpha_rest": None,
+                   "p_holm": None, "equivalence_flag": False, "equivalence_items": "", "alpha_flag": False}
             if len(complete) < need or complete.std().eq(0).any():
-                row["note"] = f"fewer than {need} complete responses" if len(complete) < need else "an item has no variance"
+                row["note"] = f"few:{need}" if len(complete) < need else "novar"
                 row["n"] = None if len(complete) < wave.min_cell else len(complete)
-                rows.append(row)
+                scale_rows.append(row)
                 continue
             rel = reliability(complete.astype(float)).iloc[0]
-            it = item_total(complete.astype(float))
-            flagged = list(it.loc[it["flag"], "item"])
+            flagged: list[str] = []
+            if complete.shape[1] >= 3:
+                it = item_total(complete.astype(float))
+                flagged = list(it.loc[it["flag"], "item"])
+                row["item_r"] = {k: r2(v) for k, v in zip(it["item"], it["r_drop"])}
             row.update(alpha=round_half_away(rel["alpha"], 2), ci_low=round_half_away(rel["ci_low"], 2),
                        ci_high=round_half_away(rel["ci_high"], 2),
                        omega=round_half_away(rel["omega"], 2) if pd.notna(rel["omega"]) else None,
                        n_flagged=len(flagged), flagged_items=", ".join(flagged),
                        missing_pct=round_half_away(100 * float(answered.isna().to_numpy().mean()), 0),
-                       released=True, note="α below .70" if rel["alpha"] < 0.70 else "")
-            rows.append(row)
+                       released=True, note="low_alpha" if rel["alpha"] < 0.70 else "")
+            if lang != "all":
+                released_frames[lang] = complete.astype(float)
+            scale_rows.append(row)
+        if len(released_frames) >= 2:
+            eq = language_equivalence(released_frames).set_index("language")
+            for row in scale_rows:
+                if row["language"] in eq.index:
+                    e = eq.loc[row["language"]]
+                    row.update(alpha_rest=r2(e["alpha_rest"]), p_holm=(None if pd.isna(e["p_holm"])
+                                                                       else round_half_away(float(e["p_holm"]), 3)),
+                               equivalence_flag=bool(e["flag"]),
+                               equivalence_items=", ".join(e["items_flagged"]),
+                               alpha_flag=bool(e["alpha_flag"]))
+        rows.extend(scale_rows)
     return pd.DataFrame(rows)
+
+
+def note_text(code: str) -> str:
+    """English text of a reliability ``note`` code (CSV/PDF; pages translate the codes themselves)."""
+    if code.startswith("few:"):
+        return f"fewer than {code[4:]} complete responses"
+    return {"novar": "an item has no variance", "low_alpha": "α below .70"}.get(code, code)
+
+
+def reliability_by_scale(table: pd.DataFrame) -> list[dict]:
+    """The reliability table regrouped for a side-by-side view: one entry per scale with its languages
+    (columns, ``all`` last) and, per language, the released row (``plain_records`` form)."""
+    out: list[dict] = []
+    if table.empty:
+        return out
+    for scale, part in table.groupby("scale", sort=False):
+        recs = {r["language"]: r for r in plain_records(part)}
+        langs = [k for k in recs if k != "all"] + (["all"] if "all" in recs else [])
+        items: list[str] = []
+        for r in recs.values():
+            for k in (r.get("item_r") or {}):
+                if k not in items:
+                    items.append(k)
+        out.append({"scale": scale, "languages": langs, "rows": recs, "items": items,
+                    "flagged": [k for k in langs if recs[k].get("equivalence_flag")]})
+    return out
 
 
 # ------------------------------------------------------------------------------------------ trend

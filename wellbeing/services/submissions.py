@@ -19,9 +19,10 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Connection, delete, insert, select, update
 
-from ..core.codes import CodeError, hmac_code, normalise
+from ..core.codes import BODY_LENGTH, CodeError, hmac_code, normalise
 from ..core.instruments import AnswerError, Instrument, ScaleScore, score, validate_answers
 from ..extensions import db
 from ..models import AccessCode, Answer, Progress, Response, Score, Wave, WaveStatus
@@ -29,11 +30,18 @@ from .catalogue import instrument_from_snapshot
 
 
 class SurveyError(ValueError):
-    """A refused survey step; ``field`` names the form field (``code``, an item id, or ``""``)."""
+    """A refused survey step; ``field`` names the form field (``code``, an item id, or ``""``).
 
-    def __init__(self, message: str, field: str = "") -> None:
+    ``message`` is a lazy translatable string (``_l``, extracted by ``make translations``): ``str(exc)``
+    gives it in the language of the page that shows it, English outside a request.
+    """
+
+    def __init__(self, message: object, field: str = "") -> None:
         self.field = field
         super().__init__(message)
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
 
 
 class CodeUsed(SurveyError):
@@ -65,20 +73,21 @@ def start(typed_code: str, language: str) -> str:
     """
     try:
         code = normalise(typed_code or "")
-    except CodeError as exc:
-        raise SurveyError(str(exc), "code") from None
+    except CodeError:
+        raise SurveyError(_l("This code is mistyped. Check it against your slip: a code has %(n)d characters.",
+                             n=BODY_LENGTH + 1), "code") from None
     h = hmac_code(current_app.config["CODE_HMAC_KEY"], code)
     row = db.session.execute(
         select(AccessCode.used, Wave.id, Wave.status).join(Wave, Wave.id == AccessCode.wave_id)
         .where(AccessCode.code_hmac == h)
     ).first()
     if row is None:
-        raise SurveyError("This code is not known. Check it against your slip.", "code")
+        raise SurveyError(_l("This code is not known. Check it against your slip."), "code")
     used, wave_id, status = row
     if used:
-        raise CodeUsed("This code has already been used.", "code")
+        raise CodeUsed(_l("This code has already been used."), "code")
     if status != WaveStatus.open:
-        raise SurveyError("This survey is not open at the moment.", "code")
+        raise SurveyError(_l("This survey is not open at the moment."), "code")
     nonce = secrets.token_urlsafe(32)
     db.session.add(Progress(nonce_hash=_nonce_hash(nonce), code_hmac=h, wave_id=wave_id,
                             language=language, answers="{}", expires=_expiry()))
@@ -126,14 +135,14 @@ def save_page(state: State, instrument_id: str, raw: Mapping[str, Any]) -> dict[
     """
     inst = next((i for i in state.instruments if i.id == instrument_id), None)
     if inst is None:
-        raise SurveyError("Unknown questionnaire page.")
+        raise SurveyError(_l("Unknown questionnaire page."))
     try:
         values = validate_answers(inst, raw)
     except AnswerError as exc:
-        raise SurveyError("Choose one of the offered answers.", exc.item) from None
+        raise SurveyError(_l("Choose one of the offered answers."), exc.item) from None
     missing = missing_required(inst, values)
     if missing:
-        raise SurveyError("Please answer this question.", missing[0])
+        raise SurveyError(_l("Please answer this question."), missing[0])
     state.answers[instrument_id] = values
     state.progress.answers = json.dumps(state.answers)
     db.session.commit()
@@ -155,7 +164,8 @@ def submit(state: State) -> Feedback:
     for inst in state.instruments:
         values = state.answers.get(inst.id)
         if values is None or missing_required(inst, values):
-            raise SurveyError(f"Please complete the page “{inst.name.get('en', inst.id)}”.", inst.id)
+            name = inst.name.get(state.progress.language) or inst.name.get("en", inst.id)
+            raise SurveyError(_l("Please complete the page “%(name)s”.", name=name), inst.id)
     scored = [(inst, score(inst, state.answers[inst.id])) for inst in state.instruments]
     code_hmac, wave_id, language = state.progress.code_hmac, state.wave.id, state.progress.language
     nonce_hash = state.progress.nonce_hash
@@ -165,13 +175,13 @@ def submit(state: State) -> Feedback:
     with db.engine.connect().execution_options(sqlite_immediate=True) as conn, conn.begin():
         status = conn.execute(select(Wave.status).where(Wave.id == wave_id)).scalar_one()
         if status != WaveStatus.open:
-            raise SurveyError("This survey closed before your answers arrived.")
+            raise SurveyError(_l("This survey closed before your answers arrived."))
         marked = conn.execute(
             update(AccessCode).where(AccessCode.code_hmac == code_hmac, AccessCode.used.is_(False))
             .values(used=True)
         )
         if marked.rowcount != 1:
-            raise CodeUsed("This code has already been used.", "code")
+            raise CodeUsed(_l("This code has already been used."), "code")
         group_id = conn.execute(select(AccessCode.group_id).where(AccessCode.code_hmac == code_hmac)).scalar_one()
         insert_response(conn, wave_id=wave_id, group_id=group_id, language=language,
                         answers={inst.id: state.answers[inst.id] for inst, _ in scored},

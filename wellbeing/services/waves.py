@@ -15,6 +15,7 @@ from datetime import date
 from pathlib import Path
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 
 from ..core.codes import generate_code, hmac_code, slips_count
 from ..core.groups import GroupSpec, UnitCell, form_groups
@@ -29,21 +30,25 @@ MIN_K = 5  # DESIGN.md section 4, rule 7: never below 5
 
 
 class WaveError(ValueError):
-    """A wave request was refused; the message says which field and why."""
+    """A wave request was refused; the message says which field and why (a lazy translatable string:
+    English in the CLI, the page's language on admin pages)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
 
 
 def deployment_k() -> int:
     """The deployment's default K (``MIN_CELL_K``), never below 5 (DESIGN.md rule 7)."""
     k = int(current_app.config.get("MIN_CELL_K", MIN_K))
     if k < MIN_K:
-        raise WaveError(f"MIN_CELL_K = {k} in the configuration: K is at least {MIN_K}")
+        raise WaveError(_l("MIN_CELL_K = %(k)s in the configuration: K is at least %(min)s", k=k, min=MIN_K))
     return k
 
 
 def get_wave(slug: str) -> Wave:
     wave = db.session.execute(db.select(Wave).filter_by(slug=slug)).scalar_one_or_none()
     if wave is None:
-        raise WaveError(f"wave {slug!r}: no such wave")
+        raise WaveError(_l("wave '%(slug)s': no such wave", slug=slug))
     return wave
 
 
@@ -70,22 +75,23 @@ def create_wave(slug: str, instruments: Sequence[str], *, opens: date | None = N
     if min_cell is None:
         min_cell = deployment_k()
     if not SLUG_RE.match(slug or ""):
-        problems.append(f"slug: {slug!r} is not a slug (lower-case letters, digits, '-')")
+        problems.append(_l("slug: '%(slug)s' is not a slug (lower-case letters, digits, '-')", slug=slug))
     elif db.session.execute(db.select(Wave.id).filter_by(slug=slug)).first():
-        problems.append(f"slug: a wave {slug!r} exists already")
+        problems.append(_l("slug: a wave '%(slug)s' exists already", slug=slug))
     catalogue = get_catalogue()
     if not instruments:
-        problems.append("instruments: choose at least one")
+        problems.append(_l("instruments: choose at least one"))
     for iid in instruments:
         inst = catalogue.get(iid)
         if inst is None:
-            problems.append(f"instruments: unknown instrument {iid!r}")
+            problems.append(_l("instruments: unknown instrument '%(id)s'", id=iid))
         elif inst.structure_only:
-            problems.append(f"instruments: {iid!r} has no item text here (licensed: add it in instance/surveys/)")
+            problems.append(_l("instruments: '%(id)s' has no item text here (licensed: add it in instance/surveys/)",
+                               id=iid))
     if len(set(instruments)) != len(instruments):
-        problems.append("instruments: listed twice")
+        problems.append(_l("instruments: listed twice"))
     if min_cell < MIN_K:
-        problems.append(f"min_cell: K is at least {MIN_K} (DESIGN.md rule 7), not {min_cell}")
+        problems.append(_l("min_cell: K is at least %(min)s (DESIGN.md rule 7), not %(k)s", min=MIN_K, k=min_cell))
     if import_only and not groups:
         problems.append("groups: an import-only wave needs --groups GROUPS.csv (value,slug,label)")
     if groups and not import_only:
@@ -93,17 +99,17 @@ def create_wave(slug: str, instruments: Sequence[str], *, opens: date | None = N
                         "when codes are issued)")
     if not import_only:
         if opens is None or closes is None:
-            problems.append("dates: a wave needs --opens and --closes")
+            problems.append(_l("dates: a wave needs --opens and --closes"))
         elif closes < opens:
-            problems.append(f"closes: {closes} is before opens {opens}")
+            problems.append(_l("closes: %(closes)s is before opens %(opens)s", closes=closes, opens=opens))
     if window_days < 7:
-        problems.append("window_days: at least 7")
+        problems.append(_l("window_days: at least 7"))
     known = {s for (s,) in db.session.execute(db.select(Unit.slug))}
     for u in units:
         if u not in known:
-            problems.append(f"units: unknown unit {u!r}")
+            problems.append(_l("units: unknown unit '%(unit)s'", unit=u))
     if problems:
-        raise WaveError("; ".join(problems))
+        raise WaveError("; ".join(str(p) for p in problems))
     wave = Wave(slug=slug, title=title or slug, opens=opens, closes=closes, min_cell=min_cell,
                 window_days=window_days, import_only=import_only, unit_scope=",".join(units),
                 status=WaveStatus.draft)
@@ -120,9 +126,9 @@ def create_wave(slug: str, instruments: Sequence[str], *, opens: date | None = N
 def set_min_cell(wave: Wave, k: int) -> None:
     """Change K of a draft wave: never below 5, never after codes are issued (DESIGN.md rule 7)."""
     if wave.frozen:
-        raise WaveError(f"wave {wave.slug!r}: K is frozen once codes are issued")
+        raise WaveError(_l("wave '%(slug)s': K is frozen once codes are issued", slug=wave.slug))
     if k < MIN_K:
-        raise WaveError(f"min_cell: K is at least {MIN_K}, not {k}")
+        raise WaveError(_l("min_cell: K is at least %(min)s, not %(k)s", min=MIN_K, k=k))
     wave.min_cell = k
     db.session.commit()
 
@@ -210,13 +216,14 @@ def issue_codes(wave: Wave, *, extra: float = 0.2) -> list[IssuedGroup]:
     Raises WaveError when the wave is not a draft or no unit has a headcount.
     """
     if wave.status != WaveStatus.draft or wave.import_only:
-        raise WaveError(f"wave {wave.slug!r}: codes can only be issued once, for a draft web wave")
+        raise WaveError(_l("wave '%(slug)s': codes can only be issued once, for a draft web wave", slug=wave.slug))
     if not 0 <= extra <= 1:
-        raise WaveError("extra: between 0 and 1")
+        raise WaveError(_l("extra: between 0 and 1"))
     specs = plan_groups(wave)
     snapshot_id = roster_snapshot_for(wave)
     if not specs:
-        raise WaveError(f"wave {wave.slug!r}: no unit with officers (import units with a headcount first)")
+        raise WaveError(_l("wave '%(slug)s': no unit with officers (import units with a headcount first)",
+                           slug=wave.slug))
     key = current_app.config["CODE_HMAC_KEY"]
     if not key:
         raise WaveError("CODE_HMAC_KEY is not set: run `flask setup`")
@@ -272,11 +279,12 @@ def codes_csv(issued: Sequence[IssuedGroup]) -> str:
 def open_wave(wave: Wave) -> None:
     """Open an issued wave for answers (opening requires issued codes)."""
     if wave.import_only:
-        raise WaveError(f"wave {wave.slug!r} is import-only and never opens for web answers")
+        raise WaveError(_l("wave '%(slug)s' is import-only and never opens for web answers", slug=wave.slug))
     if wave.status == WaveStatus.open:
         return
     if wave.status != WaveStatus.issued:
-        raise WaveError(f"wave {wave.slug!r} is {wave.status}: opening requires issued codes")
+        raise WaveError(_l("wave '%(slug)s' is %(status)s: opening requires issued codes", slug=wave.slug,
+                            status=wave.status))
     wave.status = WaveStatus.open
     db.session.commit()
 
@@ -288,7 +296,8 @@ def close_wave(wave: Wave, *, warm: bool = True) -> None:
     if wave.status == WaveStatus.closed:
         return
     if wave.status != WaveStatus.open and not wave.import_only:
-        raise WaveError(f"wave {wave.slug!r} is {wave.status}: only an open wave closes")
+        raise WaveError(_l("wave '%(slug)s' is %(status)s: only an open wave closes", slug=wave.slug,
+                            status=wave.status))
     wave.status = WaveStatus.closed
     db.session.commit()
     if warm:

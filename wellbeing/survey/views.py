@@ -7,10 +7,10 @@ code itself appears in no page, cookie or URL after it is entered (it travels on
 from __future__ import annotations
 
 from flask import abort, current_app, g, make_response, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from ..services import submissions
+from ..web import default_language
 from . import bp
 from .forms import LANGUAGE_NAMES, CodeForm, LanguageForm, instrument_form, localized
 
@@ -22,7 +22,7 @@ def _language() -> str:
     lang = request.cookies.get(LANG_COOKIE)
     if lang in LANGUAGE_NAMES:
         return lang
-    return request.accept_languages.best_match(list(LANGUAGE_NAMES)) or "ru"
+    return request.accept_languages.best_match(list(LANGUAGE_NAMES)) or default_language()
 
 
 def _state() -> submissions.State | None:
@@ -55,7 +55,7 @@ def enter_code() -> WerkzeugResponse | tuple[str, int]:
     try:
         nonce = submissions.start(form.code.data, lang)
     except submissions.SurveyError as exc:
-        form.code.errors = [_(str(exc))]
+        form.code.errors = [str(exc)]
         form.code.data = ""
         return render_template("survey/start.html", form=form), 400
     resp = redirect(url_for("survey.page", n=1), code=303)
@@ -105,7 +105,7 @@ def page(n: int) -> WerkzeugResponse | str | tuple[str, int]:
     except submissions.SurveyError as exc:
         field = getattr(form, exc.field, None)
         if field is not None:
-            field.errors = [_(str(exc))]
+            field.errors = [str(exc)]
         return _render_page(state, n, form), 400
     if n < len(state.instruments):
         return redirect(url_for("survey.page", n=n + 1), code=303)
@@ -120,7 +120,7 @@ def _submit(state: submissions.State) -> WerkzeugResponse | tuple[str, int]:
         resp.delete_cookie(NONCE_COOKIE, path="/survey")
         return resp
     except submissions.SurveyError as exc:
-        return render_template("survey/message.html", message=_(str(exc))), 409
+        return render_template("survey/message.html", message=str(exc)), 409
     resp = make_response(render_template("survey/feedback.html", feedback=feedback,
                                          contacts=current_app.config["HELP_CONTACTS"]))
     resp.delete_cookie(NONCE_COOKIE, path="/survey")
