@@ -150,7 +150,7 @@ def test_users_cli(app: Flask, runner) -> None:  # type: ignore[no-untyped-def]
     assert "exists already" in res.output and "at least 8" in res.output
     assert runner.invoke(args=["users", "create", "x", "--role", "boss"], input="s3cret-pass\n").exit_code == 2
     res = runner.invoke(args=["users", "list", "--format", "csv"])
-    assert res.output.splitlines() == ["name,role,active", "olga,psychologist,True"]
+    assert res.output.splitlines() == ["name,role,active", "olga,psychologist,true"]
     assert runner.invoke(args=["users", "disable", "nobody"]).exit_code == 1
     with app.app_context():
         user = authenticate("olga", "s3cret-pass")
