@@ -22,11 +22,12 @@ import pandas as pd
 from flask import current_app
 from sqlalchemy import select
 
-from ..core.disclosure import ScaleSpec, release_table
+from ..core.disclosure import ScaleSpec
+from ..core.disclosure.joint import ALGORITHM_VERSION, TableSpec, release_publication
 from ..core.instruments import Instrument, Scale
 from ..core.summaries import add_intervals, cell_statistics
 from ..extensions import db
-from ..models import Answer, ReportingGroup, Response, Score, Wave, WaveStatus
+from ..models import Answer, Response, Score, Wave, WaveStatus
 from .catalogue import instrument_from_snapshot
 
 log = logging.getLogger(__name__)
@@ -119,7 +120,7 @@ def _cache_key(kind: str, wave: Wave, *parts: object) -> tuple:
     """A key that changes whenever a released table could: the wave's status, K and response count."""
     count = db.session.execute(select(db.func.count()).select_from(Response)
                                .where(Response.wave_id == wave.id)).scalar_one()
-    return (kind, wave.id, str(wave.status), wave.min_cell, count, *parts)
+    return (kind, str(db.engine.url), ALGORITHM_VERSION, wave.id, str(wave.status), wave.min_cell, count, *parts)
 
 
 def _cache_file(key: tuple) -> Path:
@@ -170,39 +171,93 @@ def warm(wave: Wave) -> None:
 
 def release_scale(wave: Wave, scale: ScaleInfo, by: Sequence[str] = ()) -> pd.DataFrame:
     """The released table of one scale (cached; see :func:`_release_scale`)."""
-    extra = tuple(d for d in by if d not in STANDARD_DIMS)  # standard views share one table
+    extra = tuple(check_breakdown(wave, by))  # standard views share one table
     return _cached(_cache_key("release", wave, scale.scale_id, scale.instrument.content_hash, extra),
                    lambda: _release_scale(wave, scale, extra))
 
 
+def breakdown_menu(wave: Wave) -> list[str]:
+    """The wave's declared breakdowns, in publication order: language, then each context item.
+
+    They are released as one publication with the standard table (see
+    :func:`wellbeing.core.disclosure.joint.release_publication`), so what is hidden never depends on
+    which breakdown someone asked for first."""
+    return ["language", *[d for d in context_dimensions(wave) if d not in DIMENSIONS]]
+
+
+def check_breakdown(wave: Wave, by: Sequence[str]) -> list[str]:
+    """The breakdown dimensions of ``by`` beyond the standard ones (at most one, from the menu).
+
+    Raises
+    ------
+    ResultsError
+        On a repeated dimension (``?by=language,language``), an unknown one, or more than one
+        breakdown at once (the publication releases each breakdown crossed with the standard
+        hierarchy only).
+    """
+    seen: set[str] = set()
+    for d in by:
+        if d in seen:
+            raise ResultsError(f"--by: {d!r} is given twice")
+        seen.add(d)
+    menu = breakdown_menu(wave)
+    extra = [d for d in by if d not in STANDARD_DIMS]
+    unknown = [d for d in extra if d not in menu]
+    if unknown:
+        raise ResultsError(f"--by: unknown dimension {unknown[0]!r}; choose from "
+                           f"{', '.join([*STANDARD_DIMS, *menu])}")
+    if len(extra) > 1:
+        raise ResultsError(f"--by: one breakdown at a time ({', '.join(extra)} given)")
+    return extra
+
+
+def publication_tables(menu: Sequence[str]) -> list[TableSpec]:
+    """The standard table and one table per breakdown of ``menu`` (group x value, standard margins)."""
+    std = TableSpec("standard", STANDARD_DIMS, STANDARD_MARGINS)
+    out = [std]
+    for d in menu:
+        margins = [STANDARD_DIMS, *STANDARD_MARGINS, (d,), ("region", d), ("shift_pattern", d)]
+        out.append(TableSpec(d, (*STANDARD_DIMS, d), tuple(tuple(m) for m in margins)))
+    return out
+
+
 def _release_scale(wave: Wave, scale: ScaleInfo, by: Sequence[str] = ()) -> pd.DataFrame:
-    """The released table of one scale: standard hierarchy and shift-pattern margins, plus ``by``.
+    """The released table of one scale: standard hierarchy and shift-pattern margins, or one breakdown
+    of the wave's publication.
 
     Returns the columns of :func:`wellbeing.core.disclosure.release_table` (``level``, dimension
     columns, ``n``, ``mean``, ``share_high``, ``suppressed``, ``reason``, ``share_reason``) plus
     ``scale``, ``ci_low``, ``ci_high``, ``share_ci_low``, ``share_ci_high``.
     """
-    extra = [d for d in by if d not in STANDARD_DIMS]
-    for d in extra:
-        if d not in DIMENSIONS and d not in context_dimensions(wave):
-            raise ResultsError(f"--by: unknown dimension {d!r}")
-    dims = list(STANDARD_DIMS) + extra
-    margins = [list(m) for m in STANDARD_MARGINS]
+    extra = check_breakdown(wave, by)
+    menu = breakdown_menu(wave)
     if extra:
-        margins = [["region", "department", "group", "shift_pattern"]] + margins
-        margins += [list(extra), *[[*m, *extra] for m in (("region",), ("shift_pattern",))]]
-    rows = score_rows(wave, scale, extra)
-    cells = cell_statistics(rows, dims) if len(rows) else pd.DataFrame(
+        menu = menu[:menu.index(extra[0]) + 1]  # a table depends on the tables before it only
+    else:
+        menu = []
+    dims = list(STANDARD_DIMS)
+    rows = score_rows(wave, scale, menu)
+    std_cells = cell_statistics(rows, dims) if len(rows) else pd.DataFrame(
         columns=[*dims, "n", "sum", "sumsq", "n_high"])
+    joint = cell_statistics(rows, [*dims, *menu]) if len(rows) else pd.DataFrame(
+        columns=[*dims, *menu, "n", "sum", "sumsq", "n_high"])
     # Groups without any response are cells too (n = 0): they belong to the margins' sums.
     groups = _groups_frame(wave)
-    if not extra and len(groups):
-        cells = groups[list(STANDARD_DIMS)].merge(cells, on=list(STANDARD_DIMS), how="left").fillna(
+    if len(groups):
+        std_cells = groups[dims].merge(std_cells, on=dims, how="left").fillna(
             {"n": 0, "sum": 0.0, "sumsq": 0.0, "n_high": 0})
-    cells["n"] = cells["n"].astype(int)
-    cells["n_high"] = cells["n_high"].astype(int)
-    released = release_table(cells[[*dims, "n", "sum", "n_high"]], dims, scale.spec, margins, wave.min_cell,
-                             wave_open=wave.status != WaveStatus.closed)
+        empty = groups[dims].merge(joint[dims].drop_duplicates(), on=dims, how="left", indicator=True)
+        empty = empty[empty["_merge"] == "left_only"].drop(columns="_merge")
+        if len(empty):
+            empty = empty.assign(**{d: "-" for d in menu}, n=0, sum=0.0, sumsq=0.0, n_high=0)
+            joint = pd.concat([joint, empty], ignore_index=True)
+    for c in (std_cells, joint):
+        c["n"] = c["n"].astype(int)
+        c["n_high"] = c["n_high"].astype(int)
+    tables, _facts = release_publication(
+        joint[[*dims, *menu, "n", "sum", "n_high"]], publication_tables(menu), scale.spec, wave.min_cell,
+        wave_open=wave.status != WaveStatus.closed, standard_cells=std_cells[[*dims, "n", "sum", "n_high"]])
+    released = tables[extra[0] if extra else "standard"]
     pooled_sd = float(rows["value"].std()) if len(rows) >= 2 else None
     released = add_intervals(released, scale.scale.precision, pooled_sd)
     released.insert(0, "scale", scale.scale_id)
