@@ -141,3 +141,42 @@ def test_three_tables_in_one_program_do_not_narrow_a_withheld_group(app):
     low, high = mean_range(cells, facts, (cells["group"] == SMALL_A).to_numpy(), 0, 100)
     assert high - low >= QUARTER, (low, high)
     assert not set_differences(cells, tables, K)
+
+
+# ------------------------------------------------------------------------------------- models
+
+
+def test_a_model_does_not_reveal_a_cell_the_tables_withhold(app):
+    """30 Russian-language and 5 English-language responses whose WHO-5 answers are all 0: the
+    language table withholds ``en`` (floor pin); a model with the language covariate would release
+    ``Intercept`` = the Russian mean and ``language[en]`` = minus it, i.e. the English cell's 0."""
+    from wellbeing.services.analysis import fit_platform
+
+    rng = np.random.default_rng(5)
+    people = [person(BIG, "ru", int(rng.integers(8, 22)), 1 + i % 4) for i in range(18)]
+    people += [person(MID, "ru", int(rng.integers(8, 22)), 1 + i % 4) for i in range(12)]
+    people += [person(BIG, "en", 0, 2) for _ in range(5)]
+    build(app, people)
+    lang = released(app, "w1", ["group", "language"])
+    en = lang[(lang["level"] == "language") & (lang["language"] == "en")].iloc[0]
+    assert en["suppressed"]
+    with app.app_context():
+        a = fit_platform(["w1"], "who5.wellbeing", "shift_pattern", ["language"])
+    assert not a.released
+    assert a.check.reason == "model_refused"
+    assert "withheld cell" in a.check.problems[0]
+    assert a.terms()["estimate"].isna().all()
+
+
+def test_a_model_without_a_withheld_cell_is_released(app):
+    """The same wave without the pinned English cell: the language model is released."""
+    from wellbeing.services.analysis import fit_platform
+
+    rng = np.random.default_rng(5)
+    people = [person(BIG, "ru", int(rng.integers(8, 22)), 1 + i % 4) for i in range(18)]
+    people += [person(MID, "ru", int(rng.integers(8, 22)), 1 + i % 4) for i in range(12)]
+    people += [person(BIG, "en", int(rng.integers(8, 22)), 2) for _ in range(6)]
+    build(app, people)
+    with app.app_context():
+        a = fit_platform(["w1"], "who5.wellbeing", "shift_pattern", ["language"])
+    assert a.released, a.check.problems

@@ -23,7 +23,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from ..core.disclosure import ScaleSpec
-from ..core.disclosure.joint import ALGORITHM_VERSION, TableSpec, release_publication
+from ..core.disclosure.joint import ALGORITHM_VERSION, ReleaseFacts, TableSpec, release_publication
 from ..core.instruments import Instrument, Scale
 from ..core.summaries import add_intervals, cell_statistics
 from ..extensions import db
@@ -221,20 +221,22 @@ def publication_tables(menu: Sequence[str]) -> list[TableSpec]:
     return out
 
 
-def _release_scale(wave: Wave, scale: ScaleInfo, by: Sequence[str] = ()) -> pd.DataFrame:
-    """The released table of one scale: standard hierarchy and shift-pattern margins, or one breakdown
-    of the wave's publication.
+@dataclass
+class Publication:
+    """A wave's publication for one scale: the released tables (by name), what an attacker knows
+    afterwards (``facts``, over the joint cells) and the joint cells' keys (``cells``: standard
+    dimensions and menu columns, one row per variable of ``facts``; internal, never shown)."""
 
-    Returns the columns of :func:`wellbeing.core.disclosure.release_table` (``level``, dimension
-    columns, ``n``, ``mean``, ``share_high``, ``suppressed``, ``reason``, ``share_reason``) plus
-    ``scale``, ``ci_low``, ``ci_high``, ``share_ci_low``, ``share_ci_high``.
-    """
-    extra = check_breakdown(wave, by)
-    menu = breakdown_menu(wave)
-    if extra:
-        menu = menu[:menu.index(extra[0]) + 1]  # a table depends on the tables before it only
-    else:
-        menu = []
+    tables: dict[str, pd.DataFrame]
+    facts: ReleaseFacts
+    cells: pd.DataFrame
+    menu: list[str]
+    pooled_sd: float | None
+
+
+def compute_publication(wave: Wave, scale: ScaleInfo, menu: Sequence[str]) -> Publication:
+    """Suppress and audit the standard table and the breakdowns of ``menu`` jointly (uncached)."""
+    menu = list(menu)
     dims = list(STANDARD_DIMS)
     rows = score_rows(wave, scale, menu)
     std_cells = cell_statistics(rows, dims) if len(rows) else pd.DataFrame(
@@ -254,12 +256,46 @@ def _release_scale(wave: Wave, scale: ScaleInfo, by: Sequence[str] = ()) -> pd.D
     for c in (std_cells, joint):
         c["n"] = c["n"].astype(int)
         c["n_high"] = c["n_high"].astype(int)
-    tables, _facts = release_publication(
+    tables, facts = release_publication(
         joint[[*dims, *menu, "n", "sum", "n_high"]], publication_tables(menu), scale.spec, wave.min_cell,
         wave_open=wave.status != WaveStatus.closed, standard_cells=std_cells[[*dims, "n", "sum", "n_high"]])
-    released = tables[extra[0] if extra else "standard"]
     pooled_sd = float(rows["value"].std()) if len(rows) >= 2 else None
-    released = add_intervals(released, scale.scale.precision, pooled_sd)
+    return Publication(tables, facts, joint[[*dims, *menu]].reset_index(drop=True), menu, pooled_sd)
+
+
+_PUBLICATIONS: OrderedDict[tuple, Publication] = OrderedDict()
+
+
+def publication(wave: Wave, scale: ScaleInfo) -> Publication:
+    """The wave's whole publication of ``scale`` (standard table and every menu breakdown), computed
+    once per process and key (the models' auditor reads its facts)."""
+    key = _cache_key("publication", wave, scale.scale_id, scale.instrument.content_hash)
+    with _LOCK:
+        if key in _PUBLICATIONS:
+            return _PUBLICATIONS[key]
+    pub = compute_publication(wave, scale, breakdown_menu(wave))
+    with _LOCK:
+        _PUBLICATIONS[key] = pub
+        while len(_PUBLICATIONS) > 16:
+            _PUBLICATIONS.popitem(last=False)
+    return pub
+
+
+def _release_scale(wave: Wave, scale: ScaleInfo, by: Sequence[str] = ()) -> pd.DataFrame:
+    """The released table of one scale: standard hierarchy and shift-pattern margins, or one breakdown
+    of the wave's publication.
+
+    Returns the columns of :func:`wellbeing.core.disclosure.release_table` (``level``, dimension
+    columns, ``n``, ``mean``, ``share_high``, ``suppressed``, ``reason``, ``share_reason``) plus
+    ``scale``, ``ci_low``, ``ci_high``, ``share_ci_low``, ``share_ci_high``.
+    """
+    extra = check_breakdown(wave, by)
+    menu = breakdown_menu(wave)
+    # A table depends on the tables before it in the menu only, so a prefix is enough.
+    menu = menu[:menu.index(extra[0]) + 1] if extra else []
+    pub = compute_publication(wave, scale, menu)
+    released = pub.tables[extra[0] if extra else "standard"]
+    released = add_intervals(released, scale.scale.precision, pub.pooled_sd)
     released.insert(0, "scale", scale.scale_id)
     return released
 

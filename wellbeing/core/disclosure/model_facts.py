@@ -7,7 +7,7 @@ model and the exchangeable GEE, given their variance components, ``W`` is block-
 ``rho / (1 - rho + n_p rho)`` for the GEE; Searle, Casella and McCulloch 1992, *Variance
 Components*, ch. 6). When every predictor is constant within a joint cell (reporting group, language,
 context values, wave), the columns of ``L`` are equal within a cell, so ``beta_k = sum_j c_kj S_j`` with
-``c_kj`` the sum of ``L``'s columns over cell ``j``: a released estimate rounded at ``half`` is the fact
+``c_kj`` the common column of ``L`` in cell ``j``: a released estimate rounded at ``half`` is the fact
 ``beta_k - half <= c_k . S <= beta_k + half``, added to the auditor's program
 (:func:`wellbeing.core.disclosure.joint.audit_facts`). The auditor grants the attacker the variance
 components (the released standard errors and ICC tell them).
@@ -59,7 +59,8 @@ def linear_map(exog: np.ndarray, groups: np.ndarray | None = None, gamma: dict |
 
 
 def cell_coefficients(lmap: np.ndarray, cell_of_row: np.ndarray, n_cells: int, tol: float = 1e-8) -> np.ndarray:
-    """Sum ``L``'s columns per joint cell: ``C`` of shape (p, n_cells) with ``beta = C @ S``.
+    """``L``'s common column per joint cell: ``C`` of shape (p, n_cells) with ``beta = C @ S``
+    (``S``: the cells' score sums; a cell without rows gets 0).
 
     Raises
     ------
@@ -76,7 +77,7 @@ def cell_coefficients(lmap: np.ndarray, cell_of_row: np.ndarray, n_cells: int, t
     scale = max(1.0, float(np.abs(lmap).max()) if lmap.size else 1.0)
     if spread > tol * scale:
         raise ModelAuditError("a predictor varies within a joint cell")
-    return c
+    return mean_col
 
 
 def term_facts(coef: np.ndarray, estimates: np.ndarray, half: float) -> list[tuple[np.ndarray, float, float]]:
