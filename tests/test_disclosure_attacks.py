@@ -180,3 +180,73 @@ def test_a_model_without_a_withheld_cell_is_released(app):
     with app.app_context():
         a = fit_platform(["w1"], "who5.wellbeing", "shift_pattern", ["language"])
     assert a.released, a.check.problems
+
+
+def add_wave(app, slug: str, people: list[dict]) -> None:  # type: ignore[no-untyped-def]
+    """A second wave on the same units (units are imported once)."""
+    from datetime import date
+
+    with app.app_context():
+        wave = wave_service.create_wave(slug, ["who5", "context"], opens=date(2027, 1, 1), closes=date(2027, 12, 31))
+        wave_service.issue_codes(wave)
+        wave_service.open_wave(wave)
+    build(app, people, slug=slug)
+
+
+def test_a_pooled_model_does_not_recover_a_cell_refused_in_one_wave(app):
+    """Wave 2 has 4 English-language responses: a one-wave model with the language covariate is refused
+    (a level below K), and the wave-2 language table withholds them. A two-wave model (wave and language
+    covariates) plus wave 1's released English cell would recover wave 2's English mean."""
+    from wellbeing.services.analysis import fit_platform
+
+    rng = np.random.default_rng(8)
+    w1 = [person(BIG, "ru", int(rng.integers(8, 22)), 1 + i % 4) for i in range(16)]
+    w1 += [person(MID, "ru", int(rng.integers(8, 22)), 1 + i % 4) for i in range(12)]
+    w1 += [person(BIG, "en", int(rng.integers(14, 18)), 3) for _ in range(6)]
+    build(app, w1, slug="w1")
+    w2 = [person(BIG, "ru", int(rng.integers(8, 22)), 1 + i % 4) for i in range(16)]
+    w2 += [person(MID, "ru", int(rng.integers(8, 22)), 1 + i % 4) for i in range(12)]
+    w2 += [person(BIG, "en", 11, 3) for _ in range(4)]  # 44 points
+    add_wave(app, "w2", w2)
+    with app.app_context():
+        one = fit_platform(["w2"], "who5.wellbeing", "shift_pattern", ["language"])
+    assert not one.released  # rule 12: en has 4 respondents
+    lang2 = released(app, "w2", ["group", "language"])
+    assert lang2[(lang2["level"] == "language") & (lang2["language"] == "en")].iloc[0]["suppressed"]
+    with app.app_context():
+        pooled = fit_platform(["w1", "w2"], "who5.wellbeing", "shift_pattern", ["wave", "language"])
+    assert not pooled.released
+    assert pooled.check.reason == "model_refused" and "withheld cell" in pooled.check.problems[0]
+
+
+def test_a_mixed_model_and_the_margins_do_not_solve_a_withheld_group(app):
+    """A group of 3 is withheld (and its neighbour with it). The random-intercept model's intercept is a
+    weighted mean of the pools with weights n/(sigma^2 + n tau^2), not the department's weights: with the
+    department total it gives a second equation and solves both withheld groups."""
+    from wellbeing.services.analysis import fit_platform
+
+    rng = np.random.default_rng(2)
+    people = [person(SMALL_A, "ru", 3, 1) for _ in range(3)]                                  # 12 points
+    people += [person(BIG, "ru", int(rng.integers(17, 24)), 1 + i % 4) for i in range(15)]
+    people += [person(MID, "ru", int(rng.integers(9, 16)), 1 + i % 4) for i in range(12)]
+    build(app, people)
+    std = released(app, "w1", ["group"])
+    assert std[std["group"] == SMALL_A].iloc[0]["suppressed"]
+    with app.app_context():
+        a = fit_platform(["w1"], "who5.wellbeing", "shift_pattern", [])
+    assert a.main.info["method"].startswith("mixedlm")
+    if a.released:  # then no combination of it with the tables may narrow the withheld group
+        truth = people_frame(app, "w1")
+        cells = joint_cells(truth, JOINT)
+        facts = table_facts(cells, [std], 0.5)
+        est = float(a.terms().set_index("term").loc["Intercept", "estimate"])
+        fit = a.main.fit
+        tau2, sigma2 = float(np.asarray(fit.cov_re)[0, 0]), float(fit.scale)
+        pools = truth.assign(pool=truth["group"]).groupby("group").size()
+        w = {g: n / (sigma2 + n * tau2) for g, n in pools.items()}   # GLS weight of a pool mean
+        coef = np.array([w[g] / n_g / sum(w.values()) for g, n_g in zip(cells["group"], cells["group"].map(pools))])
+        facts.append((coef, est - 5e-4, est + 5e-4))
+        low, high = mean_range(cells, facts, (cells["group"] == SMALL_A).to_numpy(), 0, 100)
+        assert high - low >= QUARTER, (low, high)
+    else:
+        assert a.check.reason == "model_refused"

@@ -10,24 +10,29 @@ the standard table's margins.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import pandas as pd
-from flask import current_app
+from flask import has_request_context
 from sqlalchemy import select
 
 from ..core.disclosure import ScaleSpec
-from ..core.disclosure.joint import ALGORITHM_VERSION, ReleaseFacts, TableSpec, release_publication
+from ..core.disclosure.joint import (
+    ALGORITHM_VERSION,
+    ReleaseFacts,
+    TableSpec,
+    facts_from_tables,
+    release_publication,
+)
 from ..core.instruments import Instrument, Scale
 from ..core.summaries import add_intervals, cell_statistics
 from ..extensions import db
 from ..models import Answer, Response, Score, Wave, WaveStatus
+from . import ledger
 from .catalogue import instrument_from_snapshot
 
 log = logging.getLogger(__name__)
@@ -111,57 +116,26 @@ def score_rows(wave: Wave, scale: ScaleInfo, by: Sequence[str] = ()) -> pd.DataF
     return df.drop(columns=["response_id", "group_id"])
 
 
-_CACHE: OrderedDict[tuple, pd.DataFrame] = OrderedDict()
-_CACHE_SIZE = 128
 _LOCK = threading.Lock()
 
 
+def _who() -> str:
+    """The staff user whose request computes a release (shown in the ledger), else ``system``."""
+    if has_request_context():
+        from flask_login import current_user
+
+        if getattr(current_user, "is_authenticated", False):
+            return f"web:{current_user.name}"
+    return "system"
+
+
 def _cache_key(kind: str, wave: Wave, *parts: object) -> tuple:
-    """A key that changes whenever a released table could: the wave's status, K and response count."""
-    count = db.session.execute(select(db.func.count()).select_from(Response)
-                               .where(Response.wave_id == wave.id)).scalar_one()
-    return (kind, str(db.engine.url), ALGORITHM_VERSION, wave.id, str(wave.status), wave.min_cell, count, *parts)
-
-
-def _cache_file(key: tuple) -> Path:
-    digest = hashlib.sha256(repr(key).encode()).hexdigest()[:32]
-    return Path(current_app.instance_path) / "cache" / f"released-{digest}.pkl"
-
-
-def _cached(key: tuple, compute) -> pd.DataFrame:  # type: ignore[no-untyped-def]
-    """Released tables are deterministic functions of the stored data; the auditor's linear programs
-    take seconds on a wave of 150 groups, so each table is computed once and kept in memory and in
-    ``<instance>/cache/`` (released output only — never scores — so the cache is no side door), then
-    copied out on every use."""
-    with _LOCK:
-        if key in _CACHE:
-            _CACHE.move_to_end(key)
-            return _CACHE[key].copy()
-    path = _cache_file(key)
-    value = None
-    if path.exists():
-        try:
-            value = pd.read_pickle(path)
-        except Exception:  # noqa: BLE001 - a damaged cache file is recomputed
-            log.warning("ignoring unreadable cache file %s", path)
-    if value is None:
-        value = compute()
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".tmp")
-            value.to_pickle(tmp)
-            tmp.replace(path)
-        except OSError as exc:
-            log.warning("cannot write cache file %s: %s", path, exc)
-    with _LOCK:
-        _CACHE[key] = value
-        while len(_CACHE) > _CACHE_SIZE:
-            _CACHE.popitem(last=False)
-    return value.copy()
+    """In-process key of a wave's publication facts: the database, the algorithm and the data state."""
+    return (kind, str(db.engine.url), ALGORITHM_VERSION, ledger.data_state(wave), *parts)
 
 
 def warm(wave: Wave) -> None:
-    """Compute and cache a closed wave's released tables and reliability (called when a wave closes)."""
+    """Compute a closed wave's standard tables and reliability into the release ledger (at close)."""
     if wave.status != WaveStatus.closed:
         return
     for info in wave_scales(wave):
@@ -170,10 +144,10 @@ def warm(wave: Wave) -> None:
 
 
 def release_scale(wave: Wave, scale: ScaleInfo, by: Sequence[str] = ()) -> pd.DataFrame:
-    """The released table of one scale (cached; see :func:`_release_scale`)."""
+    """The released table of one scale, from the release ledger (computed once; see :func:`_release_scale`)."""
     extra = tuple(check_breakdown(wave, by))  # standard views share one table
-    return _cached(_cache_key("release", wave, scale.scale_id, scale.instrument.content_hash, extra),
-                   lambda: _release_scale(wave, scale, extra))
+    params = {"scale": scale.scale_id, "instrument": scale.instrument.content_hash, "by": list(extra)}
+    return ledger.released("table", wave, params, lambda: _release_scale(wave, scale, extra), created_by=_who())
 
 
 def breakdown_menu(wave: Wave) -> list[str]:
@@ -256,9 +230,13 @@ def compute_publication(wave: Wave, scale: ScaleInfo, menu: Sequence[str]) -> Pu
     for c in (std_cells, joint):
         c["n"] = c["n"].astype(int)
         c["n_high"] = c["n_high"].astype(int)
+    keys = joint[[*dims, *menu]].reset_index(drop=True)
+    old = ledger.superseded_tables(wave, scale.scale_id, ledger.data_state(wave))
+    prior = facts_from_tables(keys, joint["n"].to_numpy(), old, scale.spec) if old else None
     tables, facts = release_publication(
         joint[[*dims, *menu, "n", "sum", "n_high"]], publication_tables(menu), scale.spec, wave.min_cell,
-        wave_open=wave.status != WaveStatus.closed, standard_cells=std_cells[[*dims, "n", "sum", "n_high"]])
+        wave_open=wave.status != WaveStatus.closed, standard_cells=std_cells[[*dims, "n", "sum", "n_high"]],
+        prior=prior)
     pooled_sd = float(rows["value"].std()) if len(rows) >= 2 else None
     return Publication(tables, facts, joint[[*dims, *menu]].reset_index(drop=True), menu, pooled_sd)
 
@@ -358,8 +336,11 @@ def item_frame(wave: Wave, instrument: Instrument, language: str | None = None) 
 
 
 def wave_reliability(wave: Wave) -> pd.DataFrame:
-    """Reliability per scale and language (cached; see :func:`_wave_reliability`)."""
-    return _cached(_cache_key("reliability", wave), lambda: _wave_reliability(wave))
+    """Reliability per scale and language, from the release ledger (see :func:`_wave_reliability`)."""
+    table = ledger.released("reliability", wave, {}, lambda: _wave_reliability(wave), created_by=_who())
+    if "item_r" in table.columns:  # JSON keeps the mapping; an empty one comes back as {}
+        table["item_r"] = [v if isinstance(v, dict) else {} for v in table["item_r"]]
+    return table
 
 
 def _wave_reliability(wave: Wave) -> pd.DataFrame:

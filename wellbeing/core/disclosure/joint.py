@@ -124,6 +124,45 @@ def stack_facts(parts: Sequence[ReleaseFacts]) -> ReleaseFacts:
     return out
 
 
+def facts_from_tables(keys: pd.DataFrame, n: np.ndarray, tables: Sequence[pd.DataFrame], scale: ScaleSpec,
+                      ) -> ReleaseFacts:
+    """Facts an attacker holds from tables released earlier (e.g. under an older algorithm version).
+
+    Parameters
+    ----------
+    keys : DataFrame
+        One row per joint cell with its dimension values.
+    n : ndarray, shape (F,)
+        Joint cells' counts.
+    tables : released frames (``*`` marks an aggregated dimension; absent dimensions are aggregated)
+    scale : ScaleSpec
+
+    Returns
+    -------
+    ReleaseFacts
+        A row per shown mean; a target per primary-suppressed cell.
+    """
+    n = np.asarray(n)
+    facts = ReleaseFacts(n.copy(), scale.lo, scale.hi)
+    for t in tables:
+        dims = [c for c in t.columns if c in keys.columns]
+        for _, row in t.iterrows():
+            mask = np.ones(len(keys), dtype=bool)
+            for d in dims:
+                if str(row[d]) != ALL:
+                    mask &= keys[d].astype(str).to_numpy() == str(row[d])
+            mem = np.flatnonzero(mask)
+            tot = int(n[mem].sum())
+            if tot == 0:
+                continue
+            if not bool(row["suppressed"]) and pd.notna(row["mean"]):
+                m = float(row["mean"])
+                facts.rows.append((mem, (m - scale.half_unit) * tot, (m + scale.half_unit) * tot))
+            elif str(row.get("reason", "")) in PRIMARY_REASONS:
+                facts.targets.append((mem, "earlier release"))
+    return facts
+
+
 def audit_facts(facts: ReleaseFacts, targets: Sequence[tuple[np.ndarray, str]] | None = None,
                 ) -> list[tuple[str, float, float]]:
     """The LP attacker on ``facts``: every protected set narrowed below a quarter of the scale.
