@@ -129,6 +129,14 @@ def _who() -> str:
     return "system"
 
 
+#: Seconds a page waits for a release another request is computing before it says "being computed".
+WEB_WAIT_SECONDS = 10.0
+
+
+def _wait() -> float:
+    return WEB_WAIT_SECONDS if has_request_context() else 3600.0
+
+
 def _cache_key(kind: str, wave: Wave, *parts: object) -> tuple:
     """In-process key of a wave's publication facts: the database, the algorithm and the data state."""
     return (kind, str(db.engine.url), ALGORITHM_VERSION, ledger.data_state(wave), *parts)
@@ -147,7 +155,8 @@ def release_scale(wave: Wave, scale: ScaleInfo, by: Sequence[str] = ()) -> pd.Da
     """The released table of one scale, from the release ledger (computed once; see :func:`_release_scale`)."""
     extra = tuple(check_breakdown(wave, by))  # standard views share one table
     params = {"scale": scale.scale_id, "instrument": scale.instrument.content_hash, "by": list(extra)}
-    return ledger.released("table", wave, params, lambda: _release_scale(wave, scale, extra), created_by=_who())
+    return ledger.released("table", wave, params, lambda: _release_scale(wave, scale, extra), created_by=_who(),
+                           wait=_wait())
 
 
 def breakdown_menu(wave: Wave) -> list[str]:
@@ -337,7 +346,8 @@ def item_frame(wave: Wave, instrument: Instrument, language: str | None = None) 
 
 def wave_reliability(wave: Wave) -> pd.DataFrame:
     """Reliability per scale and language, from the release ledger (see :func:`_wave_reliability`)."""
-    table = ledger.released("reliability", wave, {}, lambda: _wave_reliability(wave), created_by=_who())
+    table = ledger.released("reliability", wave, {}, lambda: _wave_reliability(wave), created_by=_who(),
+                            wait=_wait())
     if "item_r" in table.columns:  # JSON keeps the mapping; an empty one comes back as {}
         table["item_r"] = [v if isinstance(v, dict) else {} for v in table["item_r"]]
     return table
