@@ -22,6 +22,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
 from .core.instruments import InstrumentError, load_instrument
+from .core.sealing import new_key as new_seal_key
 from .core.tables import ImportRejected
 
 
@@ -77,7 +78,8 @@ def operator_name() -> str:
 @click.command("setup")
 @with_appcontext
 def setup_command() -> None:
-    """Create instance/config.py with fresh secrets if missing, then upgrade the database."""
+    """Create instance/config.py with fresh secrets if missing (add SEAL_KEY to an older one), then
+    upgrade the database."""
     from flask_migrate import upgrade
 
     instance = Path(current_app.instance_path)
@@ -90,10 +92,19 @@ def setup_command() -> None:
             fh.write("# Written by `flask setup`. Keep secret; never commit.\n"
                      "# CODE_HMAC_KEY protects the code ledger: changing it invalidates issued codes.\n"
                      f"SECRET_KEY = {secret!r}\nCODE_HMAC_KEY = {hmac_key!r}\n")
-        current_app.config.update(SECRET_KEY=secret, CODE_HMAC_KEY=hmac_key)
+        current_app.config.update(SECRET_KEY=secret, CODE_HMAC_KEY=hmac_key, SEAL_KEY=None)
         click.echo(f"wrote {cfg}", err=True)
     else:
         click.echo(f"{cfg} exists; secrets kept", err=True)
+    if not current_app.config.get("SEAL_KEY"):
+        # Instances set up before sealed submissions (issue 15) get the key appended, nothing else changes.
+        seal_key = new_seal_key()
+        with open(cfg, "a", encoding="utf-8") as fh:
+            fh.write("# SEAL_KEY seals answers until they are released in batches; back it up APART from the\n"
+                     "# database: losing it loses every answer not yet released.\n"
+                     f"SEAL_KEY = {seal_key!r}\n")
+        current_app.config["SEAL_KEY"] = seal_key
+        click.echo(f"added SEAL_KEY to {cfg}", err=True)
     upgrade(directory=current_app.extensions["migrate"].directory)
     click.echo("database is up to date", err=True)
 

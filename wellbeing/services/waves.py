@@ -23,6 +23,7 @@ from ..core.response_import import ImportGroup
 from ..core.slips import slips_pdf
 from ..extensions import db
 from ..models import AccessCode, ReportingGroup, Unit, UnitLevel, Wave, WaveInstrument, WaveStatus
+from . import batches
 from .catalogue import get_catalogue, snapshot
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -291,15 +292,19 @@ def open_wave(wave: Wave) -> None:
 
 def close_wave(wave: Wave, *, warm: bool = True) -> None:
     """Close an open wave, or an import-only wave once its files are imported: no more answers, and
-    results may be released (never while a wave is open or still importing). ``warm`` computes its
-    released tables now (see ``services.results.warm``) so that the first results page is fast."""
-    if wave.status == WaveStatus.closed:
+    results may be released (never while a wave is open or still importing). Every answer still sealed
+    becomes readable now, one shuffled batch per group, and the wave's survey drafts are deleted.
+    ``warm`` computes its released tables now (see ``services.results.warm``) so that the first
+    results page is fast."""
+    if wave.status == WaveStatus.closed and not batches.pending_count(wave.id):
         return
-    if wave.status != WaveStatus.open and not wave.import_only:
+    if wave.status not in (WaveStatus.open, WaveStatus.closed) and not wave.import_only:
         raise WaveError(_l("wave '%(slug)s' is %(status)s: only an open wave closes", slug=wave.slug,
                             status=wave.status))
-    wave.status = WaveStatus.closed
-    db.session.commit()
+    # One transaction: status, release of every sealed answer, deletion of every draft; then the
+    # wave's rows are rewritten in random order (services.batches.close). A close interrupted before
+    # its release is finished by running it again.
+    batches.close(wave)
     if warm:
         from .results import warm as warm_results
 
