@@ -2,7 +2,8 @@
 
 Survey routes (``/survey``) must not learn who is answering (DESIGN.md section 4, rule 5): no client
 address, user agent or referrer is read; ``current_user`` is never loaded there (Flask-Login's default
-context processor is off); the development server's access log omits the client address.
+context processor is off); the development server's access log omits the client address and has no
+line at all for survey routes.
 """
 
 from __future__ import annotations
@@ -30,16 +31,17 @@ CSP = "default-src 'self'; img-src 'self' data:; style-src 'self'; form-action '
 
 class NoClientAddress(logging.Filter):
     """Blank the client address in werkzeug's access log lines (``<addr> - - [date] "request" status``)
-    and hide the request line of survey routes."""
+    and drop the line of a survey route entirely: a line with a time, even without an address or
+    request line, can be matched to an answer's place in storage (issue 15)."""
 
     _ADDR = re.compile(r"^\S+ - - ")
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.msg, str) and self._ADDR.match(record.msg):
-            record.msg = self._ADDR.sub("- - - ", record.msg, count=1)
             args = record.args
             if isinstance(args, tuple) and args and "/survey" in str(args[0]):
-                record.args = ("[survey request]", *args[1:])
+                return False
+            record.msg = self._ADDR.sub("- - - ", record.msg, count=1)
         return True
 
 
@@ -142,7 +144,9 @@ def _security_headers(resp: Response) -> Response:
     resp.headers.setdefault("X-Content-Type-Options", "nosniff")
     resp.headers.setdefault("X-Frame-Options", "DENY")
     if request.blueprint == "survey":
-        resp.headers["Cache-Control"] = "no-store"
+        # no-transform: a proxy must not compress survey pages (RFC 9111 section 5.2.2.6); padding that
+        # hides the feedback page's size would compress away (docs/deploy.md, "Storage and logs").
+        resp.headers["Cache-Control"] = "no-store, no-transform"
     return resp
 
 

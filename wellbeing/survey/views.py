@@ -6,6 +6,8 @@ code itself appears in no page, cookie or URL after it is entered (it travels on
 
 from __future__ import annotations
 
+import logging
+
 from flask import abort, current_app, g, make_response, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as WerkzeugResponse
 
@@ -13,6 +15,8 @@ from ..services import submissions
 from ..web import default_language
 from . import bp
 from .forms import LANGUAGE_NAMES, CodeForm, LanguageForm, instrument_form, localized
+
+log = logging.getLogger(__name__)
 
 NONCE_COOKIE = "wb_progress"
 LANG_COOKIE = "wb_lang"
@@ -121,10 +125,30 @@ def _submit(state: submissions.State) -> WerkzeugResponse | tuple[str, int]:
         return resp
     except submissions.SurveyError as exc:
         return render_template("survey/message.html", message=str(exc)), 409
-    resp = make_response(render_template("survey/feedback.html", feedback=feedback,
-                                         contacts=current_app.config["HELP_CONTACTS"]))
+    resp = make_response(feedback_page(feedback))
     resp.delete_cookie(NONCE_COOKIE, path="/survey")
     return resp
+
+
+def feedback_page(feedback: submissions.Feedback) -> str:
+    """The officer's feedback page, padded with an HTML comment to a whole multiple of
+    ``FEEDBACK_PAGE_BYTES`` (UTF-8 bytes, default 32 KiB), so that its size on the wire — seen by
+    anyone who watches traffic sizes — says nothing about the scores, bands or language shown (the
+    unpadded page differed by WHO-5 band: 1,623 / 1,708 / 1,740 bytes). Survey routes are served
+    uncompressed (``Cache-Control: no-transform``; docs/deploy.md), else the padding would compress away.
+    """
+    html = render_template("survey/feedback.html", feedback=feedback, contacts=current_app.config["HELP_CONTACTS"])
+    bucket = int(current_app.config["FEEDBACK_PAGE_BYTES"])
+    wrapper = len("<!---->\n")
+    size = len(html.encode("utf-8")) + wrapper
+    target = -(-size // bucket) * bucket
+    if target > bucket:
+        log.warning("a feedback page exceeds FEEDBACK_PAGE_BYTES=%d: raise it so all pages share one size", bucket)
+    padding = "<!--" + " " * (target - size) + "-->\n"
+    if "</body>" not in html:
+        return html + padding
+    head, tail = html.rsplit("</body>", 1)
+    return head + padding + "</body>" + tail
 
 
 def _render_page(state: submissions.State, n: int, form) -> str:  # type: ignore[no-untyped-def]
