@@ -153,6 +153,8 @@ def one_wave_run(app, db_file: Path, work: Path) -> tuple[list[float], list[str]
                 failures.append(f"copy {i}: answers in clear (a draft or a pending submission)")
         snaps.append((snap, now))
         prev = now
+    if failures:
+        return taus, failures
     # Order within batches: in the copy where a batch first appears, and after close (rebuilt).
     batches: dict[int, list[str]] = {}
     for rid, when in first_seen.items():
