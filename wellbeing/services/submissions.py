@@ -191,7 +191,10 @@ def submit(state: State) -> Feedback:
     db.session.rollback()  # end the request's read transaction; the submit runs on its own
 
     with db.engine.connect().execution_options(sqlite_immediate=True) as conn, conn.begin():
-        status = conn.execute(select(Wave.status).where(Wave.id == wave_id)).scalar_one()
+        # FOR SHARE on PostgreSQL: a close (which updates this row, then releases every pending
+        # answer) waits for submits in flight, and a submit after it sees "closed".
+        status = conn.execute(select(Wave.status).where(Wave.id == wave_id)
+                              .with_for_update(read=True)).scalar_one()
         if status != WaveStatus.open:
             raise SurveyError(_l("This survey closed before your answers arrived."))
         marked = conn.execute(
