@@ -171,3 +171,17 @@ def test_setup_adds_the_seal_key_to_an_existing_instance(tmp_path: Path):
     assert len(str(ns["SEAL_KEY"])) == 64 and "back it up" in text.lower()
     assert _flask(inst, "setup").returncode == 0
     assert (inst / "config.py").read_text(encoding="utf-8") == text  # added once
+
+
+def test_cli_refuses_with_one_line_on_a_key_mismatch(tmp_path: Path):
+    inst = tmp_path / "instance"
+    assert _flask(inst, "setup").returncode == 0
+    con = sqlite3.connect(inst / "wellbeing.sqlite")  # foreign keys off: a bare sealed row suffices
+    con.execute("insert into pending_response values ('x', 1, 1, '0000000000000000', x'00')")
+    con.commit()
+    con.close()
+    r = _flask(inst, "waves", "list")
+    assert r.returncode == 1
+    assert "Traceback" not in r.stderr
+    assert r.stderr.strip().startswith("Error:") and "do not match SEAL_KEY" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1

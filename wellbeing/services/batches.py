@@ -28,6 +28,7 @@ import random
 import uuid
 from collections.abc import Mapping, Sequence
 
+import click
 from flask import Flask, current_app
 from sqlalchemy import Connection, delete, insert, inspect, select, update
 from sqlalchemy.exc import SQLAlchemyError
@@ -43,8 +44,11 @@ log = logging.getLogger(__name__)
 _RNG = random.SystemRandom()  # secrets' generator (os.urandom) behind the random.Random interface
 
 
-class SealKeyMismatch(RuntimeError):
-    """Pending rows were sealed under a key this server does not hold: starting would lose them."""
+class SealKeyMismatch(click.ClickException):
+    """Pending rows were sealed under a key this server does not hold: starting would lose them.
+
+    A :class:`click.ClickException`, so that any ``flask`` command refuses with one line (``Error:
+    ...``, exit 1) instead of a traceback; a WSGI server fails to load the app."""
 
 
 def seal_key() -> str:
