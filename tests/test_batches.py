@@ -185,3 +185,19 @@ def test_cli_refuses_with_one_line_on_a_key_mismatch(tmp_path: Path):
     assert "Traceback" not in r.stderr
     assert r.stderr.strip().startswith("Error:") and "do not match SEAL_KEY" in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_pending_table_columns_are_allow_listed(app):
+    """No time, code, person or network column on the sealed table; no path to the ledger or drafts."""
+    from sqlalchemy import inspect
+
+    from wellbeing.extensions import db
+
+    with app.app_context():
+        insp = inspect(db.engine)
+        assert {c["name"] for c in insp.get_columns("pending_response")} == {
+            "id", "wave_id", "group_id", "key_id", "sealed"}
+        assert {fk["referred_table"] for fk in insp.get_foreign_keys("pending_response")} == {
+            "wave", "reporting_group"}
+    ddl = rows(app, "select sql from sqlite_master where name = 'pending_response'")[0][0]
+    assert "WITHOUT ROWID" in ddl

@@ -11,7 +11,7 @@ readable only here:
   transaction of their own (:func:`release_due`). ``K`` stay back, so that the final release at close
   holds at least ``K`` for every group that received at least ``K``;
 - when the wave closes, every remaining pending row of every group is released in the closing
-  transaction (:func:`release_all`), then the wave's readable rows are rewritten in random order and
+  transaction (:func:`close`), then the wave's readable rows are rewritten in random order and
   the log is truncated (:func:`rebuild_wave`).
 
 A backup diff taken while the wave is open therefore shows 0 or at least K new readable answers per
@@ -31,7 +31,7 @@ from collections.abc import Mapping, Sequence
 import click
 from flask import Flask, current_app
 from sqlalchemy import Connection, delete, insert, inspect, select, update
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from ..core.instruments import Instrument, ScaleScore, score
 from ..core.sealing import SealError, key_id, seal, unseal
@@ -230,16 +230,21 @@ def pending_count(wave_id: int) -> int:
 def check_keys(app: Flask) -> None:
     """Refuse to start (SealKeyMismatch) when pending rows were sealed under a key other than the
     configured ``SEAL_KEY``, or when any are pending and no key is configured. Reads one column of one
-    table; does nothing when the database or the table does not exist yet (before ``flask setup``)."""
+    table; does nothing when the database or the table does not exist yet (before ``flask setup``) or
+    the server cannot be reached (the app then fails on its first query anyway)."""
     url = db.engine.url
     if url.get_backend_name() == "sqlite":
         path = url.database
         if not path or path == ":memory:" or not os.path.exists(path):
             return
-    with db.engine.connect() as conn:
-        if not inspect(conn).has_table(PendingResponse.__tablename__):
-            return
-        ids = {k for (k,) in conn.execute(select(PendingResponse.key_id).distinct())}
+    try:
+        with db.engine.connect() as conn:
+            if not inspect(conn).has_table(PendingResponse.__tablename__):
+                return
+            ids = {k for (k,) in conn.execute(select(PendingResponse.key_id).distinct())}
+    except OperationalError:  # server unreachable or database not created yet: nothing to protect here
+        log.warning("could not check the sealing key against the database (unreachable)")
+        return
     if not ids:
         return
     key = app.config.get("SEAL_KEY")
