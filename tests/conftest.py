@@ -22,7 +22,7 @@ from flask_migrate import upgrade
 
 from wellbeing import create_app
 
-from .pg import PgServer
+from .pg import PgServer, copy_rows
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
@@ -148,17 +148,22 @@ def demo_template(tmp_path_factory: pytest.TempPathFactory, migrated_db: Path | 
                   pg_server: PgServer | None) -> Path:
     """An instance folder holding the seeded demonstration pilot (seed 1) with the baseline wave's
     released tables warmed — built once per session, copied for each test that needs it (`demo_app`).
-    On PostgreSQL the seeded database is the template named in the folder's ``.pg-template`` file."""
+    On PostgreSQL the demo is seeded on a SQLite file as usual and its rows copied into a template
+    database (named in the folder's ``.pg-template`` file; see :func:`tests.pg.copy_rows`)."""
     folder = tmp_path_factory.mktemp("demo-instance")
     db_file = folder / "wellbeing.sqlite"
     if pg_server is not None:
-        name = pg_server.create("demo", template=str(migrated_db))
-        (folder / ".pg-template").write_text(name)
-        uri = pg_server.url(name)
+        sqlite_template = tmp_path_factory.mktemp("template-sqlite") / "template.sqlite"
+        app = create_app(make_config(folder, sqlite_template))
+        with app.app_context():
+            upgrade(directory=str(REPO / "migrations"))
+            from wellbeing.extensions import db
+
+            db.engine.dispose()
     else:
-        shutil.copy(migrated_db, db_file)
-        uri = f"sqlite:///{db_file}"
-    app = create_app(make_config(folder, db_file, INSTANCE_PATH=str(folder), SQLALCHEMY_DATABASE_URI=uri))
+        sqlite_template = Path(migrated_db)
+    shutil.copy(sqlite_template, db_file)
+    app = create_app(make_config(folder, db_file, INSTANCE_PATH=str(folder)))
     runner = app.test_cli_runner()
     res = runner.invoke(args=["demo", "seed", "--seed", "1"])
     assert res.exit_code == 0, res.output
@@ -169,6 +174,11 @@ def demo_template(tmp_path_factory: pytest.TempPathFactory, migrated_db: Path | 
 
         warm(get_wave("baseline"))  # the wave the browser tests open (`flask cache warm` does all)
         db.engine.dispose()
+    if pg_server is not None:
+        name = pg_server.create("demo", template=str(migrated_db))
+        copy_rows(f"sqlite:///{db_file}", pg_server.url(name))
+        (folder / ".pg-template").write_text(name)
+        db_file.unlink()
     return folder
 
 

@@ -57,3 +57,40 @@ class PgServer:
         for name in reversed(list(self._created)):
             self.drop(name)
         self._conn.close()
+
+
+def copy_rows(source_uri: str, target_uri: str) -> int:
+    """Copy every row of every model table from the database at ``source_uri`` into the migrated, empty
+    database at ``target_uri`` (multi-row ``INSERT`` statements through SQLAlchemy, so every column type
+    is converted as the app converts it), then move PostgreSQL's sequences past the copied ids.
+    Returns the number of rows copied.
+
+    The demo pilot is seeded once on SQLite and copied: seeding it on PostgreSQL row by row costs tens
+    of thousands of round trips (minutes on a loaded machine) and tests nothing the copy does not.
+    """
+    from sqlalchemy import create_engine, func, insert, select, text
+
+    from wellbeing.extensions import db
+
+    src, dst = create_engine(source_uri), create_engine(target_uri)
+    total = 0
+    try:
+        with src.connect() as s, dst.begin() as d:
+            for table in db.metadata.sorted_tables:
+                rows = [dict(r._mapping) for r in s.execute(select(table))]
+                per_statement = max(1, 30_000 // max(1, len(table.columns)))
+                for i in range(0, len(rows), per_statement):
+                    d.execute(insert(table).values(rows[i:i + per_statement]))
+                total += len(rows)
+                for col in table.primary_key.columns:
+                    if col.autoincrement is True or (col.autoincrement == "auto" and col.type.python_type is int
+                                                     and len(table.primary_key.columns) == 1):
+                        seq = d.execute(text("SELECT pg_get_serial_sequence(:t, :c)"),
+                                        {"t": table.name, "c": col.name}).scalar()
+                        top = d.execute(select(func.max(col))).scalar()
+                        if seq and top:
+                            d.execute(text("SELECT setval(:s, :v)"), {"s": seq, "v": top})
+    finally:
+        src.dispose()
+        dst.dispose()
+    return total
