@@ -21,11 +21,12 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, select, update
 
 from ..core.codes import BODY_LENGTH, CodeError, hmac_code, normalise
 from ..core.instruments import AnswerError, Instrument, ScaleScore, score, validate_answers
 from ..core.sealing import SealError, seal_text, unseal_text
+from ..db_setup import write_transaction
 from ..extensions import db
 from ..models import AccessCode, Progress, Response, Wave, WaveStatus
 from . import batches
@@ -94,10 +95,12 @@ def start(typed_code: str, language: str) -> str:
         raise SurveyError(_l("This survey is not open at the moment."), "code")
     nonce = secrets.token_urlsafe(32)
     nonce_hash = _nonce_hash(nonce)
-    db.session.execute(delete(Progress).where(Progress.expires <= _utcnow()))  # no operator needed
-    db.session.add(Progress(nonce_hash=nonce_hash, code_hmac=h, wave_id=wave_id, language=language,
-                            answers=_seal_answers(nonce_hash, {}), expires=_expiry()))
-    db.session.commit()
+    sealed = _seal_answers(nonce_hash, {})
+    db.session.commit()  # end the read; the lock is taken for the writes only
+    with write_transaction() as conn:
+        conn.execute(delete(Progress).where(Progress.expires <= _utcnow()))  # no operator needed
+        conn.execute(insert(Progress).values(nonce_hash=nonce_hash, code_hmac=h, wave_id=wave_id,
+                                             language=language, answers=sealed, expires=_expiry()))
     return nonce
 
 
@@ -137,16 +140,20 @@ def load(nonce: str | None) -> State | None:
 
 
 def set_language(state: State, language: str) -> None:
-    state.progress.language = language
-    db.session.commit()
+    nonce_hash = state.progress.nonce_hash
+    db.session.commit()  # end the read; the lock is taken for the update only
+    with write_transaction() as conn:
+        conn.execute(update(Progress).where(Progress.nonce_hash == nonce_hash).values(language=language))
 
 
 def missing_required(inst: Instrument, values: Mapping[str, float | None]) -> list[str]:
     return [it.id for it in inst.items if it.required and values.get(it.id) is None]
 
 
-def save_page(state: State, instrument_id: str, raw: Mapping[str, Any]) -> dict[str, float | None]:
-    """Validate and keep one instrument's answers in the progress row.
+def save_page(state: State, instrument_id: str, raw: Mapping[str, Any], *,
+              store: bool = True) -> dict[str, float | None]:
+    """Validate and keep one instrument's answers in ``state`` and (``store``) in the progress row,
+    sealed — one short write; the last page passes ``store=False`` and :func:`submit` writes once for it.
 
     Raises SurveyError (field = the item id) for a value outside the response set or a missing
     required item; nothing is saved then.
@@ -162,8 +169,12 @@ def save_page(state: State, instrument_id: str, raw: Mapping[str, Any]) -> dict[
     if missing:
         raise SurveyError(_l("Please answer this question."), missing[0])
     state.answers[instrument_id] = values
-    state.progress.answers = _seal_answers(state.progress.nonce_hash, state.answers)
-    db.session.commit()
+    if store:
+        nonce_hash = state.progress.nonce_hash
+        answers = _seal_answers(nonce_hash, state.answers)
+        db.session.commit()  # end the read; the lock is taken for the update only
+        with write_transaction() as conn:
+            conn.execute(update(Progress).where(Progress.nonce_hash == nonce_hash).values(answers=answers))
     return values
 
 
@@ -190,7 +201,7 @@ def submit(state: State) -> Feedback:
     batches.seal_key()  # a server without its sealing key fails here, before anything is marked
     db.session.rollback()  # end the request's read transaction; the submit runs on its own
 
-    with db.engine.connect().execution_options(sqlite_immediate=True) as conn, conn.begin():
+    with write_transaction() as conn:
         # FOR SHARE on PostgreSQL: a close (which updates this row, then releases every pending
         # answer) waits for submits in flight, and a submit after it sees "closed".
         status = conn.execute(select(Wave.status).where(Wave.id == wave_id)
