@@ -4,14 +4,14 @@ Also empties ``progress``: its ``answers`` column now holds sealed text, and dra
 officer whose draft is dropped enters the code again; the code is not used until submit).
 
 Revision ID: i15_pending
-Revises: c253f6e603f4
+Revises: i14_release_ledger
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = 'i15_pending'
-down_revision = 'c253f6e603f4'
+down_revision = 'i14_release_ledger'
 branch_labels = None
 depends_on = None
 
