@@ -29,6 +29,11 @@ DEFAULTS: dict[str, object] = {
     "REMEMBER_COOKIE_SAMESITE": "Lax",
     # A questionnaire set is a few kilobytes; anything far larger is refused (413).
     "MAX_CONTENT_LENGTH": 256 * 1024,
+    # Staff upload pages accept larger files, per blueprint, for logged-in staff only (bytes). The demo
+    # roster is 0.3 MB, three months of its shifts about 30 MB.
+    "UPLOAD_MAX_BYTES": {"schedules": 64 * 1024 * 1024, "admin": 8 * 1024 * 1024},
+    # An uploaded file waits this long on the server between its preview and its import.
+    "UPLOAD_PREVIEW_TTL_SECONDS": 3600,
     # Survey progress rows expire after this many hours (DESIGN.md rule 5).
     "DRAFT_TTL_HOURS": 12,
     # Shown on the officer's feedback page. A deployment sets its own (names, phone numbers, hours) in

@@ -136,6 +136,20 @@ def fdate(value: Any) -> str:
     return format_date(value, format="medium")
 
 
+def upload_limit() -> None:
+    """``before_request``: raise the request size limit to ``UPLOAD_MAX_BYTES[blueprint]`` for a
+    logged-in staff member's POST to a staff blueprint that accepts files; every other request keeps
+    ``MAX_CONTENT_LENGTH`` (a questionnaire page). ``current_user`` is loaded only on those blueprints,
+    never on survey routes (DESIGN.md rule 5)."""
+    limit = (current_app.config.get("UPLOAD_MAX_BYTES") or {}).get(request.blueprint)
+    if not limit or request.method != "POST":
+        return
+    from flask_login import current_user
+
+    if current_user.is_authenticated:
+        request.max_content_length = int(limit)
+
+
 def _security_headers(resp: Response) -> Response:
     resp.headers.setdefault("Content-Security-Policy", CSP)
     resp.headers.setdefault("Referrer-Policy", "no-referrer")
@@ -170,9 +184,15 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(RequestEntityTooLarge)
     def _too_large(exc: RequestEntityTooLarge) -> tuple[str, int]:
-        return render_template("error.html", title=_("Too much data"),
-                               message=_("What was sent is larger than any questionnaire page; nothing "
-                                         "was stored.")), 413
+        # Never reads request.form/files (they are what is too large); the staff context builds its
+        # logout form without form data for the same reason.
+        limit = (current_app.config.get("UPLOAD_MAX_BYTES") or {}).get(request.blueprint)
+        if limit:
+            message = _("The file is larger than the limit of %(mb)s MB; nothing was stored.",
+                        mb=format_decimal(round(int(limit) / 2**20, 1)))
+        else:
+            message = _("What was sent is larger than any questionnaire page; nothing was stored.")
+        return render_template("error.html", title=_("Too much data"), message=message), 413
 
     from .main import bp as main_bp
     from .survey import bp as survey_bp

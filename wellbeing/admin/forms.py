@@ -24,9 +24,10 @@ class UnitsUploadForm(FlaskForm):
 
 
 class UnitsImportForm(FlaskForm):
-    """Second step: the previewed file travels back in a hidden field and is validated again."""
+    """Second step: ``payload`` is the token of the previewed file kept on the server
+    (:mod:`wellbeing.uploads`); the other fields only show the options it was checked with."""
 
-    payload = HiddenField(validators=[DataRequired()])
+    payload = HiddenField(validators=[DataRequired(), Length(max=64)])
     delimiter = HiddenField()
     encoding = HiddenField(default="utf-8")
     submit = SubmitField(_l("Import these units"))

@@ -32,9 +32,10 @@ class ShiftsUploadForm(FlaskForm):
 
 
 class ImportForm(FlaskForm):
-    """Second step: the previewed file travels back in a hidden field and is validated again."""
+    """Second step: ``payload`` is the token of the previewed file kept on the server
+    (:mod:`wellbeing.uploads`); the other fields only show the options it was checked with."""
 
-    payload = HiddenField(validators=[DataRequired()])
+    payload = HiddenField(validators=[DataRequired(), Length(max=64)])
     as_of = HiddenField()
     timezone = HiddenField()
     delimiter = HiddenField()
