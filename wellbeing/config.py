@@ -32,6 +32,9 @@ DEFAULTS: dict[str, object] = {
     # Staff upload pages accept larger files, per blueprint, for logged-in staff only (bytes). The demo
     # roster is 0.3 MB, three months of its shifts about 30 MB.
     "UPLOAD_MAX_BYTES": {"schedules": 64 * 1024 * 1024, "admin": 8 * 1024 * 1024},
+    # Staff sessions (wellbeing.auth.sessions): idle and absolute limits.
+    "STAFF_SESSION_IDLE_MINUTES": 30,
+    "STAFF_SESSION_MAX_HOURS": 12,
     # An uploaded file waits this long on the server between its preview and its import.
     "UPLOAD_PREVIEW_TTL_SECONDS": 3600,
     # Survey progress rows expire after this many hours (DESIGN.md rule 5).

@@ -241,6 +241,9 @@ class User(db.Model):
     password_hash: Mapped[str] = mapped_column(String(256))
     role: Mapped[Role] = mapped_column(db.Enum(Role, native_enum=False, length=16))
     active: Mapped[bool] = mapped_column(default=True)
+    #: Part of the session's user id (``get_id``): incrementing it (logout, disable) makes every session
+    #: cookie issued before unusable, even a copied one.
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     # Flask-Login's user protocol (written out rather than inheriting UserMixin, to keep it visible).
     @property
@@ -256,7 +259,8 @@ class User(db.Model):
         return False
 
     def get_id(self) -> str:
-        return str(self.id)
+        """``"<id>:<session_version>"``, stored in the session by Flask-Login and checked on load."""
+        return f"{self.id}:{self.session_version}"
 
     def __repr__(self) -> str:
         return f"<User {self.name} ({self.role})>"

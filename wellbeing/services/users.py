@@ -55,6 +55,7 @@ def disable_user(name: str) -> User:
     if user is None:
         raise UserError(f"name: no user {name!r}")
     user.active = False
+    user.session_version = (user.session_version or 0) + 1   # its open sessions end at once
     db.session.commit()
     return user
 
