@@ -57,6 +57,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     # first (else a real roster is refused at the survey's limit before the page's limit applies).
     app.before_request(web.upload_limit)
     extensions.csrf.init_app(app)
+    from . import throttle
+
+    throttle.init_app(app)
     web.init_app(app)
 
     from . import cli

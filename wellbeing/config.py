@@ -35,6 +35,17 @@ DEFAULTS: dict[str, object] = {
     # Staff sessions (wellbeing.auth.sessions): idle and absolute limits.
     "STAFF_SESSION_IDLE_MINUTES": 30,
     "STAFF_SESSION_MAX_HOURS": 12,
+    # Rate limits (Flask-Limiter syntax; wellbeing.throttle). Never keyed on the client address.
+    # Failed logins per user name and for all names together:
+    "LOGIN_LIMIT_PER_USER": "10 per minute",
+    "LOGIN_LIMIT_GLOBAL": "100 per minute",
+    # Code entries in all, and per wave (codes matching no wave share one bucket):
+    "CODE_ENTRY_LIMIT_GLOBAL": "1200 per minute",
+    "CODE_ENTRY_LIMIT_PER_WAVE": "300 per minute",
+    # Counters live in this process ("memory://") with one worker; with WORKERS > 1 (or gunicorn's
+    # WEB_CONCURRENCY > 1) a shared storage is required, e.g. "redis://localhost:6379".
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "WORKERS": None,
     # An uploaded file waits this long on the server between its preview and its import.
     "UPLOAD_PREVIEW_TTL_SECONDS": 3600,
     # Survey progress rows expire after this many hours (DESIGN.md rule 5).

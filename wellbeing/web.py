@@ -182,6 +182,12 @@ def init_app(app: Flask) -> None:
                                message=_("The page was open too long or was changed. Go back, reload it "
                                          "and send it again.")), 400
 
+    @app.errorhandler(429)
+    def _too_many(exc: Exception) -> tuple[str, int]:
+        return render_template("error.html", title=_("Too many attempts"),
+                               message=_("Too many attempts in a short time. Wait a minute and try "
+                                         "again.")), 429
+
     @app.errorhandler(RequestEntityTooLarge)
     def _too_large(exc: RequestEntityTooLarge) -> tuple[str, int]:
         # Never reads request.form/files (they are what is too large); the staff context builds its

@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response as WerkzeugResponse
 
+from .. import throttle
 from ..extensions import login_manager
 from ..models import Role, User
 from ..services.users import authenticate
@@ -55,6 +56,8 @@ def home_for(user: User) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@throttle.login_per_user
+@throttle.login_global
 def login() -> WerkzeugResponse | str | tuple[str, int]:
     if current_user.is_authenticated:
         return redirect(home_for(current_user))
@@ -64,6 +67,8 @@ def login() -> WerkzeugResponse | str | tuple[str, int]:
     if form.validate_on_submit():
         user = authenticate(form.name.data, form.password.data)
         if user is None:
+            # The user name (as typed, bounded; %r escapes line breaks), never the password.
+            log.warning("failed staff login for user name %r", (form.name.data or "")[:64])
             form.password.errors.append(_("Wrong user name or password, or the account is disabled."))
             return render_template("auth/login.html", form=form), 400
         sessions.start()   # a new session: nothing of the anonymous one (its CSRF token) is kept
