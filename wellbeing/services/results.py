@@ -22,6 +22,7 @@ import pandas as pd
 from flask import current_app
 from sqlalchemy import select
 
+from ..core.csv_cells import neutralise
 from ..core.disclosure import ScaleSpec, release_table
 from ..core.instruments import Instrument, Scale
 from ..core.summaries import add_intervals, cell_statistics
@@ -415,6 +416,8 @@ def to_csv(table: pd.DataFrame) -> str:
     for c in ("n", "share_high", "share_ci_low", "share_ci_high"):
         out[c] = out[c].astype("Int64")
     out["suppressed"] = out["suppressed"].map({True: "true", False: "false"})
+    for c in out.columns[out.dtypes == object]:
+        out[c] = out[c].map(neutralise)      # a label such as "=cmd" must not run in a spreadsheet
     return out.to_csv(index=False, lineterminator="\n", na_rep="")
 
 
