@@ -441,6 +441,7 @@ def init_app(app: Flask) -> None:
     init_roster_commands(app)
     init_analysis_commands(app)
     init_response_commands(app)
+    app.cli.add_command(audit_cli)
     from .cli_errors import guard
 
     for name, command in app.cli.commands.items():
@@ -916,3 +917,19 @@ def models_did(waves: str | None, pilot: str | None, outcome: str, csv_file: str
 def init_analysis_commands(app: Flask) -> None:
     app.cli.add_command(pilots_cli)
     app.cli.add_command(models_cli)
+
+
+# ------------------------------------------------------------------------------------------ audit
+
+audit_cli = AppGroup("audit", help="The audit log of staff actions (never officers, never survey pages).")
+
+
+@audit_cli.command("list")
+@click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 100_000))
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table")
+def audit_list(limit: int, fmt: str) -> None:
+    """The latest LIMIT staff actions, newest first: at (UTC), actor, action, target, detail."""
+    from .services.audit import entries
+
+    emit([{"at": e.at.isoformat(sep=" "), "actor": e.actor, "action": e.action, "target": e.target,
+           "detail": e.detail} for e in entries(limit=limit)], fmt, ["at", "actor", "action", "target", "detail"])

@@ -5,7 +5,8 @@ under them for the classes of error a file or option can still provoke deep insi
 unknown codec, bytes that are not in the declared encoding, a TOML file nested thousands of levels deep
 (``RecursionError``), a missing folder, a number too large for its column. The database session is
 rolled back first (imports are all or nothing), then ``error: <what>`` is printed on stderr. The full
-traceback goes to the ``wellbeing.cli`` logger at DEBUG level, for developers.
+traceback goes to the ``wellbeing.cli`` logger at DEBUG level, for developers. A command that succeeds
+is recorded in the audit log (``services.audit``).
 """
 
 from __future__ import annotations
@@ -48,6 +49,21 @@ def _rollback() -> None:
         log.debug("no session to roll back", exc_info=True)
 
 
+def _audit(ctx: click.Context) -> None:
+    """Record a successful command in the audit log (``services.audit.record_command``): its path and
+    its options as parsed (never file contents; passwords are read from the prompt, not options)."""
+    from flask.cli import ScriptInfo
+
+    from .cli import operator_name
+    from .services.audit import record_command
+
+    path = " ".join(ctx.command_path.split()[1:])
+    argv = [f"{k}={v}" for k, v in sorted(ctx.params.items()) if v not in (None, False, "", ())]
+    app = ctx.ensure_object(ScriptInfo).load_app()
+    with app.app_context():
+        record_command(operator_name(), path, argv)
+
+
 def guarded(callback: Callable[..., Any]) -> Callable[..., Any]:
     """Wrap a click command callback: click's own exceptions and exits pass; any other exception is
     printed as one ``error:`` line and the process exits with status 1."""
@@ -57,7 +73,9 @@ def guarded(callback: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(callback)
     def run(*args: Any, **kwargs: Any) -> Any:
         try:
-            return callback(*args, **kwargs)
+            result = callback(*args, **kwargs)
+            _audit(click.get_current_context())
+            return result
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort, SystemExit,
                 KeyboardInterrupt):
             raise

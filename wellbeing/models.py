@@ -73,6 +73,21 @@ class ImportRecord(db.Model):
     imported_at: Mapped[datetime]
 
 
+class AuditEntry(db.Model):
+    """One staff action (``wellbeing.services.audit``): who (``web:<user>`` or ``cli:<os user>``), what
+    (an action name such as ``admin.wave_issue`` or ``cli:units import``), on what, when (UTC, to the
+    second). Never written by survey routes and never about an officer."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(80))
+    action: Mapped[str] = mapped_column(String(80))
+    target: Mapped[str] = mapped_column(String(200), default="")
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+
 # ------------------------------------------------------------------------------- waves and groups
 
 

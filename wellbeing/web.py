@@ -182,6 +182,30 @@ def _security_headers(resp: Response) -> Response:
     return resp
 
 
+def _audit_actor() -> None:
+    """Staff blueprints only: remember who is acting before the view runs (logout forgets the user)."""
+    g.audit_actor = None
+    if request.blueprint in STAFF_BLUEPRINTS:
+        from flask_login import current_user
+
+        if current_user.is_authenticated:
+            g.audit_actor = f"web:{current_user.name}"
+
+
+def _audit_request(resp: Response) -> Response:
+    """Staff blueprints only: record the staff action in the audit log (``services.audit``)."""
+    if request.blueprint in STAFF_BLUEPRINTS:
+        from flask_login import current_user
+
+        from .services.audit import record_request
+
+        actor = getattr(g, "audit_actor", None)
+        if actor is None and current_user.is_authenticated:   # just logged in
+            actor = f"web:{current_user.name}"
+        record_request(actor, resp.status_code)
+    return resp
+
+
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     login_manager.init_app(app, add_context_processor=False)
@@ -196,6 +220,8 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(fnum, "fnum")
     app.add_template_global(lambda: str(babel_locale()), "current_lang")
     app.after_request(_security_headers)
+    app.before_request(_audit_actor)
+    app.after_request(_audit_request)
     app.wsgi_app = StripNetworkIdentity(app.wsgi_app)  # type: ignore[method-assign]
 
     @app.errorhandler(CSRFError)

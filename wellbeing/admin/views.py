@@ -272,3 +272,19 @@ def instruments() -> tuple[str, int] | str:
     except InstrumentError as exc:
         return render_template("error.html", title=_("Instrument catalogue is invalid"), message=str(exc)), 500
     return render_template("main/instruments.html", catalogue=catalogue)
+
+
+# ------------------------------------------------------------------------------------ audit log
+
+AUDIT_PAGE = 100
+
+
+@bp.get("/audit")
+@role_required("admin")
+def audit() -> str:
+    """The audit log of staff actions, newest first, 100 a page (``flask audit list`` prints the same)."""
+    from ..services.audit import entries
+
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    rows = entries(limit=AUDIT_PAGE + 1, offset=(page - 1) * AUDIT_PAGE)
+    return render_template("admin/audit.html", entries=rows[:AUDIT_PAGE], page=page, more=len(rows) > AUDIT_PAGE)

@@ -141,7 +141,9 @@ def _cached(key: tuple, compute) -> pd.DataFrame:  # type: ignore[no-untyped-def
     value = None
     if path.exists():
         try:
-            value = pd.read_pickle(path)
+            # Files written only by this process into the instance folder; the release ledger of issue 14
+            # replaces this cache (and the pickle) altogether.
+            value = pd.read_pickle(path)  # nosec B301
         except Exception:  # noqa: BLE001 - a damaged cache file is recomputed
             log.warning("ignoring unreadable cache file %s", path)
     if value is None:
