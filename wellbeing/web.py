@@ -174,7 +174,8 @@ def _security_headers(resp: Response) -> Response:
     resp.headers.setdefault("X-Content-Type-Options", "nosniff")
     resp.headers.setdefault("X-Frame-Options", "DENY")
     if request.blueprint == "survey":
-        resp.headers["Cache-Control"] = "no-store"
+        # no-transform: proxies must not compress survey pages (their length must not depend on answers)
+        resp.headers["Cache-Control"] = "no-store, no-transform"
     elif request.blueprint in STAFF_BLUEPRINTS:
         # Staff pages and exports (CSV, PDF, plots, slips) hold results and personal data: no copy in
         # any browser or proxy cache.
@@ -222,7 +223,12 @@ def init_app(app: Flask) -> None:
     app.after_request(_security_headers)
     app.before_request(_audit_actor)
     app.after_request(_audit_request)
-    app.wsgi_app = StripNetworkIdentity(app.wsgi_app)  # type: ignore[method-assign]
+    from . import production
+
+    production.init_app(app)
+    # ProxyFix (only when configured) inside StripNetworkIdentity: survey requests never reach it with
+    # forwarding headers, so it cannot copy a client address into their environ.
+    app.wsgi_app = StripNetworkIdentity(production.wrap_proxy_fix(app, app.wsgi_app))  # type: ignore[method-assign]
 
     @app.errorhandler(CSRFError)
     def _csrf_error(exc: CSRFError) -> tuple[str, int]:

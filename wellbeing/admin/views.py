@@ -11,7 +11,6 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-
 from ..auth.roles import role_required
 from ..core.instruments import InstrumentError
 from ..core.tables import ImportRejected, RowError
@@ -21,10 +20,10 @@ from ..services import waves as wave_service
 from ..services.catalogue import get_catalogue
 from ..services.submissions import open_wave_count
 from ..services.units import import_units, preview_units
-from ..uploads import claim, stash
-from . import bp, downloads
 from ..survey.forms import choices
+from ..uploads import claim, stash
 from ..web import label, loc
+from . import bp, downloads
 from .forms import ActionForm, IssueCodesForm, UnitsImportForm, UnitsUploadForm, WaveForm
 
 log = logging.getLogger(__name__)
