@@ -75,13 +75,18 @@ def test_code_entry_is_limited_per_wave_and_globally(app_config: dict[str, objec
     assert c.post("/survey/", data={"code": code, "language": "ru"}).status_code == 429
 
 
-def test_memory_storage_refused_with_several_workers(app_config: dict[str, object], monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_memory_storage_with_several_workers_is_an_error(app_config: dict[str, object], monkeypatch,
+                                                         caplog) -> None:  # type: ignore[no-untyped-def]
+    strict = {**app_config, "RATELIMIT_REQUIRE_SHARED_STORAGE": True}
     with pytest.raises(ThrottleConfigError, match="RATELIMIT_STORAGE_URI"):
-        create_app({**app_config, "WORKERS": 4})
-    create_app({**app_config, "WORKERS": 1})
+        create_app({**strict, "WORKERS": 4})
+    create_app({**strict, "WORKERS": 1})
     monkeypatch.setenv("WEB_CONCURRENCY", "3")   # gunicorn's worker count
-    with pytest.raises(ThrottleConfigError, match="single worker"):
-        create_app(app_config)
+    with pytest.raises(ThrottleConfigError, match="3 workers"):
+        create_app(strict)
+    caplog.set_level(logging.ERROR, logger="wellbeing.throttle")
+    create_app(app_config)                        # default: starts, says so loudly
+    assert any("3x looser" in r.getMessage() for r in caplog.records)
 
 
 @pytest.mark.parametrize("name,password,problem", [

@@ -42,10 +42,13 @@ DEFAULTS: dict[str, object] = {
     # Code entries in all, and per wave (codes matching no wave share one bucket):
     "CODE_ENTRY_LIMIT_GLOBAL": "1200 per minute",
     "CODE_ENTRY_LIMIT_PER_WAVE": "300 per minute",
-    # Counters live in this process ("memory://") with one worker; with WORKERS > 1 (or gunicorn's
-    # WEB_CONCURRENCY > 1) a shared storage is required, e.g. "redis://localhost:6379".
+    # Counters live in this process ("memory://") with one worker; with WORKERS > 1 (WELLBEING_WORKERS,
+    # as make serve's gunicorn reads it, or WEB_CONCURRENCY) a shared storage is needed, e.g.
+    # "redis://localhost:6379" (pip install redis).
     "RATELIMIT_STORAGE_URI": "memory://",
     "WORKERS": None,
+    # True: refuse to start with in-memory counters and several workers (else an error is logged).
+    "RATELIMIT_REQUIRE_SHARED_STORAGE": False,
     # An uploaded file waits this long on the server between its preview and its import.
     "UPLOAD_PREVIEW_TTL_SECONDS": 3600,
     # Survey progress rows expire after this many hours (DESIGN.md rule 5).

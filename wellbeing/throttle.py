@@ -13,11 +13,13 @@ Flask-Limiter's usual key is ``get_remote_address``; survey routes must not read
   wave's id, found through the code's HMAC.
 
 Counters live in the process (``memory://``) with one worker; with more workers ``RATELIMIT_STORAGE_URI``
-must name a shared storage, or :func:`init_app` refuses to start.
+must name a shared storage: :func:`init_app` logs an error otherwise, and refuses to start with
+``RATELIMIT_REQUIRE_SHARED_STORAGE``.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable
 
@@ -28,6 +30,8 @@ from sqlalchemy import select
 from .core.codes import CodeError, hmac_code, normalise
 from .extensions import db, limiter
 from .models import AccessCode
+
+log = logging.getLogger(__name__)
 
 
 class ThrottleConfigError(RuntimeError):
@@ -44,11 +48,18 @@ def workers(app: Flask) -> int:
 
 
 def init_app(app: Flask) -> None:
-    """Bind the limiter; raises ThrottleConfigError for in-process counters under several workers."""
+    """Bind the limiter. In-process counters under several workers: each worker would count alone (the
+    limits N times looser), so this logs an error — or, with ``RATELIMIT_REQUIRE_SHARED_STORAGE``,
+    raises ThrottleConfigError and the app does not start. (``make serve`` runs one gunicorn worker per
+    CPU: a deployment sets ``RATELIMIT_STORAGE_URI`` to a shared storage, or ``WELLBEING_WORKERS=1``.)"""
     storage = str(app.config.get("RATELIMIT_STORAGE_URI") or "memory://")
-    if workers(app) > 1 and storage.startswith("memory"):
-        raise ThrottleConfigError("RATELIMIT_STORAGE_URI: in-memory rate limits need a single worker; "
-                                  "with several workers set a shared storage (e.g. redis://host:6379)")
+    n = workers(app)
+    if n > 1 and storage.startswith("memory"):
+        message = (f"RATELIMIT_STORAGE_URI: in-memory rate limits with {n} workers count per worker (limits "
+                   f"{n}x looser); set a shared storage (e.g. redis://host:6379) or run one worker")
+        if app.config.get("RATELIMIT_REQUIRE_SHARED_STORAGE"):
+            raise ThrottleConfigError(message)
+        log.error(message)
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", False)
     limiter.init_app(app)
 
