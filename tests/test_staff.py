@@ -147,7 +147,7 @@ def test_users_cli(app: Flask, runner) -> None:  # type: ignore[no-untyped-def]
     assert res.exit_code == 0, res.output
     res = runner.invoke(args=["users", "create", "olga", "--role", "admin"], input="short\n")
     assert res.exit_code == 1
-    assert "exists already" in res.output and "at least 8" in res.output
+    assert "exists already" in res.output and "at least 10" in res.output
     assert runner.invoke(args=["users", "create", "x", "--role", "boss"], input="s3cret-pass\n").exit_code == 2
     res = runner.invoke(args=["users", "list", "--format", "csv"])
     assert res.output.splitlines() == ["name,role,active", "olga,psychologist,true"]

@@ -131,3 +131,15 @@ def test_every_role_on_the_demo(demo_app, browser, shots, tmp_path):
         pdf = PdfReader(io.BytesIO(Path(info.value.path()).read_bytes()))
         assert "Analysis report" in "".join(p.extract_text() for p in pdf.pages[:2])
         ctx.close()
+
+    # 5. Every staff action above is in the audit log (issue 17); nothing of the officers' survey.
+    with app.app_context():
+        from wellbeing.services.audit import entries
+
+        got = {(e.actor, e.action) for e in entries(limit=10_000)}
+    for step in [("web:admin", "auth.login"), ("web:admin", "admin.wave_new"), ("web:admin", "admin.wave_issue"),
+                 ("web:admin", "admin.wave_slips"), ("web:admin", "admin.wave_close"),
+                 ("web:psychologist", "results.pdf_export"), ("web:analyst", "analysis.index"),
+                 ("web:analyst", "analysis.report_pdf")]:
+        assert step in got, (step, sorted(got))
+    assert not any("survey" in action for _, action in got)

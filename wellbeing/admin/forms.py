@@ -20,6 +20,18 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..survey.forms import choices
 
+def known_encoding(form: FlaskForm, field: StringField) -> None:
+    """WTForms validator: the encoding field names a codec Python knows (else a 400 naming the field)."""
+    import codecs
+
+    from wtforms.validators import ValidationError
+
+    try:
+        codecs.lookup(field.data or "")
+    except LookupError:
+        raise ValidationError(_l("Unknown encoding %(value)s (e.g. utf-8, cp1251).", value=repr(field.data))) from None
+
+
 DELIMITERS = [("", _l("detect")), (",", _l("comma ,")), (";", _l("semicolon ;")), ("\t", _l("tab"))]
 
 
@@ -27,14 +39,16 @@ class UnitsUploadForm(FlaskForm):
     file = FileField(_l("Units file (CSV: unit_id,name,parent_id,level,headcount)"),
                      validators=[FileRequired()])
     delimiter = SelectField(_l("Delimiter"), choices=choices(DELIMITERS), default="")
-    encoding = StringField(_l("Encoding"), default="utf-8", validators=[DataRequired(), Length(max=32)])
+    encoding = StringField(_l("Encoding"), default="utf-8", validators=[DataRequired(), Length(max=32),
+                                                                       known_encoding])
     submit = SubmitField(_l("Check the file"))
 
 
 class UnitsImportForm(FlaskForm):
-    """Second step: the previewed file travels back in a hidden field and is validated again."""
+    """Second step: ``payload`` is the token of the previewed file kept on the server
+    (:mod:`wellbeing.uploads`); the other fields only show the options it was checked with."""
 
-    payload = HiddenField(validators=[DataRequired()])
+    payload = HiddenField(validators=[DataRequired(), Length(max=64)])
     delimiter = HiddenField()
     encoding = HiddenField(default="utf-8")
     submit = SubmitField(_l("Import these units"))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import io
 import logging
 from collections import Counter, defaultdict
@@ -23,6 +21,7 @@ from ..services.catalogue import get_catalogue
 from ..services.submissions import open_wave_count
 from ..services.units import import_units, preview_units
 from ..survey.forms import choices
+from ..uploads import claim, stash
 from ..web import label, loc
 from . import bp, downloads
 from .forms import ActionForm, IssueCodesForm, UnitsImportForm, UnitsUploadForm, WaveForm
@@ -88,8 +87,11 @@ def units_preview() -> tuple[str, int] | str:
         rows = preview_units(data, **opts)
     except ImportRejected as exc:
         errors = exc.errors   # sorted by row
-    import_form = UnitsImportForm(formdata=None, payload=base64.b64encode(data).decode("ascii"),
-                                  delimiter=form.delimiter.data or "", encoding=form.encoding.data)
+    import_form = None
+    if not errors:   # the file stays on the server; the page carries only its token (wellbeing.uploads)
+        options = {"delimiter": form.delimiter.data or "", "encoding": form.encoding.data}
+        token = stash(data, kind="units", owner=current_user.name, options=options)
+        import_form = UnitsImportForm(formdata=None, payload=token, **options)
     return render_template("admin/units_preview.html", rows=rows, errors=errors, form=import_form,
                            filename=form.file.data.filename), (400 if errors else 200)
 
@@ -98,16 +100,13 @@ def units_preview() -> tuple[str, int] | str:
 @role_required("admin")
 def units_import() -> WerkzeugResponse | tuple[str, int]:
     form = UnitsImportForm()
-    try:
-        data = base64.b64decode(form.payload.data or "", validate=True) if form.validate_on_submit() else None
-    except (binascii.Error, ValueError):
-        data = None
-    if not data:
+    got = claim(form.payload.data, kind="units", owner=current_user.name) if form.validate_on_submit() else None
+    if got is None:
         flash(_("The file did not arrive; upload it again."), "error")
         return redirect(url_for("admin.units"))
     try:
-        n = import_units(data, imported_by=_operator(), delimiter=form.delimiter.data or None,
-                         encoding=form.encoding.data or "utf-8")
+        n = import_units(got.data, imported_by=_operator(), delimiter=got.options.get("delimiter") or None,
+                         encoding=got.options.get("encoding") or "utf-8")
     except ImportRejected as exc:
         return render_template("admin/units_preview.html", rows=[], errors=exc.errors, form=None,
                                filename=""), 400
@@ -272,3 +271,19 @@ def instruments() -> tuple[str, int] | str:
     except InstrumentError as exc:
         return render_template("error.html", title=_("Instrument catalogue is invalid"), message=str(exc)), 500
     return render_template("main/instruments.html", catalogue=catalogue)
+
+
+# ------------------------------------------------------------------------------------ audit log
+
+AUDIT_PAGE = 100
+
+
+@bp.get("/audit")
+@role_required("admin")
+def audit() -> str:
+    """The audit log of staff actions, newest first, 100 a page (``flask audit list`` prints the same)."""
+    from ..services.audit import entries
+
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    rows = entries(limit=AUDIT_PAGE + 1, offset=(page - 1) * AUDIT_PAGE)
+    return render_template("admin/audit.html", entries=rows[:AUDIT_PAGE], page=page, more=len(rows) > AUDIT_PAGE)

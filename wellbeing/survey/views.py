@@ -11,6 +11,7 @@ import logging
 from flask import abort, current_app, g, make_response, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as WerkzeugResponse
 
+from .. import throttle
 from ..services import submissions
 from ..web import default_language
 from . import bp
@@ -50,6 +51,8 @@ def start() -> str:
 
 
 @bp.post("/")
+@throttle.code_entry_global
+@throttle.code_entry_per_wave
 def enter_code() -> WerkzeugResponse | tuple[str, int]:
     form = CodeForm()
     if not form.validate_on_submit():
