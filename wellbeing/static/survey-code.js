@@ -10,7 +10,8 @@
   if (!match) { return; }
   var input = document.querySelector("input[name=code]");
   if (input) {
-    input.value = match[1];
+    // Printed as on the slip, in groups of four (the server ignores dashes).
+    input.value = match[1].replace(/-/g, "").toUpperCase().replace(/(.{4})(?!$)/g, "$1-");
     var button = document.querySelector("form.code-form button[type=submit]");
     if (button) { button.focus(); }
   }
