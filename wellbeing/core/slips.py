@@ -21,6 +21,7 @@ from collections.abc import Sequence
 
 import matplotlib
 import segno
+from PIL import Image
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.utils import ImageReader, simpleSplit
 from reportlab.pdfbase import pdfmetrics
@@ -52,11 +53,24 @@ def qr_url(address: str, code: str) -> str:
     return f"{address}#c={code}"
 
 
-def qr_png(data: str) -> bytes:
-    """A QR code (error correction M, 4-module quiet zone) as a PNG of one pixel per module."""
-    buf = io.BytesIO()
-    segno.make(data, error="m", micro=False).save(buf, kind="png", scale=1, border=4)
-    return buf.getvalue()
+QR_MASK = 0
+_MODULE_GREY = bytes([255, 0]) + bytes(254)  # segno's 0 (light) -> white, 1 (dark) -> black
+
+
+def qr_image(data: str) -> Image.Image:
+    """A QR code of ``data`` (error correction M, so a quarter-worn or smudged slip still reads; a
+    4-module quiet zone) as a greyscale image of one pixel per module.
+
+    The mask pattern is fixed (:data:`QR_MASK`) instead of chosen by segno's penalty evaluation of all
+    eight (ISO/IEC 18004 section 7.8.3): that evaluation is pure Python and took about 70 ms per code,
+    ten times the rest of a slip (``benchmarks/slips.py``). Any mask gives a valid symbol: the mask in
+    use is written in the symbol's format information, which every decoder reads.
+    """
+    matrix = segno.make(data, error="m", micro=False, mask=QR_MASK).matrix
+    width = len(matrix) + 8
+    quiet = b"\xff" * width * 4
+    rows = [b"\xff" * 4 + bytes(row).translate(_MODULE_GREY) + b"\xff" * 4 for row in matrix]
+    return Image.frombytes("L", (width, width), quiet + b"".join(rows) + quiet)
 
 
 def _wrap_notes(notes: Sequence[str], width: float, height: float,
@@ -107,7 +121,7 @@ def slips_pdf(codes: Sequence[str], *, title: str, address: str, notes: Sequence
             top = y + slip_h - pad
             c.rect(x, y, slip_w, slip_h)
             if qr:
-                img = ImageReader(io.BytesIO(qr_png(qr_url(address, code))))
+                img = ImageReader(qr_image(qr_url(address, code)))
                 c.drawImage(img, x + slip_w - pad - QR_SIZE + 4, top - QR_SIZE + 4, QR_SIZE, QR_SIZE)
             c.setFont("WB-Sans-Bold", _fit(c, title, "WB-Sans-Bold", 9.5, text_w))
             c.drawString(x + pad, top - 9, title)
