@@ -93,3 +93,18 @@ def test_start_page_says_about_how_many_minutes(app, client):
     assert "It takes about 4 minutes." in client.get("/survey/").get_data(as_text=True)
     client.set_cookie("wb_lang", "ru")
     assert "примерно 4 минуты" in client.get("/survey/").get_data(as_text=True)
+
+
+JARGON = ("convention", "договорённост", "келісім", "CBI", "WHO-5", "KSS", "PUMA", "cut-off", "subscale")
+
+
+def test_band_meanings_shown_to_officers_carry_no_jargon(app):
+    """The feedback page shows each band's meaning: no provenance notes or instrument acronyms there
+    (their sources stay in the instrument files' comments and docs/instruments-sources.md)."""
+    from wellbeing.services.catalogue import get_catalogue
+
+    with app.app_context():
+        found = [(inst.id, scale.id, lang, word)
+                 for inst in get_catalogue().values() for scale in inst.scales for band in scale.bands
+                 for lang, text in (band.meaning or {}).items() for word in JARGON if word in text]
+    assert found == []
