@@ -165,3 +165,19 @@ def test_survey_codes_are_still_valid_once_issued(app: Flask, client: FlaskClien
         ws.open_wave(ws.get_wave("w1"))
     assert normalise(code) == code and len(code) == 27
     assert run_survey(client, code)[-1].status_code == 200
+
+
+def test_cli_delete_says_first_then_deletes_with_yes(app: Flask, runner) -> None:  # type: ignore[no-untyped-def]
+    _draft(app)
+    with app.app_context():
+        ws.issue_codes(ws.get_wave("w1"))
+    r = runner.invoke(args=["waves", "delete", "w1"])
+    assert r.exit_code == 1 and "would delete it and destroy its 65 codes" in r.output
+    with app.app_context():
+        assert _count(AccessCode) == 65
+    r = runner.invoke(args=["waves", "delete", "w1", "--yes"])
+    assert r.exit_code == 0 and "65 codes destroyed" in r.output
+    with app.app_context():
+        assert _count(AccessCode) == 0 and _count(Wave) == 0
+    r = runner.invoke(args=["waves", "delete", "w1", "--yes"])
+    assert r.exit_code == 1 and "no such wave" in r.output and "Traceback" not in r.output
