@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import base64
-import io
 import binascii
+import io
 import logging
 from collections import Counter, defaultdict
 
@@ -13,7 +13,6 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 from werkzeug.wrappers import Response as WerkzeugResponse
-
 
 from ..auth.roles import role_required
 from ..core.codes import slips_count
@@ -25,9 +24,9 @@ from ..services import waves as wave_service
 from ..services.catalogue import get_catalogue
 from ..services.submissions import open_wave_count, wave_instruments
 from ..services.units import import_units, preview_units
-from . import bp, downloads
 from ..survey.forms import choices
 from ..web import fint, label, loc
+from . import bp, downloads
 from .forms import (ActionForm, IssueCodesForm, OrderForm, UnitsImportForm, UnitsUploadForm, WaveForm,
                     order_field_name, with_order_fields)
 
