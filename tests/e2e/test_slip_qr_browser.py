@@ -98,6 +98,9 @@ def test_qr_on_slip_opens_survey_with_code_and_no_server_sees_it(app, browser, s
             page.wait_for_function("document.querySelector('input[name=code]').value !== ''")
             assert normalise(page.input_value("input[name=code]")) == code
             assert page.evaluate("location.hash") == "" and page.url == base + "/survey/"  # cleared
+            assert page.input_value("input[name=code]") == format_code(code)   # as printed on the slip
+            assert page.evaluate("(() => { const i = document.querySelector('input[name=code]');"
+                                 " return i.scrollWidth <= i.clientWidth; })()")     # all of it visible
             page.screenshot(path=str(shots / "survey-start-qr-ru.png"), full_page=True)
             page.click("form.code-form button[type=submit]")
 
