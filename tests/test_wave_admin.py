@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 
 from wellbeing.core.codes import normalise
 from wellbeing.extensions import db
-from wellbeing.models import AccessCode, ReportingGroup, Wave, WaveInstrument, WaveStatus
+from wellbeing.models import AccessCode, ReportingGroup, Wave, WaveInstrument
 from wellbeing.services import waves as ws
 from wellbeing.services.units import import_units
 from wellbeing.services.users import create_user
@@ -181,3 +181,23 @@ def test_cli_delete_says_first_then_deletes_with_yes(app: Flask, runner) -> None
         assert _count(AccessCode) == 0 and _count(Wave) == 0
     r = runner.invoke(args=["waves", "delete", "w1", "--yes"])
     assert r.exit_code == 1 and "no such wave" in r.output and "Traceback" not in r.output
+
+
+def test_draft_page_reorders_until_codes_are_issued(app: Flask, client: FlaskClient) -> None:
+    _draft(app)
+    with app.app_context():
+        create_user("root", "admin", PASSWORD)
+    client.post("/auth/login", data={"name": "root", "password": PASSWORD})
+    assert 'name="order_cbi"' in client.get("/admin/waves/w1").get_data(as_text=True)
+    r = client.post("/admin/waves/w1/order", data={"order_cbi": "2", "order_who5": "1"}, follow_redirects=True)
+    assert "Question order saved: who5, cbi." in r.get_data(as_text=True)
+    r = client.post("/admin/waves/w1/order", data={"order_cbi": "1", "order_who5": "1"}, follow_redirects=True)
+    assert "both have page 1" in r.get_data(as_text=True)
+    with app.app_context():
+        ws.issue_codes(ws.get_wave("w1"))
+    page = client.get("/admin/waves/w1").get_data(as_text=True)
+    assert 'name="order_cbi"' not in page and "Frozen with the reporting groups" in page
+    r = client.post("/admin/waves/w1/order", data={"order_cbi": "1", "order_who5": "2"}, follow_redirects=True)
+    assert "frozen once codes are issued" in r.get_data(as_text=True)
+    with app.app_context():
+        assert [wi.snapshot.instrument_id for wi in ws.get_wave("w1").instruments] == ["who5", "cbi"]
