@@ -332,6 +332,29 @@ def waves_close(slug: str) -> None:
     click.echo(f"wave {slug} is closed", err=True)
 
 
+@waves_cli.command("delete")
+@click.argument("slug")
+@click.option("--yes", is_flag=True, help="really delete: without it, only say what would be destroyed")
+def waves_delete(slug: str, yes: bool) -> None:
+    """Delete a draft, or an issued wave never opened, destroying its codes (its slips become useless)."""
+    from .extensions import db
+    from .models import AccessCode
+    from .services.waves import WaveError, deletable, delete_wave, get_wave
+
+    try:
+        wave = get_wave(slug)
+        if not deletable(wave):
+            delete_wave(wave)  # raises the reason
+        if not yes:
+            n = db.session.execute(db.select(db.func.count()).select_from(AccessCode)
+                                   .where(AccessCode.wave_id == wave.id)).scalar_one()
+            fail(f"wave {slug}: would delete it and destroy its {n} codes; add --yes to do so")
+        n = delete_wave(wave)
+    except WaveError as exc:
+        fail(str(exc))
+    click.echo(f"wave {slug} deleted; {n} codes destroyed", err=True)
+
+
 @waves_cli.command("list")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table")
 def waves_list(fmt: str) -> None:

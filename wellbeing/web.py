@@ -137,6 +137,14 @@ def round_half(value: float | None, decimals: int = 0) -> str:
     return format_decimal(rounded, format="#,##0" + ("." + "0" * decimals if decimals else ""))
 
 
+def fint(value: Any) -> str:
+    """Template filter: a whole number (count) in the page's locale, with its digit grouping
+    ("5,000", "5 000"); "–" for None."""
+    if value is None:
+        return "–"
+    return format_decimal(int(value), format="#,##0")
+
+
 def fnum(value: Any) -> str:
     """Template filter: a published number (e.g. a reference mean) in the page's locale, unrounded."""
     if value is None:
@@ -222,6 +230,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(label, "label")
     app.add_template_filter(fdate, "fdate")
     app.add_template_filter(fnum, "fnum")
+    app.add_template_filter(fint, "fint")
     app.add_template_global(lambda: str(babel_locale()), "current_lang")
     app.after_request(_security_headers)
     app.before_request(_audit_actor)
