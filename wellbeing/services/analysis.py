@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 import platform
 import re
 from collections.abc import Callable, Sequence
@@ -411,10 +412,14 @@ _FUNCTIONS = {"C"}
 
 
 def _csv_frame(path: str) -> pd.DataFrame:
+    import csv
+
+    if os.path.isfile(path) and os.path.getsize(path) == 0:
+        raise AnalysisError(f"{path}: the file is empty")
     try:
         return pd.read_csv(path, sep=None, engine="python", encoding="utf-8-sig")
-    except (OSError, ValueError, pd.errors.ParserError) as exc:
-        raise AnalysisError(f"{path}: {exc}") from exc
+    except (OSError, ValueError, pd.errors.ParserError, csv.Error) as exc:
+        raise AnalysisError(f"{path}: {getattr(exc, 'strerror', None) or exc}") from exc
 
 
 def check_formula(text: str, columns: Sequence[str], option: str) -> list[str]:
