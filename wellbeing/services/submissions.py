@@ -27,7 +27,7 @@ from ..core.instruments import AnswerError, Instrument, ScaleScore, score, valid
 from ..db_setup import write_transaction
 from ..extensions import db
 from ..models import AccessCode, Answer, Progress, Response, Score, Wave, WaveStatus
-from .catalogue import instrument_from_snapshot
+from .catalogue import wave_instrument_list
 
 
 class SurveyError(ValueError):
@@ -64,7 +64,7 @@ def _nonce_hash(nonce: str) -> str:
 
 
 def wave_instruments(wave: Wave) -> list[Instrument]:
-    return [instrument_from_snapshot(wi.snapshot) for wi in wave.instruments]
+    return wave_instrument_list(wave.id)
 
 
 def start(typed_code: str, language: str) -> str:
