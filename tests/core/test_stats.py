@@ -429,3 +429,63 @@ def test_no_converging_optimiser_refuses_with_reasons(monkeypatch, pools):
         st.fit_mixed(pools, "score", "night_share", "pool", icc=False)
     assert [r.split(":")[0] for r in exc.value.reasons] == list(st.OPTIMISERS)
     assert all("did not converge" in r or "optimum" in r for r in exc.value.reasons)
+
+
+# ------------------------------------------------------------------ issue 19: studentised permutation
+
+
+def _unequal_null_pilot(seed: int = 12) -> pd.DataFrame:
+    """10 regions, the pilot (r0) tiny, the others large; no pilot effect."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for reg in range(10):
+        n = 4 if reg == 0 else 300
+        for w in range(4):
+            y = 50 + reg + w + rng.normal(0, 0.3) + rng.normal(0, 10, n)
+            rows.append(pd.DataFrame({"region": f"r{reg}", "wave": w, "score": y,
+                                      "treated": int(reg == 0 and w >= 2)}))
+    return pd.concat(rows, ignore_index=True)
+
+
+def test_small_pilot_region_is_not_an_effect_once_studentised():
+    d = _unequal_null_pilot()
+    placebo, s = st.permutation_did(d, "score", "region", "wave", "treated")
+    # the raw estimate of a 4-response region is the most extreme of the 10 by noise alone
+    assert s["p_value_estimate"] == pytest.approx(0.1)
+    assert placebo.set_index("assignment").loc["r0", "std_err"] > 5 * placebo["std_err"].median()
+    assert s["p_value"] >= 0.3 and s["statistic"] == "t"
+    # the SE is the model one: sigma^2/S + tau^2 sum(n^2 d~^2)/S^2, sigma^2 the within-cell variance
+    assert s["sigma2"] == pytest.approx(100, rel=0.1)
+    raw = st.permutation_did(d, "score", "region", "wave", "treated", statistic="estimate")[1]
+    assert raw["p_value"] == pytest.approx(0.1)
+
+
+def test_did_reports_permutation_inference_and_keeps_cr1_aside():
+    d = _unequal_null_pilot()
+    d.loc[d.treated == 1, "score"] += 0.0
+    r = st.did_cross_sections(d, "score", with_event_study=False)
+    t = r.terms.set_index("term").loc["treated"]
+    assert t["p_value"] == r.info["permutation_p"] == t["p_value_permutation"]
+    cr1 = r.tables["cluster_robust"].set_index("term").loc["treated"]
+    assert cr1["p_value"] != t["p_value"] and cr1["estimate"] == pytest.approx(t["estimate"])
+    assert "robustness table" in r.info["cluster_robust_warning"]
+    # R = 10 assignments: a 95 % interval by inversion is unbounded, and said so
+    assert np.isnan(t["ci_low"]) and any("unbounded" in w for w in r.info["warnings"])
+
+
+def test_permutation_interval_covers_a_planted_effect_with_20_regions():
+    rng = np.random.default_rng(5)
+    rows = []
+    for reg in range(20):
+        n = 40 + 30 * reg
+        for w in range(6):
+            eff = 4.0 if (reg == 0 and w >= 3) else 0.0
+            y = 50 + reg + w + eff + rng.normal(0, 1.0) + rng.normal(0, 10, n)
+            rows.append(pd.DataFrame({"region": f"r{reg:02d}", "wave": w, "score": y,
+                                      "treated": int(reg == 0 and w >= 3)}))
+    d = pd.concat(rows, ignore_index=True)
+    _, s = st.permutation_did(d, "score", "region", "wave", "treated")
+    assert s["ci_low"] < 4.0 < s["ci_high"]
+    assert s["ci_low"] < s["estimate"] < s["ci_high"]
+    # inverting at a bound gives p just above 5 %: the bound is where the pilot stops being extreme
+    assert s["n_permutations"] == 20 and s["p_floor"] == pytest.approx(0.05)

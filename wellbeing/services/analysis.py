@@ -217,7 +217,9 @@ class Analysis:
                  if k in ("n", "n_groups", "icc", "converged", "warnings", "formula", "method",
                           "reml", "df_resid", "n_units", "n_periods", "permutation_p",
                           "permutation_p_floor", "n_permutations", "inference_note", "cluster",
-                          "treated_units", "cell_sizes", "aic_note", "singular")}
+                          "treated_units", "cell_sizes", "aic_note", "singular", "optimiser",
+                          "se_convention", "intervals", "permutation_statistic",
+                          "cluster_robust_warning")}
         model.update({"released": self.released, "reason": self.check.reason,
                       "problems": list(self.check.problems), "min_cell": self.k,
                       "request": self.request, "counts": self.counts})
@@ -333,7 +335,10 @@ def fit_platform(wave_slugs: Sequence[str], outcome: str, exposure: str,
               "groups": int(data["group"].nunique()), "regions": int(data["region"].nunique()),
               "per_wave": {str(w): int(n) for w, n in data["wave"].value_counts().sort_index().items()},
               "reference_level": ref}
-    main = st.fit_mixed(data, "score", predictors, "pool")
+    try:
+        main = st.fit_mixed(data, "score", predictors, "pool")
+    except st.ModelRefused as exc:
+        raise AnalysisError(f"{exc} — no estimate is shown") from exc
     main.info["formula"] = f"score[{outcome}] ~ {predictors} + (1 | pool)"
     check = check_model_release(main.info["df_resid"], main.info.get("factor_levels"), k)
     adj_terms = _adjust(tidy_terms(main.terms), ["Intercept"])
