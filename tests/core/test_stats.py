@@ -489,3 +489,15 @@ def test_permutation_interval_covers_a_planted_effect_with_20_regions():
     assert s["ci_low"] < s["estimate"] < s["ci_high"]
     # inverting at a bound gives p just above 5 %: the bound is where the pilot stops being extreme
     assert s["n_permutations"] == 20 and s["p_floor"] == pytest.approx(0.05)
+
+
+def test_organ_donation_fixest_convention_on_request(organ):
+    """fixest's default (fixef.K = 'nested') 0.00613, statsmodels' CR1 with every dummy 0.00672."""
+    r = st.did_twfe(organ, "Rate", "State", "Quarter", "treated", k_convention="nested")
+    t = r.terms.set_index("term").loc["treated"]
+    assert t["std_err"] == pytest.approx(0.00613, abs=5e-6)
+    assert t["estimate"] == pytest.approx(-0.022459, abs=1e-6)
+    assert "fixest" in r.info["se_convention"]
+    with pytest.raises(ValueError, match="nested"):
+        st.did_twfe(organ.assign(region=np.arange(len(organ)) % 3), "Rate", "State", "Quarter",
+                    "treated", cluster="region", k_convention="nested")

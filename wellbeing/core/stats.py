@@ -75,6 +75,13 @@ CR1_CONVENTION = (
     "t reference distribution with G-1 degrees of freedom"
 )
 
+#: fixest's default small-sample convention (``ssc(fixef.K = "nested")``), offered by did_twfe.
+CR1_NESTED_CONVENTION = (
+    "CR1 (fixest default, fixef.K = 'nested'): as statsmodels' CR1 but K does not count the unit "
+    "fixed-effect dummies nested in the clusters (Berge 2018, fixest vignette 'On standard errors'); "
+    "t reference distribution with G-1 degrees of freedom"
+)
+
 #: Why a pilot in one region needs permutation inference (DESIGN.md section 6).
 ONE_TREATED_CLUSTER_NOTE = (
     "With a single treated cluster, cluster-robust standard errors are unreliable: the "
@@ -954,7 +961,7 @@ def _treated_units(data: pd.DataFrame, unit: str, treated: str) -> list[Any]:
 
 
 def did_twfe(data: pd.DataFrame, outcome: str, unit: str, time: str, treated: str,
-             cluster: str | None = None, ci: float = 0.95) -> ModelResult:
+             cluster: str | None = None, ci: float = 0.95, k_convention: str = "all") -> ModelResult:
     r"""Two-way fixed-effects difference-in-differences.
 
     .. math:: y_{it} = \alpha_i + \gamma_t + \delta\, D_{it} + \varepsilon_{it}
@@ -962,7 +969,9 @@ def did_twfe(data: pd.DataFrame, outcome: str, unit: str, time: str, treated: st
     OLS with unit (:math:`\alpha_i`) and time (:math:`\gamma_t`) dummies, :math:`D_{it}=1`
     for treated units in treated periods; cluster-robust SE by ``cluster`` (default
     ``unit``) with the CR1 convention of :data:`CR1_CONVENTION` (every fixed-effect dummy
-    counts in *K*) and *t* inference on :math:`G-1` df. Works on panels (one row per unit
+    counts in *K*) and *t* inference on :math:`G-1` df; ``k_convention="nested"`` gives
+    fixest's default instead (:data:`CR1_NESTED_CONVENTION`: unit dummies nested in the
+    clusters not counted; 0.00613 rather than 0.00672 on the organ-donation example). Works on panels (one row per unit
     and period) and on individual-level repeated cross-sections (several rows per cell).
     With one treated cluster, use :func:`permutation_did` (see
     :data:`ONE_TREATED_CLUSTER_NOTE`).
@@ -999,12 +1008,28 @@ def did_twfe(data: pd.DataFrame, outcome: str, unit: str, time: str, treated: st
         _add_warning(sink, ONE_TREATED_CLUSTER_NOTE)
     elif G < 30:
         _add_warning(sink, f"few clusters (G={G}): cluster-robust standard errors may be unreliable")
-    terms = _terms_frame(["treated"], [res.params["_d"]], [res.bse["_d"]], [res.pvalues["_d"]],
-                         ci_arr[:, 0], ci_arr[:, 1])
+    est, se_d = float(res.params["_d"]), float(res.bse["_d"])
+    convention = CR1_CONVENTION
+    if k_convention == "nested":
+        nested = bool((d.groupby("_u")[cluster].nunique() == 1).all())
+        if not nested:
+            raise ValueError("k_convention='nested' needs every unit inside one cluster")
+        n_obs, k_all = float(res.nobs), float(res.df_model + 1)
+        k_nested = k_all - (d["_u"].nunique() - 1)
+        se_d *= math.sqrt((n_obs - k_all) / (n_obs - k_nested))
+        q = sps.t.ppf(0.5 + ci / 2, G - 1)
+        ci_arr = np.array([[est - q * se_d, est + q * se_d]])
+        p_d = float(2 * sps.t.sf(abs(est / se_d), G - 1))
+        convention = CR1_NESTED_CONVENTION
+    elif k_convention == "all":
+        p_d = float(res.pvalues["_d"])
+    else:
+        raise ValueError(f"k_convention must be 'all' or 'nested', got {k_convention!r}")
+    terms = _terms_frame(["treated"], [est], [se_d], [p_d], ci_arr[:, 0], ci_arr[:, 1])
     info = {
         "n": int(res.nobs), "n_groups": G, "icc": None, "converged": True, "warnings": sink,
         "formula": f"{outcome} ~ {treated} + C({unit}) + C({time})",
-        "method": "did-twfe-ols-cluster-cr1", "se_convention": CR1_CONVENTION,
+        "method": "did-twfe-ols-cluster-cr1", "se_convention": convention,
         "cluster": cluster, "n_units": int(d[unit].nunique()), "n_periods": int(d[time].nunique()),
         "n_treated_units": len(tr_units), "treated_units": [str(u) for u in tr_units],
         "n_treated_clusters": tr_clusters, "n_treated_obs": int((d["_d"] > 0).sum()),
