@@ -88,7 +88,7 @@ def test_random_intercept_pools_matches_lme4(pools):
     # t intervals, between-within df: wave varies within pools (805 - 40 - 1), the pool-level
     # terms and the intercept get G - 1 - 3 = 36
     from scipy import stats as sps
-    assert t.loc["wave[w2]", "df"] == 764 and t.loc["night_share", "df"] == 36
+    assert t.loc["wave[w2]", "df"] == 764 and t.loc["night_share", "df"] == 36  # whole numbers
     assert t.loc["Intercept", "df"] == 36
     row = t.loc["wave[w2]"]
     assert row["ci_low"] == pytest.approx(row["estimate"] - sps.t.ppf(0.975, 764) * row["std_err"],

@@ -411,7 +411,12 @@ def _mixed_strategy(formula: str, data: pd.DataFrame, group: str, re_formula: st
         attempts.append({"optimiser": method, "accepted": not reason, "reason": reason or "ok",
                          "deviance": dev, "warnings": att_sink})
         if not reason:
+            singular = _is_singular(th, prof.q)
             for w in att_sink:
+                if "on the boundary of the parameter space" in w and not singular:
+                    w += (" [statsmodels' test is absolute: a variance below 0.01 in the outcome's "
+                          "units; relative to the residual variance (lme4's isSingular) the fit is "
+                          "not singular]")
                 _add_warning(sink, w)
             for a in attempts[:-1]:
                 _add_warning(sink, f"{prefix}optimiser {a['optimiser']} rejected: {a['reason']}")
@@ -652,7 +657,7 @@ def fit_mixed(
     se = np.sqrt(np.diag(vcov))
     lo, hi, p = _t_ci(fe, se, df, ci)
     terms = _terms_frame(list(res.fe_params.index), fe, se, p, lo, hi)
-    terms["df"] = df
+    terms["df"] = df.astype(int)
     if icc:
         info["icc"] = _icc_or_none(d, outcome, group, sink)
     return ModelResult(terms, info, {}, res, vcov=pd.DataFrame(vcov, index=res.fe_params.index,
@@ -768,7 +773,8 @@ def marginal_means(result: ModelResult, data: pd.DataFrame, factor: str,
         est = float(L @ beta)
         se = float(np.sqrt(L @ V @ L))
         rows.append({"level": lev, "estimate": est, "std_err": se, "ci_low": est - z * se,
-                     "ci_high": est + z * se, "df": df, "n": int((d[factor] == lev).sum())})
+                     "ci_high": est + z * se, "df": int(df) if math.isfinite(df) else None,
+                     "n": int((d[factor] == lev).sum())})
     return pd.DataFrame(rows)
 
 
@@ -811,7 +817,7 @@ def fit_ols_cluster(data: pd.DataFrame, outcome: str, predictors: str, cluster: 
         _add_warning(sink, f"few clusters (G={G}): cluster-robust standard errors may be unreliable")
     terms = _terms_frame(list(res.params.index), res.params, res.bse, res.pvalues,
                          ci_arr[:, 0], ci_arr[:, 1])
-    terms["df"] = float(G - 1)
+    terms["df"] = int(G - 1)
     info = {
         "n": int(res.nobs), "n_groups": G, "icc": None, "converged": True, "warnings": sink,
         "formula": formula, "predictors": predictors, "method": "ols-cluster-cr1", "df_resid": int(res.df_resid),
@@ -852,7 +858,7 @@ def fit_gee(data: pd.DataFrame, outcome: str, predictors: str, group: str,
     est, se = np.asarray(res.params, dtype=float), np.asarray(res.bse, dtype=float)
     lo, hi, p = _t_ci(est, se, np.full(len(est), float(max(G - 1, 1))), ci)
     terms = _terms_frame(list(res.params.index), est, se, p, lo, hi)
-    terms["df"] = float(max(G - 1, 1))
+    terms["df"] = int(max(G - 1, 1))
     info = {
         "n": int(res.nobs), "n_groups": G, "icc": None, "converged": converged,
         "warnings": sink, "formula": formula, "predictors": predictors, "method": "gee-exchangeable",
@@ -1260,7 +1266,7 @@ def did(data: pd.DataFrame, outcome: str, unit: str, time: str, treated: str,
     if with_permutation:
         placebo, summ = permutation_did(data, outcome, unit, time, treated, ci=ci)
         tables["placebo"] = placebo
-        tables["cluster_robust"] = base.terms.assign(df=float(base.info["n_groups"] - 1))
+        tables["cluster_robust"] = base.terms.assign(df=int(base.info["n_groups"] - 1))
         info.update({"permutation_p": summ["p_value"], "permutation_p_floor": summ["p_floor"],
                      "n_permutations": summ["n_permutations"],
                      "permutation_exact": summ["exact"], "inference_note": summ["note"],

@@ -342,7 +342,7 @@ def fit_platform(wave_slugs: Sequence[str], outcome: str, exposure: str,
     main.info["formula"] = f"score[{outcome}] ~ {predictors} + (1 | pool)"
     check = check_model_release(main.info["df_resid"], main.info.get("factor_levels"), k)
     adj_terms = _adjust(tidy_terms(main.terms), ["Intercept"])
-    main = st.ModelResult(adj_terms, main.info, main.tables, main.fit)
+    main = st.ModelResult(adj_terms, main.info, main.tables, main.fit, vcov=main.vcov)
     analysis = Analysis("fit", request, main, check, k, scale, counts=counts)
     if not check.released:
         log.info("model refused (rule 12): %s", "; ".join(check.problems))
