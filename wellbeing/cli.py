@@ -767,7 +767,7 @@ def _emit_model(doc: dict, fmt: str, out: str | None, extra_cols: list[str]) -> 
     head = [f"formula: {model.get('formula')}", f"method: {model.get('method')}",
             f"n = {model.get('n')}, groups = {model.get('n_groups')}, converged = {model.get('converged')}"]
     if model.get("icc") is not None:
-        head.append(f"ICC (null model) = {model['icc']:.3f}")
+        head.append(f"ICC (null model) = {model['icc']:.3g}")
     if model.get("permutation_p") is not None:
         head.append(f"permutation p ({model.get('permutation_statistic') or 'estimate'}) = {model['permutation_p']:.4g} over {model.get('n_permutations')} "
                     f"assignments (smallest possible p = 1/{model.get('n_permutations')} = "
