@@ -855,15 +855,19 @@ def _emit_model(doc: dict, fmt: str, out: str | None, extra_cols: list[str]) -> 
     head = [f"formula: {model.get('formula')}", f"method: {model.get('method')}",
             f"n = {model.get('n')}, groups = {model.get('n_groups')}, converged = {model.get('converged')}"]
     if model.get("icc") is not None:
-        head.append(f"ICC (null model) = {model['icc']:.3f}")
+        head.append(f"ICC (null model) = {model['icc']:.3g}")
     if model.get("permutation_p") is not None:
-        head.append(f"permutation p = {model['permutation_p']:.4g} over {model.get('n_permutations')} "
+        head.append(f"permutation p ({model.get('permutation_statistic') or 'estimate'}) = {model['permutation_p']:.4g} over {model.get('n_permutations')} "
                     f"assignments (smallest possible p = 1/{model.get('n_permutations')} = "
                     f"{model.get('permutation_p_floor'):.3g})")
     click.echo("\n".join(head))
     rows = [{c: _fmt_num(t.get(c)) for c in cols if c not in ("suppressed", "reason")} for t in terms]
     emit(rows, "table", [c for c in cols if c not in ("suppressed", "reason")], out)
-    for name, table in (("marginal means", doc.get("marginal_means")), ("event study", doc.get("event_study"))):
+    if model.get("intervals"):
+        click.echo(f"intervals: {model['intervals']}")
+    for name, table in (("marginal means", doc.get("marginal_means")), ("event study", doc.get("event_study")),
+                        ("robustness: cluster-robust CR1 (do not use for inference: "
+                         + str(model.get("cluster_robust_warning") or "") + ")", doc.get("cluster_robust"))):
         if table:
             click.echo(f"\n{name}:")
             keys = list(table[0].keys())
@@ -913,7 +917,7 @@ def models_fit(waves: str | None, outcome: str, exposure: str | None, covariates
             doc = fit_platform([w.strip() for w in waves.split(",") if w.strip()], outcome, exposure, covs).to_dict()
     except AnalysisError as exc:
         fail(str(exc).split("; "))
-    _emit_model(doc, fmt, out, ["p_holm", "p_bh"])
+    _emit_model(doc, fmt, out, ["df", "p_holm", "p_bh"])
 
 
 @models_cli.command("did")

@@ -31,7 +31,7 @@ from ..extensions import db
 from ..models import AccessCode, Progress, Response, Wave, WaveStatus
 from . import batches
 from .batches import insert_response  # noqa: F401 - the one insert path, used by seed and import
-from .catalogue import instrument_from_snapshot
+from .catalogue import wave_instrument_list
 
 
 class SurveyError(ValueError):
@@ -68,7 +68,7 @@ def _nonce_hash(nonce: str) -> str:
 
 
 def wave_instruments(wave: Wave) -> list[Instrument]:
-    return [instrument_from_snapshot(wi.snapshot) for wi in wave.instruments]
+    return wave_instrument_list(wave.id)
 
 
 def start(typed_code: str, language: str) -> str:
