@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 
 
 #: A pending claim older than this is taken over (its worker died before finishing).
-STALE_PENDING = timedelta(hours=2)
+STALE_PENDING = timedelta(minutes=15)
 
 
 class ReleasePending(RuntimeError):

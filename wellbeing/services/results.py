@@ -143,13 +143,19 @@ def _cache_key(kind: str, wave: Wave, *parts: object) -> tuple:
     return (kind, str(db.engine.url), ALGORITHM_VERSION, ledger.data_state(wave), *parts)
 
 
-def warm(wave: Wave) -> None:
-    """Compute a closed wave's standard tables and reliability into the release ledger (at close)."""
+def warm(wave: Wave, *, breakdowns: bool = False) -> None:
+    """Compute a closed wave's standard tables and reliability into the release ledger (at close);
+    with ``breakdowns`` also every table of the wave's breakdown menu (the whole publication; slow on
+    a large wave, so ``flask cache warm`` runs it outside any request)."""
     if wave.status != WaveStatus.closed:
         return
     for info in wave_scales(wave):
         release_scale(wave, info)
     wave_reliability(wave)
+    if breakdowns:
+        for d in breakdown_menu(wave):
+            for info in wave_scales(wave):
+                release_scale(wave, info, [d])
 
 
 def release_scale(wave: Wave, scale: ScaleInfo, by: Sequence[str] = ()) -> pd.DataFrame:
