@@ -115,3 +115,26 @@ def test_a_pending_release_makes_the_page_say_so(app, wave, monkeypatch):
     monkeypatch.setattr(svc, "compute_publication", lambda *a, **k: pytest.fail("computed twice"))
     r = client_for(app).get(f"/results/{wave}?by=group&scale=who5.wellbeing")
     assert r.status_code == 503 and "being computed" in r.get_data(as_text=True)
+
+
+def test_band_distribution_is_released_once_and_read_back(app, wave, monkeypatch):
+    """The warm page used to re-read every score for the band distribution on each view."""
+    reads = []
+    real = svc.score_rows
+
+    def counting(*a, **kw):  # type: ignore[no-untyped-def]
+        reads.append(1)
+        return real(*a, **kw)
+
+    with app.app_context():
+        w = wave_service.get_wave(wave)
+        info = next(s for s in svc.wave_scales(w) if s.scale_id == "who5.wellbeing")
+        monkeypatch.setattr(svc, "score_rows", counting)
+        first = svc.band_distribution(w, info)
+        n = len(reads)
+        second = svc.band_distribution(w, info)
+    assert n == 1 and len(reads) == 1
+    assert first == second and {b["band"] for b in first} == {b.id for b in info.scale.bands}
+    shown = [b for b in first if not b["suppressed"]]
+    assert all(b["n"] >= 5 for b in shown)
+    assert sum(b["n"] for b in shown) <= 38

@@ -16,6 +16,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 from flask import has_request_context
 from sqlalchemy import select
@@ -336,8 +337,6 @@ MIN_RELIABILITY_N = 30  # α and ω are shown per language only from 30 complete
 
 def item_frame(wave: Wave, instrument: Instrument, language: str | None = None) -> pd.DataFrame:
     """Item answers of one instrument (after reverse scoring), one row per response (internal)."""
-    from ..core.instruments import item_score
-
     q = (select(Answer.response_id, Answer.item_id, Answer.value)
          .join(Response, Response.id == Answer.response_id)
          .where(Response.wave_id == wave.id, Answer.instrument_id == instrument.id))
@@ -346,7 +345,13 @@ def item_frame(wave: Wave, instrument: Instrument, language: str | None = None) 
     df = pd.DataFrame(db.session.execute(q).all(), columns=["response_id", "item_id", "value"])
     if df.empty:
         return pd.DataFrame(columns=[it.id for it in instrument.items])
-    df["value"] = [item_score(instrument, i, v) for i, v in zip(df["item_id"], df["value"])]
+    # Vectorised reverse scoring (item_score's rule, min + max - v, applied per item column at once):
+    # a per-answer Python loop took most of a 100,000-response wave's reliability.
+    flip = {it.id: instrument.response_sets[it.response_set].min + instrument.response_sets[it.response_set].max
+            for it in instrument.items if it.reverse}
+    if flip:
+        total = df["item_id"].map(flip)
+        df["value"] = np.where(total.notna(), total - df["value"], df["value"])
     wide = df.pivot(index="response_id", columns="item_id", values="value")
     return wide.reindex(columns=[it.id for it in instrument.items]).reset_index(drop=True)
 
@@ -528,24 +533,35 @@ def plain_records(df: pd.DataFrame, columns: Sequence[str] | None = None) -> lis
 
 def band_distribution(wave: Wave, scale: ScaleInfo) -> list[dict]:
     """The whole wave's distribution over a scale's bands (released only at the wave level, where no
-    subtraction can isolate a group): per band ``band, label, n, share`` (percent, whole number);
-    a band whose count or complement is below K shows no numbers (``suppressed``)."""
-    from ..core.disclosure import round_half_away
-
+    subtraction can isolate a group): per band ``band, label, concern, n, share`` (percent, whole
+    number); a band whose count or complement is below K shows no numbers (``suppressed``). Read from
+    the release ledger (computed once per wave and scale, not from every score on each view)."""
     if wave.status != WaveStatus.closed or not scale.scale.bands:
         return []
+    params = {"scale": scale.scale_id, "instrument": scale.instrument.content_hash}
+    table = ledger.released("bands", wave, params, lambda: _band_distribution(wave, scale), created_by=_who(),
+                            wait=_wait())
+    return plain_records(table) if len(table) else []
+
+
+def _band_distribution(wave: Wave, scale: ScaleInfo) -> pd.DataFrame:
+    from ..core.disclosure import round_half_away
+
+    cols = ["band", "label", "concern", "n", "share", "suppressed"]
     rows = score_rows(wave, scale)
     total = len(rows)
     if total < wave.min_cell:
-        return []
-    bands = [scale.scale.band_for(v) for v in rows["value"]]
+        return pd.DataFrame(columns=cols)
+    ids = [b.id if (b := scale.scale.band_for(v)) is not None else None for v in rows["value"].unique()]
+    band_of = dict(zip(rows["value"].unique(), ids, strict=True))
+    counts = rows["value"].map(band_of).value_counts()
     out = []
     for b in scale.scale.bands:
-        n = sum(1 for x in bands if x is not None and x.id == b.id)
+        n = int(counts.get(b.id, 0))
         ok = n >= wave.min_cell and total - n >= wave.min_cell
         out.append({"band": b.id, "label": b.label, "concern": b.concern, "n": n if ok else None,
                     "share": round_half_away(100 * n / total, 0) if ok else None, "suppressed": not ok})
-    return out
+    return pd.DataFrame(out, columns=cols).astype({"n": "Int64", "share": "Float64"})
 
 
 def heat_class(mean: float | None, scale: ScaleInfo) -> str:
