@@ -138,3 +138,10 @@ def test_band_distribution_is_released_once_and_read_back(app, wave, monkeypatch
     shown = [b for b in first if not b["suppressed"]]
     assert all(b["n"] >= 5 for b in shown)
     assert sum(b["n"] for b in shown) <= 38
+
+
+def test_reporting_rules_state_what_the_auditor_assumes(client):
+    text = client.get("/reporting-rules").get_data(as_text=True)
+    assert "What the checks assume an attacker knows" in text
+    assert "exactly how many people are in every combination of reporting group, language" in text
+    assert "less than a quarter of its scale" in text
