@@ -468,7 +468,7 @@ def _release_breakdown(cells, fn, fs, spec, ti, reg, facts, scale, k, wave_open)
         safe.update(label for _m, label in targets if label not in hit)
         if not narrow:
             break
-        by_label = dict(targets)
+        by_label = {label: m for m, label in targets}
         live_new = [i for i in new if reg.shown[i] and reg.n[i] > 0]
         if not live_new:
             break  # nothing of this table is shown: what remains narrow was so before it
