@@ -211,6 +211,8 @@ def test_a_pooled_model_does_not_recover_a_cell_refused_in_one_wave(app):
     with app.app_context():
         one = fit_platform(["w2"], "who5.wellbeing", "shift_pattern", ["language"])
     assert not one.released  # rule 12: en has 4 respondents
+    lang1 = released(app, "w1", ["group", "language"])  # wave 1's English cell is shown
+    assert not lang1[(lang1["level"] == "language") & (lang1["language"] == "en")].iloc[0]["suppressed"]
     lang2 = released(app, "w2", ["group", "language"])
     assert lang2[(lang2["level"] == "language") & (lang2["language"] == "en")].iloc[0]["suppressed"]
     with app.app_context():

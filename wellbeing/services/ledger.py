@@ -165,3 +165,12 @@ def superseded_tables(wave: Wave, scale_id: str, state: str) -> list[pd.DataFram
         ReleaseEntry.wave_id == wave.id, ReleaseEntry.kind == "table", ReleaseEntry.data_state == state,
         ReleaseEntry.status == ReleaseStatus.superseded)).all()
     return [decode(c) for p, c in rows if json.loads(p).get("scale") == scale_id and c]
+
+
+def tables(wave: Wave, scale_id: str) -> list[pd.DataFrame]:
+    """Every table of ``scale_id`` ever released for ``wave`` (released and superseded): what an
+    attacker may hold; the models' auditor adds their facts."""
+    rows = db.session.execute(select(ReleaseEntry.params, ReleaseEntry.content).where(
+        ReleaseEntry.wave_id == wave.id, ReleaseEntry.kind == "table",
+        ReleaseEntry.status.in_([ReleaseStatus.released, ReleaseStatus.superseded]))).all()
+    return [decode(c) for p, c in rows if json.loads(p).get("scale") == scale_id and c]

@@ -17,7 +17,7 @@ from ..core.disclosure import ModelCheck
 from ..core.disclosure.joint import audit_facts, stack_facts
 from ..core.disclosure.model_facts import ModelAuditError, cell_coefficients, linear_map, term_facts
 from ..models import Wave
-from .results import STANDARD_DIMS, ScaleInfo, publication
+from .results import STANDARD_DIMS, ScaleInfo, release_scale, released_facts
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,8 @@ def _linear_map(fit) -> tuple[np.ndarray, np.ndarray, pd.Index]:  # type: ignore
 
 
 def audit_model(fits: Sequence[object], data: pd.DataFrame, waves: Sequence[Wave], scale: ScaleInfo) -> ModelCheck:
-    """Audit released model fits against the publications of ``waves``.
+    """Audit released model fits against everything the ledger has released for ``waves`` (their
+    standard tables and every breakdown released so far, superseded ones included).
 
     Parameters
     ----------
@@ -69,7 +70,9 @@ def audit_model(fits: Sequence[object], data: pd.DataFrame, waves: Sequence[Wave
     ModelCheck
         Released, or ``model_refused`` with the reason in plain words.
     """
-    pubs = [publication(w, scale) for w in waves]
+    for w in waves:  # the standard table is always released before a model on its wave
+        release_scale(w, scale)
+    pubs = [released_facts(w, scale) for w in waves]
     facts = stack_facts([p.facts for p in pubs])
     offsets = np.cumsum([0, *[len(p.cells) for p in pubs]])
     cell_of = pd.Series(-1, index=data.index)

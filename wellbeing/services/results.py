@@ -276,6 +276,21 @@ def publication(wave: Wave, scale: ScaleInfo) -> Publication:
     return pub
 
 
+def released_facts(wave: Wave, scale: ScaleInfo) -> Publication:
+    """What an attacker holds about ``scale`` in ``wave``: the facts of every table the ledger has
+    released (or superseded) for it, over the joint cells of the wave's whole menu. No suppression
+    runs here (``tables`` is empty): the models' auditor adds a model's estimates to these facts."""
+    menu = breakdown_menu(wave)
+    dims = list(STANDARD_DIMS)
+    rows = score_rows(wave, scale, menu)
+    joint = cell_statistics(rows, [*dims, *menu]) if len(rows) else pd.DataFrame(
+        columns=[*dims, *menu, "n", "sum", "sumsq", "n_high"])
+    keys = joint[[*dims, *menu]].reset_index(drop=True)
+    facts = facts_from_tables(keys, joint["n"].to_numpy(dtype=int), ledger.tables(wave, scale.scale_id),
+                              scale.spec)
+    return Publication({}, facts, keys, menu, None)
+
+
 def _release_scale(wave: Wave, scale: ScaleInfo, by: Sequence[str] = ()) -> pd.DataFrame:
     """The released table of one scale: standard hierarchy and shift-pattern margins, or one breakdown
     of the wave's publication.
