@@ -12,15 +12,20 @@ What is here
 * :func:`fit_mixed` — linear mixed model (statsmodels ``MixedLM``), random intercept per group
   (unit pool), optional random slopes (``re_formula``); REML estimates by default, ML
   (``reml=False``) for comparing models by AIC/BIC (NaN under REML). ICC from the null model.
-  Guards statsmodels issue 10239 (fixed effects returned as 0 when the random-effect variance
-  collapses, while reporting convergence) by falling back to cluster-robust OLS.
+  Fitted by a documented strategy certified by lme4's profiled deviance
+  (:mod:`wellbeing.core.lmm_profile`): lbfgs, Nelder–Mead, Powell, each started at that optimum,
+  until one converges there with a finite likelihood and a positive-definite Hessian; otherwise
+  :class:`ModelRefused`. lme4's fixed-effect SEs; *t* intervals with between-within df;
+  lme4's unit-free singularity test. Guards statsmodels issue 10239 (fixed effects returned as 0
+  when the random-effect variance collapses) by falling back to cluster-robust OLS.
 * :func:`marginal_means` — estimated marginal means per level of a factor, with Wald CIs.
 * :func:`fit_gee` (exchangeable working correlation) and :func:`fit_ols_cluster`
   (cluster-robust CR1 standard errors with *t* reference distribution) as robustness checks.
 * :func:`adjust_pvalues` / :func:`adjust_terms` — Holm and Benjamini–Hochberg, method named.
 * :func:`did`, :func:`did_twfe`, :func:`event_study`, :func:`permutation_did`,
   :func:`did_cross_sections` — difference-in-differences with unit and time fixed effects,
-  event study and placebo (permutation) inference for a pilot in one region.
+  event study and studentised permutation inference for a pilot in one region
+  (:mod:`wellbeing.core.pilot_inference`; valid with unequal region sizes).
 
 Every warning raised while fitting is recorded in ``info["warnings"]`` and logged — none is
 swallowed. Checked against R (lme4 1.1-31) in ``tests/core/test_stats.py``.
