@@ -657,6 +657,10 @@ def fit_mixed(
                 return ModelResult(ols.terms, info, {}, ols.fit)
             info["converged"] = False
 
+    if np.any(df < 1):
+        _add_warning(sink, f"no degrees of freedom left for {int((df < 1).sum())} term(s) (G = "
+                           f"{info['n_groups']} groups for the group-level terms): their intervals "
+                           "and p-values are left empty")
     fe = np.asarray(res.fe_params, dtype=float)
     vcov = fit.at.vcov
     se = np.sqrt(np.diag(vcov))
@@ -690,13 +694,14 @@ def _between_within_df(exog: np.ndarray, names: Sequence[str], codes: np.ndarray
     is_icpt = np.array([n == "Intercept" for n in names])
     inner = varies & ~is_icpt & ~np.isin(np.asarray(names, dtype=object), list(re_names))
     outer = ~inner & ~is_icpt
-    df_outer = max(G - 1 - int(outer.sum()), 1)
-    df_inner = max(N - G - int(inner.sum()), 1)
+    df_outer = max(G - 1 - int(outer.sum()), 0)   # 0: no between-group information left
+    df_inner = max(N - G - int(inner.sum()), 0)
     return np.where(inner, df_inner, df_outer).astype(float)
 
 
 def _t_ci(est: np.ndarray, se: np.ndarray, df: np.ndarray, level: float
           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    df = np.where(np.asarray(df, dtype=float) >= 1, df, np.nan)   # t with 0 df: NaN, not a number
     q = sps.t.ppf(0.5 + level / 2, df)
     p = 2 * sps.t.sf(np.abs(est / se), df)
     return est - q * se, est + q * se, p
