@@ -179,6 +179,7 @@ def one_wave_run(app, db_file: Path, work: Path) -> tuple[list[float], list[str]
     return taus, failures
 
 
+@pytest.mark.sqlite_only(reason="reads SQLite's page and log format (PostgreSQL: the ctid/xmin test below)")
 def test_physical_order_on_sqlite_says_only_this_batch(tmp_path: Path, migrated_db: Path,
                                                         monkeypatch: pytest.MonkeyPatch):
     if not str(migrated_db).endswith(".sqlite"):
