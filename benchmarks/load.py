@@ -56,6 +56,7 @@ NAME_RE = re.compile(r'name="([^"]+)"')
 VALUE_RE = re.compile(r'value="([^"]*)"')
 INSTRUMENTS = ("cbi", "who5", "wfc", "context")  # 4 pages (36 items): 10 requests per submission
 SECRET, HMAC_KEY = "bench-secret", "bench-hmac-key"
+SEAL_KEY = "b3" * 32  # 64 hex digits (wellbeing.core.sealing)
 TICK = os.sysconf("SC_CLK_TCK")
 
 
@@ -95,7 +96,7 @@ class Deployment:
 
     def env(self) -> dict[str, str]:
         return {**os.environ, "WELLBEING_INSTANCE_PATH": str(self.folder), "WELLBEING_DATABASE_URL": self.url,
-                "WELLBEING_SECRET_KEY": SECRET, "WELLBEING_CODE_HMAC_KEY": HMAC_KEY,
+                "WELLBEING_SECRET_KEY": SECRET, "WELLBEING_CODE_HMAC_KEY": HMAC_KEY, "WELLBEING_SEAL_KEY": SEAL_KEY,
                 "WELLBEING_DEFAULT_LANGUAGE": "en", "WELLBEING_ACCESS_LOG": "", "PYTHONPATH": str(REPO)}
 
 

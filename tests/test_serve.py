@@ -41,6 +41,7 @@ def served(app, instance: Path, tmp_path: Path):  # type: ignore[no-untyped-def]
            "WELLBEING_WORKERS": "2", "WELLBEING_THREADS": "2",
            "WELLBEING_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
            "WELLBEING_SECRET_KEY": "serve-secret", "WELLBEING_CODE_HMAC_KEY": app.config["CODE_HMAC_KEY"],
+           "WELLBEING_SEAL_KEY": app.config["SEAL_KEY"],
            "WELLBEING_DEFAULT_LANGUAGE": "en"}
     proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "python:wellbeing.gunicorn_conf",
                              "wellbeing:create_app()"], env=env, cwd=REPO,
