@@ -54,10 +54,16 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     extensions.db.init_app(app)
     db_setup.init_app(app)
     extensions.migrate.init_app(app, extensions.db, directory=str(PROJECT_ROOT / "migrations"))
-    extensions.csrf.init_app(app)
 
     from . import web
 
+    # Before CSRFProtect: its check parses the form, so a staff page's larger upload limit must be set
+    # first (else a real roster is refused at the survey's limit before the page's limit applies).
+    app.before_request(web.upload_limit)
+    extensions.csrf.init_app(app)
+    from . import throttle
+
+    throttle.init_app(app)
     web.init_app(app)
 
     from . import cli

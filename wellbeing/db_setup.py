@@ -10,6 +10,7 @@ implicit transaction handling is switched off) so that a connection carrying the
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -35,7 +36,21 @@ def _on_connect(dbapi_connection: Any, _record: Any) -> None:
     cur.execute("PRAGMA foreign_keys = ON")
     cur.execute("PRAGMA secure_delete = ON")
     cur.execute(f"PRAGMA journal_size_limit = {SQLITE_JOURNAL_SIZE_LIMIT}")
+    for _seq, name, path in cur.execute("PRAGMA database_list").fetchall():
+        if name == "main" and path:
+            _owner_only(path)
     cur.close()
+
+
+def _owner_only(path: str) -> None:
+    """The database file and its WAL/shared-memory files are readable by their owner only (0600):
+    SQLite creates them with the process umask (often 0644)."""
+    for p in (path, path + "-wal", path + "-shm"):
+        try:
+            if os.stat(p).st_mode & 0o077:
+                os.chmod(p, 0o600)
+        except FileNotFoundError:
+            continue
 
 
 def _on_begin(conn: Connection) -> None:

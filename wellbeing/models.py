@@ -73,6 +73,21 @@ class ImportRecord(db.Model):
     imported_at: Mapped[datetime]
 
 
+class AuditEntry(db.Model):
+    """One staff action (``wellbeing.services.audit``): who (``web:<user>`` or ``cli:<os user>``), what
+    (an action name such as ``admin.wave_issue`` or ``cli:units import``), on what, when (UTC, to the
+    second). Never written by survey routes and never about an officer."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(80))
+    action: Mapped[str] = mapped_column(String(80))
+    target: Mapped[str] = mapped_column(String(200), default="")
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+
 # ------------------------------------------------------------------------------- waves and groups
 
 
@@ -265,6 +280,9 @@ class User(db.Model):
     password_hash: Mapped[str] = mapped_column(String(256))
     role: Mapped[Role] = mapped_column(db.Enum(Role, native_enum=False, length=16))
     active: Mapped[bool] = mapped_column(default=True)
+    #: Part of the session's user id (``get_id``): incrementing it (logout, disable) makes every session
+    #: cookie issued before unusable, even a copied one.
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     # Flask-Login's user protocol (written out rather than inheriting UserMixin, to keep it visible).
     @property
@@ -280,7 +298,8 @@ class User(db.Model):
         return False
 
     def get_id(self) -> str:
-        return str(self.id)
+        """``"<id>:<session_version>"``, stored in the session by Flask-Login and checked on load."""
+        return f"{self.id}:{self.session_version}"
 
     def __repr__(self) -> str:
         return f"<User {self.name} ({self.role})>"

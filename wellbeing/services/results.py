@@ -20,6 +20,7 @@ import pandas as pd
 from flask import has_request_context
 from sqlalchemy import select
 
+from ..core.csv_cells import neutralise
 from ..core.disclosure import ScaleSpec
 from ..core.disclosure.joint import (
     ALGORITHM_VERSION,
@@ -497,6 +498,8 @@ def to_csv(table: pd.DataFrame) -> str:
     for c in ("n", "share_high", "share_ci_low", "share_ci_high"):
         out[c] = out[c].astype("Int64")
     out["suppressed"] = out["suppressed"].map({True: "true", False: "false"})
+    for c in out.columns[out.dtypes == object]:
+        out[c] = out[c].map(neutralise)      # a label such as "=cmd" must not run in a spreadsheet
     return out.to_csv(index=False, lineterminator="\n", na_rep="")
 
 

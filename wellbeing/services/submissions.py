@@ -31,7 +31,7 @@ from ..extensions import db
 from ..models import AccessCode, Progress, Response, Wave, WaveStatus
 from . import batches
 from .batches import insert_response  # noqa: F401 - the one insert path, used by seed and import
-from .catalogue import instrument_from_snapshot
+from .catalogue import wave_instrument_list
 
 
 class SurveyError(ValueError):
@@ -68,7 +68,7 @@ def _nonce_hash(nonce: str) -> str:
 
 
 def wave_instruments(wave: Wave) -> list[Instrument]:
-    return [instrument_from_snapshot(wi.snapshot) for wi in wave.instruments]
+    return wave_instrument_list(wave.id)
 
 
 def start(typed_code: str, language: str) -> str:
@@ -144,6 +144,49 @@ def set_language(state: State, language: str) -> None:
     db.session.commit()  # end the read; the lock is taken for the update only
     with write_transaction() as conn:
         conn.execute(update(Progress).where(Progress.nonce_hash == nonce_hash).values(language=language))
+
+
+def keep_answers(state: State, page: int, raw: Mapping[str, Any]) -> None:
+    """Keep the valid answers ticked on page ``page`` (1-based) without requiring the page to be complete:
+    used when the officer changes language mid-page, so that nothing ticked is lost. Values outside the
+    response set and unknown items are dropped silently (the page is validated when it is sent)."""
+    if not 1 <= page <= len(state.instruments):
+        return
+    inst = state.instruments[page - 1]
+    kept = dict(state.answers.get(inst.id) or {})
+    for it in inst.items:
+        value = raw.get(it.id)
+        if value in (None, ""):
+            continue
+        try:
+            kept.update({k: v for k, v in validate_answers(inst, {it.id: value}).items() if k == it.id})
+        except AnswerError:
+            continue
+    state.answers[inst.id] = kept
+    answers, nonce_hash = json.dumps(state.answers), state.progress.nonce_hash
+    db.session.commit()  # end the read; the lock is taken for the update only
+    with write_transaction() as conn:
+        conn.execute(update(Progress).where(Progress.nonce_hash == nonce_hash).values(answers=answers))
+
+
+SECONDS_PER_ITEM = 10
+
+
+def estimated_minutes(instruments: list[Instrument]) -> int:
+    """Minutes an officer needs for ``instruments``: items × :data:`SECONDS_PER_ITEM`, rounded up, ≥ 1.
+
+    10 s per closed item is a planning assumption on the slow side (reading a short question and
+    choosing among 4–9 labelled options), not a measurement on this platform; the page says "about".
+    """
+    items = sum(len(i.items) for i in instruments)
+    return max(1, -(-items * SECONDS_PER_ITEM // 60))
+
+
+def open_wave_minutes() -> list[int]:
+    """Sorted distinct :func:`estimated_minutes` of the waves open now (for the survey's start page,
+    before a code says which wave is the officer's)."""
+    waves = db.session.execute(select(Wave).where(Wave.status == WaveStatus.open)).scalars()
+    return sorted({estimated_minutes(wave_instruments(w)) for w in waves})
 
 
 def missing_required(inst: Instrument, values: Mapping[str, float | None]) -> list[str]:
