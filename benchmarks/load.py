@@ -8,7 +8,7 @@ next submission at once, until the run's duration is over. In the same run the s
 serve a bare Flask route that inserts one row (``benchmarks/bare_app.py``): the baseline.
 
 Printed per database and concurrency: completed (acknowledged) submissions/s; p50/p95/p99 latency per
-request kind and per whole submission; errors; acknowledged vs stored (responses, plus a ``pending``
+request kind and per whole submission; errors; acknowledged vs stored (responses, plus a ``pending_response``
 table's rows if the storage issue's sealed submits exist); the gunicorn processes' CPU per request
 (from /proc: user + system time of the master, its workers and reaped workers, over the run); the
 ratio of that to the bare route's.
@@ -56,6 +56,7 @@ NAME_RE = re.compile(r'name="([^"]+)"')
 VALUE_RE = re.compile(r'value="([^"]*)"')
 INSTRUMENTS = ("cbi", "who5", "wfc", "context")  # 4 pages (36 items): 10 requests per submission
 SECRET, HMAC_KEY = "bench-secret", "bench-hmac-key"
+SEAL_KEY = "b3" * 32  # 64 hex digits (wellbeing.core.sealing)
 TICK = os.sysconf("SC_CLK_TCK")
 
 
@@ -95,7 +96,7 @@ class Deployment:
 
     def env(self) -> dict[str, str]:
         return {**os.environ, "WELLBEING_INSTANCE_PATH": str(self.folder), "WELLBEING_DATABASE_URL": self.url,
-                "WELLBEING_SECRET_KEY": SECRET, "WELLBEING_CODE_HMAC_KEY": HMAC_KEY,
+                "WELLBEING_SECRET_KEY": SECRET, "WELLBEING_CODE_HMAC_KEY": HMAC_KEY, "WELLBEING_SEAL_KEY": SEAL_KEY,
                 "WELLBEING_DEFAULT_LANGUAGE": "en", "WELLBEING_ACCESS_LOG": "", "PYTHONPATH": str(REPO)}
 
 
@@ -138,8 +139,8 @@ def counts(url: str) -> dict[str, int]:
             tables = set(inspect(c).get_table_names())
             out = {"responses": c.execute(text("select count(*) from response")).scalar_one(),
                    "used_codes": c.execute(text("select count(*) from code_ledger where used")).scalar_one()}
-            out["pending"] = (c.execute(text("select count(*) from pending")).scalar_one()
-                              if "pending" in tables else 0)
+            out["pending"] = (c.execute(text("select count(*) from pending_response")).scalar_one()
+                              if "pending_response" in tables else 0)
             out["bare_rows"] = (c.execute(text("select count(*) from bench_bare")).scalar_one()
                                 if "bench_bare" in tables else 0)
             return out

@@ -170,12 +170,16 @@ def one_wave_run(app, db_file: Path, work: Path) -> tuple[list[float], list[str]
                 assert len(here) == len(members), "a readable row was not found in the pages"
                 order = sorted(here, key=lambda r: pos[r])
                 taus.append(kendalltau([now[r] for r in order], list(range(len(order)))).statistic)
-    last_wal = snaps[-1][0].wal
-    if last_wal:
-        failures.append(f"after close the log still holds {len(last_wal)} bytes")
+    # The close truncates the log: no frame of a batch survives it (what the close's results warm-up
+    # writes afterwards — the release ledger — holds no response row).
+    last = snaps[-1][0]
+    in_log = {c.values[0] for f in last.frames() for c in last.frame_cells(f) if is_response_row(c.values)}
+    if in_log:
+        failures.append(f"after close the log still holds {len(in_log)} response rows")
     return taus, failures
 
 
+@pytest.mark.sqlite_only(reason="reads SQLite's page and log format (PostgreSQL: the ctid/xmin test below)")
 def test_physical_order_on_sqlite_says_only_this_batch(tmp_path: Path, migrated_db: Path,
                                                         monkeypatch: pytest.MonkeyPatch):
     if not str(migrated_db).endswith(".sqlite"):

@@ -501,3 +501,17 @@ def test_organ_donation_fixest_convention_on_request(organ):
     with pytest.raises(ValueError, match="nested"):
         st.did_twfe(organ.assign(region=np.arange(len(organ)) % 3), "Rate", "State", "Quarter",
                     "treated", cluster="region", k_convention="nested")
+
+
+def test_group_level_factor_with_no_between_group_df_gets_no_interval():
+    """3 pools, a 3-level pool-level factor: G - 1 - 2 = 0 df, so no t interval (not t with 1 df)."""
+    rng = np.random.default_rng(4)
+    g = np.repeat(np.arange(3), 30)
+    d = pd.DataFrame({"g": g, "pattern": np.array(["a", "b", "c"])[g],
+                      "w": rng.normal(size=90), "y": 50 + rng.normal(0, 2, 3)[g] + rng.normal(0, 5, 90)})
+    r = st.fit_mixed(d, "y", "C(pattern) + w", "g", icc=False)
+    t = r.terms.set_index("term")
+    assert t.loc["pattern[b]", "df"] == 0 and np.isnan(t.loc["pattern[b]", "ci_low"])
+    assert np.isnan(t.loc["pattern[b]", "p_value"]) and np.isfinite(t.loc["pattern[b]", "estimate"])
+    assert t.loc["w", "df"] == 90 - 3 - 1 and np.isfinite(t.loc["w", "ci_low"])
+    assert any("no degrees of freedom left" in w for w in r.info["warnings"])

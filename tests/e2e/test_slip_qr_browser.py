@@ -156,6 +156,7 @@ def test_qr_on_slip_opens_survey_with_code_and_no_server_sees_it(app, browser, s
         for key, value in e.items():
             assert not any(f in value for f in forms), (key, value)
     assert logs.lines, "the access log was not captured"
-    assert any("[survey request]" in line for line in logs.lines)
+    assert any("/static/style.css" in line for line in logs.lines)   # the access log was written
+    assert not any(" /survey" in line for line in logs.lines)        # survey lines are dropped
     for line in logs.lines:
         assert not any(f in line for f in forms), line

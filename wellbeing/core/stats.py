@@ -12,15 +12,20 @@ What is here
 * :func:`fit_mixed` — linear mixed model (statsmodels ``MixedLM``), random intercept per group
   (unit pool), optional random slopes (``re_formula``); REML estimates by default, ML
   (``reml=False``) for comparing models by AIC/BIC (NaN under REML). ICC from the null model.
-  Guards statsmodels issue 10239 (fixed effects returned as 0 when the random-effect variance
-  collapses, while reporting convergence) by falling back to cluster-robust OLS.
+  Fitted by a documented strategy certified by lme4's profiled deviance
+  (:mod:`wellbeing.core.lmm_profile`): lbfgs, Nelder–Mead, Powell, each started at that optimum,
+  until one converges there with a finite likelihood and a positive-definite Hessian; otherwise
+  :class:`ModelRefused`. lme4's fixed-effect SEs; *t* intervals with between-within df;
+  lme4's unit-free singularity test. Guards statsmodels issue 10239 (fixed effects returned as 0
+  when the random-effect variance collapses) by falling back to cluster-robust OLS.
 * :func:`marginal_means` — estimated marginal means per level of a factor, with Wald CIs.
 * :func:`fit_gee` (exchangeable working correlation) and :func:`fit_ols_cluster`
   (cluster-robust CR1 standard errors with *t* reference distribution) as robustness checks.
 * :func:`adjust_pvalues` / :func:`adjust_terms` — Holm and Benjamini–Hochberg, method named.
 * :func:`did`, :func:`did_twfe`, :func:`event_study`, :func:`permutation_did`,
   :func:`did_cross_sections` — difference-in-differences with unit and time fixed effects,
-  event study and placebo (permutation) inference for a pilot in one region.
+  event study and studentised permutation inference for a pilot in one region
+  (:mod:`wellbeing.core.pilot_inference`; valid with unequal region sizes).
 
 Every warning raised while fitting is recorded in ``info["warnings"]`` and logged — none is
 swallowed. Checked against R (lme4 1.1-31) in ``tests/core/test_stats.py``.
@@ -652,6 +657,10 @@ def fit_mixed(
                 return ModelResult(ols.terms, info, {}, ols.fit)
             info["converged"] = False
 
+    if np.any(df < 1):
+        _add_warning(sink, f"no degrees of freedom left for {int((df < 1).sum())} term(s) (G = "
+                           f"{info['n_groups']} groups for the group-level terms): their intervals "
+                           "and p-values are left empty")
     fe = np.asarray(res.fe_params, dtype=float)
     vcov = fit.at.vcov
     se = np.sqrt(np.diag(vcov))
@@ -685,13 +694,14 @@ def _between_within_df(exog: np.ndarray, names: Sequence[str], codes: np.ndarray
     is_icpt = np.array([n == "Intercept" for n in names])
     inner = varies & ~is_icpt & ~np.isin(np.asarray(names, dtype=object), list(re_names))
     outer = ~inner & ~is_icpt
-    df_outer = max(G - 1 - int(outer.sum()), 1)
-    df_inner = max(N - G - int(inner.sum()), 1)
+    df_outer = max(G - 1 - int(outer.sum()), 0)   # 0: no between-group information left
+    df_inner = max(N - G - int(inner.sum()), 0)
     return np.where(inner, df_inner, df_outer).astype(float)
 
 
 def _t_ci(est: np.ndarray, se: np.ndarray, df: np.ndarray, level: float
           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    df = np.where(np.asarray(df, dtype=float) >= 1, df, np.nan)   # t with 0 df: NaN, not a number
     q = sps.t.ppf(0.5 + level / 2, df)
     p = 2 * sps.t.sf(np.abs(est / se), df)
     return est - q * se, est + q * se, p

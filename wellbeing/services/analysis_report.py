@@ -90,7 +90,9 @@ def summary(a: Analysis) -> list[str]:
                      n=f"{info['n']:,}"))
         out.append(_("Estimated pilot effect: %(est)s %(unit)s (95%% CI %(lo)s to %(hi)s, by inverting the "
                      "studentised permutation test).", est=_fmt(t["estimate"]), unit=unit,
-                     lo=_fmt(t["ci_low"]), hi=_fmt(t["ci_high"])))
+                     # unbounded when 1/R > 5 % (fewer than 20 regions): the test cannot reject
+                     lo=_fmt(t["ci_low"]) if t["ci_low"] == t["ci_low"] else "−∞",
+                     hi=_fmt(t["ci_high"]) if t["ci_high"] == t["ci_high"] else "+∞"))
         out.append(_("Permutation inference (the pilot reassigned to each of the %(r)s regions): p = %(p)s; "
                      "the smallest possible p-value is 1/%(r)s = %(floor)s.", r=info["n_permutations"],
                      p=f"{info['permutation_p']:.3g}", floor=f"{info['permutation_p_floor']:.3g}"))

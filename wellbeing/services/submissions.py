@@ -163,7 +163,8 @@ def keep_answers(state: State, page: int, raw: Mapping[str, Any]) -> None:
         except AnswerError:
             continue
     state.answers[inst.id] = kept
-    answers, nonce_hash = json.dumps(state.answers), state.progress.nonce_hash
+    nonce_hash = state.progress.nonce_hash
+    answers = _seal_answers(nonce_hash, state.answers)  # drafts are sealed (issue 15)
     db.session.commit()  # end the read; the lock is taken for the update only
     with write_transaction() as conn:
         conn.execute(update(Progress).where(Progress.nonce_hash == nonce_hash).values(answers=answers))
