@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # A throw-away PostgreSQL cluster for tests and benchmarks (never for real data: fsync is off).
-#   scripts/pg_throwaway.sh start DIR   -> initdb into DIR (as an unprivileged user when run as root),
-#                                         start on a free loopback port, print the admin URL on stdout
-#   scripts/pg_throwaway.sh stop DIR    -> stop the cluster and remove DIR
+#   scripts/pg_throwaway.sh start DIR   -> initdb (as an unprivileged user when run as root), start on a
+#                                         free loopback port, print the admin URL on stdout
+#   scripts/pg_throwaway.sh stop DIR    -> stop the cluster and remove its files and DIR
+# DIR holds the cluster when we are not root; as root the cluster lives in a folder of its own under
+# /tmp owned by `postgres` (DIR, like any mktemp folder, may be closed to other users) named in DIR/.root.
 # Installs Debian's `postgresql` when no initdb is found and we may (root + apt).
 set -euo pipefail
 cmd="${1:?start|stop}"; dir="${2:?cluster folder}"
@@ -18,8 +20,7 @@ find_bin() {
 
 as_owner() {  # run a command as the cluster's owner (root may not run postgres)
   if [ "$(id -u)" = 0 ]; then
-    local u; u="$(cat "$dir/.owner")"
-    runuser -u "$u" -- "$@"
+    runuser -u postgres -- "$@"
   else
     "$@"
   fi
@@ -49,27 +50,30 @@ start)
     fi
   fi
   mkdir -p "$dir"
-  owner="$(id -un)"
+  root="$dir"
   if [ "$(id -u)" = 0 ]; then
-    owner=postgres
     getent passwd postgres >/dev/null || useradd --system --no-create-home postgres
-    chown "$owner" "$dir"
+    root="$(mktemp -d /tmp/wb-pg.XXXXXX)"
+    chown postgres "$root"
   fi
-  echo "$owner" > "$dir/.owner"
-  port="$(free_port)"
-  as_owner "$bin/initdb" -D "$dir/data" -U wb --auth=trust -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 \
-    || as_owner "$bin/initdb" -D "$dir/data" -U wb --auth=trust -E UTF8 --locale=C >"$dir/initdb.log" 2>&1
-  as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start \
-    -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$dir -c fsync=off \
-        -c synchronous_commit=off -c full_page_writes=off -c max_connections=300 -c shared_buffers=128MB" >/dev/null
+  echo "$root" > "$dir/.root"
   echo "$bin" > "$dir/.bin"
+  port="$(free_port)"
+  { as_owner "$bin/initdb" -D "$root/data" -U wb --auth=trust -E UTF8 --locale=C.UTF-8 \
+      || as_owner "$bin/initdb" -D "$root/data" -U wb --auth=trust -E UTF8 --locale=C; } >"$dir/initdb.log" 2>&1 \
+    || { cat "$dir/initdb.log" >&2; exit 1; }
+  as_owner "$bin/pg_ctl" -D "$root/data" -l "$root/server.log" -w -t 120 start \
+    -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$root -c fsync=off \
+        -c synchronous_commit=off -c full_page_writes=off -c max_connections=300 -c shared_buffers=128MB" >/dev/null \
+    || { cat "$root/server.log" >&2; exit 1; }
   echo "postgresql+psycopg://wb@127.0.0.1:$port/postgres"
   ;;
 stop)
-  [ -d "$dir/data" ] || exit 0
+  [ -f "$dir/.root" ] || exit 0
+  root="$(cat "$dir/.root")"
   bin="$(cat "$dir/.bin" 2>/dev/null || find_bin)"
-  as_owner "$bin/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1 || true
-  rm -rf "$dir"
+  [ -d "$root/data" ] && as_owner "$bin/pg_ctl" -D "$root/data" -m immediate -w stop >/dev/null 2>&1 || true
+  rm -rf "$root" "$dir"
   ;;
 *) echo "usage: $0 start|stop DIR" >&2; exit 2 ;;
 esac

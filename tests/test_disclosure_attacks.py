@@ -250,3 +250,28 @@ def test_a_mixed_model_and_the_margins_do_not_solve_a_withheld_group(app):
         assert high - low >= QUARTER, (low, high)
     else:
         assert a.check.reason == "model_refused"
+
+
+# ------------------------------------------------------------------------------ usefulness floor
+
+
+def test_the_demo_standard_table_releases_as_many_group_cells_as_alone(demo_app):
+    """Suppressing everything is not a fix: on the demo, each closed wave's standard table releases at
+    least as many group cells as the standard table audited alone (the algorithm before issue 14)."""
+    from wellbeing.core.disclosure import release_table
+    from wellbeing.core.summaries import cell_statistics
+    from wellbeing.models import WaveStatus
+
+    with demo_app.app_context():
+        waves = [w for w in wave_service.list_waves() if w.status == WaveStatus.closed]
+        assert waves
+        for wave in waves:
+            for info in svc.wave_scales(wave)[:2]:
+                table = svc.release_scale(wave, info)
+                groups = table[table["level"] == "region+department+group+shift_pattern"]
+                rows = svc.score_rows(wave, info)
+                cells = cell_statistics(rows, list(svc.STANDARD_DIMS))
+                alone = release_table(cells[[*svc.STANDARD_DIMS, "n", "sum", "n_high"]], svc.STANDARD_DIMS,
+                                      info.spec, [list(m) for m in svc.STANDARD_MARGINS], wave.min_cell)
+                alone_groups = alone[alone["level"] == "region+department+group+shift_pattern"]
+                assert (~groups["suppressed"]).sum() >= (~alone_groups["suppressed"]).sum() > 0

@@ -106,10 +106,11 @@ def test_a_pending_release_makes_the_page_say_so(app, wave, monkeypatch):
         info = next(s for s in svc.wave_scales(w) if s.scale_id == "who5.wellbeing")
         params = {"scale": info.scale_id, "instrument": info.instrument.content_hash, "by": []}
         key = ledger._key("table", w, params, ledger.data_state(w))  # noqa: SLF001 - play the other worker
-        from datetime import datetime
+        from datetime import datetime, timezone
 
+        now = datetime.now(timezone.utc).replace(tzinfo=None)  # a fresh claim (an old one is taken over)
         db.session.add(ReleaseEntry(key=key, kind="table", wave_id=w.id, params="{}", algorithm_version="x",
-                                    data_state="x", status=ReleaseStatus.pending, created_at=datetime(2026, 1, 1)))
+                                    data_state="x", status=ReleaseStatus.pending, created_at=now))
         db.session.commit()
     monkeypatch.setattr(svc, "compute_publication", lambda *a, **k: pytest.fail("computed twice"))
     r = client_for(app).get(f"/results/{wave}?by=group&scale=who5.wellbeing")

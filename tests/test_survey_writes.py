@@ -7,7 +7,7 @@ from sqlalchemy import event
 
 from wellbeing.extensions import db
 from wellbeing.models import WaveInstrument
-from wellbeing.services.catalogue import instrument_from_snapshot
+from wellbeing.services.catalogue import instrument_from_snapshot, wave_instrument_list
 
 from .helpers import first_values, open_wave
 
@@ -64,3 +64,7 @@ def test_instruments_are_parsed_once_per_source(app):  # type: ignore[no-untyped
         first = instrument_from_snapshot(snap)
         assert instrument_from_snapshot(snap) is first
         assert first.content_hash == snap.content_hash
+        wave_id = db.session.execute(db.select(WaveInstrument.wave_id)).scalars().first()
+        listed = wave_instrument_list(wave_id)
+        assert [i.id for i in listed] == ["cbi", "who5"]
+        assert all(a is b for a, b in zip(listed, wave_instrument_list(wave_id)))  # the same parsed objects

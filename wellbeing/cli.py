@@ -23,6 +23,7 @@ from flask.cli import AppGroup, with_appcontext
 
 from .core.csv_cells import neutralise
 from .core.instruments import InstrumentError, load_instrument
+from .core.sealing import new_key as new_seal_key
 from .core.tables import ImportRejected
 
 
@@ -121,7 +122,8 @@ def operator_name() -> str:
 @click.command("setup")
 @with_appcontext
 def setup_command() -> None:
-    """Create instance/config.py with fresh secrets if missing, then upgrade the database."""
+    """Create instance/config.py with fresh secrets if missing (add SEAL_KEY to an older one), then
+    upgrade the database."""
     from flask_migrate import upgrade
 
     from .instance_files import private_dir
@@ -135,10 +137,19 @@ def setup_command() -> None:
             fh.write("# Written by `flask setup`. Keep secret; never commit.\n"
                      "# CODE_HMAC_KEY protects the code ledger: changing it invalidates issued codes.\n"
                      f"SECRET_KEY = {secret!r}\nCODE_HMAC_KEY = {hmac_key!r}\n")
-        current_app.config.update(SECRET_KEY=secret, CODE_HMAC_KEY=hmac_key)
+        current_app.config.update(SECRET_KEY=secret, CODE_HMAC_KEY=hmac_key, SEAL_KEY=None)
         click.echo(f"wrote {cfg}", err=True)
     else:
         click.echo(f"{cfg} exists; secrets kept", err=True)
+    if not current_app.config.get("SEAL_KEY"):
+        # Instances set up before sealed submissions (issue 15) get the key appended, nothing else changes.
+        seal_key = new_seal_key()
+        with open(cfg, "a", encoding="utf-8") as fh:
+            fh.write("# SEAL_KEY seals answers until they are released in batches; back it up APART from the\n"
+                     "# database: losing it loses every answer not yet released.\n"
+                     f"SEAL_KEY = {seal_key!r}\n")
+        current_app.config["SEAL_KEY"] = seal_key
+        click.echo(f"added SEAL_KEY to {cfg}", err=True)
     upgrade(directory=current_app.extensions["migrate"].directory)
     click.echo("database is up to date", err=True)
 
@@ -319,6 +330,29 @@ def waves_close(slug: str) -> None:
     except WaveError as exc:
         fail(str(exc))
     click.echo(f"wave {slug} is closed", err=True)
+
+
+@waves_cli.command("delete")
+@click.argument("slug")
+@click.option("--yes", is_flag=True, help="really delete: without it, only say what would be destroyed")
+def waves_delete(slug: str, yes: bool) -> None:
+    """Delete a draft, or an issued wave never opened, destroying its codes (its slips become useless)."""
+    from .extensions import db
+    from .models import AccessCode
+    from .services.waves import WaveError, deletable, delete_wave, get_wave
+
+    try:
+        wave = get_wave(slug)
+        if not deletable(wave):
+            delete_wave(wave)  # raises the reason
+        if not yes:
+            n = db.session.execute(db.select(db.func.count()).select_from(AccessCode)
+                                   .where(AccessCode.wave_id == wave.id)).scalar_one()
+            fail(f"wave {slug}: would delete it and destroy its {n} codes; add --yes to do so")
+        n = delete_wave(wave)
+    except WaveError as exc:
+        fail(str(exc))
+    click.echo(f"wave {slug} deleted; {n} codes destroyed", err=True)
 
 
 @waves_cli.command("list")
@@ -821,15 +855,19 @@ def _emit_model(doc: dict, fmt: str, out: str | None, extra_cols: list[str]) -> 
     head = [f"formula: {model.get('formula')}", f"method: {model.get('method')}",
             f"n = {model.get('n')}, groups = {model.get('n_groups')}, converged = {model.get('converged')}"]
     if model.get("icc") is not None:
-        head.append(f"ICC (null model) = {model['icc']:.3f}")
+        head.append(f"ICC (null model) = {model['icc']:.3g}")
     if model.get("permutation_p") is not None:
-        head.append(f"permutation p = {model['permutation_p']:.4g} over {model.get('n_permutations')} "
+        head.append(f"permutation p ({model.get('permutation_statistic') or 'estimate'}) = {model['permutation_p']:.4g} over {model.get('n_permutations')} "
                     f"assignments (smallest possible p = 1/{model.get('n_permutations')} = "
                     f"{model.get('permutation_p_floor'):.3g})")
     click.echo("\n".join(head))
     rows = [{c: _fmt_num(t.get(c)) for c in cols if c not in ("suppressed", "reason")} for t in terms]
     emit(rows, "table", [c for c in cols if c not in ("suppressed", "reason")], out)
-    for name, table in (("marginal means", doc.get("marginal_means")), ("event study", doc.get("event_study"))):
+    if model.get("intervals"):
+        click.echo(f"intervals: {model['intervals']}")
+    for name, table in (("marginal means", doc.get("marginal_means")), ("event study", doc.get("event_study")),
+                        ("robustness: cluster-robust CR1 (do not use for inference: "
+                         + str(model.get("cluster_robust_warning") or "") + ")", doc.get("cluster_robust"))):
         if table:
             click.echo(f"\n{name}:")
             keys = list(table[0].keys())
@@ -879,7 +917,7 @@ def models_fit(waves: str | None, outcome: str, exposure: str | None, covariates
             doc = fit_platform([w.strip() for w in waves.split(",") if w.strip()], outcome, exposure, covs).to_dict()
     except AnalysisError as exc:
         fail(str(exc).split("; "))
-    _emit_model(doc, fmt, out, ["p_holm", "p_bh"])
+    _emit_model(doc, fmt, out, ["df", "p_holm", "p_bh"])
 
 
 @models_cli.command("did")

@@ -11,6 +11,10 @@ DEFAULTS: dict[str, object] = {
     # Secrets: written to instance/config.py by `flask setup`; required outside tests.
     "SECRET_KEY": None,
     "CODE_HMAC_KEY": None,
+    # Seals submitted answers until they are released in a shuffled batch of >= K (64 hex digits,
+    # wellbeing.core.sealing). Never in the database; back it up apart from it: losing it loses every
+    # answer not yet released.
+    "SEAL_KEY": None,
     # Database: None means SQLite in the instance folder (see wellbeing.create_app).
     "DATABASE_URL": None,
     "SQLALCHEMY_ENGINE_OPTIONS": {},
@@ -53,6 +57,9 @@ DEFAULTS: dict[str, object] = {
     "UPLOAD_PREVIEW_TTL_SECONDS": 3600,
     # Survey progress rows expire after this many hours (DESIGN.md rule 5).
     "DRAFT_TTL_HOURS": 12,
+    # The officer's feedback page is padded to a multiple of this many bytes, so that its size says
+    # nothing about the scores, bands or language shown (docs/deploy.md, "Storage and logs").
+    "FEEDBACK_PAGE_BYTES": 32768,
     # Shown on the officer's feedback page. A deployment sets its own (names, phone numbers, hours) in
     # instance/config.py; these defaults are only what is true everywhere in Kazakhstan.
     # Each name and text is a string or a table per language (kk, ru, en), shown in the officer's language.

@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .extensions import db
@@ -217,11 +217,35 @@ class Score(db.Model):
     value: Mapped[float]
 
 
+class PendingResponse(db.Model):
+    """A submitted response that is stored but not yet readable (DESIGN.md section 4, rule 4).
+
+    ``sealed`` is AES-256-GCM ciphertext (:mod:`wellbeing.core.sealing`) of the language and answers,
+    under the instance's ``SEAL_KEY`` (never in the database); ``key_id`` names that key. Rows are
+    written in the submit's transaction beside the ledger's ``used`` flip and leave this table only in a
+    shuffled batch of at least K of their group (:mod:`wellbeing.services.batches`), where they get a
+    new random id, so the id here never reappears on a readable response. No time column.
+    """
+
+    __tablename__ = "pending_response"
+    __table_args__ = (Index("ix_pending_response_wave_group", "wave_id", "group_id"),
+                      {"sqlite_with_rowid": False})
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    wave_id: Mapped[int] = mapped_column(ForeignKey("wave.id"))
+    group_id: Mapped[int] = mapped_column(ForeignKey("reporting_group.id"))
+    key_id: Mapped[str] = mapped_column(String(16))
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+
+
 class Progress(db.Model):
     """Answers so far of a survey in progress, keyed by the SHA-256 of a random nonce held in a cookie.
 
     Holds the code's HMAC (needed to mark it used at submit) and an expiry rounded to the hour — the one
-    time value the platform stores, on this table only (DESIGN.md rule 5). Deleted at submit or expiry.
+    time value the platform stores, on this table only (DESIGN.md rule 5). The answers are sealed
+    (:func:`wellbeing.core.sealing.seal_text`, bound to ``nonce_hash``), so neither the file nor its
+    write-ahead log keeps them readable. Every row of a code is deleted at its submit, every row of a
+    wave at its close, and expired rows on every code entry.
     """
 
     __tablename__ = "progress"
@@ -231,7 +255,7 @@ class Progress(db.Model):
     code_hmac: Mapped[str] = mapped_column(String(64))
     wave_id: Mapped[int] = mapped_column(ForeignKey("wave.id"))
     language: Mapped[str] = mapped_column(String(8))
-    answers: Mapped[str] = mapped_column(Text, default="{}")   # JSON {instrument: {item: value}}
+    answers: Mapped[str] = mapped_column(Text, default="")   # sealed JSON {instrument: {item: value}}
     expires: Mapped[datetime]
 
 

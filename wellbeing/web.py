@@ -2,7 +2,8 @@
 
 Survey routes (``/survey``) must not learn who is answering (DESIGN.md section 4, rule 5): no client
 address, user agent or referrer is read; ``current_user`` is never loaded there (Flask-Login's default
-context processor is off); the development server's access log omits the client address.
+context processor is off); the development server's access log omits the client address and has no
+line at all for survey routes.
 """
 
 from __future__ import annotations
@@ -32,16 +33,17 @@ CSP = "default-src 'self'; img-src 'self' data:; style-src 'self'; form-action '
 
 class NoClientAddress(logging.Filter):
     """Blank the client address in werkzeug's access log lines (``<addr> - - [date] "request" status``)
-    and hide the request line of survey routes."""
+    and drop the line of a survey route entirely: a line with a time, even without an address or
+    request line, can be matched to an answer's place in storage (issue 15)."""
 
     _ADDR = re.compile(r"^\S+ - - ")
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.msg, str) and self._ADDR.match(record.msg):
-            record.msg = self._ADDR.sub("- - - ", record.msg, count=1)
             args = record.args
             if isinstance(args, tuple) and args and "/survey" in str(args[0]):
-                record.args = ("[survey request]", *args[1:])
+                return False
+            record.msg = self._ADDR.sub("- - - ", record.msg, count=1)
         return True
 
 
@@ -135,6 +137,14 @@ def round_half(value: float | None, decimals: int = 0) -> str:
     return format_decimal(rounded, format="#,##0" + ("." + "0" * decimals if decimals else ""))
 
 
+def fint(value: Any) -> str:
+    """Template filter: a whole number (count) in the page's locale, with its digit grouping
+    ("5,000", "5 000"); "–" for None."""
+    if value is None:
+        return "–"
+    return format_decimal(int(value), format="#,##0")
+
+
 def fnum(value: Any) -> str:
     """Template filter: a published number (e.g. a reference mean) in the page's locale, unrounded."""
     if value is None:
@@ -174,7 +184,8 @@ def _security_headers(resp: Response) -> Response:
     resp.headers.setdefault("X-Content-Type-Options", "nosniff")
     resp.headers.setdefault("X-Frame-Options", "DENY")
     if request.blueprint == "survey":
-        # no-transform: proxies must not compress survey pages (their length must not depend on answers)
+        # no-transform: a proxy must not compress survey pages (RFC 9111 section 5.2.2.6); padding that
+        # hides the feedback page's size would compress away (docs/deploy.md, "Storage and logs").
         resp.headers["Cache-Control"] = "no-store, no-transform"
     elif request.blueprint in STAFF_BLUEPRINTS:
         # Staff pages and exports (CSV, PDF, plots, slips) hold results and personal data: no copy in
@@ -219,6 +230,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(label, "label")
     app.add_template_filter(fdate, "fdate")
     app.add_template_filter(fnum, "fnum")
+    app.add_template_filter(fint, "fint")
     app.add_template_global(lambda: str(babel_locale()), "current_lang")
     app.after_request(_security_headers)
     app.before_request(_audit_actor)

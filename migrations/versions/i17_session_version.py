@@ -1,7 +1,7 @@
 """staff session version: bumping it ends every session of the account (logout, disable)
 
 Revision ID: i17_session_version
-Revises: i14_release_ledger
+Revises: i15_pending
 Create Date: 2026-12-01 19:00:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = 'i17_session_version'
-down_revision = 'i14_release_ledger'
+down_revision = 'i15_pending'
 branch_labels = None
 depends_on = None
 

@@ -87,7 +87,8 @@ def test_every_role_on_the_demo(demo_app, browser, shots, tmp_path):
         page.fill("#opens", "2026-10-01")
         page.fill("#closes", "2026-10-31")
         page.click("text=Create wave")
-        page.click("text=Freeze groups and issue codes", timeout=300_000)   # ~8,000 slips; slow on a loaded machine
+        page.click("text=Freeze groups and issue codes")
+        page.click("text=Yes, issue the codes", timeout=300_000)   # ~8,000 slips; slow on a loaded machine
         page.wait_for_selector("#download-slips", timeout=300_000)
         with page.expect_download(timeout=120_000) as info:
             page.click("#download-slips")
@@ -102,6 +103,7 @@ def test_every_role_on_the_demo(demo_app, browser, shots, tmp_path):
         # 3. The administrator closes the open wave (its released tables are computed now).
         page.goto(base + f"/admin/waves/{open_wave}")
         page.click("text=Close the wave")
+        page.click("text=Yes, close the wave")
         assert "closed" in page.inner_text(".flash")
         ctx.close()
 

@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import (
-    DateField,
-    DecimalField,
-    HiddenField,
-    IntegerField,
-    SelectField,
-    SelectMultipleField,
-    StringField,
-    SubmitField,
-)
+from wtforms import (DateField, DecimalField, HiddenField, IntegerField, SelectField, SelectMultipleField,
+                     StringField, SubmitField)
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -74,13 +68,40 @@ class WaveForm(FlaskForm):
     submit = SubmitField(_l("Create wave"))
 
 
+def order_field_name(instrument_id: str) -> str:
+    """The form field holding an instrument's page number (``order_<id>``, identifier-safe)."""
+    return "order_" + re.sub(r"\W", "_", instrument_id)
+
+
+def with_order_fields(form_class: type[FlaskForm], instrument_ids: list[str]) -> type[FlaskForm]:
+    """A subclass of ``form_class`` with one page-number field (1–99) per instrument, defaulting to
+    the given order: the administrator chooses the question order on the form."""
+
+    class Ordered(form_class):  # type: ignore[valid-type,misc]
+        pass
+
+    for pos, iid in enumerate(instrument_ids, start=1):
+        setattr(Ordered, order_field_name(iid), IntegerField(
+            _l("Page"), default=pos, validators=[Optional(), NumberRange(min=1, max=99)]))
+    return Ordered
+
+
+class OrderForm(FlaskForm):
+    """Question order of a draft wave (page-number fields are added by :func:`with_order_fields`)."""
+
+    submit = SubmitField(_l("Save the order"))
+
+
 class IssueCodesForm(FlaskForm):
     extra = DecimalField(_l("Extra slips per group (share)"), default=0.2, places=2,
                          validators=[NumberRange(min=0, max=1)])
+    confirmed = HiddenField()
     submit = SubmitField(_l("Freeze groups and issue codes"))
 
 
 class ActionForm(FlaskForm):
-    """A button-only form (open, close) carrying the CSRF token."""
+    """A button-only form (open, close, delete) carrying the CSRF token; ``confirmed`` is set by the
+    confirmation page (the first post shows what will happen; CSP allows no script dialog)."""
 
+    confirmed = HiddenField()
     submit = SubmitField()

@@ -23,7 +23,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Mapping
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pandas as pd
@@ -35,6 +35,10 @@ from ..extensions import db
 from ..models import ReleaseEntry, ReleaseStatus, Response, Wave
 
 log = logging.getLogger(__name__)
+
+
+#: A pending claim older than this is taken over (its worker died before finishing).
+STALE_PENDING = timedelta(hours=2)
 
 
 class ReleasePending(RuntimeError):
@@ -103,11 +107,18 @@ def released(kind: str, wave: Wave, params: Mapping[str, Any], compute: Callable
     key = _key(kind, wave, params, state)
     deadline = time.monotonic() + wait
     while True:
-        row = db.session.execute(select(ReleaseEntry.status, ReleaseEntry.content)
+        row = db.session.execute(select(ReleaseEntry.status, ReleaseEntry.content, ReleaseEntry.created_at)
                                  .where(ReleaseEntry.key == key)).first()
         db.session.rollback()  # end the read: the next look sees other workers' commits
         if row is not None and row.status == ReleaseStatus.released:
             return decode(row.content)
+        now = datetime.now(timezone.utc).replace(tzinfo=None)
+        if row is not None and row.status == ReleaseStatus.pending and now - row.created_at > STALE_PENDING:
+            # The worker that claimed it died (killed by a timeout): the key is free again.
+            with db.engine.begin() as conn:
+                conn.execute(ReleaseEntry.__table__.delete().where(
+                    ReleaseEntry.key == key, ReleaseEntry.status == ReleaseStatus.pending))
+            continue
         if row is None:
             try:
                 with db.engine.begin() as conn:

@@ -159,7 +159,7 @@ def facts_from_tables(keys: pd.DataFrame, n: np.ndarray, tables: Sequence[pd.Dat
                 m = float(row["mean"])
                 facts.rows.append((mem, (m - scale.half_unit) * tot, (m + scale.half_unit) * tot))
             elif str(row.get("reason", "")) in PRIMARY_REASONS:
-                facts.targets.append((mem, "earlier release"))
+                facts.targets.append((mem, f"earlier release {len(facts.targets)}"))
     return facts
 
 
@@ -265,7 +265,8 @@ def _table_cells(cells: pd.DataFrame, spec: TableSpec) -> tuple[list, list, list
     return names, keys, members, relations
 
 
-def _overlap_conflicts(reg: _Registry, fn: np.ndarray, k: int) -> list[tuple[int, int, int, int]]:
+def _overlap_conflicts(reg: _Registry, fn: np.ndarray, k: int, only_new: bool = True,
+                       ) -> list[tuple[int, int, int, int]]:
     """Pairs (a, b, |a\\b|, |b\\a|) of shown cells breaking rule 9, at least one of them new (table -1)."""
     shown = [i for i, s in enumerate(reg.shown) if s and reg.n[i] > 0]
     if len(shown) < 2:
@@ -281,7 +282,7 @@ def _overlap_conflicts(reg: _Registry, fn: np.ndarray, k: int) -> list[tuple[int
             continue
         a, b = shown[r], shown[c]
         only_a, only_b = int(sizes[r] - round(v)), int(sizes[c] - round(v))
-        if (0 < only_a < k or 0 < only_b < k) and (reg.table[a] == -1 or reg.table[b] == -1):
+        if (0 < only_a < k or 0 < only_b < k) and (not only_new or reg.table[a] == -1 or reg.table[b] == -1):
             out.append((a, b, only_a, only_b))
     return out
 
@@ -348,11 +349,7 @@ def release_publication(
     std = release_table(agg, first.dims, scale, [list(m) for m in first.margins], k, wave_open=wave_open)
     out[first.name] = std
     for _, row in std.iterrows():
-        mask = np.ones(len(cells), dtype=bool)
-        for d in first.dims:
-            if str(row[d]) != ALL:
-                mask &= cells[d].to_numpy() == row[d]
-        mem = np.flatnonzero(mask)
+        mem = np.flatnonzero(_row_mask(cells, row, first.dims))
         key = _key(mem, fn, (first.name, *(row[d] for d in first.dims)))
         shown = not bool(row["suppressed"]) and pd.notna(row["mean"])
         if key not in reg.by_key:
@@ -363,6 +360,20 @@ def release_publication(
             reg.shown.append(shown)
             reg.reason.append(str(row["reason"]))
             reg.table.append(0)
+    std_ids = [reg.by_key[_key(np.flatnonzero(_row_mask(cells, row, first.dims)), fn,
+                               (first.name, *(row[d] for d in first.dims)))] for _, row in std.iterrows()]
+    finest = {i for i, lv in zip(std_ids, std["level"], strict=True) if lv == "+".join(first.dims)}
+    if not wave_open:
+        _standard_overlaps(reg, fn, k, finest)
+        changed = [r for r, i in enumerate(std_ids) if not reg.shown[i] and not bool(std.at[r, "suppressed"])]
+        if changed:
+            std = std.copy()
+            for col in ("n", "mean", "share_high"):
+                std.loc[changed, col] = pd.NA
+            std.loc[changed, "suppressed"] = True
+            std.loc[changed, "reason"] = "overlap"
+            std.loc[changed, "share_reason"] = "overlap"
+            out[first.name] = std
     for ti, spec in enumerate(tables[1:], start=1):
         out[spec.name] = _release_breakdown(cells, fn, fs, spec, ti, reg, facts, scale, k, wave_open)
     facts.rows = list(facts.rows) + [(reg.members[i], (reg.mean[i] - scale.half_unit) * reg.n[i],
@@ -370,6 +381,30 @@ def release_publication(
                                      for i in range(len(reg.members)) if reg.shown[i] and reg.n[i] > 0]
     facts.targets = list(facts.targets) + _protected(reg) + reg.extra_targets
     return out, facts
+
+
+def _row_mask(cells: pd.DataFrame, row: pd.Series, dims: Sequence[str]) -> np.ndarray:
+    mask = np.ones(len(cells), dtype=bool)
+    for d in dims:
+        if str(row[d]) != ALL:
+            mask &= cells[d].to_numpy() == row[d]
+    return mask
+
+
+def _standard_overlaps(reg: _Registry, fn: np.ndarray, k: int, finest: set[int]) -> None:
+    """Rule 9 inside the standard table: of two shown cells whose respondent sets differ by 1..K-1, the
+    margin (not a group cell; the smaller one) is withheld, and the difference becomes a protected set.
+    Withholding only removes facts, so the table's own audit still holds."""
+    while True:
+        found = _overlap_conflicts(reg, fn, k, only_new=False)
+        if not found:
+            return
+        a, b, only_a, only_b = found[0]
+        c = min((a, b), key=lambda c: (c in finest, reg.n[c], c))
+        reg.shown[c], reg.reason[c] = False, "overlap"
+        for x, y, size in ((a, b, only_a), (b, a, only_b)):
+            if 0 < size < k:
+                reg.extra_targets.append((np.setdiff1d(reg.members[x], reg.members[y]), f"difference {x}-{y}"))
 
 
 def _protected(reg: _Registry) -> list[tuple[np.ndarray, str]]:
@@ -405,6 +440,7 @@ def _release_breakdown(cells, fn, fs, spec, ti, reg, facts, scale, k, wave_open)
         ids.append(i)
     rel = [(ids[p], [ids[c] for c in kids]) for p, kids in relations]
     new = {i for i in ids if reg.table[i] == -1}
+    safe: set[str] = set()
     while not wave_open:
         changed = _counting_rule(reg, rel, new, k)
         for a, b, only_a, only_b in _overlap_conflicts(reg, fn, k):
@@ -424,8 +460,12 @@ def _release_breakdown(cells, fn, fs, spec, ti, reg, facts, scale, k, wave_open)
         trial.rows += [(reg.members[i], (reg.mean[i] - scale.half_unit) * reg.n[i],
                         (reg.mean[i] + scale.half_unit) * reg.n[i])
                        for i in range(len(reg.members)) if reg.shown[i] and reg.n[i] > 0]
-        targets = list(facts.targets) + _protected(reg) + reg.extra_targets
+        targets = [t for t in list(facts.targets) + _protected(reg) + reg.extra_targets if t[1] not in safe]
         narrow = audit_facts(trial, targets)
+        # Withholding more only widens the attacker's feasible set: a set found safe in this table's
+        # loop stays safe, and is not attacked again.
+        hit = {label for label, _lo, _hi in narrow}
+        safe.update(label for _m, label in targets if label not in hit)
         if not narrow:
             break
         by_label = dict(targets)

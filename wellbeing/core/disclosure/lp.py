@@ -29,6 +29,11 @@ import numpy as np
 from scipy import sparse
 from scipy.optimize import linprog
 
+try:  # MIT; one model per program, re-solved from the last basis for every target
+    import highspy
+except ImportError:  # pragma: no cover - scipy's HiGHS (one fresh model per LP) is the fallback
+    highspy = None
+
 #: Numerical slack added to every released interval so that LP round-off never makes the true
 #: table infeasible.
 EPS = 1e-7
@@ -104,7 +109,7 @@ def lp_ranges(
         indptr = np.concatenate([[0], np.cumsum([m.size for m in idx])])
         indices = np.concatenate(idx)
         a_ub = sparse.csr_array((np.concatenate(val), indices, indptr), shape=(len(idx), nvar))
-        if nvar * len(idx) < 40_000:  # small problems: dense input is parsed faster
+        if highspy is None and nvar * len(idx) < 40_000:  # small problems: dense input is parsed faster
             a_ub = a_ub.toarray()
         b_ub = np.concatenate([np.array(b_high), -np.array(b_low), [float(e[2]) + EPS for e in extra]])
         constrained[indices] = True
@@ -112,6 +117,8 @@ def lp_ranges(
         a_ub, b_ub = None, None
     # Variables that appear in no multi-cell constraint are free within their box: their range is
     # the box itself, no LP needed.
+    if highspy is not None and a_ub is not None:
+        return _ranges_highs(lo, hi, sparse.csr_array(a_ub), b_ub, constrained, targets)
     bounds = list(zip(lo, hi, strict=True))
     out = np.empty((len(targets), 2))
     for t, members in enumerate(targets):
@@ -126,6 +133,48 @@ def lp_ranges(
         if res_min.status != 0 or res_max.status != 0:
             raise RuntimeError(f"auditor LP failed: {res_min.message} / {res_max.message}")
         out[t] = res_min.fun, -res_max.fun
+    return out
+
+
+def _ranges_highs(lo: np.ndarray, hi: np.ndarray, a_ub: sparse.csr_array, b_ub: np.ndarray,
+                  constrained: np.ndarray, targets: Sequence[np.ndarray]) -> np.ndarray:
+    """:func:`lp_ranges` with one HiGHS model: only the objective changes between solves, so each
+    solve starts from the previous optimal basis (dual simplex warm start; Huangfu & Hall 2018)."""
+    nvar = lo.size
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    lp = highspy.HighsLp()
+    lp.num_col_ = nvar
+    lp.num_row_ = a_ub.shape[0]
+    lp.col_cost_ = np.zeros(nvar)
+    lp.col_lower_ = lo
+    lp.col_upper_ = hi
+    lp.row_lower_ = np.full(a_ub.shape[0], -highspy.kHighsInf)
+    lp.row_upper_ = np.asarray(b_ub, dtype=float)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+    lp.a_matrix_.num_col_ = nvar
+    lp.a_matrix_.num_row_ = a_ub.shape[0]
+    lp.a_matrix_.start_ = a_ub.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = a_ub.indices.astype(np.int32)
+    lp.a_matrix_.value_ = a_ub.data.astype(float)
+    h.passModel(lp)
+    out = np.empty((len(targets), 2))
+    previous = np.zeros(0, dtype=np.int32)
+    for t, members in enumerate(targets):
+        members = np.asarray(members, dtype=np.int32)
+        if not constrained[members].any():
+            out[t] = lo[members].sum(), hi[members].sum()
+            continue
+        if previous.size:
+            h.changeColsCost(previous.size, previous, np.zeros(previous.size))
+        h.changeColsCost(members.size, members, np.ones(members.size))
+        previous = members
+        for col, sense in ((0, highspy.ObjSense.kMinimize), (1, highspy.ObjSense.kMaximize)):
+            h.changeObjectiveSense(sense)
+            h.run()
+            if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+                raise RuntimeError(f"auditor LP failed: {h.modelStatusToString(h.getModelStatus())}")
+            out[t, col] = h.getInfo().objective_function_value
     return out
 
 
