@@ -41,8 +41,10 @@ def test_staff_actions_are_audited_and_survey_routes_are_not(app: Flask, runner)
     res = admin.post("/admin/waves/new", data={"slug": "w9", "instruments": ["who5"], "opens": "2026-01-01",
                                                "closes": "2026-12-31", "min_cell": "5", "window_days": "90"})
     assert res.status_code == 302
-    assert admin.post("/admin/waves/w9/issue-codes", data={"extra": "0.2"}).status_code == 200
-    assert admin.post("/admin/waves/w9/open").status_code == 302
+    assert admin.post("/admin/waves/w9/issue-codes", data={"extra": "0.2"}).status_code == 200   # confirm page
+    assert "admin.wave_issue" not in [a for _, a, _ in actions(app)]         # nothing was done yet
+    assert admin.post("/admin/waves/w9/issue-codes", data={"extra": "0.2", "confirmed": "1"}).status_code == 200
+    assert admin.post("/admin/waves/w9/open", data={"confirmed": "1"}).status_code == 302
 
     before = len(actions(app))
     officer = app.test_client()                                   # survey: nothing recorded

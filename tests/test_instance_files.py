@@ -38,6 +38,9 @@ def test_existing_world_readable_database_is_made_private_on_connect(app: Flask,
     db_file = instance / "wellbeing.sqlite"
     db_file.chmod(0o644)
     with app.app_context():
+        from wellbeing.extensions import db
+
+        db.engine.dispose()          # the next connection is a new one (the app may hold one already)
         import_units((DATA / "units-small.csv").read_bytes(), imported_by="test")
     assert mode(db_file) == 0o600
 

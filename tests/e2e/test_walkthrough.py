@@ -88,8 +88,8 @@ def test_every_role_on_the_demo(demo_app, browser, shots, tmp_path):
         page.fill("#closes", "2026-10-31")
         page.click("text=Create wave")
         page.click("text=Freeze groups and issue codes")
-        page.click("text=Yes, issue the codes")
-        page.wait_for_selector("#download-slips")
+        page.click("text=Yes, issue the codes", timeout=300_000)   # ~8,000 slips; slow on a loaded machine
+        page.wait_for_selector("#download-slips", timeout=300_000)
         with page.expect_download(timeout=120_000) as info:
             page.click("#download-slips")
         info.value.save_as(tmp_path / "slips.zip")

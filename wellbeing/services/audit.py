@@ -30,6 +30,9 @@ log = logging.getLogger(__name__)
 #: GET endpoints that are staff actions worth recording: exports and model runs.
 AUDITED_GETS = frozenset({"results.csv_export", "results.pdf_export", "admin.wave_slips",
                           "analysis.report", "analysis.report_pdf"})
+#: Actions that first show a confirmation page (the same POST without ``confirmed=1``): only the
+#: confirmed request is the action.
+CONFIRMED_POSTS = frozenset({"admin.wave_issue", "admin.wave_open", "admin.wave_close", "admin.wave_delete"})
 #: CLI commands not recorded (read-only listings and checks; the audit log itself).
 UNAUDITED_COMMANDS = frozenset({"audit list", "instruments list", "instruments check", "users list",
                                 "waves list", "pilots list"})
@@ -63,6 +66,8 @@ def record_request(actor: str | None, status: int) -> None:
     endpoint = request.endpoint or ""
     if actor is None or status >= 400 or request.blueprint in (None, "survey"):
         return
+    if endpoint in CONFIRMED_POSTS and request.form.get("confirmed") != "1":
+        return                                    # only the confirmation page was shown
     if request.method == "POST" or endpoint in AUDITED_GETS or (endpoint == "analysis.index" and request.args):
         detail = ""
         if request.method == "GET" and request.args:
