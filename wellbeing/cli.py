@@ -846,8 +846,11 @@ def _csv_doc(result) -> dict:  # type: ignore[no-untyped-def]
 @models_cli.command("fit")
 @click.option("--wave", "waves", default=None, help="closed wave slug(s), comma-separated")
 @click.option("--outcome", required=True, help="scale id (platform) or column (CSV)")
-@click.option("--exposure", default=None, help="shift_pattern or a group-level schedule feature")
-@click.option("--covariates", default="", help="comma-separated: wave, language, region, features")
+@click.option("--exposure", default=None,
+              help="shift_pattern, or group-level schedule feature(s), comma-separated: weekly_hours, "
+                   "overtime_hours, night_hours, night_shifts, duties_24h, quick_returns, short_weekly_rests, "
+                   "consecutive_nights, early_starts, weekends_worked, start_time_sd")
+@click.option("--covariates", default="", help="comma-separated: wave, language, region, shift_pattern, features")
 @click.option("--csv", "csv_file", default=None, type=click.Path(dir_okay=False), help="a CSV file instead")
 @click.option("--predictors", default=None, help='CSV: right-hand side, e.g. "Days" or "C(x) + z"')
 @click.option("--group", default=None, help="CSV: random-intercept column")
@@ -857,7 +860,14 @@ def _csv_doc(result) -> dict:  # type: ignore[no-untyped-def]
 def models_fit(waves: str | None, outcome: str, exposure: str | None, covariates: str, csv_file: str | None,
                predictors: str | None, group: str | None, re_formula: str | None, fmt: str,
                out: str | None) -> None:
-    """Linear mixed model: released platform model, or the same engine on a CSV file."""
+    """Linear mixed model: released platform model, or the same engine on a CSV file.
+
+    Platform models: score ~ exposure(s) + covariates + (1 | unit pool) over closed waves. A schedule
+    feature is a group-level exposure: each response carries its reporting group's released value
+    (from the wave's reference window; a group under K has none and its responses are left out), in
+    h/week (weekly_hours), h/month (overtime_hours, night_hours) or counts per month; several
+    features, comma-separated, are fitted jointly; add shift_pattern to --covariates to adjust for it.
+    """
     from .services.analysis import AnalysisError, fit_csv, fit_platform
 
     try:
@@ -875,6 +885,8 @@ def models_fit(waves: str | None, outcome: str, exposure: str | None, covariates
     except AnalysisError as exc:
         fail(str(exc).split("; "))
     _emit_model(doc, fmt, out, ["p_holm", "p_bh"])
+    if fmt == "table" and doc["model"].get("inference_note") and doc["model"].get("released", True):
+        click.echo("\n" + doc["model"]["inference_note"])
 
 
 @models_cli.command("did")
