@@ -151,3 +151,36 @@ def test_associations_screen_standardises_adjusts_and_explains_every_dash(app: F
     assert png.status_code == 200 and png.data[:4] == b"\x89PNG"
     csv_ = client.get("/analysis/associations.csv?waves=w1&outcome=cbi.work").get_data(as_text=True).splitlines()
     assert csv_[0] == ",".join(ASSOCIATION_COLUMNS) and len(csv_) == 1 + len(t)
+
+
+def test_features_page_explains_every_dash_caches_plots_and_downloads_the_cli_csv(app: Flask, runner, client, crafted) -> None:  # type: ignore[no-untyped-def]
+    import re
+
+    from wellbeing.services.schedules import released_wave_features
+    from wellbeing.services.users import create_user
+
+    with app.app_context():
+        create_user("ana", "analyst", "a-long-pass-1")
+    assert client.post("/auth/login", data={"name": "ana", "password": "a-long-pass-1"}).status_code == 302
+    html = client.get("/schedules/waves/w1").get_data(as_text=True)
+    # the group of 4 officers (below K) and shares with fewer than K officers above (nobody works over
+    # 48 h a week) show "–" with a numbered reason in plain words
+    dashes = re.findall(r"–<sup>(\d+)</sup>", html)
+    assert dashes
+    legend = dict(re.findall(r'<li value="(\d+)">– ([^<]+)</li>', html))
+    assert set(dashes) <= set(legend)
+    assert any("fewer than K officers on the roster" in w for w in legend.values())
+    assert any("Fewer than K officers are above this threshold" in w for w in legend.values())
+    # plots are drawn once per release and then served from the cache
+    first = client.get("/schedules/waves/w1/plots/night_shifts.png")
+    assert first.status_code == 200 and first.data[:4] == b"\x89PNG"
+    with app.app_context():
+        wf, _ = released_wave_features(wave_service.get_wave("w1"))
+        assert ("night_shifts", "en") in wf.plots
+        wf.plots[("night_shifts", "en")] = b"cached"
+    assert client.get("/schedules/waves/w1/plots/night_shifts.png").data == b"cached"
+    # the CSV download is the CLI's CSV, byte for byte
+    csv_page = client.get("/schedules/waves/w1.csv")
+    assert csv_page.status_code == 200 and csv_page.mimetype == "text/csv"
+    cli = runner.invoke(args=["schedules", "features", "w1", "--format", "csv"])
+    assert cli.exit_code == 0 and csv_page.get_data(as_text=True) == cli.stdout
