@@ -1,7 +1,7 @@
 """Issue 18: released schedule features as model exposures, joined to responses by reporting group.
 
 A crafted wave on the small units file: three groups of 12 officers (24-72, fixed 8 h, rotating 8 h)
-and one region-wide group of 4 officers on 24-48 (below K = 5: its features are suppressed), with
+and one region-wide group of 4 officers on 24-48 (below K = 5: its features are suppressed; 5 responses), with
 planned shifts over the reference window [2025-10-03, 2026-01-01) and simulated responses.
 """
 
@@ -49,7 +49,10 @@ def crafted(app: Flask, runner, tmp_path: Path) -> dict[str, str]:  # type: igno
         wave_service.open_wave(wave)
         by_pattern = {g.shift_pattern: g.slug for g in wave.groups}
         assert len(issued) == 4
-    counts = {by_pattern[p]: (12 if n == 12 else 4) for p, n in UNITS.values()}
+    # The 24-48 group has 4 officers on the roster (its features are withheld) but 5 responses (an
+    # officer joined after the roster snapshot; 120 % of slips were printed): its scores are published
+    # (5 = K), so no complementary suppression hides another group, and only the features are withheld.
+    counts = {by_pattern[p]: (12 if n == 12 else 5) for p, n in UNITS.values()}
     fill_wave(app, "w1", counts)
     close(app, "w1")
     return by_pattern
@@ -93,16 +96,16 @@ def test_exposure_joined_by_reporting_group_and_small_group_contributes_nothing(
         for g, part in data.groupby("group"):
             want = gf.loc[g, "night_hours"]
             if g == crafted["24-48"]:
-                assert part["night_hours"].isna().all() and len(part) == 4
+                assert part["night_hours"].isna().all() and len(part) == 5
             else:
                 assert (part["night_hours"] == want).all() and len(part) == 12
     res = runner.invoke(args=["models", "fit", "--wave", "w1", "--outcome", "cbi.work", "--exposure", "night_hours",
                               "--format", "json"])
     assert res.exit_code == 0, res.stderr
     doc = json.loads(res.stdout)
-    assert doc["model"]["released"] is True
-    assert doc["model"]["n"] == 36                   # the 4 responses of the group under K are left out
-    assert doc["model"]["counts"]["responses_without_released_features"] == 4
+    assert doc["model"]["released"] is True, doc["model"]["problems"]
+    assert doc["model"]["n"] == 36                   # the 5 responses of the group under K are left out
+    assert doc["model"]["counts"]["responses_without_released_features"] == 5
     assert doc["model"]["n_groups"] == 3
     assert "random intercept per unit pool is therefore essential" in doc["model"]["inference_note"]
     assert [t["term"] for t in doc["terms"]] == ["Intercept", "night_hours"]

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import re
-import sqlite3
 from pathlib import Path
 
 import pytest
-from sqlalchemy import inspect
+from sqlalchemy import create_engine, inspect
 
 from wellbeing.core.codes import format_code
 from wellbeing.extensions import db
@@ -20,16 +19,15 @@ def codes(app):  # type: ignore[no-untyped-def]
     return open_wave(app)
 
 
-def db_path(app) -> str:  # type: ignore[no-untyped-def]
-    return app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
-
-
 def rows(app, sql: str) -> list[tuple]:  # type: ignore[no-untyped-def]
-    con = sqlite3.connect(db_path(app))
+    """Rows of ``sql`` read on a connection of its own (outside the app), on SQLite or PostgreSQL."""
+    eng = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
     try:
-        return con.execute(sql).fetchall()
+        with eng.begin() as con:
+            result = con.exec_driver_sql(sql)
+            return [tuple(r) for r in result] if result.returns_rows else []
     finally:
-        con.close()
+        eng.dispose()
 
 
 def run_survey(client, code: str, lang: str = "en", choose=first_values):  # type: ignore[no-untyped-def]
@@ -105,6 +103,7 @@ def test_response_tables_columns_are_allow_listed(app):
                 assert fk["referred_table"] in {"wave", "reporting_group", "response"}
 
 
+@pytest.mark.sqlite_only(reason="reads SQLite's table definitions (WITHOUT ROWID)")
 def test_answer_tables_are_without_rowid(app):
     """Rule 4: storage order says nothing about arrival."""
     ddl = dict(rows(app, "select name, sql from sqlite_master where type = 'table'"))
@@ -112,6 +111,8 @@ def test_answer_tables_are_without_rowid(app):
         assert "WITHOUT ROWID" in ddl[table], table
 
 
+@pytest.mark.sqlite_only(reason="reads rows in SQLite's primary-key order (WITHOUT ROWID); a PostgreSQL heap "
+                         "returns rows in insertion order until submits are stored in shuffled batches (rule 4)")
 def test_storage_order_does_not_follow_submission_order(app, client, codes):
     """Rule 4: twelve submissions, stored order (no ORDER BY) is not the order of arrival."""
     group = codes["akm-d1-u1--all"]
@@ -146,7 +147,7 @@ def test_progress_row_holds_only_allowed_values(app, client, codes):
     nonce_cookie = client.get_cookie("wb_progress", path="/survey")
     assert nonce_cookie is not None and nonce_cookie.value not in row  # only its hash is stored
     assert row[2] == "ru" and row[3] == "{}"
-    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:00:00(\.000000)?", row[4])  # rounded to the hour
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:00:00(\.000000)?", str(row[4]))  # rounded to the hour
 
 
 class RaisingEnviron(dict):
@@ -282,7 +283,7 @@ def test_survey_pages_set_strict_headers(client, codes):
     r = client.get("/survey/")
     assert "default-src 'self'" in r.headers["Content-Security-Policy"]
     assert r.headers["Referrer-Policy"] == "no-referrer"
-    assert r.headers["Cache-Control"] == "no-store"
+    assert r.headers["Cache-Control"] == "no-store, no-transform"  # proxies must not compress them
     html = r.get_data(as_text=True)
     assert not re.search(r'(src|href)="(https?:)?//', html)  # nothing from other hosts
 
@@ -333,10 +334,7 @@ def test_survey_never_loads_the_staff_user(app, client, codes, monkeypatch):
 
 def test_expired_progress_is_refused_and_purged(app, client, codes):
     client.post("/survey/", data={"code": codes["akm-d1-u1--all"][10], "language": "en"})
-    con = sqlite3.connect(db_path(app))
-    con.execute("update progress set expires = '2000-01-01 00:00:00.000000'")
-    con.commit()
-    con.close()
+    rows(app, "update progress set expires = '2000-01-01 00:00:00.000000'")
     assert client.get("/survey/page/1").status_code == 410
     with app.app_context():
         from wellbeing.services.submissions import purge_expired
@@ -345,6 +343,7 @@ def test_expired_progress_is_refused_and_purged(app, client, codes):
     assert rows(app, "select count(*) from progress") == [(0,)]
 
 
+@pytest.mark.sqlite_only(reason="SQLite pragmas")
 def test_sqlite_connections_use_secure_delete_wal_and_foreign_keys(app):
     with app.app_context():
         with db.engine.connect() as conn:

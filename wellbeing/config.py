@@ -54,6 +54,11 @@ DEFAULTS: dict[str, object] = {
     ],
     # Whether officers are told which questions are in a provisional translation.
     "SHOW_PROVISIONAL_TO_RESPONDENTS": False,
+    # Production serving (wellbeing/production.py, docs/deploy.md): reverse proxies in front (0 = none,
+    # ProxyFix off), whether the site is served over HTTPS (secure cookies, HSTS), HSTS max-age in seconds.
+    "PROXY_COUNT": 0,
+    "TLS": False,
+    "HSTS_MAX_AGE": 31_536_000,
     # Interface language when neither a choice (the wb_lang cookie) nor the browser's preference says.
     "DEFAULT_LANGUAGE": "ru",
 }

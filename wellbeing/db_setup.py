@@ -9,6 +9,8 @@ implicit transaction handling is switched off) so that a connection carrying the
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from flask import Flask, request
@@ -46,12 +48,24 @@ def configure_engine(engine: Engine) -> None:
         event.listen(engine, "begin", _on_begin)
 
 
+@contextmanager
+def write_transaction() -> Iterator[Connection]:
+    """A short transaction of its own for the statements that write (committed at the end of the block,
+    rolled back on an exception). On SQLite it begins with ``BEGIN IMMEDIATE``, so it queues on the busy
+    timeout for the write lock and holds it only for these statements — not for a whole request's
+    form parsing and rendering. Callers end the session's read transaction first (a read snapshot
+    older than another writer's commit cannot be upgraded to a write)."""
+    with db.engine.connect().execution_options(sqlite_immediate=True) as conn, conn.begin():
+        yield conn
+
+
 def _immediate_for_writes() -> None:
-    """On SQLite, a POST request's session transaction starts with ``BEGIN IMMEDIATE``: a request that
-    reads and then writes would otherwise fail with "database is locked" when another writer committed
-    in between (a deferred transaction cannot upgrade past a newer snapshot); immediate transactions
-    queue on the busy timeout instead."""
-    if request.method == "POST" and db.engine.dialect.name == "sqlite":
+    """On SQLite, a staff POST request's session transaction starts with ``BEGIN IMMEDIATE``: a request
+    that reads and then writes would otherwise fail with "database is locked" when another writer
+    committed in between (a deferred transaction cannot upgrade past a newer snapshot); immediate
+    transactions queue on the busy timeout instead. Survey routes, the hot path, never hold the lock
+    for a whole request: their services write in :func:`write_transaction` blocks."""
+    if request.method == "POST" and request.blueprint != "survey" and db.engine.dialect.name == "sqlite":
         db.session.connection(execution_options={"sqlite_immediate": True})
 
 

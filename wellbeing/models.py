@@ -355,3 +355,36 @@ class Pilot(db.Model):
 
     def __repr__(self) -> str:
         return f"<Pilot {self.slug} {self.regions} from {self.starts}>"
+
+
+class ReleaseStatus(enum.StrEnum):
+    pending = "pending"        # being computed (one computation per key, whoever asks)
+    released = "released"      # the numbers every page, export and command shows
+    superseded = "superseded"  # replaced by a newer algorithm version; still a constraint on later releases
+
+
+class ReleaseEntry(db.Model):
+    """The release ledger (issue 14): every set of numbers released for a wave, with its audit inputs.
+
+    ``key`` is a hash of ``kind``, ``params``, ``algorithm_version`` and ``data_state`` (the wave's status,
+    K, response count and instrument hashes): one computation per key. ``content`` is the released rows
+    as JSON (never scores or microdata); ``content_hash`` its SHA-256. ``created_by`` is the staff user
+    whose request computed it (or ``system``/``cli``). No response id, timestamp of an answer or open-wave
+    count is stored here.
+    """
+
+    __tablename__ = "release_ledger"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    wave_id: Mapped[int | None] = mapped_column(ForeignKey("wave.id"), index=True)
+    params: Mapped[str] = mapped_column(Text)
+    algorithm_version: Mapped[str] = mapped_column(String(32))
+    data_state: Mapped[str] = mapped_column(String(64))
+    status: Mapped[ReleaseStatus] = mapped_column(
+        db.Enum(ReleaseStatus, native_enum=False, length=16), default=ReleaseStatus.pending)
+    content: Mapped[str | None] = mapped_column(Text)
+    content_hash: Mapped[str | None] = mapped_column(String(64))
+    created_by: Mapped[str] = mapped_column(String(64), default="system")
+    created_at: Mapped[datetime]

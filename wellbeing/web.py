@@ -142,7 +142,8 @@ def _security_headers(resp: Response) -> Response:
     resp.headers.setdefault("X-Content-Type-Options", "nosniff")
     resp.headers.setdefault("X-Frame-Options", "DENY")
     if request.blueprint == "survey":
-        resp.headers["Cache-Control"] = "no-store"
+        # no-transform: proxies must not compress survey pages (their length must not depend on answers)
+        resp.headers["Cache-Control"] = "no-store, no-transform"
     return resp
 
 
@@ -160,7 +161,12 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(fnum, "fnum")
     app.add_template_global(lambda: str(babel_locale()), "current_lang")
     app.after_request(_security_headers)
-    app.wsgi_app = StripNetworkIdentity(app.wsgi_app)  # type: ignore[method-assign]
+    from . import production
+
+    production.init_app(app)
+    # ProxyFix (only when configured) inside StripNetworkIdentity: survey requests never reach it with
+    # forwarding headers, so it cannot copy a client address into their environ.
+    app.wsgi_app = StripNetworkIdentity(production.wrap_proxy_fix(app, app.wsgi_app))  # type: ignore[method-assign]
 
     @app.errorhandler(CSRFError)
     def _csrf_error(exc: CSRFError) -> tuple[str, int]:

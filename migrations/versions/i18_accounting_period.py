@@ -1,7 +1,7 @@
 """roster_entry.accounting_period: each officer's accounting period of working time (issue 18)
 
 Revision ID: i18_accounting_period
-Revises: c253f6e603f4
+Revises: i14_release_ledger
 Create Date: 2026-12-01 19:10:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'i18_accounting_period'
-down_revision = 'c253f6e603f4'
+down_revision = 'i14_release_ledger'
 branch_labels = None
 depends_on = None
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import base64
-import io
 import binascii
+import io
 import logging
 from collections import Counter, defaultdict
 
@@ -12,7 +12,6 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response as WerkzeugResponse
-
 
 from ..auth.roles import role_required
 from ..core.instruments import InstrumentError
@@ -23,9 +22,9 @@ from ..services import waves as wave_service
 from ..services.catalogue import get_catalogue
 from ..services.submissions import open_wave_count
 from ..services.units import import_units, preview_units
-from . import bp, downloads
 from ..survey.forms import choices
 from ..web import label, loc
+from . import bp, downloads
 from .forms import ActionForm, IssueCodesForm, UnitsImportForm, UnitsUploadForm, WaveForm
 
 log = logging.getLogger(__name__)

@@ -48,7 +48,8 @@ PLAIN_WORDS = (
 )
 REASON_WORDS = {
     "model_refused": _l("not released: the model has fewer than 10 residual degrees of freedom or a factor "
-                        "level with fewer than K respondents (reporting rule 12)"),
+                        "level with fewer than K respondents (reporting rule 12), or its estimates with the "
+                        "published tables would pin a withheld cell (joint auditor)"),
     "no_variation": _l("every released group has the same value of this feature, so no association can be "
                        "estimated"),
     "not_estimable": _l("the model could not be fitted (the features move together too closely to be told "

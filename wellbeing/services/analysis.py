@@ -28,7 +28,8 @@ import pandas as pd
 from ..core import stats as st
 from ..core.disclosure import ModelCheck, check_model_release
 from ..models import Pilot, Wave, WaveStatus
-from .results import ScaleInfo, release_scale, score_rows, view, wave_scales
+from .model_audit import audit_model
+from .results import ScaleInfo, breakdown_menu, release_scale, score_rows, view, wave_scales
 from .waves import WaveError, get_wave
 
 log = logging.getLogger(__name__)
@@ -155,7 +156,9 @@ def platform_data(waves: Sequence[Wave], scale: ScaleInfo, features: Sequence[st
     frames = []
     prov = feature_provider() if features else None
     for w in waves:
-        d = score_rows(w, scale)
+        # The wave's breakdown columns come along so that the joint auditor can place every row in a
+        # published cell (services.model_audit); they are not offered as predictors.
+        d = score_rows(w, scale, [c for c in breakdown_menu(w) if c != "language"])
         d = d.assign(wave=w.slug, pool=d["group"].map(pool_of)).rename(columns={"value": "score"})
         if features and prov is not None:
             # joined by reporting group: each response carries its group's released value; a group
@@ -391,6 +394,10 @@ def fit_platform(wave_slugs: Sequence[str], outcome: str, exposure: str | Sequen
         for name, fn in (("gee", st.fit_gee), ("ols_cluster", st.fit_ols_cluster)):
             r = fn(data, "score", predictors, "pool")
             analysis.robustness[name] = st.ModelResult(tidy_terms(r.terms), r.info, r.tables, r.fit)
+    joint = audit_model([main.fit, *(r.fit for r in analysis.robustness.values())], data, waves, scale)
+    if not joint.released:
+        log.info("model refused (joint auditor): %s", "; ".join(joint.problems))
+        return Analysis("fit", request, main, joint, k, scale, counts=counts)
     return analysis
 
 

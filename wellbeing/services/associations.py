@@ -13,7 +13,8 @@ scale by Holm (family-wise error) and Benjamini–Hochberg (false discovery rate
 single-feature models and for the joint model's terms (``core.stats.adjust_pvalues``).
 
 Every model passes rule 12 (``core.disclosure.check_model_release``: ≥ 10 residual df, every factor
-level ≥ K) before a number leaves; a refused or inestimable row keeps its reason (``reason``), never an
+level ≥ K) and the joint auditor (``services.model_audit.audit_model``, as ``fit_platform``) before a
+number leaves; a refused or inestimable row keeps its reason (``reason``), never an
 estimate. Public names: :func:`associations`, :data:`ASSOCIATION_COLUMNS`, :data:`REASONS`,
 :data:`PLAIN_WORDS`.
 """
@@ -31,6 +32,7 @@ from ..core import stats as st
 from ..core.disclosure import check_model_release
 from .analysis import AnalysisError, platform_data, resolve_waves, scale_of
 from .features import EXPOSURES, exposure_names
+from .model_audit import audit_model
 from .schedules import FeaturesError
 
 log = logging.getLogger(__name__)
@@ -41,7 +43,8 @@ ASSOCIATION_COLUMNS = ["scale", "feature", "model", "per", "estimate", "ci_low",
 #: Why a row shows no number ("–" on the page), in plain words.
 REASONS: dict[str, str] = {
     "model_refused": "not released: the model has fewer than 10 residual degrees of freedom or a factor level "
-                     "with fewer than K respondents (reporting rule 12)",
+                     "with fewer than K respondents (reporting rule 12), or its estimates with the published "
+                     "tables would pin a withheld cell (joint auditor)",
     "no_variation": "every released group has the same value of this feature, so no association can be "
                     "estimated",
     "not_estimable": "the model could not be fitted (the features move together too closely to be told apart)",
@@ -81,13 +84,16 @@ class Associations:
         return t
 
 
-def _fit(data: pd.DataFrame, feats: Sequence[str], covs: Sequence[str], k: int):  # type: ignore[no-untyped-def]
+def _fit(data: pd.DataFrame, feats: Sequence[str], covs: Sequence[str], k: int, waves, scale):  # type: ignore[no-untyped-def]
+    """Fit one model and decide its release as ``fit_platform`` does: rule 12, then the joint auditor."""
     rhs = " + ".join([*feats, *(f"C({c})" for c in covs)])
     res = st.fit_mixed(data, "score", rhs, "pool", icc=False)
     levels = dict(res.info.get("factor_levels") or {})
     for c in covs:
         levels.setdefault(c, {str(k_): int(v) for k_, v in data[c].value_counts().items()})
     check = check_model_release(res.info["df_resid"], levels, k)
+    if check.released:
+        check = audit_model([res.fit], data, waves, scale)
     return res, check
 
 
@@ -158,7 +164,7 @@ def associations(wave_slugs: Sequence[str], outcome: str, features: Sequence[str
             rows.append(row(f, "single", reason="no_variation"))
             continue
         try:
-            res, check = _fit(data, [f], covs, k)
+            res, check = _fit(data, [f], covs, k, waves, scale)
         except (ValueError, RuntimeError, np.linalg.LinAlgError) as exc:
             warnings.append(f"{f}: {exc}")
             rows.append(row(f, "single", reason="not_estimable"))
@@ -168,7 +174,7 @@ def associations(wave_slugs: Sequence[str], outcome: str, features: Sequence[str
     joint_res, joint_reason = None, ""
     if varying:
         try:
-            joint_res, check = _fit(data, varying, covs, k)
+            joint_res, check = _fit(data, varying, covs, k, waves, scale)
             joint_reason = "" if check.released else "model_refused"
             warnings += [f"joint: {w}" for w in joint_res.info.get("warnings", [])]
         except (ValueError, RuntimeError, np.linalg.LinAlgError) as exc:

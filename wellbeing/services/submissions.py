@@ -24,6 +24,7 @@ from sqlalchemy import Connection, delete, insert, select, update
 
 from ..core.codes import BODY_LENGTH, CodeError, hmac_code, normalise
 from ..core.instruments import AnswerError, Instrument, ScaleScore, score, validate_answers
+from ..db_setup import write_transaction
 from ..extensions import db
 from ..models import AccessCode, Answer, Progress, Response, Score, Wave, WaveStatus
 from .catalogue import instrument_from_snapshot
@@ -89,9 +90,10 @@ def start(typed_code: str, language: str) -> str:
     if status != WaveStatus.open:
         raise SurveyError(_l("This survey is not open at the moment."), "code")
     nonce = secrets.token_urlsafe(32)
-    db.session.add(Progress(nonce_hash=_nonce_hash(nonce), code_hmac=h, wave_id=wave_id,
-                            language=language, answers="{}", expires=_expiry()))
-    db.session.commit()
+    db.session.commit()  # end the read; the lock is taken for the insert only
+    with write_transaction() as conn:
+        conn.execute(insert(Progress).values(nonce_hash=_nonce_hash(nonce), code_hmac=h, wave_id=wave_id,
+                                             language=language, answers="{}", expires=_expiry()))
     return nonce
 
 
@@ -119,16 +121,20 @@ def load(nonce: str | None) -> State | None:
 
 
 def set_language(state: State, language: str) -> None:
-    state.progress.language = language
-    db.session.commit()
+    nonce_hash = state.progress.nonce_hash
+    db.session.commit()  # end the read; the lock is taken for the update only
+    with write_transaction() as conn:
+        conn.execute(update(Progress).where(Progress.nonce_hash == nonce_hash).values(language=language))
 
 
 def missing_required(inst: Instrument, values: Mapping[str, float | None]) -> list[str]:
     return [it.id for it in inst.items if it.required and values.get(it.id) is None]
 
 
-def save_page(state: State, instrument_id: str, raw: Mapping[str, Any]) -> dict[str, float | None]:
-    """Validate and keep one instrument's answers in the progress row.
+def save_page(state: State, instrument_id: str, raw: Mapping[str, Any], *,
+              store: bool = True) -> dict[str, float | None]:
+    """Validate and keep one instrument's answers in ``state`` and (``store``) in the progress row —
+    one short write; the last page passes ``store=False`` and :func:`submit` writes once for it.
 
     Raises SurveyError (field = the item id) for a value outside the response set or a missing
     required item; nothing is saved then.
@@ -144,8 +150,11 @@ def save_page(state: State, instrument_id: str, raw: Mapping[str, Any]) -> dict[
     if missing:
         raise SurveyError(_l("Please answer this question."), missing[0])
     state.answers[instrument_id] = values
-    state.progress.answers = json.dumps(state.answers)
-    db.session.commit()
+    if store:
+        answers, nonce_hash = json.dumps(state.answers), state.progress.nonce_hash
+        db.session.commit()  # end the read; the lock is taken for the update only
+        with write_transaction() as conn:
+            conn.execute(update(Progress).where(Progress.nonce_hash == nonce_hash).values(answers=answers))
     return values
 
 

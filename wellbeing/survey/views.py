@@ -101,7 +101,7 @@ def page(n: int) -> WerkzeugResponse | str | tuple[str, int]:
         return _render_page(state, n, form), 400
     raw = {it.id: getattr(form, it.id).data for it in inst.items}
     try:
-        submissions.save_page(state, inst.id, raw)
+        submissions.save_page(state, inst.id, raw, store=n < len(state.instruments))
     except submissions.SurveyError as exc:
         field = getattr(form, exc.field, None)
         if field is not None:
