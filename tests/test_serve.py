@@ -46,7 +46,7 @@ def served(app, instance: Path, tmp_path: Path):  # type: ignore[no-untyped-def]
                              "wellbeing:create_app()"], env=env, cwd=REPO,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
+    deadline = time.monotonic() + 300  # the app is preloaded: imports take long on a busy machine
     while True:
         try:
             httpx.get(base + "/", timeout=5)
