@@ -26,6 +26,7 @@ from .pg import PgServer, copy_rows
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
+TEST_SEAL_KEY = "5e" * 32  # 64 hex digits (wellbeing.core.sealing)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -72,6 +73,7 @@ def make_config(instance: Path, db_file: Path, **extra: object) -> dict[str, obj
         "TESTING": True,
         "SECRET_KEY": "test-secret",
         "CODE_HMAC_KEY": "test-hmac-key",
+        "SEAL_KEY": TEST_SEAL_KEY,
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_file}",
         "WTF_CSRF_ENABLED": False,
         # Tests read English pages unless they choose a language (the deployment default is Russian).
