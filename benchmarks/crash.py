@@ -32,7 +32,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from load import HMAC_KEY, Server, Tally, counts, database, prepare, run_survey  # noqa: E402
+from load import HMAC_KEY, SEAL_KEY, Server, Tally, counts, database, prepare, run_survey  # noqa: E402
 
 log = logging.getLogger("crash")
 
@@ -94,7 +94,7 @@ def one_run(kind: str, args: argparse.Namespace, n: int) -> dict[str, object]:
         from wellbeing.extensions import db
         from wellbeing.services import waves
 
-        app = create_app({"SECRET_KEY": "x", "CODE_HMAC_KEY": HMAC_KEY, "SQLALCHEMY_DATABASE_URI": url,
+        app = create_app({"SECRET_KEY": "x", "CODE_HMAC_KEY": HMAC_KEY, "SEAL_KEY": SEAL_KEY, "SQLALCHEMY_DATABASE_URI": url,
                           "INSTANCE_PATH": str(dep.folder)})
         with app.app_context():
             waves.close_wave(waves.get_wave("bench"), warm=False)
