@@ -134,7 +134,7 @@ def test_expired_draft_disappears_on_the_next_code_entry(app, codes):
     app.test_client().post("/survey/", data={"code": codes["akm-d1-u1--all"][3], "language": "en"})
     rows(app, "update progress set expires = '2000-01-01 00:00:00.000000'")
     app.test_client().post("/survey/", data={"code": codes["akm-d1-u1--all"][4], "language": "en"})
-    assert rows(app, "select expires > '2001' from progress") == [(1,)]
+    assert rows(app, "select expires > '2001-01-01 00:00:00' from progress") == [(1,)]
 
 
 def test_app_refuses_to_start_with_another_seal_key(app, app_config, codes):
