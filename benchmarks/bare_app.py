@@ -30,6 +30,8 @@ def create_app() -> Flask:
             cur.execute("PRAGMA journal_mode = WAL")
             cur.close()
     metadata.create_all(engine)
+    # gunicorn preloads the app and then forks: no pooled connection may be shared by the workers.
+    engine.dispose()
     app = Flask(__name__)
 
     @app.post("/insert")

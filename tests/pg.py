@@ -61,8 +61,8 @@ class PgServer:
 
 def copy_rows(source_uri: str, target_uri: str) -> int:
     """Copy every row of every model table from the database at ``source_uri`` into the migrated, empty
-    database at ``target_uri`` (multi-row ``INSERT`` statements through SQLAlchemy, so every column type
-    is converted as the app converts it), then move PostgreSQL's sequences past the copied ids.
+    database at ``target_uri`` (``INSERT`` executemany through SQLAlchemy, so every column type is
+    converted as the app converts it), then move PostgreSQL's sequences past the copied ids.
     Returns the number of rows copied.
 
     The demo pilot is seeded once on SQLite and copied: seeding it on PostgreSQL row by row costs tens
@@ -78,9 +78,8 @@ def copy_rows(source_uri: str, target_uri: str) -> int:
         with src.connect() as s, dst.begin() as d:
             for table in db.metadata.sorted_tables:
                 rows = [dict(r._mapping) for r in s.execute(select(table))]
-                per_statement = max(1, 30_000 // max(1, len(table.columns)))
-                for i in range(0, len(rows), per_statement):
-                    d.execute(insert(table).values(rows[i:i + per_statement]))
+                for i in range(0, len(rows), 20_000):  # executemany: psycopg pipelines the rows
+                    d.execute(insert(table), rows[i:i + 20_000])
                 total += len(rows)
                 for col in table.primary_key.columns:
                     if col.autoincrement is True or (col.autoincrement == "auto" and col.type.python_type is int

@@ -88,6 +88,9 @@ loglevel = os.environ.get("WELLBEING_LOG_LEVEL", "info")
 # Time, request line, status, bytes, duration: no address (%(h)s), user agent (%(a)s) or referrer (%(f)s).
 access_log_format = '%(t)s "%(r)s" %(s)s %(b)s %(M)sms'
 
+# No runtime control socket (gunicorn >= 25.1 opens one in $HOME by default; two servers would share it).
+control_socket_disable = True
+
 # Proxy headers are honoured only by the app's ProxyFix, and only when WELLBEING_PROXY_COUNT says so.
 forwarded_allow_ips = "127.0.0.1,::1"
 
@@ -95,3 +98,18 @@ certfile = os.environ.get("WELLBEING_TLS_CERT") or None
 keyfile = os.environ.get("WELLBEING_TLS_KEY") or None
 if certfile and keyfile:
     os.environ.setdefault("WELLBEING_TLS", "true")  # read by create_app: secure cookies and HSTS
+
+
+def post_fork(server, worker) -> None:  # type: ignore[no-untyped-def]
+    """In each new worker, drop any pooled database connection inherited from the preloading master
+    (``dispose(close=False)``, SQLAlchemy's advice for forked processes): two processes must never
+    share one connection. ``create_app`` opens none, so this is a guard."""
+    app = getattr(worker.app, "callable", None)
+    extensions = getattr(app, "extensions", None) or {}
+    if "sqlalchemy" not in extensions:
+        return
+    from wellbeing.extensions import db
+
+    with app.app_context():
+        for engine in db.engines.values():
+            engine.dispose(close=False)

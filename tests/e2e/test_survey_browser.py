@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 import pytest
 
 from wellbeing.core.codes import format_code
 
-from ..helpers import open_wave
+from ..helpers import open_wave, sql_rows
 from ..live import live_server
 
 pytestmark = pytest.mark.e2e
@@ -64,5 +62,4 @@ def test_officer_completes_survey_on_a_phone(app, browser, shots):
         assert "already been used" in page.locator(".error").inner_text()
         ctx.close()
     assert external == []
-    db_file = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
-    assert sqlite3.connect(db_file).execute("select count(*) from pending_response").fetchone() == (1,)
+    assert sql_rows(app, "select count(*) from pending_response") == [(1,)]

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 import pytest
 
 from wellbeing.core.codes import format_code
 
-from ..helpers import close, open_wave
+from ..helpers import close, open_wave, sql_rows
 from ..live import live_server
 
 pytestmark = pytest.mark.e2e
@@ -68,7 +66,5 @@ def test_officer_completes_survey_in_kazakh_and_russian(app, browser, shots, lan
         page.click("button[type=submit]")
         assert exp["used"] in page.locator(".error").inner_text()
         ctx.close()
-    db_file = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
     close(app, "w1")  # answers become readable in batches of >= K; the close releases the rest
-    con = sqlite3.connect(db_file)
-    assert con.execute("select language, count(*) from response group by language").fetchall() == [(lang, 1)]
+    assert sql_rows(app, "select language, count(*) from response group by language") == [(lang, 1)]
