@@ -4,7 +4,9 @@ bad rates and register files refused with row and column, nothing stored."""
 
 from __future__ import annotations
 
+import io
 import json
+import re
 from datetime import date
 from pathlib import Path
 
@@ -136,3 +138,67 @@ def test_bad_rates_and_register_refused_with_row_and_column_nothing_stored(app: 
     # no rates stored yet: a clear one-line refusal
     res = runner.invoke(args=["schedules", "costs", wave])
     assert res.exit_code == 1 and "no pay-rates file yet" in res.stderr
+
+
+# ------------------------------------------------------------------------------------------ page
+
+CSRF = re.compile(r'id="(rates|register)-csrf_token" name="\1-csrf_token" type="hidden" value="([^"]+)"')
+
+
+def _login(app: Flask):  # type: ignore[no-untyped-def]
+    from wellbeing.services.users import create_user
+
+    with app.app_context():
+        create_user("analyst", "analyst", "a long test password")
+    c = app.test_client()
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', c.get("/auth/login").text)
+    data = {"name": "analyst", "password": "a long test password", **({"csrf_token": token.group(1)} if token else {})}
+    assert c.post("/auth/login", data=data).status_code == 302
+    return c
+
+
+def _post_file(c, url: str, kind: str, text: str, html: str):  # type: ignore[no-untyped-def]
+    tokens = {m.group(1): m.group(2) for m in CSRF.finditer(html)}
+    data = {f"{kind}-file": (io.BytesIO(text.encode("utf-8")), f"{kind}.csv"), f"{kind}-encoding": "utf-8",
+            f"{kind}-delimiter": "", f"{kind}-csrf_token": tokens[kind]}
+    return c.post(url, data=data, content_type="multipart/form-data")
+
+
+def test_costs_page_upload_errors_numbers_plots_csv_pdf(app: Flask, wave: str) -> None:
+    """With CSRF on: a bad rates file gets 400 and a row/column table, nothing stored; a good one is
+    stored and the page shows the released numbers (the suppressed group without any), two PNG plots,
+    the CSV (same numbers as the CLI) and a PDF; the scenario query removes a form."""
+    app.config["WTF_CSRF_ENABLED"] = True
+    c = _login(app)
+    url = f"/schedules/waves/{wave}/costs"
+    page = c.get(url)
+    assert page.status_code == 200 and "Store a pay-rates file" in page.text
+    bad = _post_file(c, url + "/rates", "rates", "position,hourly_rate,currency,overtime,night,holiday\n"
+                                                "patrol,zero,KZT,1.5,1.5,2\n", page.text)
+    assert bad.status_code == 400
+    assert "nothing was saved" in bad.text and "<td class=\"num\">2</td><td>hourly_rate</td>" in bad.text
+    with app.app_context():
+        assert db.session.execute(db.select(db.func.count()).select_from(CostFile)).scalar_one() == 0
+    page = c.get(url)
+    assert _post_file(c, url + "/rates", "rates", RATES, page.text).status_code == 302
+    page = c.get(url)
+    assert _post_file(c, url + "/register", "register", REGISTER, page.text).status_code == 302
+    page = c.get(url)
+    assert page.status_code == 200
+    assert "1065000" in page.text.replace(" ", "").replace(",", "").replace("\u202f", "")  # the 24/72 group's premium cost
+    assert "fewer than K officers: suppressed" in page.text
+    assert "withheld: it would reveal a group under K" in page.text
+    for which in ("overtime", "paperwork"):
+        png = c.get(f"{url}/{which}.png")
+        assert png.status_code == 200 and png.data[:8] == b"\x89PNG\r\n\x1a\n"
+    csv_text = c.get(url + ".csv?remove=shift+log").text
+    row = next(ln for ln in csv_text.splitlines() if ln.startswith("group,akm-d1-u1--24-72,"))
+    cols = csv_text.splitlines()[0].split(",")
+    rec = dict(zip(cols, row.split(",")))
+    assert rec["overtime_cost"] == "153000" and rec["paperwork_freed_h_per_officer_week"] == "0.44"
+    assert any(ln.startswith("group,akm-d1--24-48,,") for ln in csv_text.splitlines())
+    pdf = c.get(url + ".pdf")
+    assert pdf.status_code == 200 and pdf.data[:5] == b"%PDF-"
+    for lang in ("kk", "ru"):
+        r = c.get(url, headers={"Accept-Language": lang})
+        assert r.status_code == 200

@@ -40,3 +40,12 @@ class ImportForm(FlaskForm):
     delimiter = HiddenField()
     encoding = HiddenField(default="utf-8")
     submit = SubmitField(_l("Import"))
+
+
+class CostFileForm(FlaskForm):
+    """A pay-rates file or a paperwork register (issue 22); checked, stored only when valid."""
+
+    file = FileField(_l("CSV file"), validators=[FileRequired()])
+    delimiter = SelectField(_l("Delimiter"), choices=choices(DELIMITERS), default="")
+    encoding = StringField(_l("Encoding"), default="utf-8", validators=[DataRequired(), Length(max=32)])
+    submit = SubmitField(_l("Check and store"))
