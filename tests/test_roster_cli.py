@@ -253,3 +253,36 @@ def test_features_release_groups_below_k_without_numbers(app: Flask, runner, fil
     header, *lines = csv_out.stdout.splitlines()
     assert header.startswith("group,officers,feature,n,mean,median") and "suppressed,reason" in header
     assert any(line.startswith("akm-d1--24-48,,") and ",true,below_k," in line for line in lines)
+
+
+# ---------------------------------------------------- value mapping in the columns file (issue 18)
+
+
+def test_columns_file_maps_russian_pattern_and_duty_names(app: Flask, runner, files, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    colmap = tmp_path / "map.toml"
+    colmap.write_text('[columns]\n"табельный" = "person_id"\n"график" = "shift_pattern"\n'
+                      '"учётный_период" = "accounting_period"\n'
+                      '[values.shift_pattern]\n"сутки через трое" = "24-72"\n'
+                      '[values.duty_type]\n"основная" = "regular"\n"сверхурочная" = "overtime"\n',
+                      encoding="utf-8")
+    roster = tmp_path / "roster-ru.csv"
+    roster.write_text("табельный;unit_id;график;position;contract_hours_week;учётный_период\n"
+                      "P000001;akm-d1-u1;Сутки через трое;;40;quarter\nP000002;akm-d1-u1;сутки через трое;;40;\n",
+                      encoding="utf-8")
+    ok(runner.invoke(args=["roster", "import", str(roster), "--as-of", "2024-03-01", "--columns", str(colmap)]))
+    shifts = tmp_path / "shifts-ru.csv"
+    shifts.write_text("табельный,start,end,break_min,duty_type,shift_code\n"
+                      "P000001,01.04.2024 08:00,02.04.2024 08:00,0,основная,\n"
+                      "P000001,02.04.2024 08:00,02.04.2024 10:00,0,Сверхурочная,\n", encoding="utf-8")
+    ok(runner.invoke(args=["shifts", "import", str(shifts), "--columns", str(colmap)]))
+    with app.app_context():
+        got = dict(db.session.execute(db.select(RosterEntry.person_id, RosterEntry.shift_pattern)).all())
+        assert got == {"P000001": "24-72", "P000002": "24-72"}
+        periods = dict(db.session.execute(db.select(RosterEntry.person_id, RosterEntry.accounting_period)).all())
+        assert periods == {"P000001": "quarter", "P000002": None}
+        duties = db.session.execute(db.select(ShiftRecord.duty_type).order_by(ShiftRecord.start_utc)).scalars()
+        assert list(duties) == ["regular", "overtime"]
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[values.unit_id]\n"x" = "y"\n', encoding="utf-8")
+    res = runner.invoke(args=["shifts", "import", str(shifts), "--columns", str(bad)])
+    assert res.exit_code == 1 and "only shift_pattern, duty_type, accounting_period" in res.stderr

@@ -42,9 +42,42 @@ def read_columns_map(path: str | None) -> dict[str, str] | None:
     except (OSError, tomllib.TOMLDecodeError) as exc:
         fail(f"{path}: {exc}")
     cols = data.get("columns")
+    if cols is None and isinstance(data.get("values"), dict):
+        return None   # a file of value mappings only ([values.<column>])
     if not isinstance(cols, dict) or not all(isinstance(v, str) for v in cols.values()):
         fail(f"{path}: needs a table [columns] of header name = contract name")
     return cols
+
+
+#: Columns whose values a columns file may recode (``[values.<column>]``).
+VALUE_MAPPED_COLUMNS = ("shift_pattern", "duty_type", "accounting_period")
+
+
+def read_values_map(path: str | None) -> dict[str, dict[str, str]] | None:
+    """``--columns MAP.toml``: its optional tables ``[values.shift_pattern]``, ``[values.duty_type]``
+    (and ``[values.accounting_period]``) of file value = contract value, e.g.
+    ``"сутки через трое" = "24-72"``, ``"сверхурочная" = "overtime"``."""
+    if not path:
+        return None
+    try:
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        fail(f"{path}: {exc}")
+    vals = data.get("values")
+    if vals is None:
+        return None
+    problems = []
+    if not isinstance(vals, dict):
+        fail(f"{path}: [values] must hold tables [values.<column>] of file value = contract value")
+    for col, table in vals.items():
+        if col not in VALUE_MAPPED_COLUMNS:
+            problems.append(f"{path}: [values.{col}]: only {', '.join(VALUE_MAPPED_COLUMNS)} can be recoded")
+        elif not isinstance(table, dict) or not all(isinstance(v, str) for v in table.values()):
+            problems.append(f"{path}: [values.{col}] must map file values to contract values (strings)")
+    if problems:
+        fail(problems)
+    return vals
 
 
 def read_file(path: str) -> bytes:
@@ -576,12 +609,21 @@ def _import_done(file: str, result) -> None:  # type: ignore[no-untyped-def]
 @import_options
 def roster_import(file: str, as_of: str | None, delimiter: str | None, encoding: str,
                   columns_map: str | None) -> None:
-    """Import FILE: person_id,unit_id,shift_pattern,position,contract_hours_week (all or nothing)."""
+    """Import FILE: person_id,unit_id,shift_pattern,position,contract_hours_week[,accounting_period]
+    (all or nothing).
+
+    accounting_period (optional) is the officer's accounting period of working time: week, month,
+    quarter or year; empty or absent = month. Overtime is counted per period: the hours worked above
+    the period's norm, contract_hours_week x the period's days / 7 (the thresholds are KZ Labour Code
+    art. 78: 2 h/day, 12 h/month, 120 h/year). The --columns file may also recode values with tables
+    [values.shift_pattern] and [values.accounting_period], e.g. "сутки через трое" = "24-72".
+    """
     from .services.roster import import_roster
 
     try:
         res = import_roster(read_file(file), imported_by=operator_name(), as_of=_parse_date(as_of, "as-of"),
-                            columns=read_columns_map(columns_map), delimiter=delimiter, encoding=encoding)
+                            columns=read_columns_map(columns_map), delimiter=delimiter, encoding=encoding,
+                            values=read_values_map(columns_map))
     except ImportRejected as exc:
         fail(f"{file}: {e}" for e in exc.errors)
     _import_done(file, res)
@@ -592,12 +634,19 @@ def roster_import(file: str, as_of: str | None, delimiter: str | None, encoding:
 @click.option("--timezone", default="Asia/Almaty", show_default=True, help="IANA zone of local times")
 @import_options
 def shifts_import(file: str, timezone: str, delimiter: str | None, encoding: str, columns_map: str | None) -> None:
-    """Import FILE: person_id,start,end,break_min,duty_type,shift_code (all or nothing)."""
+    """Import FILE: person_id,start,end,break_min,duty_type,shift_code (all or nothing).
+
+    start/end: 2024-03-01 06:00 (or T, with seconds) local time in --timezone, 2024-03-01T06:00+05:00
+    with an offset, 01.03.2024 06:00, or an Excel date-time number (45352.25 = 2024-03-01 06:00);
+    24:00 is midnight ending the day. The --columns file may recode duty types with a table
+    [values.duty_type], e.g. "сверхурочная" = "overtime".
+    """
     from .services.roster import import_shifts
 
     try:
         res = import_shifts(read_file(file), imported_by=operator_name(), timezone=timezone,
-                            columns=read_columns_map(columns_map), delimiter=delimiter, encoding=encoding)
+                            columns=read_columns_map(columns_map), delimiter=delimiter, encoding=encoding,
+                            values=read_values_map(columns_map))
     except ImportRejected as exc:
         fail(f"{file}: {e}" for e in exc.errors)
     _import_done(file, res)
@@ -799,8 +848,11 @@ def _csv_doc(result) -> dict:  # type: ignore[no-untyped-def]
 @models_cli.command("fit")
 @click.option("--wave", "waves", default=None, help="closed wave slug(s), comma-separated")
 @click.option("--outcome", required=True, help="scale id (platform) or column (CSV)")
-@click.option("--exposure", default=None, help="shift_pattern or a group-level schedule feature")
-@click.option("--covariates", default="", help="comma-separated: wave, language, region, features")
+@click.option("--exposure", default=None,
+              help="shift_pattern, or group-level schedule feature(s), comma-separated: weekly_hours, "
+                   "overtime_hours, night_hours, night_shifts, duties_24h, quick_returns, short_weekly_rests, "
+                   "consecutive_nights, early_starts, weekends_worked, start_time_sd")
+@click.option("--covariates", default="", help="comma-separated: wave, language, region, shift_pattern, features")
 @click.option("--csv", "csv_file", default=None, type=click.Path(dir_okay=False), help="a CSV file instead")
 @click.option("--predictors", default=None, help='CSV: right-hand side, e.g. "Days" or "C(x) + z"')
 @click.option("--group", default=None, help="CSV: random-intercept column")
@@ -810,7 +862,14 @@ def _csv_doc(result) -> dict:  # type: ignore[no-untyped-def]
 def models_fit(waves: str | None, outcome: str, exposure: str | None, covariates: str, csv_file: str | None,
                predictors: str | None, group: str | None, re_formula: str | None, fmt: str,
                out: str | None) -> None:
-    """Linear mixed model: released platform model, or the same engine on a CSV file."""
+    """Linear mixed model: released platform model, or the same engine on a CSV file.
+
+    Platform models: score ~ exposure(s) + covariates + (1 | unit pool) over closed waves. A schedule
+    feature is a group-level exposure: each response carries its reporting group's released value
+    (from the wave's reference window; a group under K has none and its responses are left out), in
+    h/week (weekly_hours), h/month (overtime_hours, night_hours) or counts per month; several
+    features, comma-separated, are fitted jointly; add shift_pattern to --covariates to adjust for it.
+    """
     from .services.analysis import AnalysisError, fit_csv, fit_platform
 
     try:
@@ -828,6 +887,8 @@ def models_fit(waves: str | None, outcome: str, exposure: str | None, covariates
     except AnalysisError as exc:
         fail(str(exc).split("; "))
     _emit_model(doc, fmt, out, ["p_holm", "p_bh"])
+    if fmt == "table" and doc["model"].get("inference_note") and doc["model"].get("released", True):
+        click.echo("\n" + doc["model"]["inference_note"])
 
 
 @models_cli.command("did")

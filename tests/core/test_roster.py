@@ -418,3 +418,64 @@ def test_grid_header_mapping():
     df = parse_grid(io.StringIO("Табельный номер;01.01\np1;E\n"), INRC_CODES, "2024-01-01",
                     columns={"Табельный номер": "person_id"})
     assert df["person_id"].tolist() == ["p1"]
+
+
+# ------------------------------------------------- real-file formats (issue 18)
+def test_end_at_24_00_is_midnight_ending_the_day():
+    """Regression: ``24:00`` ends were refused in shift files (templates accepted them).
+
+    08:00-24:00 on 1 March 2024 in Almaty (UTC+5 from that day) = 03:00Z - 19:00Z, 16 h; the dotted
+    format too, and with an offset before the change (29 Feb, UTC+6): 18:00Z."""
+    df = shifts("p1,2024-03-01 08:00,2024-03-01 24:00,0,regular,\n")
+    assert (df["start"].iloc[0], df["end"].iloc[0]) == (utc("2024-03-01 03:00"), utc("2024-03-01 19:00"))
+    df = shifts("p1,01.03.2024 08:00,01.03.2024 24:00:00,0,regular,\n")
+    assert df["end"].iloc[0] == utc("2024-03-01 19:00")
+    df = shifts("p1,2024-02-29T16:00+06:00,2024-02-29T24:00+06:00,0,regular,\n")
+    assert df["end"].iloc[0] == utc("2024-02-29 18:00")
+    (e,) = rejected(shifts, "p1,2024-03-01 08:00,2024-03-01 24:30,0,regular,\n")
+    assert (e.rule, e.value) == ("bad_datetime", "2024-03-01 24:30")
+
+
+def test_excel_serial_date_times_with_the_1900_leap_year_bug():
+    """Regression: Excel serials were refused. Serial 45352 is 2024-03-01: days since 1899-12-30
+    (Excel counts a 29 Feb 1900 that never was, so 1899-12-31 + serial is off by one for every date
+    after Feb 1900): 2024-01-01 = 45292, + 31 (Jan) + 29 (Feb) = 45352. 45352.25 = 06:00 local =
+    01:00Z (UTC+5); 45352.75 = 18:00 local = 13:00Z; a decimal comma is read too."""
+    df = shifts("p1,45352.25,45352.75,0,regular,\np1,\"45353,25\",\"45353,75\",0,regular,\n")
+    assert df["start"].tolist() == [utc("2024-03-01 01:00"), utc("2024-03-02 01:00")]
+    assert df["end"].iloc[0] == utc("2024-03-01 13:00")
+    # 1/3 of a day is 08:00 after rounding to the second (45352.333333 -> 07:59:59.97)
+    df = shifts("p1,45352.333333,45352.666667,0,regular,\n")
+    assert df["start"].iloc[0] == utc("2024-03-01 03:00")
+
+
+def test_bad_datetime_message_lists_every_accepted_format():
+    (e,) = rejected(shifts, "p1,2024-01-01 08:00,1st of March,0,regular,\n")
+    assert e.rule == "bad_datetime"
+    for shown in ("2024-03-01 06:00", "2024-03-01T06:00:00+05:00", "01.03.2024 06:00", "Excel", "24:00"):
+        assert shown in e.message
+
+
+def test_russian_pattern_and_duty_names_mapped_to_slugs():
+    """A columns file's ``[values.shift_pattern]`` / ``[values.duty_type]`` recode values (case and
+    spaces ignored); unmapped unknown values are still refused."""
+    roster = ("person_id,unit_id,shift_pattern,position,contract_hours_week,accounting_period\n"
+              "p1,u1,Сутки через трое,,40,\np2,u1,  сутки через двое ,,40,quarter\n")
+    values = {"shift_pattern": {"сутки через трое": "24-72", "сутки через двое": "24-48"}}
+    df = parse_roster(io.StringIO(roster), known_units={"u1"}, values=values)
+    assert df["shift_pattern"].tolist() == ["24-72", "24-48"]
+    assert pd.isna(df["accounting_period"].iloc[0]) and df["accounting_period"].iloc[1] == "quarter"
+    (e,) = rejected(parse_roster, io.StringIO(roster.replace("двое", "четверо")), known_units={"u1"},
+                    values=values)
+    assert (e.rule, e.row, e.value) == ("unknown_shift_pattern", 3, "сутки через четверо")
+    df = shifts("p1,2024-03-01 08:00,2024-03-01 20:00,0,основная,\n"
+                "p1,2024-03-01 20:00,2024-03-01 22:00,0,Сверхурочная,\n",
+                values={"duty_type": {"основная": "regular", "сверхурочная": "overtime"}})
+    assert df["duty_type"].tolist() == ["regular", "overtime"]
+
+
+def test_roster_rejects_unknown_accounting_period():
+    text = ("person_id,unit_id,shift_pattern,position,contract_hours_week,accounting_period\n"
+            "p1,u1,24-72,,40,fortnight\n")
+    (e,) = rejected(parse_roster, io.StringIO(text), known_units={"u1"})
+    assert (e.rule, e.row, e.column) == ("unknown_accounting_period", 2, "accounting_period")

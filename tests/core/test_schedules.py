@@ -125,24 +125,28 @@ def test_week_straddling_two_months():
     assert f["weekends_worked"] == 1
     assert f["max_consecutive_work_days"] == 6
     # three-week window around it: the mean spreads over 3 weeks, the max stays
-    g = feats(rows, "2024-04-22", "2024-05-13", contract_hours=38.0).loc["a"]
+    g = feats(rows, "2024-04-22", "2024-05-13", contract_hours=38.0, accounting_period="week").loc["a"]
     assert g["weekly_hours_mean"] == pytest.approx(52 / 3)
     assert g["weekly_hours_max"] == 52.0 and g["overtime_hours"] == 14.0
 
 
 def test_weekly_rest_over_rolling_7_day_windows():
     # works 08:00-20:00 every day Jan 1-14 except Sat 6 and Sun 7: the rest Jan 5 20:00 ->
-    # Jan 8 08:00 is 60 h. Windows start Jan 1..Jan 8 (8 windows in [Jan 1, Jan 15)); a rest belongs
-    # to the window in which it starts, so the windows from Jan 6, 7 and 8 (12 h rests only) are short.
+    # Jan 8 08:00 is 60 h. Windows start Jan 1..Jan 8 (8 windows in [Jan 1, Jan 15)); a rest that
+    # overlaps a window counts whole. For a, windows Jan 1-7 overlap the 60 h rest and the window
+    # from Jan 8 overlaps it (until 08:00) and the open-ended rest after the last record: none short.
+    # b works every day: the windows from Jan 1 (open-ended rest before the first record) and Jan 8
+    # (after the last one) are not short, the six windows from Jan 2 to Jan 7 see only 12 h rests.
     days = [d for d in pd.date_range("2024-01-01", "2024-01-14").strftime("%Y-%m-%d")
             if d not in ("2024-01-06", "2024-01-07")]
     rows = "".join(f"a,{d} 08:00,{d} 20:00,0,regular,\n" for d in days)
     rows += "".join(f"b,{d} 08:00,{d} 20:00,0,regular,\n" for d in
                     pd.date_range("2024-01-01", "2024-01-14").strftime("%Y-%m-%d"))
     f = feats(rows, "2024-01-01", "2024-01-15")
-    assert f.loc["a", "weekly_rest_short_windows"] == 3
-    assert f.loc["a", "weekly_rest_min_h"] == 12.0
-    assert f.loc["b", "weekly_rest_short_windows"] == 8
+    assert f.loc["a", "weekly_rest_short_windows"] == 0
+    assert f.loc["a", "weekly_rest_min_h"] == 60.0
+    assert f.loc["b", "weekly_rest_short_windows"] == 6
+    assert f.loc["b", "weekly_rest_min_h"] == 12.0
     assert f.loc["a", "max_consecutive_work_days"] == 7  # Jan 8-14
 
 
@@ -334,14 +338,15 @@ def _reference(shifts: pd.DataFrame, d0: str, d1: str, tz: str = "Asia/Almaty") 
         far = dt.timedelta(days=400)
         gaps = [(w0 - far, work[0][0])] if work else [(w0 - far, w1 + far)]
         gaps += [(e0, s1) for (s0, e0), (s1, e1) in zip(work, work[1:])]
-        if work:  # nothing is known after the last record beyond the window's end
-            gaps.append((work[-1][1], max(work[-1][1], w1)))
+        if work:  # nothing is known after the last record: an open-ended rest
+            gaps.append((work[-1][1], w1 + far))
         longest = []
         d = day0
         while d + dt.timedelta(days=7) <= day1:
             a, b = mid(d), mid(d + dt.timedelta(days=7))
-            if work:  # the longest rest starting in the window, counted whole
-                longest.append(max([(ge - gs).total_seconds() for gs, ge in gaps if a <= gs < b] or [0.0]) / 3600)
+            if work:  # the longest rest overlapping the window, counted whole
+                longest.append(max([(ge - gs).total_seconds() for gs, ge in gaps if gs < b and ge > a]
+                                   or [0.0]) / 3600)
             else:
                 longest.append((b - a).total_seconds() / 3600)
             d += dt.timedelta(days=1)
@@ -395,3 +400,86 @@ def test_reference_window_is_the_90_days_before_opening():
 
     start, end = reference_window("2024-06-01")
     assert (str(start), str(end)) == ("2024-03-03", "2024-06-01")
+
+
+# ------------------------------------------------ weekly rest regressions (issue 18)
+def _daily(person: str, first: str, last: str) -> str:
+    return "".join(f"{person},{d} 08:00,{d} 20:00,0,regular,\n"
+                   for d in pd.date_range(first, last).strftime("%Y-%m-%d"))
+
+
+def test_officer_on_leave_12_days_has_no_short_weekly_rest_in_those_windows():
+    """Regression: windows inside a leave had no rest *starting* in them and got 0 h (10 windows
+    flagged for an officer on leave 15-26 April).
+
+    Hand calculation: works 08:00-20:00 every day 25 March - 14 April and 27-30 April, leave records
+    15-26 April. The rest 14 April 20:00 -> 27 April 08:00 is 12.5 days = 300 h. In [1 April, 1 May)
+    the 7-day windows start 1..24 April; those starting 8..24 April overlap the 300 h rest (not
+    short); those starting 1..7 April see only 12 h rests: 7 short windows, minimum 12 h.
+    """
+    rows = _daily("a", "2024-03-25", "2024-04-14") + _daily("a", "2024-04-27", "2024-04-30")
+    rows += "".join(f"a,{d} 08:00,{d} 20:00,0,leave,\n"
+                    for d in pd.date_range("2024-04-15", "2024-04-26").strftime("%Y-%m-%d"))
+    f = feats(rows, "2024-04-01", "2024-05-01").loc["a"]
+    assert f["weekly_rest_short_windows"] == 7
+    assert f["weekly_rest_min_h"] == 12.0
+    # the same officer judged on the leave fortnight alone: windows 13..24 April, none short
+    g = feats(rows, "2024-04-13", "2024-05-01").loc["a"]
+    assert g["weekly_rest_short_windows"] == 0
+    assert g["weekly_rest_min_h"] == 300.0
+
+
+def test_data_ending_early_is_not_flagged():
+    """Regression: an officer whose records stop on 10 April was flagged in every later window.
+
+    Works daily 25 March - 10 April only. Windows start 1..24 April; from 4 April on each overlaps the
+    open-ended rest after the last record (10 April 20:00): only the windows of 1, 2 and 3 April are
+    short."""
+    f = feats(_daily("a", "2024-03-25", "2024-04-10"), "2024-04-01", "2024-05-01").loc["a"]
+    assert f["weekly_rest_short_windows"] == 3
+
+
+# ------------------------------------------- overtime by the accounting period (issue 18)
+def test_24_72_officer_at_42_h_a_week_has_the_laws_overtime_not_per_iso_week():
+    """Regression: per-ISO-week counting gave a 24/72 officer at 42 h/week some 26 h/month of
+    overtime (weeks of 48 h counted, weeks of 24 h not offset).
+
+    Hand calculation: 24-h duties 08:00-08:00 every 4th day from 1 January 2024 (42 h/week), contract
+    40 h/week. Window [1 Jan, 1 Apr) = Jan (31 d), Feb (29 d), Mar (31 d).
+    * month accounting: Jan duties start on 1,5,...,29 -> 8 x 24 = 192 h vs 40 x 31/7 = 177.14 h ->
+      14.857 h; Feb: duties 2,6,...,26 -> 7 -> 168 h vs 40 x 29/7 = 165.71 h -> 2.286 h; Mar: 1,5,...,
+      29 -> 8 -> 192 h vs 177.14 h -> 14.857 h. Sum 32.0 h over 91 days = 10.70 h/month.
+    * quarter accounting (the window is the quarter): 23 duties = 552 h vs 40 x 91/7 = 520 h -> 32 h.
+    * per ISO week (the old reading): complete weeks 1 Jan - 31 Mar (13); weeks with 2 duties (48 h)
+      give 8 h each.
+    """
+    days = pd.date_range("2024-01-01", "2024-03-31", freq="4D")
+    assert len(days) == 23
+    rows = "".join(f"a,{d:%Y-%m-%d} 08:00,{d + pd.Timedelta(days=1):%Y-%m-%d} 08:00,0,regular,\n"
+                   for d in days)
+    f = feats(rows, "2024-01-01", "2024-04-01", contract_hours=40.0).loc["a"]
+    # the window is 91 days and 1 hour long: Almaty moved from UTC+6 to UTC+5 on 2024-03-01
+    assert f["weekly_hours_mean"] == pytest.approx(552 / ((91 + 1 / 24) / 7))
+    assert f["overtime_hours"] == pytest.approx(192 - 40 * 31 / 7 + 168 - 40 * 29 / 7 + 192 - 40 * 31 / 7)
+    assert f["overtime_hours"] == pytest.approx(32.0)
+    assert f["overtime_hours_per_month"] == pytest.approx(32.0 / 91 * 30.4375)
+    q = feats(rows, "2024-01-01", "2024-04-01", accounting_period="quarter").loc["a"]
+    assert q["overtime_hours"] == pytest.approx(552 - 520)
+    w = feats(rows, "2024-01-01", "2024-04-01", accounting_period={"a": "week"}).loc["a"]
+    weeks = pd.Series(days.to_period("W-SUN")).value_counts()
+    assert w["overtime_hours"] == pytest.approx(8.0 * int((weeks == 2).sum()))
+    assert w["overtime_hours_per_month"] > 12 > f["overtime_hours_per_month"]
+
+
+def test_accounting_periods_inside_the_window_and_unknown_kinds():
+    import datetime as dt
+
+    from wellbeing.core.schedules import accounting_periods
+
+    d = dt.date
+    assert accounting_periods("week", d(2024, 1, 3), d(2024, 1, 22)) == [
+        (d(2024, 1, 8), d(2024, 1, 15)), (d(2024, 1, 15), d(2024, 1, 22))]
+    assert accounting_periods("quarter", d(2024, 2, 1), d(2024, 5, 1)) == [(d(2024, 2, 1), d(2024, 5, 1))]
+    assert accounting_periods("year", d(2024, 1, 1), d(2025, 1, 1)) == [(d(2024, 1, 1), d(2025, 1, 1))]
+    with pytest.raises(ValueError, match="unknown accounting period 'fortnight'"):
+        accounting_periods("fortnight", d(2024, 1, 1), d(2024, 2, 1))

@@ -35,6 +35,7 @@ column                   dtype        meaning
 ``shift_pattern``        str or NA    catalogue slug (:data:`SHIFT_PATTERN_SLUGS`); NA = unknown
 ``position``             str or NA    optional
 ``contract_hours_week``  float64      contractual hours per week (0 < h <= 100)
+``accounting_period``    str or NA    ``week``/``month``/``quarter``/``year``; NA = month
 =======================  ===========  ==================================================
 
 Shift records (:func:`parse_shifts`, :func:`parse_grid`, :func:`parse_weekly_template`,
@@ -83,6 +84,7 @@ from .patterns import CYCLE_ANCHOR, SHIFT_PATTERN_SLUGS, ShiftPattern, _codes, g
 from .tables import ImportRejected, RowError, detect_delimiter
 
 __all__ = [
+    "ACCOUNTING_PERIODS",
     "DEFAULT_TIMEZONE",
     "DUTY_TYPES",
     "INRC_CODES",
@@ -115,7 +117,11 @@ DUTY_TYPES: tuple[str, ...] = ("regular", "overtime", "on_call", "training", "le
 WORKED_DUTY_TYPES: tuple[str, ...] = ("regular", "overtime", "training")
 #: Longest accepted shift record, hours.
 MAX_SHIFT_HOURS = 36.0
-ROSTER_COLUMNS = ("person_id", "unit_id", "shift_pattern", "position", "contract_hours_week")
+ROSTER_COLUMNS = ("person_id", "unit_id", "shift_pattern", "position", "contract_hours_week",
+                  "accounting_period")
+#: Accounting periods of working time (roster column ``accounting_period``; the features read an
+#: empty one as ``month``, see :mod:`wellbeing.core.schedules`).
+ACCOUNTING_PERIODS: tuple[str, ...] = ("week", "month", "quarter", "year")
 SHIFT_COLUMNS = ("person_id", "start", "end", "break_min", "duty_type", "shift_code")
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 #: Weekly template: ``person_id`` then ``<day>_start``, ``<day>_end`` from Monday to Sunday.
@@ -218,6 +224,7 @@ def _read_coded(
     delimiter: str | None = None,
     encoding: str = "utf-8",
     columns: Mapping[str, str] | None = None,
+    values: Mapping[str, Mapping[str, str]] | None = None,
 ) -> tuple[dict[str, _Coded], list[str], np.ndarray]:
     """Read a delimited file into coded columns (see :func:`read_table`)."""
     errors = _Errors()
@@ -257,6 +264,9 @@ def _read_coded(
     errors.raise_if_any()
     cols = {n: _Coded.from_values(df.iloc[:, i].to_numpy()) for i, n in enumerate(names)}
     del df
+    for name, table in (values or {}).items():
+        if name in cols:
+            cols[name] = _map_values(cols[name], table)
     n = len(next(iter(cols.values()))) if cols else 0
     rows = np.arange(2, n + 2)
     blank = np.ones(n, bool)
@@ -269,6 +279,16 @@ def _read_coded(
     return cols, names, rows
 
 
+def _map_values(col: _Coded, table: Mapping[str, str]) -> _Coded:
+    """Replace a column's values through ``table`` (file value -> contract value; compared after
+    stripping, case-insensitively, so ``Сутки через трое`` matches ``сутки через трое``); values not
+    in the table stay as they are (and meet the column's own rules)."""
+    look = {_norm(k): str(v).strip() for k, v in table.items()}
+    mapped = np.array([look.get(_norm(u), u) for u in col.uniques], dtype=object)
+    m, uu = pd.factorize(mapped)
+    return _Coded(m[col.codes].astype(np.int64, copy=False), np.asarray(uu, dtype=object))
+
+
 def read_table(
     source: Source,
     *,
@@ -277,8 +297,13 @@ def read_table(
     delimiter: str | None = None,
     encoding: str = "utf-8",
     columns: Mapping[str, str] | None = None,
+    values: Mapping[str, Mapping[str, str]] | None = None,
 ) -> tuple[pd.DataFrame, np.ndarray]:
     """Read a delimited file as strings, rename columns to the contract's names.
+
+    ``values`` maps, per contract column, the file's values to the contract's (the ``[values.<column>]``
+    tables of a columns file, e.g. ``{"shift_pattern": {"сутки через трое": "24-72"}}``); matching
+    ignores case and surrounding spaces, unlisted values pass unchanged.
 
     Returns
     -------
@@ -295,7 +320,7 @@ def read_table(
         headers map to one name, ``unreadable`` when the file cannot be tokenised or decoded.
     """
     cols, names, rows = _read_coded(source, required=required, optional=optional,
-                                    delimiter=delimiter, encoding=encoding, columns=columns)
+                                    delimiter=delimiter, encoding=encoding, columns=columns, values=values)
     df = pd.DataFrame({k: pd.Series(v.values(), dtype="str") for k, v in cols.items()},
                       columns=list(cols))
     return df, rows
@@ -308,6 +333,31 @@ _DT_FORMATS = [
     for sep in ("T", " ")
     for t in ("%H:%M:%S", "%H:%M", "%H:%M:%S.%f")
 ] + ["%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M"]
+
+
+_H24 = re.compile(r"^(\d{4}-\d{2}-\d{2}|\d{2}\.\d{2}\.\d{4})([T ])24:00(?::00(?:\.0+)?)?(.*)$")
+_SERIAL = re.compile(r"^\d{5}(?:[.,]\d+)?$")
+#: Day 0 of Excel's (Windows, 1900) date system as the serials are used in practice: serial 1 is
+#: 1900-01-01 but Excel counts a 29 February 1900 that never was (the Lotus 1-2-3 leap-year bug), so
+#: every serial from 61 (1900-03-01) on is days since 1899-12-30. Only 5-digit serials (10000 =
+#: 1927-05-18 to 99999 = 2173-10-14) are read as dates, all well past the bug.
+EXCEL_EPOCH = dt.datetime(1899, 12, 30)
+
+
+def _normalise_datetime_text(value: str) -> str:
+    """The text that the date formats parse: ``24:00`` -> ``00:00`` of the next day, an Excel serial
+    date-time -> ISO 8601 local time (rounded to the second); anything else unchanged."""
+    m = _H24.match(value)
+    if m:
+        d, sep, rest = m.groups()
+        dotted = "." in d
+        day = dt.datetime.strptime(d, "%d.%m.%Y" if dotted else "%Y-%m-%d") + dt.timedelta(days=1)
+        return f"{day:%d.%m.%Y}{sep}00:00{rest}" if dotted else f"{day:%Y-%m-%d}{sep}00:00{rest}"
+    if _SERIAL.match(value):
+        days = float(value.replace(",", "."))
+        t = EXCEL_EPOCH + dt.timedelta(seconds=round(days * 86400))
+        return f"{t:%Y-%m-%d %H:%M:%S}"
+    return value
 
 
 def _which_format(value: str) -> str | None:
@@ -370,11 +420,13 @@ def _parse_datetimes(
     """
     fmt = None
     first_row = None
+    texts = {c: np.array([_normalise_datetime_text(u) for u in cols[c].uniques], dtype=object)
+             for c in names}
     for c in names:
         nonempty = ~cols[c].empty()
         if nonempty.any():
             i = int(np.argmax(nonempty))
-            fmt = _which_format(cols[c].uniques[cols[c].codes[i]])
+            fmt = _which_format(texts[c][cols[c].codes[i]])
             first_row = rows[i]
             break
     out: dict[str, pd.Series] = {}
@@ -383,15 +435,16 @@ def _parse_datetimes(
         "required": "a date and time is required",
         "mixed_date_formats": f"date format differs from the file's ({fmt!r}, used in row "
                               f"{first_row})",
-        "bad_datetime": "not a date and time (expected ISO 8601, e.g. 2024-03-01 06:00 or "
-                        "2024-03-01T06:00:00+05:00)",
+        "bad_datetime": "not a date and time (accepted: 2024-03-01 06:00 or 2024-03-01T06:00[:00] local "
+                        "time, 2024-03-01T06:00:00+05:00 with an offset, 01.03.2024 06:00[:00], an Excel "
+                        "date-time number such as 45352.25; 24:00 = midnight ending the day)",
         "ambiguous_local_time": f"ambiguous local time in {tz} (clocks changed); give a UTC offset",
         "nonexistent_local_time": f"nonexistent local time in {tz} (clocks changed); give a UTC "
                                   f"offset",
     }
     for c in names:
         col = cols[c]
-        u = pd.Series(col.uniques, dtype=object)
+        u = pd.Series(texts[c], dtype=object)
         kind = np.full(len(u), None, dtype=object)
         empty = (col.uniques == "")
         kind[empty] = "required"
@@ -403,7 +456,7 @@ def _parse_datetimes(
             parsed = pd.to_datetime(u, format=fmt, errors="coerce").astype("datetime64[us]")
         failed = parsed.isna().to_numpy() & ~empty
         for i in np.flatnonzero(failed):
-            v = col.uniques[i]
+            v = texts[c][i]
             other = _which_format(v)
             if other is not None and _family(other) == _family(fmt):
                 t = dt.datetime.strptime(v, other)
@@ -675,10 +728,16 @@ def parse_roster(
     delimiter: str | None = None,
     encoding: str = "utf-8",
     columns: Mapping[str, str] | None = None,
+    values: Mapping[str, Mapping[str, str]] | None = None,
 ) -> pd.DataFrame:
-    """Parse and validate an officers roster ``person_id,unit_id,shift_pattern,position,contract_hours_week``.
+    """Parse and validate an officers roster ``person_id,unit_id,shift_pattern,position,contract_hours_week``
+    (``[,accounting_period]``).
 
-    ``position`` is optional; an empty ``shift_pattern`` means "not known yet" (NA).
+    ``position`` is optional; an empty ``shift_pattern`` means "not known yet" (NA). The optional
+    ``accounting_period`` is the officer's accounting period of working time, one of ``week``,
+    ``month``, ``quarter``, ``year`` (:data:`wellbeing.core.schedules.ACCOUNTING_PERIODS`); empty or
+    absent = NA, which the features read as the default ``month``. ``values`` recodes values per
+    column (see :func:`read_table`), e.g. Russian pattern names to slugs.
 
     Returns
     -------
@@ -692,11 +751,12 @@ def parse_roster(
         ``iin`` (person_id of 12 digits), ``duplicate`` (person listed twice),
         ``unknown_unit`` (when ``known_units`` is given), ``unknown_shift_pattern``,
         ``bad_number`` (contract hours empty or not a number in (0, 100]; a decimal comma is
-        accepted).
+        accepted), ``unknown_accounting_period``.
     """
     df, rows = read_table(
         source, required=("person_id", "unit_id", "shift_pattern", "contract_hours_week"),
-        optional=("position",), delimiter=delimiter, encoding=encoding, columns=columns,
+        optional=("position", "accounting_period"), delimiter=delimiter, encoding=encoding,
+        columns=columns, values=values,
     )
     errors = _Errors()
     pid = df["person_id"]
@@ -721,6 +781,15 @@ def parse_roster(
     badnum = (hrs.isna() | (hrs <= 0) | (hrs > 100)).to_numpy()
     errors.add_many(rows[badnum], "contract_hours_week", hrs_s[badnum], "bad_number",
                     lambda v: "contract hours per week must be a number above 0 and at most 100")
+    if "accounting_period" in df:
+        ap = df["accounting_period"].str.lower()
+        badp = ~ap.isin(ACCOUNTING_PERIODS).to_numpy() & (ap != "").to_numpy()
+        errors.add_many(rows[badp], "accounting_period", df["accounting_period"][badp],
+                        "unknown_accounting_period",
+                        lambda v: f"unknown accounting period (expected one of {', '.join(ACCOUNTING_PERIODS)}, "
+                                  f"or empty for month)")
+    else:
+        ap = pd.Series("", index=df.index, dtype="str")
     errors.raise_if_any()
     out = pd.DataFrame(
         {
@@ -730,6 +799,7 @@ def parse_roster(
             "position": _na_if_empty(df["position"]) if "position" in df else
             pd.Series(pd.NA, index=df.index, dtype="str"),
             "contract_hours_week": hrs.astype("float64"),
+            "accounting_period": _na_if_empty(ap),
         }
     )
     logger.info("roster parsed: %d officers", len(out))
@@ -746,10 +816,14 @@ def parse_shifts(
     encoding: str = "utf-8",
     columns: Mapping[str, str] | None = None,
     max_hours: float = MAX_SHIFT_HOURS,
+    values: Mapping[str, Mapping[str, str]] | None = None,
 ) -> pd.DataFrame:
     """Parse and validate shift records ``person_id,start,end,break_min,duty_type,shift_code``.
 
-    ``shift_code`` is optional; an empty ``break_min`` means 0.
+    ``shift_code`` is optional; an empty ``break_min`` means 0. ``values`` recodes values per column
+    (see :func:`read_table`), e.g. ``{"duty_type": {"сверхурочная": "overtime"}}``. An end of
+    ``24:00`` is midnight at the end of that day; an Excel serial date-time (days since 1899-12-30,
+    e.g. ``45383.25`` = 2024-04-01 06:00) is local time in ``timezone``.
 
     Returns
     -------
@@ -769,6 +843,7 @@ def parse_shifts(
     cols, names, rows = _read_coded(
         source, required=("person_id", "start", "end", "break_min", "duty_type"),
         optional=("shift_code",), delimiter=delimiter, encoding=encoding, columns=columns,
+        values=values,
     )
     errors = _Errors()
     pid = cols["person_id"]

@@ -40,7 +40,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
-from .roster import DEFAULT_TIMEZONE, WORKED_DUTY_TYPES, ImportRejected, RowError
+from .roster import ACCOUNTING_PERIODS, DEFAULT_TIMEZONE, WORKED_DUTY_TYPES, ImportRejected, RowError
 
 __all__ = [
     "Band",
@@ -51,6 +51,10 @@ __all__ = [
     "THRESHOLDS",
     "Threshold",
     "WEEKLY_FEATURE_COLUMNS",
+    "ACCOUNTING_PERIODS",
+    "DEFAULT_ACCOUNTING_PERIOD",
+    "accounting_periods",
+    "overtime_by_accounting_period",
     "WEEKLY_HOURS_BANDS",
     "aggregate_features",
     "band",
@@ -74,6 +78,16 @@ QUICK_RETURN_H = 11.0
 WEEKLY_REST_H = 35.0
 #: Early start: start clock time in [04:00, 07:00) (HSE HSG256 "Managing shift work").
 EARLY_START = (4, 7)
+#: Mean month in days (365.25 / 12), for "per month" rates.
+MONTH_DAYS = 30.4375
+# ACCOUNTING_PERIODS (from core.roster, the roster column ``accounting_period``): ``week`` = ISO weeks
+# (Monday 00:00 local), the ordinary weekly accounting (KZ Labour Code art. 68, 40 h/week); ``month``,
+# ``quarter``, ``year`` = calendar periods of summarised accounting of working time, whose accounting
+# period may not exceed one year.
+#: Accounting period of an officer whose roster row gives none: a calendar month (summarised monthly
+#: accounting, the usual one for shift work and 24-hour duties). The norm of any period is the
+#: contract's weekly norm x the period's days / 7.
+DEFAULT_ACCOUNTING_PERIOD = "month"
 
 #: Columns of :func:`compute_features` (index ``person_id``), all per person over the window.
 FEATURE_COLUMNS: dict[str, str] = {
@@ -82,8 +96,9 @@ FEATURE_COLUMNS: dict[str, str] = {
     "weekly_hours_mean": "worked hours per week: worked_hours / (window days / 7) (h)",
     "weekly_hours_max": "largest net worked hours of one complete ISO week in the window (h)",
     "weeks_over_48h": "complete ISO weeks with more than 48 h worked (count)",
-    "overtime_hours": "sum over complete ISO weeks of hours above contract_hours_week (h)",
-    "overtime_hours_per_month": "overtime_hours scaled to a 30.44-day month (h)",
+    "overtime_hours": "sum over the person's accounting periods in the window of the hours above the "
+                      "period's norm (contract_hours_week x days / 7) (h)",
+    "overtime_hours_per_month": "overtime_hours / days of the periods counted x 30.4375 (h)",
     "overtime_record_max_day_h": "largest net hours of `overtime` records on one local day (h)",
     "night_hours": "worked hours inside 22:00-06:00 local (h)",
     "night_hours_per_week": "night_hours / (window days / 7) (h)",
@@ -204,6 +219,7 @@ def compute_features(
     timezone: str = DEFAULT_TIMEZONE,
     contract_hours: float | Mapping[str, float] | pd.Series = 40.0,
     persons: Iterable[str] | None = None,
+    accounting_period: str | Mapping[str, str] | pd.Series = DEFAULT_ACCOUNTING_PERIOD,
 ) -> pd.DataFrame:
     """Schedule features per person over the window ``[start, end)``.
 
@@ -224,14 +240,20 @@ def compute_features(
     persons : iterable of str, optional
         Persons to report (e.g. the roster); those without shifts get zero counts. Default: the
         persons found in ``shifts``.
+    accounting_period : str or mapping person -> str
+        Each person's accounting period of working time (roster column ``accounting_period``, one
+        of :data:`ACCOUNTING_PERIODS`; missing or empty -> :data:`DEFAULT_ACCOUNTING_PERIOD`).
+        ``overtime_hours`` compares the hours of each period with its norm, see
+        :func:`overtime_by_accounting_period`.
 
     Returns
     -------
     DataFrame
         Index ``person_id``; the columns of :data:`FEATURE_COLUMNS` (hours as float, counts as
         int). Definitions and units are in :data:`FEATURE_COLUMNS` and DESIGN.md section 5.
-        ``weekly_hours_max``, ``weeks_over_48h`` and ``overtime_hours`` use the complete ISO weeks
-        (Monday 00:00 local) inside the window only; ``weekly_rest_*`` uses the 7-day windows
+        ``weekly_hours_max`` and ``weeks_over_48h`` use the complete ISO weeks (Monday 00:00 local)
+        inside the window only; ``overtime_hours`` the person's accounting periods (complete
+        periods inside the window, else the window itself, pro rata); ``weekly_rest_*`` uses the 7-day windows
         starting at each local midnight with the whole 7 days inside the window (NaN / 0 if the
         window is shorter than 7 days).
 
@@ -357,13 +379,15 @@ def compute_features(
     if wk.shape[1]:
         out["weekly_hours_max"] = wk.max(axis=1)
         out["weeks_over_48h"] = (wk > 48).sum(axis=1)
-        out["overtime_hours"] = np.maximum(0.0, wk - contract[:, None]).sum(axis=1)
     else:
         out["weekly_hours_max"] = np.full(P, np.nan)
         out["weeks_over_48h"] = np.zeros(P, np.int64)
-        out["overtime_hours"] = np.full(P, np.nan)
-    out["overtime_hours_per_month"] = (
-        out["overtime_hours"] / (len(mondays) * 7) * 30.4375 if mondays else np.full(P, np.nan))
+    periods = _person_periods(accounting_period, names)
+    ot_h, covered = overtime_by_accounting_period(
+        c[in_win], ldate[in_win], net[in_win], P, contract, periods, d_start, d_end)
+    out["overtime_hours"] = ot_h
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["overtime_hours_per_month"] = np.where(covered > 0, ot_h / covered * MONTH_DAYS, np.nan)
     ot = in_win & (duty[w] == "overtime")
     if ot.any():
         per_day = pd.Series(net[ot]).groupby([c[ot], ldate[ot]]).sum()
@@ -426,10 +450,111 @@ def compute_features(
     return frame
 
 
+def accounting_periods(kind: str, start: dt.date, end: dt.date) -> list[tuple[dt.date, dt.date]]:
+    """The accounting periods ``[a, b)`` of ``kind`` that count for the window ``[start, end)``.
+
+    The complete calendar periods (ISO weeks from Monday, calendar months, quarters, years) lying
+    inside the window; when none does (a quarter or year longer than the window), the window itself,
+    whose norm is then the contract's weekly norm pro rata (days / 7).
+
+    >>> accounting_periods("month", dt.date(2024, 1, 15), dt.date(2024, 4, 15))
+    [(datetime.date(2024, 2, 1), datetime.date(2024, 3, 1)), (datetime.date(2024, 3, 1), datetime.date(2024, 4, 1))]
+
+    Raises ValueError for a kind not in :data:`ACCOUNTING_PERIODS`.
+    """
+    if kind not in ACCOUNTING_PERIODS:
+        raise ValueError(f"unknown accounting period {kind!r} (expected one of {', '.join(ACCOUNTING_PERIODS)})")
+    out = []
+    if kind == "week":
+        a = start + dt.timedelta(days=(-start.weekday()) % 7)
+        while a + dt.timedelta(days=7) <= end:
+            out.append((a, a + dt.timedelta(days=7)))
+            a += dt.timedelta(days=7)
+    else:
+        months = {"month": 1, "quarter": 3, "year": 12}[kind]
+        m0 = (start.month - 1) // months * months + 1
+        a = dt.date(start.year, m0, 1)
+        if a < start:
+            a = _add_months(a, months)
+        while _add_months(a, months) <= end:
+            b = _add_months(a, months)
+            out.append((a, b))
+            a = b
+    return out or [(start, end)]
+
+
+def _add_months(d: dt.date, n: int) -> dt.date:
+    y, m = divmod(d.month - 1 + n, 12)
+    return dt.date(d.year + y, m + 1, 1)
+
+
+def _person_periods(value: str | Mapping[str, str] | pd.Series, names: pd.Index) -> np.ndarray:
+    if isinstance(value, str):
+        arr = np.full(len(names), value, dtype=object)
+    else:
+        arr = pd.Series(value, dtype=object).reindex(names).to_numpy(dtype=object)
+    arr = np.array([DEFAULT_ACCOUNTING_PERIOD if v is None or (isinstance(v, float) and math.isnan(v))
+                    or str(v).strip() == "" else str(v).strip().lower() for v in arr], dtype=object)
+    bad = sorted(set(arr) - set(ACCOUNTING_PERIODS))
+    if bad:
+        raise ValueError(f"unknown accounting period(s) {', '.join(map(repr, bad))} "
+                         f"(expected one of {', '.join(ACCOUNTING_PERIODS)})")
+    return arr
+
+
+def overtime_by_accounting_period(
+    person: np.ndarray, local_day: np.ndarray, net_hours: np.ndarray, n_persons: int,
+    contract_hours_week: np.ndarray, periods: np.ndarray, start: dt.date, end: dt.date,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Overtime per person by the accounting of working time (KZ Labour Code art. 78, DESIGN.md 5).
+
+    For each accounting period ``[a, b)`` of the person's kind (:func:`accounting_periods`), the
+    worked hours of the records starting in it are compared with the period's norm
+    ``contract_hours_week x (b - a).days / 7``; overtime is the sum of the excesses. Records marked
+    ``overtime`` are worked time already, never added twice. Under summarised accounting a week of
+    48 h balanced by a week of 24 h is no overtime: a 24/72 officer averaging 42 h/week on a 40 h
+    contract has 2 h x weeks of the period (e.g. 8.6 h in a 30-day month), not the 26 h/month of
+    per-ISO-week counting. The limits of art. 78 (2 h/day, 12 h/month, 120 h/year) are the thresholds
+    of :data:`THRESHOLDS`.
+
+    Parameters
+    ----------
+    person : int array (codes 0..n_persons-1) of each worked record starting in the window
+    local_day : int array, the record's local start date as days since 1970-01-01
+    net_hours : float array, the record's net worked hours
+    contract_hours_week : float array (n_persons,), weekly norm of each person (h)
+    periods : object array (n_persons,), each person's kind from :data:`ACCOUNTING_PERIODS`
+    start, end : the window ``[start, end)`` as local dates
+
+    Returns
+    -------
+    (overtime_hours, days_counted) : two float arrays of shape (n_persons,)
+    """
+    epoch = dt.date(1970, 1, 1)
+    ot = np.zeros(n_persons)
+    covered = np.zeros(n_persons)
+    for kind in np.unique(periods) if len(periods) else []:
+        who = np.flatnonzero(periods == kind)
+        bounds = accounting_periods(str(kind), start, end)
+        edges = np.array([(a - epoch).days for a, _ in bounds] + [(bounds[-1][1] - epoch).days])
+        days = np.diff(edges).astype(float)
+        sel = np.isin(person, who)
+        j = np.searchsorted(edges, local_day[sel], side="right") - 1   # periods are contiguous
+        inside = (j >= 0) & (j < len(bounds))
+        hours = np.zeros((n_persons, len(bounds)))
+        np.add.at(hours, (person[sel][inside], j[inside]), net_hours[sel][inside])
+        norm = contract_hours_week[who, None] * days[None, :] / 7.0
+        ot[who] = np.maximum(0.0, hours[who] - norm).sum(axis=1)
+        covered[who] = days.sum()
+    return ot, covered
+
+
 def _weekly_rest(c, s, e, P, midnight, k_first, k_end, w0) -> tuple[np.ndarray, np.ndarray]:
-    """Longest uninterrupted rest starting in each rolling 7-day window, counted whole (EU Directive
-    2003/88/EC art. 5: 24 h + 11 h = 35 h of uninterrupted rest per 7-day period; a rest is attributed
-    to the period in which it starts). Returns (min over windows (h), windows with < 35 h)."""
+    """Longest uninterrupted rest overlapping each rolling 7-day window, counted whole (EU Directive
+    2003/88/EC art. 5: 24 h + 11 h = 35 h of uninterrupted rest per 7-day period). A rest is the time
+    between two worked records of a person; before the first and after the last known record the
+    rest is open-ended (nothing is known, nothing is flagged). Returns (min over windows (h),
+    windows with < 35 h)."""
     n_windows = k_end - k_first - 6
     if n_windows <= 0:
         return np.full(P, np.nan), np.zeros(P, np.int64)
@@ -454,9 +579,9 @@ def _weekly_rest(c, s, e, P, midnight, k_first, k_end, w0) -> tuple[np.ndarray, 
     g_s = np.empty(size, np.int64)
     g_e = np.empty(size, np.int64)
     g_c[pos_gap], g_s[pos_gap], g_e[pos_gap] = c, prev_end, sr
-    # after a person's last record nothing is known beyond the features window: that rest ends there
-    w_end = int(midnight[k_end]) - lo
-    g_c[pos_tail], g_s[pos_tail], g_e[pos_tail] = c[last], er[last], np.maximum(er[last], w_end)
+    # after a person's last record nothing is known: that rest runs on (to the far future), so data
+    # that end early flag no short weekly rest
+    g_c[pos_tail], g_s[pos_tail], g_e[pos_tail] = c[last], er[last], np.maximum(er[last], R)
     # overlapping shifts (not validated) could make g_e < g_s: treat as no rest
     g_e = np.maximum(g_e, g_s)
     length = np.append(g_e - g_s, 0)
@@ -488,11 +613,14 @@ def _weekly_rest(c, s, e, P, midnight, k_first, k_end, w0) -> tuple[np.ndarray, 
         i1 = (base + np.cumsum(cnt_s, axis=1)[:, :n_windows] - 1).ravel()
         a = np.tile(ws, m)
         b = np.tile(we, m)
-        # A rest belongs to the window in which it starts and counts whole: a weekend rest that runs
-        # past the window's end is one uninterrupted rest (clipping it at the window's edges flagged
-        # every Monday-Friday worker). Inner gaps (i0 < i < i1) start inside the window.
-        first_len = np.where((g_s[i0] >= a) & (g_s[i0] < b), g_e[i0] - g_s[i0], 0)
-        last_len = np.where((g_s[i1] >= a) & (g_s[i1] < b), g_e[i1] - g_s[i1], 0)
+        # Every rest that overlaps the window counts whole (gaps i0..i1 all overlap it): a leave or a
+        # weekend rest running across the window's edges is one uninterrupted rest. (Counting only
+        # rests that *start* in the window gave 0 h to windows inside a long leave; clipping rests to
+        # the window flagged every Monday-Friday worker.)
+        ov0 = (g_e[i0] > a) & (g_s[i0] < b)
+        ov1 = (g_e[i1] > a) & (g_s[i1] < b)
+        first_len = np.where(ov0, g_e[i0] - g_s[i0], 0)
+        last_len = np.where(ov1, g_e[i1] - g_s[i1], 0)
         lo_i, hi_i = i0 + 1, i1
         has_inner = hi_i > lo_i
         longest = np.maximum(first_len, last_len)

@@ -14,7 +14,6 @@ leave this module: callers get term tables, marginal means, released group rows 
 
 from __future__ import annotations
 
-import importlib
 import logging
 import platform
 import re
@@ -57,20 +56,16 @@ def pool_of(group_slug: str) -> str:
     return group_slug.split("--", 1)[0]
 
 
-def feature_provider() -> Callable[[Wave], pd.DataFrame] | None:
-    """The group-level schedule features of a wave, when the roster/features service exists.
+def feature_provider() -> Callable[[Wave], pd.DataFrame]:
+    """The group-level schedule features of a wave: :func:`wellbeing.services.features.group_features`.
 
-    The provider is ``wellbeing.services.features.group_features(wave)`` returning a DataFrame with a
-    ``group`` column (reporting-group slug) and one numeric column per released feature (e.g.
-    ``night_hours_week``, in the feature's own unit). Absent service → ``None`` (only ``shift_pattern``
-    and ``wave`` are offered).
+    It returns a DataFrame with a ``group`` column (reporting-group slug), ``officers``, ``released``
+    and one numeric column per exposure of :data:`wellbeing.services.features.EXPOSURES` (released
+    values, in the exposure's unit; NaN for a group under K).
     """
-    try:
-        mod = importlib.import_module("wellbeing.services.features")
-    except ImportError:
-        return None
-    fn = getattr(mod, "group_features", None)
-    return fn if callable(fn) else None
+    from .features import group_features
+
+    return group_features
 
 
 def closed_waves() -> list[Wave]:
@@ -122,19 +117,33 @@ def common_scales(waves: Sequence[Wave]) -> list[str]:
 
 
 def feature_names(waves: Sequence[Wave]) -> list[str]:
-    """Numeric group-level features available for every wave (empty without the features service)."""
-    prov = feature_provider()
-    if prov is None or not waves:
+    """Group-level schedule features available for every one of ``waves`` (documented order).
+
+    A wave whose features cannot be computed (no roster snapshot, no shift records in its reference
+    window) offers none, and then neither does the set."""
+    from .features import exposure_names
+    from .schedules import FeaturesError
+
+    if not waves:
         return []
-    names: set[str] | None = None
+    prov = feature_provider()
     for w in waves:
         try:
-            cols = {c for c in prov(w).columns if c != "group"}
-        except Exception as exc:  # noqa: BLE001 - a wave without features offers none
+            prov(w)
+        except FeaturesError as exc:
             log.info("no schedule features for wave %s: %s", w.slug, exc)
-            cols = set()
-        names = cols if names is None else names & cols
-    return sorted(names or ())
+            return []
+    return exposure_names()
+
+
+def parse_exposures(exposure: str | Sequence[str]) -> list[str]:
+    """``"night_hours,quick_returns"`` or a list -> names, in order, without repeats or blanks."""
+    items = exposure.split(",") if isinstance(exposure, str) else list(exposure)
+    out: list[str] = []
+    for x in (i.strip() for i in items):
+        if x and x not in out:
+            out.append(x)
+    return out
 
 
 def platform_data(waves: Sequence[Wave], scale: ScaleInfo, features: Sequence[str] = ()) -> pd.DataFrame:
@@ -148,11 +157,11 @@ def platform_data(waves: Sequence[Wave], scale: ScaleInfo, features: Sequence[st
     for w in waves:
         d = score_rows(w, scale)
         d = d.assign(wave=w.slug, pool=d["group"].map(pool_of)).rename(columns={"value": "score"})
-        if features:
-            if prov is None:
-                raise AnalysisError("schedule features are not available on this installation")
+        if features and prov is not None:
+            # joined by reporting group: each response carries its group's released value; a group
+            # under K has none (NaN), so its responses leave every model that uses a feature
             f = prov(w)
-            d = d.merge(f[["group", *features]], on="group", how="left")
+            d = d.merge(f[["group", *features]], on="group", how="left", validate="many_to_one")
         frames.append(d.drop(columns=["concern"], errors="ignore"))
     data = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     return data
@@ -289,21 +298,34 @@ def offered(waves: Sequence[Wave]) -> dict[str, list[str]]:
     """What the pages offer for ``waves``: exposures, covariates, outcomes (choices only)."""
     feats = feature_names(waves)
     covs = [c for c in BASE_COVARIATES if c != "wave" or len(waves) > 1]
+    if feats:
+        covs.append("shift_pattern")    # a feature's association with or without the pattern
     return {"exposures": [*BASE_EXPOSURES, *feats], "covariates": [*covs, *feats],
             "outcomes": common_scales(waves)}
 
 
-def fit_platform(wave_slugs: Sequence[str], outcome: str, exposure: str,
+#: Said with every model whose exposure or covariate is a group-level schedule feature.
+GROUP_LEVEL_NOTE = ("Schedule features are group-level exposures: every response of a reporting group "
+                    "carries its group's released value, so the information about them comes from the "
+                    "number of groups, not of responses. The random intercept per unit pool is therefore "
+                    "essential: without it the standard errors would treat responses of one group as "
+                    "independent and be far too small. Groups under K contribute nothing.")
+
+
+def fit_platform(wave_slugs: Sequence[str], outcome: str, exposure: str | Sequence[str],
                  covariates: Sequence[str] = (), robustness: bool = True) -> Analysis:
-    """Mixed model of a scale on an exposure (+ covariates), random intercept per unit pool.
+    """Mixed model of a scale on one or several exposures (+ covariates), random intercept per unit pool.
 
     Parameters
     ----------
     wave_slugs : closed waves (slugs)
     outcome : scale id, e.g. ``cbi.work`` (0–100 points)
-    exposure : ``shift_pattern`` (categorical; reference ``fixed-8h`` or the most common pattern) or a
-        group-level schedule feature (numeric, per unit of the feature)
-    covariates : from :data:`BASE_COVARIATES` and the features
+    exposure : ``shift_pattern`` (categorical; reference ``fixed-8h`` or the most common pattern) or
+        group-level schedule features (numeric, in the unit of
+        :data:`wellbeing.services.features.EXPOSURES`: e.g. ``night_hours`` in h/month); several as a
+        list or comma-separated (``"night_hours,quick_returns"``), fitted jointly
+    covariates : from :data:`BASE_COVARIATES`, ``shift_pattern`` (when features are offered) and the
+        features
 
     The model is ``score ~ exposure + covariates + (1 | pool)`` (REML, :func:`stats.fit_mixed`), with
     the ICC of the null model, marginal means per shift pattern, GEE (exchangeable) and cluster-robust
@@ -313,28 +335,45 @@ def fit_platform(wave_slugs: Sequence[str], outcome: str, exposure: str,
     waves = resolve_waves(wave_slugs)
     scale = scale_of(waves, outcome)
     opts = offered(waves)
-    if exposure not in opts["exposures"]:
-        raise AnalysisError(f"--exposure: {exposure!r} is not offered; choose from "
+    exposures = parse_exposures(exposure)
+    if not exposures:
+        raise AnalysisError("--exposure: name at least one exposure")
+    bad = [e for e in exposures if e not in opts["exposures"]]
+    if bad:
+        raise AnalysisError(f"--exposure: {', '.join(map(repr, bad))} not offered; choose from "
                             f"{', '.join(opts['exposures'])}")
+    if "shift_pattern" in exposures and len(exposures) > 1:
+        raise AnalysisError("--exposure: shift_pattern goes alone; add it to --covariates to adjust "
+                            "features for it")
+    covariates = [c for c in covariates if c not in exposures]
     bad = [c for c in covariates if c not in opts["covariates"]]
     if bad:
         raise AnalysisError(f"--covariates: {', '.join(bad)} not offered; choose from "
                             f"{', '.join(opts['covariates'])}")
-    feats = [v for v in [exposure, *covariates] if v not in BASE_COVARIATES and v not in BASE_EXPOSURES]
+    terms_in = [*exposures, *covariates]
+    feats = [v for v in terms_in if v not in BASE_COVARIATES and v not in BASE_EXPOSURES]
     data = platform_data(waves, scale, feats)
     k = max(w.min_cell for w in waves)
-    request = {"waves": [w.slug for w in waves], "outcome": outcome, "exposure": exposure,
+    request = {"waves": [w.slug for w in waves], "outcome": outcome,
+               "exposure": exposures[0] if len(exposures) == 1 else exposures,
                "covariates": list(covariates)}
     if len(data) == 0:
         raise AnalysisError(f"no {outcome} scores in wave(s) {', '.join(request['waves'])}")
-    predictors, ref = build_formula(data, exposure, covariates)
-    data = data.dropna(subset=["score", "pool", exposure, *covariates]).reset_index(drop=True)
+    predictors, ref = build_formula(data, exposures[0], [*exposures[1:], *covariates])
+    n_before = len(data)
+    data = data.dropna(subset=["score", "pool", *terms_in]).reset_index(drop=True)
+    if feats and len(data) == 0:
+        raise AnalysisError("no response belongs to a reporting group with released schedule features")
     counts = {"responses": int(len(data)), "unit_pools": int(data["pool"].nunique()),
               "groups": int(data["group"].nunique()), "regions": int(data["region"].nunique()),
               "per_wave": {str(w): int(n) for w, n in data["wave"].value_counts().sort_index().items()},
               "reference_level": ref}
+    if feats:
+        counts["responses_without_released_features"] = int(n_before - len(data))
     main = st.fit_mixed(data, "score", predictors, "pool")
     main.info["formula"] = f"score[{outcome}] ~ {predictors} + (1 | pool)"
+    if feats:
+        main.info["inference_note"] = GROUP_LEVEL_NOTE
     check = check_model_release(main.info["df_resid"], main.info.get("factor_levels"), k)
     adj_terms = _adjust(tidy_terms(main.terms), ["Intercept"])
     main = st.ModelResult(adj_terms, main.info, main.tables, main.fit)
@@ -342,7 +381,7 @@ def fit_platform(wave_slugs: Sequence[str], outcome: str, exposure: str,
     if not check.released:
         log.info("model refused (rule 12): %s", "; ".join(check.problems))
         return analysis
-    if "shift_pattern" in (exposure, *covariates):
+    if "shift_pattern" in terms_in:
         try:
             mm = st.marginal_means(main, data, "shift_pattern")
             analysis.means = mm.rename(columns={"level": "shift_pattern"})

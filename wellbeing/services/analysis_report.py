@@ -18,6 +18,7 @@ from matplotlib.figure import Figure
 
 from ..core import model_plots as mp
 from .analysis import Analysis, released_group_rows, resolve_waves, software_versions
+from .features import EXPOSURES
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,12 @@ def _fmt(v: float, d: int = 1) -> str:
     return f"{v:+.{d}f}" if v else f"{v:.{d}f}"
 
 
+def exposure_list(a: Analysis) -> list[str]:
+    """The request's exposures as a list (one name or several)."""
+    e = a.request.get("exposure")
+    return [e] if isinstance(e, str) else list(e or [])
+
+
 def summary(a: Analysis) -> list[str]:
     """Plain-language sentences: effect sizes in scale points with 95 % CIs and adjusted p-values."""
     if not a.released:
@@ -57,18 +64,30 @@ def summary(a: Analysis) -> list[str]:
     if a.kind == "fit":
         ref = a.counts.get("reference_level")
         t = a.main.terms
-        expo = a.request["exposure"]
-        rows = t[t["term"].str.startswith(f"{expo}[")] if ref else t[t["term"] == expo]
+        expos = exposure_list(a)
+        pattern = expos == ["shift_pattern"]
+        rows = t[t["term"].str.startswith("shift_pattern[")] if pattern else t[t["term"].isin(expos)]
         out.append(_("Model of %(scale)s on %(expo)s with a random intercept per unit pool: %(n)s responses in "
-                     "%(g)s unit pools.", scale=scale_label(a), expo=expo.replace("_", " "),
+                     "%(g)s unit pools.", scale=scale_label(a), expo=", ".join(e.replace("_", " ") for e in expos),
                      n=f"{a.main.info['n']:,}", g=a.main.info["n_groups"]))
         for _i, r in rows.iterrows():
-            what = r["term"].split("[", 1)[1].rstrip("]") if ref else expo
+            if pattern:
+                what, per = r["term"].split("[", 1)[1].rstrip("]"), ref
+            else:
+                e = EXPOSURES.get(r["term"])
+                what = e.label if e else r["term"]
+                per = _("one %(unit)s more", unit=e.unit) if e else _("one unit less")
             out.append(_("%(what)s: %(est)s %(unit)s compared with %(ref)s (95%% CI %(lo)s to %(hi)s; "
                          "Holm-adjusted p = %(ph)s, Benjamini–Hochberg p = %(pb)s).",
-                         what=what, est=_fmt(r["estimate"]), unit=unit, ref=ref or _("one unit less"),
+                         what=what, est=_fmt(r["estimate"]), unit=unit, ref=per,
                          lo=_fmt(r["ci_low"]), hi=_fmt(r["ci_high"]), ph=f"{r['p_holm']:.2g}",
                          pb=f"{r['p_bh']:.2g}"))
+        if a.main.info.get("inference_note"):
+            out.append(_("Schedule features are group-level exposures: every response of a reporting group "
+                         "carries its group's released value, so the information about them comes from the "
+                         "number of groups, not of responses. The random intercept per unit pool is therefore "
+                         "essential: without it the standard errors would treat responses of one group as "
+                         "independent and be far too small. Groups under K contribute nothing."))
         icc = a.main.info.get("icc")
         if icc is not None:
             out.append(_("%(pct)s%% of the variance of the score lies between unit pools (ICC of the null model "
@@ -143,7 +162,14 @@ def figure(a: Analysis, name: str) -> Figure:
         if a.group_rows is None:
             a.group_rows = released_group_rows(resolve_waves(a.request["waves"]), a.scale)
         rows = a.group_rows
-        x = a.request["exposure"] if a.request["exposure"] in rows.columns else "shift_pattern"
+        first = exposure_list(a)[0]
+        if first in EXPOSURES and first not in rows.columns:
+            from .features import group_features
+
+            feats = pd.concat([group_features(w).assign(wave=w.slug)[["wave", "group", first]]
+                               for w in resolve_waves(a.request["waves"])], ignore_index=True)
+            rows = a.group_rows = rows.merge(feats, on=["wave", "group"], how="inner").dropna(subset=[first])
+        x = first if first in rows.columns else "shift_pattern"
         return mp.bubble_plot(rows, x=x, ylabel=ylabel, title=_("Released group means"))
     if name == "event_study" and a.kind == "did":
         es = a.main.tables["event_study"]
@@ -173,7 +199,8 @@ def reproduce(a: Analysis) -> dict[str, Any]:
     """What a reader needs to reproduce the analysis: formula, counts, software, date, command."""
     r = a.request
     if a.kind == "fit":
-        cmd = (f"flask models fit --wave {','.join(r['waves'])} --outcome {r['outcome']} --exposure {r['exposure']}"
+        cmd = (f"flask models fit --wave {','.join(r['waves'])} --outcome {r['outcome']} "
+               f"--exposure {','.join(exposure_list(a))}"
                + (f" --covariates {','.join(r['covariates'])}" if r["covariates"] else "") + " --format json")
     else:
         cmd = f"flask models did --waves {','.join(r['waves'])} --pilot {r['pilot']} --outcome {r['outcome']} --format json"

@@ -77,6 +77,10 @@ def record_import(kind: str, digest: str, rows: int, imported_by: str) -> Import
 # ------------------------------------------------------------------------------------------- roster
 
 
+#: Per-column value recoding: contract column -> {file value: contract value}.
+ValueMap = Mapping[str, Mapping[str, str]]
+
+
 def unit_ids() -> dict[str, int]:
     """Unit slug -> database id of the units (leaf level) officers can be on."""
     return {slug: uid for uid, slug in db.session.execute(
@@ -84,25 +88,33 @@ def unit_ids() -> dict[str, int]:
 
 
 def preview_roster(data: bytes, *, columns: Mapping[str, str] | None = None, delimiter: str | None = None,
-                   encoding: str = "utf-8") -> pd.DataFrame:
+                   encoding: str = "utf-8", values: ValueMap | None = None) -> pd.DataFrame:
     """Validate a roster file against the stored units without saving (raises ImportRejected)."""
     return core.parse_roster(data, known_units=unit_ids(), known_patterns=SHIFT_PATTERN_SLUGS,
-                             columns=columns, delimiter=delimiter, encoding=encoding)
+                             columns=columns, delimiter=delimiter, encoding=encoding, values=values)
+
+
+def _values_part(values: ValueMap | None) -> tuple[str, ...]:
+    """The value mapping as hash input (it changes the meaning of a file); nothing when absent."""
+    if not values:
+        return ()
+    return (repr(sorted((k, sorted(v.items())) for k, v in values.items())),)
 
 
 def import_roster(data: bytes, *, imported_by: str, as_of: date | None = None,
                   columns: Mapping[str, str] | None = None, delimiter: str | None = None,
-                  encoding: str = "utf-8") -> ImportResult:
+                  encoding: str = "utf-8", values: ValueMap | None = None) -> ImportResult:
     """Store a roster snapshot as of ``as_of`` (default today): ``person_id,unit_id,shift_pattern,
-    position,contract_hours_week``. Waves opening on or after ``as_of`` form their groups from it;
-    earlier waves keep theirs (DESIGN.md rule 6)."""
+    position,contract_hours_week[,accounting_period]``. Waves opening on or after ``as_of`` form their
+    groups from it; earlier waves keep theirs (DESIGN.md rule 6). ``values``: per-column value
+    recoding (``[values.shift_pattern]`` of a columns file)."""
     as_of = as_of or date.today()
-    digest = file_hash(data, as_of.isoformat())
+    digest = file_hash(data, as_of.isoformat(), *_values_part(values))
     if (rec := _already("roster", digest)) is not None:
         return ImportResult("roster", 0, True, rec.id)
     units = unit_ids()
     frame = core.parse_roster(data, known_units=units, known_patterns=SHIFT_PATTERN_SLUGS, columns=columns,
-                              delimiter=delimiter, encoding=encoding)
+                              delimiter=delimiter, encoding=encoding, values=values)
     try:
         rec = record_import("roster", digest, len(frame), imported_by)
         snap = RosterSnapshot(as_of=as_of, import_id=rec.id, persons=len(frame))
@@ -110,9 +122,11 @@ def import_roster(data: bytes, *, imported_by: str, as_of: date | None = None,
         db.session.flush()
         rows = [{"snapshot_id": snap.id, "person_id": p, "unit_id": units[u],
                  "shift_pattern": None if pd.isna(sp) else str(sp),
-                 "position": None if pd.isna(pos) else str(pos), "contract_hours_week": float(h)}
-                for p, u, sp, pos, h in zip(frame["person_id"], frame["unit_id"], frame["shift_pattern"],
-                                            frame["position"], frame["contract_hours_week"])]
+                 "position": None if pd.isna(pos) else str(pos), "contract_hours_week": float(h),
+                 "accounting_period": None if pd.isna(ap) else str(ap)}
+                for p, u, sp, pos, h, ap in zip(frame["person_id"], frame["unit_id"], frame["shift_pattern"],
+                                                frame["position"], frame["contract_hours_week"],
+                                                frame["accounting_period"])]
         for i in range(0, len(rows), CHUNK_ROWS):
             db.session.execute(insert(RosterEntry.__table__), rows[i:i + CHUNK_ROWS])
         db.session.commit()
@@ -137,11 +151,14 @@ def list_snapshots() -> list[RosterSnapshot]:
 
 
 def snapshot_frame(snapshot: RosterSnapshot) -> pd.DataFrame:
-    """A snapshot's officers: ``person_id, unit_id`` (unit slug), ``shift_pattern``, ``contract_hours_week``."""
+    """A snapshot's officers: ``person_id, unit_id`` (unit slug), ``shift_pattern``, ``contract_hours_week``,
+    ``accounting_period`` (None = the default, :data:`wellbeing.core.schedules.DEFAULT_ACCOUNTING_PERIOD`)."""
     rows = db.session.execute(
-        db.select(RosterEntry.person_id, Unit.slug, RosterEntry.shift_pattern, RosterEntry.contract_hours_week)
+        db.select(RosterEntry.person_id, Unit.slug, RosterEntry.shift_pattern, RosterEntry.contract_hours_week,
+                  RosterEntry.accounting_period)
         .join(Unit, Unit.id == RosterEntry.unit_id).where(RosterEntry.snapshot_id == snapshot.id)).all()
-    return pd.DataFrame(rows, columns=["person_id", "unit_id", "shift_pattern", "contract_hours_week"])
+    return pd.DataFrame(rows, columns=["person_id", "unit_id", "shift_pattern", "contract_hours_week",
+                                       "accounting_period"])
 
 
 def known_persons() -> set[str]:
@@ -285,10 +302,10 @@ def _save_shifts(kind: str, digest: str, frame: pd.DataFrame, imported_by: str) 
 
 
 def check_shifts(data: bytes, *, timezone: str = core.DEFAULT_TIMEZONE, columns: Mapping[str, str] | None = None,
-                 delimiter: str | None = None, encoding: str = "utf-8") -> pd.DataFrame:
+                 delimiter: str | None = None, encoding: str = "utf-8", values: ValueMap | None = None) -> pd.DataFrame:
     """Parse and validate a shift-records file against the roster and the stored shifts (no saving)."""
     frame = core.parse_shifts(data, timezone=timezone, known_persons=known_persons(), columns=columns,
-                              delimiter=delimiter, encoding=encoding)
+                              delimiter=delimiter, encoding=encoding, values=values)
     errors = stored_overlaps(frame, frame.attrs.get("rows", [None] * len(frame)))
     if errors:
         raise ImportRejected(errors)
@@ -297,12 +314,14 @@ def check_shifts(data: bytes, *, timezone: str = core.DEFAULT_TIMEZONE, columns:
 
 def import_shifts(data: bytes, *, imported_by: str, timezone: str = core.DEFAULT_TIMEZONE,
                   columns: Mapping[str, str] | None = None, delimiter: str | None = None,
-                  encoding: str = "utf-8") -> ImportResult:
-    """Store a shift-records file ``person_id,start,end,break_min,duty_type,shift_code`` (all or nothing)."""
-    digest = file_hash(data, timezone)
+                  encoding: str = "utf-8", values: ValueMap | None = None) -> ImportResult:
+    """Store a shift-records file ``person_id,start,end,break_min,duty_type,shift_code`` (all or nothing);
+    ``values``: per-column value recoding (``[values.duty_type]`` of a columns file)."""
+    digest = file_hash(data, timezone, *_values_part(values))
     if (rec := _already("shifts", digest)) is not None:
         return ImportResult("shifts", 0, True, rec.id)
-    frame = check_shifts(data, timezone=timezone, columns=columns, delimiter=delimiter, encoding=encoding)
+    frame = check_shifts(data, timezone=timezone, columns=columns, delimiter=delimiter, encoding=encoding,
+                         values=values)
     return _save_shifts("shifts", digest, frame, imported_by)
 
 

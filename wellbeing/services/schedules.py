@@ -145,7 +145,9 @@ def wave_features(wave: Wave, *, tz: str = DEFAULT_TIMEZONE) -> WaveFeatures:
     shifts = load_shifts(persons, w0 - 8 * _DAY_S, w1)
     in_window = int(((shifts["start_utc"] >= w0) & (shifts["start_utc"] < w1)).sum()) if len(shifts) else 0
     hours = dict(zip(roster["person_id"], roster["contract_hours_week"].astype(float)))
-    feats = compute_features(shifts, start, end, timezone=tz, contract_hours=hours, persons=persons)
+    periods = dict(zip(roster["person_id"], roster["accounting_period"]))
+    feats = compute_features(shifts, start, end, timezone=tz, contract_hours=hours, persons=persons,
+                             accounting_period=periods)
     table = aggregate_features(feats, member_group)
     table["officers"] = table["group"].map(officers).astype(np.int64)
     feats = feats.assign(group=pd.Series(member_group).reindex(feats.index))
