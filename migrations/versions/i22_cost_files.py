@@ -1,14 +1,14 @@
 """cost files: pay rates and paperwork registers (issue 22)
 
 Revision ID: i22_cost_files
-Revises: c253f6e603f4
+Revises: i18_accounting_period
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = 'i22_cost_files'
-down_revision = 'c253f6e603f4'
+down_revision = 'i18_accounting_period'
 branch_labels = None
 depends_on = None
 
