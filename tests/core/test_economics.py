@@ -34,8 +34,10 @@ def overtime() -> pd.DataFrame:
 
 
 def test_overtime_above_each_legal_limit_by_hand():
-    """A: norm 40/7 × 28 = 160 h; worked 20 × 10 + 5 = 205 h → 45 h of overtime in the January part.
-    Daily limit: the 5 h overtime record on 6 Jan is 3 h over 2 h. Monthly: 45 − 12 × 28/31 = 34.161 h.
+    """The window 1-28 January holds no complete month: the window itself is the accounting period
+    (core.schedules.accounting_periods). A: norm 40/7 × 28 = 160 h; worked 20 × 10 + 5 = 205 h → 45 h
+    of overtime. Daily limit: the 5 h overtime record on 6 Jan is 3 h over 2 h. Monthly: 45 − 12 ×
+    28/30.4375 = 33.96 h.
     Yearly (pro rata): 45 − 120 × 28/365.25 = 35.801 h. Weekend hours: 5 (Saturday). B: 16 night
     hours (8 of each 19:00-07:00 shift in 22:00-06:00), no overtime."""
     f = overtime()
@@ -44,7 +46,7 @@ def test_overtime_above_each_legal_limit_by_hand():
     assert a["worked_hours"] == pytest.approx(205.0)
     assert a["overtime_hours"] == pytest.approx(45.0)
     assert a["above_day_h"] == pytest.approx(3.0)
-    assert a["above_month_h"] == pytest.approx(45 - 12 * 28 / 31)
+    assert a["above_month_h"] == pytest.approx(45 - 12 * 28 / 30.4375)
     assert a["above_year_h"] == pytest.approx(45 - 120 * 28 / 365.25)
     assert a["weekend_hours"] == pytest.approx(5.0) and a["night_hours"] == 0
     assert b["night_hours"] == pytest.approx(16.0) and b["overtime_hours"] == 0 and b["above_day_h"] == 0
@@ -58,6 +60,12 @@ def test_24_72_at_42_hours_a_week_stays_under_the_monthly_limit():
     f = ec.legal_overtime(parse_shifts(io.StringIO(HEADER + rows)), "2024-04-01", "2024-05-01").loc["S"]
     assert f["overtime_hours"] == pytest.approx(192 - 40 / 7 * 30)
     assert f["above_month_h"] == pytest.approx(192 - 40 / 7 * 30 - 12)
+    # quarterly accounting over 1-29 April (no complete quarter: the window is the period, 28 days):
+    # duties 1, 5, ..., 25 April = 7 × 24 = 168 h against 160 h: 8 h, under 12 × 28/30.4375 = 11.04 h
+    q = ec.legal_overtime(parse_shifts(io.StringIO(HEADER + rows)), "2024-04-01", "2024-04-29",
+                          accounting_period="quarter").loc["S"]
+    assert q["overtime_hours"] == pytest.approx(8.0)
+    assert q["above_month_h"] == 0 and q["days_counted"] == 28
 
 
 def test_cost_and_compliance_scenario_by_hand():

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from .roster import DEFAULT_TIMEZONE, WORKED_DUTY_TYPES
+from .schedules import DEFAULT_ACCOUNTING_PERIOD, MONTH_DAYS, accounting_periods
 from .tables import ImportRejected, RowError, read_table
 
 __all__ = [
@@ -199,6 +200,13 @@ def _wall(seconds: np.ndarray, tz: str) -> np.ndarray:
     return idx.asi8 // {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}[idx.unit]
 
 
+def _months(kind: str, a: dt.date, b: dt.date) -> float:
+    """Months in an accounting period: whole calendar months for month/quarter/year periods, else days / 30.4375."""
+    if kind in ("month", "quarter", "year") and a.day == 1 and b.day == 1:
+        return float((b.year - a.year) * 12 + b.month - a.month)
+    return (b - a).days / MONTH_DAYS
+
+
 def legal_overtime(
     shifts: pd.DataFrame,
     start: dt.date | str,
@@ -206,21 +214,25 @@ def legal_overtime(
     *,
     timezone: str = DEFAULT_TIMEZONE,
     contract_hours: Mapping[str, float] | float = 40.0,
+    accounting_period: Mapping[str, str | None] | str = DEFAULT_ACCOUNTING_PERIOD,
     persons: Iterable[str] | None = None,
 ) -> pd.DataFrame:
     """Overtime by the legal accounting period and hours above each art. 78 limit, per person.
 
-    Accounting (stated; the features issue may refine it per officer): the accounting period is the
-    **calendar month** (summarised accounting of working time); its norm is ``contract_hours_week / 7``
-    per day of the month inside the window. For each month part *m* of the window:
-    ``overtime_m = max(0, worked_m - norm_m)`` (net worked hours of shifts starting in *m*);
-    ``overtime_hours = Σ overtime_m``. Hours above the limits:
+    Accounting as :func:`wellbeing.core.schedules.overtime_by_accounting_period` (the features'
+    ``overtime_hours``): each person's accounting period (roster column ``accounting_period``: week,
+    month — the default —, quarter, year) gives the periods of :func:`~wellbeing.core.schedules.
+    accounting_periods` (the complete calendar periods inside the window, else the window itself);
+    a period's norm is ``contract_hours_week / 7`` per day; ``overtime_p = max(0, worked_p − norm_p)``
+    (net worked hours of shifts starting in *p*) and ``overtime_hours = Σ_p overtime_p``. Hours above
+    the limits:
 
     * ``above_day_h`` = Σ over local days of max(0, net hours of ``overtime`` records starting that
       day − 2) (the daily limit concerns work ordered beyond the day's schedule, i.e. the records
       typed overtime);
-    * ``above_month_h`` = Σ_m max(0, overtime_m − 12 × (days of *m* in the window / days of the month));
-    * ``above_year_h`` = max(0, overtime_hours − 120 × window days / 365.25) (pro rata: the window
+    * ``above_month_h`` = Σ_p max(0, overtime_p − 12 × months of *p*) (whole calendar months; a week
+      or a window period counts days / 30.4375);
+    * ``above_year_h`` = max(0, overtime_hours − 120 × days counted / 365.25) (pro rata: the window
       is shorter than a year).
 
     Also ``worked_hours``, ``norm_hours``, ``night_hours`` (worked hours in 22:00–06:00 local, KZ
@@ -274,33 +286,39 @@ def legal_overtime(
                                          weights=np.maximum(0, per_day - DAY_LIMIT_H), minlength=n)
     else:
         out["above_day_h"] = 0.0
-    # months of the window
+    # accounting periods (core.schedules.accounting_periods: complete calendar periods in the window,
+    # else the window itself), per person's kind
     if isinstance(contract_hours, Mapping):
         ch = np.array([float(contract_hours.get(p, 40.0)) for p in names])
     else:
         ch = np.full(n, float(contract_hours))
+    if isinstance(accounting_period, Mapping):
+        kinds = np.array([str(accounting_period.get(p) or DEFAULT_ACCOUNTING_PERIOD) for p in names], dtype=object)
+    else:
+        kinds = np.full(n, str(accounting_period or DEFAULT_ACCOUNTING_PERIOD), dtype=object)
     ot_total = np.zeros(n)
     above_m = np.zeros(n)
     norm_total = np.zeros(n)
-    m0 = dt.date(d0.year, d0.month, 1)
-    while m0 < d1:
-        m1 = dt.date(m0.year + (m0.month == 12), m0.month % 12 + 1, 1)
-        a, b = max(m0, d0), min(m1, d1)
-        days_in = (b - a).days
-        lo, hi = (a - epoch).days * 86400, (b - epoch).days * 86400
-        inm = (wsl >= lo) & (wsl < hi)
-        worked_m = np.bincount(c[inm], weights=net[inm], minlength=n)
-        norm_m = ch / 7 * days_in
-        ot_m = np.maximum(0, worked_m - norm_m)
-        ot_total += ot_m
-        norm_total += norm_m
-        above_m += np.maximum(0, ot_m - MONTH_LIMIT_H * days_in / (m1 - m0).days)
-        m0 = m1
-    window_days = (d1 - d0).days
+    days_counted = np.zeros(n)
+    for kind in sorted(set(kinds)):
+        who = kinds == kind
+        for pa, pb in accounting_periods(kind, d0, d1):
+            lo, hi = (pa - epoch).days * 86400, (pb - epoch).days * 86400
+            inp = (wsl >= lo) & (wsl < hi)
+            worked_p = np.bincount(c[inp], weights=net[inp], minlength=n)
+            days_p = (pb - pa).days
+            norm_p = ch / 7 * days_p
+            ot_p = np.maximum(0, worked_p - norm_p)
+            months = _months(kind, pa, pb)
+            ot_total += np.where(who, ot_p, 0)
+            norm_total += np.where(who, norm_p, 0)
+            days_counted += np.where(who, days_p, 0)
+            above_m += np.where(who, np.maximum(0, ot_p - MONTH_LIMIT_H * months), 0)
     out["norm_hours"] = norm_total
     out["overtime_hours"] = ot_total
     out["above_month_h"] = above_m
-    out["above_year_h"] = np.maximum(0, ot_total - YEAR_LIMIT_H * window_days / DAYS_PER_YEAR)
+    out["above_year_h"] = np.maximum(0, ot_total - YEAR_LIMIT_H * days_counted / DAYS_PER_YEAR)
+    out["days_counted"] = days_counted
     out["contract_hours_week"] = ch
     del zi
     return out
@@ -326,8 +344,8 @@ def person_costs(persons: pd.DataFrame, rates: Mapping[str, PayRate], window_day
     * ``premium_cost`` = the three together;
     * compliance scenario: ``hours_moved`` = max(above_day_h, above_month_h, above_year_h) — the
       overtime that must go to keep the strictest of the art. 78 limits (a lower bound: the limits
-      may bind on different days); ``fte_moved`` = hours_moved / (contract_hours_week × window
-      weeks), the officers-equivalent needed to work those hours in normal time;
+      may bind on different days); ``fte_moved`` = hours_moved / (contract_hours_week × weeks of the
+      accounting periods counted, ``days_counted`` / 7, else of the window), the officers-equivalent needed to work those hours in normal time;
       ``cost_moved_now`` = hours_moved × r × m_ot, ``cost_moved_regular`` = hours_moved × r and
       ``savings`` = their difference, hours_moved × r × (m_ot − 1).
 
@@ -353,7 +371,8 @@ def person_costs(persons: pd.DataFrame, rates: Mapping[str, PayRate], window_day
     out["premium_cost"] = out["overtime_cost"] + out["night_premium"] + out["weekend_premium"]
     moved = np.maximum.reduce([out["above_day_h"], out["above_month_h"], out["above_year_h"]])
     out["hours_moved"] = moved
-    out["fte_moved"] = moved / (out["contract_hours_week"] * window_days / 7)
+    days = out["days_counted"] if "days_counted" in out else window_days
+    out["fte_moved"] = moved / (out["contract_hours_week"] * days / 7)
     out["cost_moved_now"] = moved * r * m_ot
     out["cost_moved_regular"] = moved * r
     out["savings"] = out["cost_moved_now"] - out["cost_moved_regular"]
@@ -364,7 +383,7 @@ def person_costs(persons: pd.DataFrame, rates: Mapping[str, PayRate], window_day
 SUM_COLUMNS = ("worked_hours", "overtime_hours", "above_day_h", "above_month_h", "above_year_h", "night_hours",
                "weekend_hours", "overtime_cost", "night_premium", "weekend_premium", "premium_cost",
                "hours_moved", "fte_moved", "cost_moved_now", "cost_moved_regular", "savings",
-               "paperwork_hours")
+               "paperwork_hours", "days_counted")
 
 
 def aggregate_costs(persons: pd.DataFrame, levels: Mapping[str, Mapping[str, str]]) -> pd.DataFrame:

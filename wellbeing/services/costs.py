@@ -106,10 +106,11 @@ def cost_file_info(f: CostFile | None) -> dict | None:
 def _roster(snapshot: RosterSnapshot) -> pd.DataFrame:
     """The snapshot's officers with position and unit name (index ``person_id``)."""
     rows = db.session.execute(
-        db.select(RosterEntry.person_id, Unit.slug, Unit.name, RosterEntry.position, RosterEntry.contract_hours_week)
+        db.select(RosterEntry.person_id, Unit.slug, Unit.name, RosterEntry.position, RosterEntry.contract_hours_week,
+                  RosterEntry.accounting_period)
         .join(Unit, Unit.id == RosterEntry.unit_id).where(RosterEntry.snapshot_id == snapshot.id)).all()
-    return pd.DataFrame(rows, columns=["person_id", "unit_id", "unit_name", "position", "contract_hours_week"]
-                        ).set_index("person_id")
+    return pd.DataFrame(rows, columns=["person_id", "unit_id", "unit_name", "position", "contract_hours_week",
+                                       "accounting_period"]).set_index("person_id")
 
 
 def _utc_midnight(d: date, tz: str = DEFAULT_TIMEZONE) -> int:
@@ -157,7 +158,8 @@ def wave_costs(wave: Wave, rates: dict[str, ec.PayRate] | None = None,
     w0, w1 = _utc_midnight(start), _utc_midnight(end)
     shifts = load_shifts(persons, w0 - 2 * 86400, w1)
     hours = dict(zip(roster.index, roster["contract_hours_week"].astype(float)))
-    p = ec.legal_overtime(shifts, start, end, contract_hours=hours, persons=persons)
+    periods = {k: v for k, v in zip(roster.index, roster["accounting_period"]) if isinstance(v, str) and v}
+    p = ec.legal_overtime(shifts, start, end, contract_hours=hours, accounting_period=periods, persons=persons)
     p["group"] = wf.persons["group"].reindex(p.index)
     p["position"] = roster["position"].reindex(p.index)
     try:
@@ -185,11 +187,12 @@ def wave_costs(wave: Wave, rates: dict[str, ec.PayRate] | None = None,
             sums = {lvl: p.groupby(p["group"].map(m) if lvl != "group" else p["group"])[extra].sum()
                     for lvl, m in [("group", None), *levels.items()]}
             table[extra] = [sums[lv].get(k, 0.0) for lv, k in zip(table["level"], table["key"])]
-    months = window_days / DAYS_PER_MONTH
     per_year = 365.25 / window_days
     officers = table["officers"].where(table["officers"] > 0)
-    table["overtime_h_per_officer_month"] = table["overtime_hours"] / officers / months
-    table["savings_per_year"] = table["savings"] * per_year
+    # overtime is counted over the accounting periods inside the window (days_counted per officer)
+    officer_days = table["days_counted"].where(table["days_counted"] > 0)
+    table["overtime_h_per_officer_month"] = table["overtime_hours"] / officer_days * DAYS_PER_MONTH
+    table["savings_per_year"] = table["savings"] / officer_days * table["officers"] * 365.25
     if "paperwork_hours" in table:
         table["paperwork_h_per_officer_week"] = table["paperwork_hours"] / officers / weeks
         table["paperwork_freed_h_per_officer_week"] = table["paperwork_freed_hours"] / officers / weeks
