@@ -59,3 +59,86 @@ def schedules_costs(wave: str, rates_file: str | None, register_file: str | None
     click.echo(f"wave {wave}: reference window {start} to {end} (end exclusive); money in {wc.currency}; "
                f"groups under K={wc.wave.min_cell} officers suppressed", err=True)
     emit(plain_records(table, svc.RELEASED_COLUMNS), fmt, svc.RELEASED_COLUMNS, out)
+
+
+@schedules_cli.command("what-if")
+@click.option("--unit", required=True, help="unit id (its officers on the wave's roster snapshot)")
+@click.option("--group", default=None, help="reporting group (default: the unit's officers' group)")
+@click.option("--pattern", default=None, help="catalogue pattern slug, or omit and give --sequence and --shift")
+@click.option("--sequence", default=None, help='custom day sequence, e.g. "DDNNOOOO" (O or - = off)')
+@click.option("--shift", "shifts", multiple=True, metavar="CODE=HH:MM+Nh", help="a code of --sequence, e.g. D=07:00+12h")
+@click.option("--crews", default=None, type=int, help="crews of a custom sequence (default: length / codes)")
+@click.option("--wave", "wave_slug", required=True, help="wave whose reference window and groups are used")
+@click.option("--outcome", required=True, help="scale id, e.g. cbi.work")
+@click.option("--exposures", default=None, help="comma-separated exposures of the feature model "
+                                                 "(default: night_hours,quick_returns,duties_24h)")
+@click.option("--model-waves", default=None, help="closed waves the model is fitted on (default: every closed "
+                                                   "wave with these features)")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+def schedules_what_if(unit: str, group: str | None, pattern: str | None, sequence: str | None, shifts: tuple[str, ...],
+                      crews: int | None, wave_slug: str, outcome: str, exposures: str | None, model_waves: str | None,
+                      fmt: str) -> None:
+    """Predicted change of a scale if UNIT worked another pattern (assumes the association is causal)."""
+    import json
+
+    from ..core.whatif import custom_pattern
+    from ..services import whatif as svc
+    from ..services.waves import WaveError, get_wave
+
+    if (pattern is None) == (sequence is None):
+        fail("give --pattern SLUG or --sequence with --shift (one of the two)")
+    pat = pattern
+    if sequence is not None:
+        try:
+            pat = custom_pattern(sequence, shifts, crews)
+        except ValueError as exc:
+            fail(str(exc))
+    exp = tuple(e.strip() for e in exposures.split(",") if e.strip()) if exposures else svc.DEFAULT_EXPOSURES
+    mw = [w.strip() for w in model_waves.split(",") if w.strip()] if model_waves else None
+    try:
+        r = svc.what_if(unit, pat, get_wave(wave_slug), outcome, group=group, model_waves=mw, exposures=exp)
+    except (WaveError, svc.WhatIfError) as exc:
+        fail(str(exc))
+    out = svc.release_what_if(r)
+    if fmt == "json":
+        click.echo(json.dumps(out, ensure_ascii=False, indent=2))
+        return
+    click.echo(_what_if_text(out))
+
+
+def _what_if_text(o: dict) -> str:
+    """The what-if as plain text (the released dictionary only)."""
+    def f(v: object) -> str:
+        return "–" if v is None else f"{v:+g}" if isinstance(v, float) and v < 0 else f"{v:g}" if isinstance(v, float) else str(v)
+
+    lines = [f"What-if: unit {o['unit']} (group {o['group']}) on {o['pattern']}, wave {o['wave']}, "
+             f"reference window {o['window'][0]} to {o['window'][1]} (end exclusive)"]
+    if not o["released"]:
+        lines.append(f"suppressed ({o['reason']}): the unit or its group has fewer than K officers")
+        return "\n".join(lines)
+    lines.append(f"{o['unit_officers']} officers of the unit, {o['group_officers']} in the group")
+    lines.append("group feature                 now   proposed   change")
+    for r in o["features"]:
+        lines.append(f"  {r['feature']:<26}{f(r['now']):>7}{f(r['proposed']):>11}{f(r['change']):>9}")
+    ot = o["overtime"]
+    lines.append(f"overtime (accounting period), h per officer-month: {f(ot['h_per_officer_month_now'])} -> "
+                 f"{f(ot['h_per_officer_month_proposed'])} ({f(ot['change'])})")
+    if "premium_cost_year_change" in ot:
+        lines.append(f"premium cost of the unit a year: {f(ot['premium_cost_year_now'])} -> "
+                     f"{f(ot['premium_cost_year_proposed'])} {ot['currency']} ({f(ot['premium_cost_year_change'])})")
+    p = o["prediction"]
+    if p is None:
+        lines.append(f"prediction: not released ({o['model']['reason'] or 'model refused'})")
+    else:
+        lines.append(f"predicted change of {o['outcome']}: {f(p['change'])} points "
+                     f"(95 % interval {f(p['ci_low'])} to {f(p['ci_high'])}), from {o['model']['formula']} "
+                     f"on {', '.join(o['model_waves'])}")
+        for t in p["terms"]:
+            lines.append(f"  {t['feature']}: change {f(t['delta'])} x {f(t['coefficient'])} = {f(t['contribution'])}")
+    d = o["did"]
+    if d is not None:
+        lines.append(f"pilot {d['pilot']} (difference-in-differences, waves {', '.join(d['waves'])}): "
+                     f"{f(d['estimate'])} points (95 % interval {f(d['ci_low'])} to {f(d['ci_high'])}, "
+                     f"permutation p {f(d['permutation_p'])})")
+    lines.append(o["causal_note"])
+    return "\n".join(lines)
