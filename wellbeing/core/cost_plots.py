@@ -47,6 +47,7 @@ def group_bars(labels: Sequence[str], values: Sequence[float], *, title: str, xl
         tw.set_xlim(0, 100)
         tw.set_xlabel(second_label, color="#7d3c98", fontsize=9)
         tw.tick_params(axis="x", colors="#7d3c98")
+        ax.set_ylim(n - 0.5, -0.5)   # the twin's points must not stretch the shared y axis
     ax.set_xlabel(xlabel)
     ax.set_title(title, fontsize=11, loc="left")
     ax.grid(axis="x", color="#e5e5e5")

@@ -24,3 +24,4 @@ def _allow_files() -> None:
 
 from . import views  # noqa: E402,F401
 from . import costs_views  # noqa: E402,F401
+from . import whatif_views  # noqa: E402,F401

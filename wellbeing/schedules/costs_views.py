@@ -47,7 +47,7 @@ def _scenario() -> tuple[list[str], list[tuple[str, str]]]:
 
 def _released(wave: Wave):  # type: ignore[no-untyped-def]
     remove, merge = _scenario()
-    wc = svc.wave_costs(wave, remove=remove, merge=merge)
+    wc = svc.cached_wave_costs(wave, remove=remove, merge=merge)
     return wc, svc.release_costs(wc)
 
 
@@ -156,8 +156,8 @@ def costs_pdf(slug: str) -> Response:
         abort(404)
     start, end = wc.window
     lines = [f"Wave {wave.slug}; reference window {start} to {end} (end exclusive); money in {wc.currency}. "
-             f"Overtime by the legal accounting period (calendar month; norm = contract hours per week / 7 per "
-             f"day); limits of the Labour Code of the Republic of Kazakhstan, art. 78: 2 h/day, 12 h/month, "
+             f"Overtime by each officer's accounting period (roster column accounting_period, default the "
+             f"calendar month; norm = contract hours per week / 7 per day); limits of the Labour Code of the Republic of Kazakhstan, art. 78: 2 h/day, 12 h/month, "
              f"120 h/year (pro rata). Groups under K = {wave.min_cell} officers and totals that would reveal "
              f"them are suppressed."]
     remove, merge = wc.scenario["remove"], wc.scenario["merge"]

@@ -49,3 +49,16 @@ class CostFileForm(FlaskForm):
     delimiter = SelectField(_l("Delimiter"), choices=choices(DELIMITERS), default="")
     encoding = StringField(_l("Encoding"), default="utf-8", validators=[DataRequired(), Length(max=32)])
     submit = SubmitField(_l("Check and store"))
+
+
+class WhatIfForm(FlaskForm):
+    """The what-if request (GET; no state changes, so no CSRF token)."""
+
+    class Meta:
+        csrf = False
+
+    wave = SelectField(_l("Wave (reference window and groups)"), validators=[DataRequired()])
+    unit = StringField(_l("Unit id"), validators=[DataRequired(), Length(max=64)])
+    pattern = SelectField(_l("Proposed shift pattern"), validators=[DataRequired()])
+    outcome = SelectField(_l("Scale"), validators=[DataRequired()])
+    submit = SubmitField(_l("Predict"))

@@ -133,6 +133,26 @@ class WaveCosts:
     scenario: dict = field(default_factory=dict)  # removed / merged forms
 
 
+_CACHE: dict[tuple, WaveCosts] = {}
+_CACHE_SIZE = 8
+
+
+def cached_wave_costs(wave: Wave, *, remove: Sequence[str] = (), merge: Sequence[tuple[str, str]] = ()) -> WaveCosts:
+    """:func:`wave_costs` with the newest stored files, kept in a small per-process cache keyed by the wave,
+    the last import (roster, shifts, rates or register) and the scenario: the page and its two plots need
+    it three times. What leaves the cache is released anew by the caller through :func:`release_costs`."""
+    last = db.session.execute(db.select(db.func.max(ImportRecord.id))).scalar_one()
+    key = (str(db.engine.url), wave.id, wave.opens, wave.window_days, len(wave.groups), last, tuple(remove),
+           tuple(merge))
+    wc = _CACHE.get(key)
+    if wc is None:
+        wc = wave_costs(wave, remove=remove, merge=merge)
+        if len(_CACHE) >= _CACHE_SIZE:
+            _CACHE.pop(next(iter(_CACHE)))
+        _CACHE[key] = wc
+    return wc
+
+
 def wave_costs(wave: Wave, rates: dict[str, ec.PayRate] | None = None,
                register: Sequence[ec.PaperForm] | None = None, *, remove: Iterable[str] = (),
                merge: Iterable[tuple[str, str]] = ()) -> WaveCosts:
@@ -259,7 +279,7 @@ def release_survey_paperwork(wave: Wave) -> pd.DataFrame:
          .where(Response.wave_id == wave.id, Answer.item_id == PAPERWORK_ITEM))
     df = pd.DataFrame(db.session.execute(q).all(), columns=["group_id", "value"])
     slug = {g.id: g.slug for g in wave.groups}
-    rows = []
+    rows: list[dict] = []
     for gid, gslug in sorted(slug.items(), key=lambda x: x[1]):
         v = df.loc[df["group_id"] == gid, "value"]
         n, hi = int(len(v)), int(v.isin(PAPERWORK_HIGH).sum())
@@ -275,7 +295,7 @@ def release_survey_paperwork(wave: Wave) -> pd.DataFrame:
         else:
             rows.append({"group": gslug, "n": n, "share_high_pct": round_half_away(100 * hi / n, 0),
                          "suppressed": False, "reason": ""})
-    return pd.DataFrame(rows, columns=["group", "n", "share_high_pct", "suppressed", "reason"])
+    return pd.DataFrame(rows, columns=["group", "n", "share_high_pct", "suppressed", "reason"], dtype=object)
 
 
 def costs_csv(released: pd.DataFrame) -> str:
