@@ -33,7 +33,33 @@ def _merge_pairs(values: tuple[str, ...]) -> list[tuple[str, str]]:
 @click.option("--out", default=None, type=click.Path(dir_okay=False))
 def schedules_costs(wave: str, rates_file: str | None, register_file: str | None, remove: tuple[str, ...],
                     merge: tuple[str, ...], level: str, fmt: str, out: str | None) -> None:
-    """Overtime by art. 78 limits, its cost, the compliance scenario and paperwork per group of WAVE."""
+    """Overtime by art. 78 limits, its cost, the compliance scenario and paperwork per group of WAVE.
+
+    Rows per reporting group, region and the whole wave (level, key); numbers of a group under K
+    officers, and of a total that would give them by subtraction, are empty (reason below_k /
+    complement). Hours in h, money in the rates file's currency, FTE in officers.
+
+    \b
+    Pay-rates file (--rates), one row per position or grade, no personal salary:
+      position,hourly_rate,currency,overtime,night,holiday
+      Patrol police battalion,2100,KZT,1.5,1.5,1.5
+      *,2000,KZT,1.5,1.5,1.5
+    position: the roster's position (* = every position not listed); hourly_rate > 0;
+    currency: ISO 4217 code, one per file; overtime, night, holiday: multipliers >= 1
+    of the hourly rate (overtime hours are paid whole at rate x overtime; night and
+    weekend hours get rate x (multiplier - 1) on top).
+
+    \b
+    Paperwork register (--register), one row per form and unit type:
+      unit_type,form,per,times,minutes
+      Patrol police battalion,incident report,shift,2,25
+      *,monthly activity report,month,1,90
+    unit_type: a unit's name in the hierarchy (* = every unit); per: shift, day, week,
+    month or year; times > 0 per that unit; minutes > 0 each.
+
+    A bad file is refused with row and column of every problem and nothing is stored;
+    a valid one becomes the one in use (the page uses the same).
+    """
     from ..services import costs as svc
     from ..services.results import plain_records
     from ..services.waves import WaveError, get_wave
