@@ -94,9 +94,14 @@ def _utc(d: dt.date) -> int:
 def _exposure_values(feats: pd.DataFrame, exposures: Sequence[str], days: int) -> dict[str, float]:
     """Group means on the exposures' scale (as :func:`wellbeing.services.features.group_features`)."""
     from .features import EXPOSURES
+    from .fatigue import FATIGUE_EXPOSURES
 
     out = {}
     for name in exposures:
+        if name in FATIGUE_EXPOSURES:
+            col, factor, _unit = FATIGUE_EXPOSURES[name]
+            out[name] = float(feats[col].mean()) * factor
+            continue
         e = EXPOSURES[name]
         v = float(feats[e.feature].mean())
         out[name] = v * MONTH_DAYS / days if e.per == "month" else v
@@ -116,7 +121,9 @@ def what_if(unit: str, pattern: str | ShiftPattern, wave: Wave, outcome: str, *,
         raise WhatIfError("schedule features are not available as model exposures on this installation") from exc
     from .analysis import AnalysisError, closed_waves, did_platform, feature_names, fit_platform
 
-    unknown = [e for e in exposures if e not in feat_service.EXPOSURES]
+    from .fatigue import FATIGUE_EXPOSURES
+
+    unknown = [e for e in exposures if e not in feat_service.EXPOSURES and e not in FATIGUE_EXPOSURES]
     if unknown:
         raise WhatIfError(f"--exposures: unknown {', '.join(unknown)}; choose from "
                           f"{', '.join(feat_service.EXPOSURES)}")
@@ -151,11 +158,11 @@ def what_if(unit: str, pattern: str | ShiftPattern, wave: Wave, outcome: str, *,
     now_feats = wf.persons.loc[members]
     new_feats = now_feats.copy()
     new_feats.loc[officers, proposed_feats.columns] = proposed_feats.loc[officers].to_numpy()
-    current = _exposure_values(now_feats, exposures, days)
-    proposed = _exposure_values(new_feats, exposures, days)
     fat_now = fatigue_features(now_shifts, start, end, persons=members)
     fat_new = pd.concat([fat_now.drop(index=officers),
                          fatigue_features(plan, start, end, persons=officers)])
+    current = _exposure_values(now_feats.join(fat_now), exposures, days)
+    proposed = _exposure_values(new_feats.join(fat_new), exposures, days)
     for c in FATIGUE_COLUMNS:
         current[c] = float(fat_now[c].mean())
         proposed[c] = float(fat_new[c].mean())
