@@ -166,5 +166,6 @@ def _what_if_text(o: dict) -> str:
         lines.append(f"pilot {d['pilot']} (difference-in-differences, waves {', '.join(d['waves'])}): "
                      f"{f(d['estimate'])} points (95 % interval {f(d['ci_low'])} to {f(d['ci_high'])}, "
                      f"permutation p {f(d['permutation_p'])})")
+    lines += [f"note: {n}" for n in o.get("notes", [])]
     lines.append(o["causal_note"])
     return "\n".join(lines)

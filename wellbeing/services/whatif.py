@@ -194,6 +194,17 @@ def what_if(unit: str, pattern: str | ShiftPattern, wave: Wave, outcome: str, *,
         raise WhatIfError(str(exc)) from exc
     res = WhatIf(wave, unit, group, pat.slug, (start, end), len(officers), len(members), outcome, list(model_waves),
                  list(exposures), current, proposed, overtime, analysis)
+    # today's records must cover the window as the proposed roster does, or the change is biased
+    mine = now_shifts[now_shifts["person_id"].isin(officers)]
+    if len(mine):
+        first = mine["start"].min().tz_convert(DEFAULT_TIMEZONE).date()
+        last = mine["start"].max().tz_convert(DEFAULT_TIMEZONE).date()
+        covered = (min(last + dt.timedelta(days=1), end) - max(first, start)).days
+    else:
+        covered = 0
+    if covered < days - 7:
+        res.notes.append(f"the unit's shift records cover {max(covered, 0)} of the window's {days} days: today's "
+                         "values are understated and the change overstated")
     if analysis.released:
         fit = analysis.main.fit
         deltas = {e: proposed[e] - current[e] for e in exposures}
@@ -238,7 +249,7 @@ def release_what_if(r: WhatIf) -> dict:
     out: dict = {"unit": r.unit, "group": r.group, "pattern": r.pattern, "wave": r.wave.slug,
                  "window": [r.window[0].isoformat(), r.window[1].isoformat()], "outcome": r.outcome,
                  "model_waves": r.model_waves, "exposures": r.exposures, "causal_note": CAUSAL_NOTE,
-                 "released": True, "reason": ""}
+                 "released": True, "reason": "", "notes": list(r.notes)}
     if r.unit_officers < k or r.group_officers < k:
         out.update(released=False, reason="below_k")
         return out
