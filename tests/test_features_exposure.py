@@ -111,3 +111,76 @@ def test_exposure_joined_by_reporting_group_and_small_group_contributes_nothing(
     bad = runner.invoke(args=["models", "fit", "--wave", "w1", "--outcome", "cbi.work", "--exposure",
                               "night_hours,moon_phase"])
     assert bad.exit_code == 1 and "'moon_phase' not offered" in bad.stderr
+
+
+def test_associations_screen_standardises_adjusts_and_explains_every_dash(app: Flask, runner, client, crafted) -> None:  # type: ignore[no-untyped-def]
+    from wellbeing.services.analysis import fit_platform
+    from wellbeing.services.associations import ASSOCIATION_COLUMNS, REASONS, associations
+    from wellbeing.services.features import EXPOSURES
+    from wellbeing.services.users import create_user
+
+    with app.app_context():
+        res = associations(["w1"], "cbi.work")
+        single = fit_platform(["w1"], "cbi.work", "night_hours", robustness=False)
+    t = res.table
+    assert list(t.columns) == ASSOCIATION_COLUMNS
+    assert len(t) == 2 * len(EXPOSURES) and set(t["model"]) == {"single", "joint"}
+    row = t[(t["feature"] == "night_hours") & (t["model"] == "single")].iloc[0]
+    coef = single.main.terms.set_index("term").loc["night_hours"]
+    # standardised per 10 night hours a month: 10 x the per-hour coefficient of the same model
+    assert row["per"] == "per 10 night hours a month"
+    assert row["estimate"] == pytest.approx(10 * coef["estimate"])
+    assert row["ci_low"] == pytest.approx(10 * coef["ci_low"]) and row["n"] == 36
+    # every row without a number says why, in the documented words
+    dashes = t[t["suppressed"]]
+    assert dashes["reason"].isin(list(REASONS)).all() and (dashes["estimate"].isna()).all()
+    # the crafted groups have no quick return at all: no variation, said so
+    assert t.loc[t["feature"] == "quick_returns", "reason"].eq("no_variation").all()
+    single_p = t[(t["model"] == "single") & ~t["suppressed"]]
+    assert (single_p["p_holm"] >= single_p["p_value"] - 1e-12).all()
+    assert (single_p["p_bh"] <= single_p["p_holm"] + 1e-12).all()
+    with app.app_context():
+        create_user("ana", "analyst", "a-long-pass-1")
+    assert client.post("/auth/login", data={"name": "ana", "password": "a-long-pass-1"}).status_code == 302
+    page = client.get("/analysis/associations?waves=w1&outcome=cbi.work")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "Association, not proof of cause" in html
+    assert "every released group has the same value of this feature" in html
+    png = client.get("/analysis/associations/forest.png?waves=w1&outcome=cbi.work")
+    assert png.status_code == 200 and png.data[:4] == b"\x89PNG"
+    csv_ = client.get("/analysis/associations.csv?waves=w1&outcome=cbi.work").get_data(as_text=True).splitlines()
+    assert csv_[0] == ",".join(ASSOCIATION_COLUMNS) and len(csv_) == 1 + len(t)
+
+
+def test_features_page_explains_every_dash_caches_plots_and_downloads_the_cli_csv(app: Flask, runner, client, crafted) -> None:  # type: ignore[no-untyped-def]
+    import re
+
+    from wellbeing.services.schedules import released_wave_features
+    from wellbeing.services.users import create_user
+
+    with app.app_context():
+        create_user("ana", "analyst", "a-long-pass-1")
+    assert client.post("/auth/login", data={"name": "ana", "password": "a-long-pass-1"}).status_code == 302
+    html = client.get("/schedules/waves/w1").get_data(as_text=True)
+    # the group of 4 officers (below K) and shares with fewer than K officers above (nobody works over
+    # 48 h a week) show "–" with a numbered reason in plain words
+    dashes = re.findall(r"–<sup>(\d+)</sup>", html)
+    assert dashes
+    legend = dict(re.findall(r'<li value="(\d+)">– ([^<]+)</li>', html))
+    assert set(dashes) <= set(legend)
+    assert any("fewer than K officers on the roster" in w for w in legend.values())
+    assert any("Fewer than K officers are above this threshold" in w for w in legend.values())
+    # plots are drawn once per release and then served from the cache
+    first = client.get("/schedules/waves/w1/plots/night_shifts.png")
+    assert first.status_code == 200 and first.data[:4] == b"\x89PNG"
+    with app.app_context():
+        wf, _ = released_wave_features(wave_service.get_wave("w1"))
+        assert ("night_shifts", "en") in wf.plots
+        wf.plots[("night_shifts", "en")] = b"cached"
+    assert client.get("/schedules/waves/w1/plots/night_shifts.png").data == b"cached"
+    # the CSV download is the CLI's CSV, byte for byte
+    csv_page = client.get("/schedules/waves/w1.csv")
+    assert csv_page.status_code == 200 and csv_page.mimetype == "text/csv"
+    cli = runner.invoke(args=["schedules", "features", "w1", "--format", "csv"])
+    assert cli.exit_code == 0 and csv_page.get_data(as_text=True) == cli.stdout

@@ -321,9 +321,9 @@ def _reference(shifts: pd.DataFrame, d0: str, d1: str, tz: str = "Asia/Almaty") 
     w0, w1 = mid(day0), mid(day1)
     out = {}
     for pid, g in shifts.groupby("person_id"):
-        work = [(r.start.to_pydatetime(), r.end.to_pydatetime()) for r in g.itertuples()
-                if r.duty_type in ("regular", "overtime", "training")]
-        work.sort()
+        work3 = sorted((r.start.to_pydatetime(), r.end.to_pydatetime(), r.duty_type) for r in g.itertuples()
+                       if r.duty_type in ("regular", "overtime", "training"))
+        work = [(a, b) for a, b, _d in work3]
         inwin = [(s, e) for s, e in work if w0 <= s < w1]
         night = 0.0
         for s, e in inwin:
@@ -333,8 +333,9 @@ def _reference(shifts: pd.DataFrame, d0: str, d1: str, tz: str = "Asia/Almaty") 
                 a = dt.datetime.combine(d, dt.time(22), tzinfo=z).astimezone(U)
                 b = dt.datetime.combine(d + dt.timedelta(days=1), dt.time(6), tzinfo=z).astimezone(U)
                 night += max(0.0, (min(e, b) - max(s, a)).total_seconds())
-        qr = sum(1 for (s0, e0), (s1, e1) in zip(work, work[1:])
-                 if w0 <= s1 < w1 and (s1 - e0) < dt.timedelta(hours=11))
+        qr = sum(1 for (s0, e0, d0), (s1, e1, d1) in zip(work3, work3[1:])
+                 if w0 <= s1 < w1 and (s1 - e0) < dt.timedelta(hours=11)
+                 and not (s1 == e0 and d1 == "overtime"))
         far = dt.timedelta(days=400)
         gaps = [(w0 - far, work[0][0])] if work else [(w0 - far, w1 + far)]
         gaps += [(e0, s1) for (s0, e0), (s1, e1) in zip(work, work[1:])]
@@ -483,3 +484,17 @@ def test_accounting_periods_inside_the_window_and_unknown_kinds():
     assert accounting_periods("year", d(2024, 1, 1), d(2025, 1, 1)) == [(d(2024, 1, 1), d(2025, 1, 1))]
     with pytest.raises(ValueError, match="unknown accounting period 'fortnight'"):
         accounting_periods("fortnight", d(2024, 1, 1), d(2024, 2, 1))
+
+
+def test_an_overtime_extension_touching_its_shift_is_no_quick_return():
+    """Regression: a 2-h `overtime` record right after a shift (rest 0) counted as a quick return, so
+    units with many extensions showed many quick returns. 09:00-18:00 + 18:00-20:00 overtime, next
+    day 09:00 (13 h after 20:00): no quick return; a call-back 8 h after 20:00 is one."""
+    rows = ("a,2024-01-10 09:00,2024-01-10 18:00,0,regular,\n"
+            "a,2024-01-10 18:00,2024-01-10 20:00,0,overtime,\n"
+            "a,2024-01-11 09:00,2024-01-11 18:00,0,regular,\n"
+            "b,2024-01-10 09:00,2024-01-10 18:00,0,regular,\n"
+            "b,2024-01-11 02:00,2024-01-11 05:00,0,overtime,\n")
+    f = feats(rows, "2024-01-08", "2024-01-15")
+    assert f.loc["a", "quick_returns"] == 0
+    assert f.loc["b", "quick_returns"] == 1

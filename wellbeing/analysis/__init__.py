@@ -10,4 +10,4 @@ from ..auth.roles import staff_context
 bp = Blueprint("analysis", __name__, url_prefix="/analysis")
 bp.context_processor(staff_context)
 
-from . import views  # noqa: E402,F401
+from . import associations, views  # noqa: E402,F401

@@ -106,7 +106,8 @@ FEATURE_COLUMNS: dict[str, str] = {
     "long_shifts_11h": "worked shifts lasting >= 11 h gross (count)",
     "long_shifts_12h": "worked shifts lasting >= 12 h gross (count)",
     "duties_24h": "worked shifts lasting >= 24 h gross (count)",
-    "quick_returns": "worked shifts starting < 11 h after the previous one ended (count)",
+    "quick_returns": "worked shifts starting < 11 h after the previous one ended (count; an `overtime` "
+                     "record touching the previous shift extends it and is no return)",
     "weekly_rest_min_h": "smallest, over rolling 7-day windows, of the longest rest inside (h)",
     "weekly_rest_short_windows": "rolling 7-day windows whose longest rest is < 35 h (count)",
     "max_consecutive_nights": "longest run of night shifts on consecutive nights (count)",
@@ -410,7 +411,10 @@ def compute_features(
     same[1:] = c[1:] == c[:-1]
     rest = np.full(len(s), np.iinfo(np.int64).max)
     rest[1:] = s[1:] - e[:-1]
-    qr = in_win & same & (rest < QUICK_RETURN_H * H)
+    # an `overtime` record touching the previous one (rest 0) extends that shift: no return. Touching
+    # regular shifts (INRC's night then early) are a return with no rest at all.
+    extension = (rest == 0) & (duty[w] == "overtime")
+    qr = in_win & same & ~extension & (rest < QUICK_RETURN_H * H)
     out["quick_returns"] = count(qr)
 
     # weekly rest over rolling 7-day windows

@@ -10,7 +10,9 @@ from datetime import date
 from zoneinfo import available_timezones
 
 from flask import Response, abort, flash, redirect, render_template, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.wrappers import Response as WerkzeugResponse
 
@@ -21,7 +23,7 @@ from ..extensions import db
 from ..models import ImportRecord, Wave
 from ..services import roster as roster_service
 from ..services import waves as wave_service
-from ..services.schedules import SUMMARY, FeaturesError, released_wave_features, summary_rows
+from ..services.schedules import SUMMARY, FeaturesError, released_csv, released_wave_features, summary_rows
 from . import bp
 from .forms import ImportForm, RosterUploadForm, ShiftsUploadForm
 
@@ -206,6 +208,15 @@ def _wave_or_404(slug: str) -> Wave:
         abort(404)
 
 
+#: Why a cell of the features table shows "–", in plain words (DESIGN.md rule 7).
+DASH_REASONS = {
+    "below_k": _l("The group has fewer than K officers on the roster: none of its numbers are shown."),
+    "share_below_k": _l("Fewer than K officers are above this threshold, or fewer than K are not: the share "
+                        "would tell about those few officers, so it is withheld (the group's means are shown)."),
+    "no_value": _l("No officer of the group has a value for this feature in the window."),
+}
+
+
 @bp.get("/waves/<slug>")
 @role_required(*ROLES)
 def features(slug: str) -> str:
@@ -217,8 +228,27 @@ def features(slug: str) -> str:
                                summary=SUMMARY, plots=PLOTS, suppressed=[])
     rows = summary_rows(released)
     suppressed = [r["group"] for r in rows if r["suppressed"]]
+    used = [k for k in DASH_REASONS if any(k in r["reasons"] or (k == r["reason"] and r["suppressed"])
+                                           for r in rows)]
     return render_template("schedules/features.html", wave=wave, problem=None, wf=wf, rows=rows,
-                           summary=SUMMARY, plots=PLOTS, suppressed=suppressed)
+                           summary=SUMMARY, plots=PLOTS, suppressed=suppressed,
+                           dash_reasons={k: DASH_REASONS[k] for k in used},
+                           marks={k: i + 1 for i, k in enumerate(used)})
+
+
+@bp.get("/waves/<slug>.csv")
+@role_required(*ROLES)
+def features_csv(slug: str) -> Response:
+    """The released group-feature table, the same CSV as ``flask schedules features SLUG --format csv``."""
+    wave = _wave_or_404(slug)
+    try:
+        _wf, released = released_wave_features(wave)
+    except FeaturesError:
+        abort(404)
+    resp = Response(released_csv(released), mimetype="text/csv")
+    resp.headers["Content-Disposition"] = f'attachment; filename="schedule-features-{wave.slug}.csv"'
+    resp.headers["Cache-Control"] = "private, no-store"
+    return resp
 
 
 @bp.get("/waves/<slug>/plots/<feature>.png")
@@ -231,13 +261,17 @@ def feature_plot(slug: str, feature: str) -> Response:
         wf, released = released_wave_features(wave)
     except FeaturesError:
         abort(404)
-    shown = sorted({g for g, s in zip(released["group"], released["suppressed"]) if not s})
-    hidden = len(wf.officers) - len(shown)
-    title, xlabel, ref, ref_label = PLOTS[feature]
-    note = (_("%(n)s group(s) under K = %(k)s officers are not shown.", n=hidden, k=wave.min_cell)
-            if hidden else "")
-    fig = feature_boxplot(wf.persons, feature, shown, title=f"{title} — {wave.slug}", xlabel=xlabel,
-                          reference=ref, reference_label=ref_label, note=note)
-    resp = Response(figure_png(fig), mimetype="image/png")
+    key = (feature, str(get_locale()))
+    png = wf.plots.get(key)      # drawn once per release (the cache entry goes with the released table)
+    if png is None:
+        shown = sorted({g for g, s in zip(released["group"], released["suppressed"]) if not s})
+        hidden = len(wf.officers) - len(shown)
+        title, xlabel, ref, ref_label = PLOTS[feature]
+        note = (_("%(n)s group(s) under K = %(k)s officers are not shown.", n=hidden, k=wave.min_cell)
+                if hidden else "")
+        fig = feature_boxplot(wf.persons, feature, shown, title=f"{title} — {wave.slug}", xlabel=xlabel,
+                              reference=ref, reference_label=ref_label, note=note)
+        png = wf.plots[key] = figure_png(fig)
+    resp = Response(png, mimetype="image/png")
     resp.headers["Cache-Control"] = "private, no-store"
     return resp

@@ -71,15 +71,18 @@ def summary(a: Analysis) -> list[str]:
                      "%(g)s unit pools.", scale=scale_label(a), expo=", ".join(e.replace("_", " ") for e in expos),
                      n=f"{a.main.info['n']:,}", g=a.main.info["n_groups"]))
         for _i, r in rows.iterrows():
-            if pattern:
-                what, per = r["term"].split("[", 1)[1].rstrip("]"), ref
-            else:
-                e = EXPOSURES.get(r["term"])
-                what = e.label if e else r["term"]
-                per = _("one %(unit)s more", unit=e.unit) if e else _("one unit less")
+            e = None if pattern else EXPOSURES.get(r["term"])
+            if e is not None:   # a schedule feature: stated per its step (e.g. per 10 night hours a month)
+                out.append(_("%(what)s: %(est)s %(unit)s %(per)s (95%% CI %(lo)s to %(hi)s; Holm-adjusted "
+                             "p = %(ph)s, Benjamini–Hochberg p = %(pb)s).", what=e.label,
+                             est=_fmt(r["estimate"] * e.step), unit=unit, per=e.step_label,
+                             lo=_fmt(r["ci_low"] * e.step), hi=_fmt(r["ci_high"] * e.step),
+                             ph=f"{r['p_holm']:.2g}", pb=f"{r['p_bh']:.2g}"))
+                continue
+            what = r["term"].split("[", 1)[1].rstrip("]") if pattern else r["term"]
             out.append(_("%(what)s: %(est)s %(unit)s compared with %(ref)s (95%% CI %(lo)s to %(hi)s; "
                          "Holm-adjusted p = %(ph)s, Benjamini–Hochberg p = %(pb)s).",
-                         what=what, est=_fmt(r["estimate"]), unit=unit, ref=per,
+                         what=what, est=_fmt(r["estimate"]), unit=unit, ref=ref if pattern else _("one unit less"),
                          lo=_fmt(r["ci_low"]), hi=_fmt(r["ci_high"]), ph=f"{r['p_holm']:.2g}",
                          pb=f"{r['p_bh']:.2g}"))
         if a.main.info.get("inference_note"):

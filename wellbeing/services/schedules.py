@@ -13,8 +13,10 @@ number passes :func:`release_features`, the one place where group features are s
 
 from __future__ import annotations
 
+import csv
+import io
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timezone
 
 import numpy as np
@@ -54,6 +56,9 @@ class WaveFeatures:
     officers: dict[str, int]           # group slug -> officers on the roster snapshot
     table: pd.DataFrame                # aggregate_features(...) + ``officers``, not yet released
     shifts_in_window: int              # shift records starting in the window
+    released: pd.DataFrame | None = None   # release_features(table, k), once per K (see released_wave_features)
+    released_k: int | None = None
+    plots: dict = field(default_factory=dict)   # rendered PNGs of released groups, keyed by the caller
 
 
 def release_features(table: pd.DataFrame, k: int) -> pd.DataFrame:
@@ -171,9 +176,11 @@ def _cache_key(wave: Wave) -> tuple:
 def released_wave_features(wave: Wave) -> tuple[WaveFeatures, pd.DataFrame]:
     """:func:`wave_features` and its released table (``release_features`` with the wave's K).
 
-    The unreleased computation is kept in a small per-process cache keyed by the wave and the last
-    import (the page and its plots need it several times); what leaves this function is always
-    released anew through :func:`release_features`.
+    The computation is kept in a small per-process cache keyed by the wave, its window, its groups
+    and the last import (the page, its plots, the CSV and the model exposures need it several times).
+    The released table is made once per K by :func:`release_features` and kept with it, together
+    with the plots drawn from released groups (``WaveFeatures.plots``), so a page load redraws
+    nothing; any new import changes the key and starts afresh.
     """
     key = _cache_key(wave)
     wf = _CACHE.get(key)
@@ -182,7 +189,32 @@ def released_wave_features(wave: Wave) -> tuple[WaveFeatures, pd.DataFrame]:
         if len(_CACHE) >= _CACHE_SIZE:
             _CACHE.pop(next(iter(_CACHE)))
         _CACHE[key] = wf
-    return wf, release_features(wf.table, wave.min_cell)
+    if wf.released is None or wf.released_k != wave.min_cell:
+        wf.released, wf.released_k = release_features(wf.table, wave.min_cell), wave.min_cell
+        wf.plots.clear()
+    return wf, wf.released.copy()
+
+
+def _cell(v: object) -> str:
+    """CLI.md's CSV text: empty for null, ``true``/``false``, whole numbers without a decimal point."""
+    if v is None or (isinstance(v, float) and v != v):
+        return ""
+    if isinstance(v, (bool, np.bool_)):
+        return "true" if v else "false"
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def released_csv(released: pd.DataFrame) -> str:
+    """The released group-feature table as CSV, byte for byte what ``flask schedules features SLUG
+    --format csv`` prints (columns :data:`RELEASED_COLUMNS`)."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(RELEASED_COLUMNS)
+    for row in released[RELEASED_COLUMNS].itertuples(index=False):
+        w.writerow([_cell(v) for v in row])
+    return buf.getvalue()
 
 
 #: Features of the page's summary table: (feature, threshold or None, label). Without a threshold the
@@ -200,20 +232,29 @@ SUMMARY: tuple[tuple[str, float | None, str], ...] = (
 
 
 def summary_rows(released: pd.DataFrame) -> list[dict]:
-    """One row per group for the page: officers, suppression, and the :data:`SUMMARY` values."""
+    """One row per group for the page: officers, suppression, the :data:`SUMMARY` values and, for each
+    value that is missing, its reason (``reasons``: ``""`` where a number is shown, else the released
+    row's reason — ``below_k``, ``share_below_k`` — or ``no_value`` when the feature has no value, e.g.
+    no officer with two shifts for the start-time SD)."""
+    feats = {f for f, _t, _l in SUMMARY}
+    part = released[released["feature"].isin(feats)]
+    # dict lookups instead of one DataFrame filter per cell (the page has 159 groups x 8 values)
+    first_row = {(g, f): (m, r) for g, f, m, r in part.drop_duplicates(["group", "feature"])[
+        ["group", "feature", "mean", "reason"]].itertuples(index=False)}
+    by_threshold = {(g, f, float(t)): (v, r) for g, f, t, v, r in part[part["threshold"].notna()][
+        ["group", "feature", "threshold", "share_pct", "reason"]].itertuples(index=False)}
     out = []
-    for gslug, part in released.groupby("group", sort=True):
-        first = part.iloc[0]
-        row = {"group": gslug, "officers": first["officers"], "suppressed": bool(first["suppressed"]),
-               "reason": first["reason"], "values": []}
+    for g, officers, suppressed, reason in released.drop_duplicates("group").sort_values("group")[
+            ["group", "officers", "suppressed", "reason"]].itertuples(index=False):
+        row = {"group": g, "officers": officers, "suppressed": bool(suppressed), "reason": reason,
+               "values": [], "reasons": []}
         for feature, threshold, _label in SUMMARY:
-            sel = part[part["feature"] == feature]
-            if threshold is None:
-                v = sel["mean"].iloc[0] if len(sel) else None
-            else:
-                hit = sel[sel["threshold"].apply(lambda t: t is not None and float(t) == threshold)]
-                v = hit["share_pct"].iloc[0] if len(hit) else None
+            hit = first_row.get((g, feature)) if threshold is None else by_threshold.get((g, feature, threshold))
+            v = None if hit is None else hit[0]
+            v = None if v is None or (isinstance(v, float) and v != v) else v
+            why = "" if v is not None else ((hit[1] or "no_value") if hit is not None else "no_value")
             row["values"].append(v)
+            row["reasons"].append(why)
         out.append(row)
     return out
 
