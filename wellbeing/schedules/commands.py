@@ -135,7 +135,11 @@ def schedules_what_if(unit: str, group: str | None, pattern: str | None, sequenc
 def _what_if_text(o: dict) -> str:
     """The what-if as plain text (the released dictionary only)."""
     def f(v: object) -> str:
-        return "–" if v is None else f"{v:+g}" if isinstance(v, float) and v < 0 else f"{v:g}" if isinstance(v, float) else str(v)
+        if v is None:
+            return "–"
+        if isinstance(v, float):
+            return f"{v:.0f}" if v.is_integer() and abs(v) >= 1e5 else (f"{v:+g}" if v < 0 else f"{v:g}")
+        return str(v)
 
     lines = [f"What-if: unit {o['unit']} (group {o['group']}) on {o['pattern']}, wave {o['wave']}, "
              f"reference window {o['window'][0]} to {o['window'][1]} (end exclusive)"]
