@@ -7,6 +7,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
+import pytest
 from flask import Flask
 
 from wellbeing.core.codes import normalise
@@ -82,7 +83,8 @@ def test_demo_seed_builds_the_pilot_with_planted_effects(app: Flask, runner) -> 
                 by_pattern[pats.pop()].append(mean)
         avg = {p: float(np.mean(v)) for p, v in by_pattern.items()}
         assert avg["24-72"] > avg["rotating-8h"] > avg["fixed-8h"]
-        assert avg["24-72"] - avg["fixed-8h"] > 0.5 * (model.SHIFT_EFFECT["24-72"] - model.SHIFT_EFFECT["fixed-8h"])
+        planted = model.planted_pattern_total("24-72") - model.planted_pattern_total("fixed-8h")
+        assert avg["24-72"] - avg["fixed-8h"] > 0.5 * planted
 
     codes_file = Path(app.instance_path) / "demo-codes.txt"
     assert "DEMONSTRATION ONLY" in codes_file.read_text()
@@ -149,3 +151,15 @@ def test_demo_roster_and_shifts_follow_the_structure() -> None:
     feats = compute_features(shifts, start, end + dt.timedelta(days=1))
     planned = compute_features(shifts[shifts["duty_type"] != "overtime"], start, end + dt.timedelta(days=1))
     assert feats["quick_returns"].sum() > planned["quick_returns"].sum()
+
+
+def test_planned_night_hours_of_the_patterns_are_the_documented_ones() -> None:
+    """model.PLANNED_NIGHT_HOURS (used for the planted pattern totals) = night hours a month of the
+    catalogue's planned schedules over whole cycles."""
+    from wellbeing.core.roster import generate_shifts
+    from wellbeing.core.schedules import MONTH_DAYS, compute_features
+
+    for pattern, want in model.PLANNED_NIGHT_HOURS.items():
+        g = generate_shifts([f"p{i}" for i in range(24)], pattern, "2024-01-01", "2024-05-31")
+        f = compute_features(g, "2024-01-15", "2024-04-14")     # 90 days
+        assert f["night_hours"].mean() * MONTH_DAYS / 90 == pytest.approx(want, abs=0.1), pattern

@@ -6,8 +6,14 @@ plain answer dictionaries out. No Flask, no database.
 
 For response *i* of unit *u* (in region *r*, on shift pattern *p(u)*) in wave *w*:
 
-    B_i = MU + a_r + a_u + SHIFT_EFFECT[p(u)] + WAVE_EFFECT[w] + PILOT_EFFECT·[r is the pilot, w after start]
-          + e_i,        a_r ~ N(0, SD_REGION²), a_u ~ N(0, SD_UNIT²), e_i ~ N(0, SD_RESPONSE²)
+    B_i = MU + a_r + a_u + SHIFT_EFFECT[p(u)] + NIGHT_HOURS_EFFECT·(N_uw − NIGHT_HOURS_REF)
+          + QUICK_RETURN_EFFECT·(Q_uw − QUICK_RETURNS_REF) + WAVE_EFFECT[w]
+          + PILOT_EFFECT·[r is the pilot, w after start] + e_i,
+          a_r ~ N(0, SD_REGION²), a_u ~ N(0, SD_UNIT²), e_i ~ N(0, SD_RESPONSE²)
+
+where N_uw and Q_uw are unit u's night hours and quick returns a month over wave w's reference window,
+computed from the demo's own shift records (the unit's mean over its officers, as the released group
+features; ``seed.unit_features``).
 
 ``B_i`` is a latent burnout on the CBI's 0–100 metric. The answers are drawn from it on each item's
 response set (see :func:`simulate`).
@@ -26,14 +32,38 @@ SD_REGION = 3.0           # region random intercept a_r
 SD_UNIT = 5.0             # unit (= unit-pool / reporting group) random intercept a_u
 SD_RESPONSE = 14.0        # residual e_i
 
-# Planted shift-pattern effects on B (points), relative to rotating-8h.
+# Planted per-feature effects on B (issue 18): points per night hour a month and per quick return a month
+# of the officer's unit over the wave's reference window (centred on the planned rotating-8h schedule).
+NIGHT_HOURS_EFFECT = 0.2      # 2 points per 10 night hours a month
+QUICK_RETURN_EFFECT = 2.0     # per quick return (rest < 11 h) a month
+NIGHT_HOURS_REF = 61.0        # night hours a month of the planned rotating-8h, Pitman and 24-72 schedules
+QUICK_RETURNS_REF = 0.0       # planned schedules have no quick return; call-backs add them
+# Planted shift-pattern effects on B (points) beyond the pattern's night hours and quick returns. They
+# differ only among the patterns with 61 night hours a month (rotating 8 h, Pitman, 24-72) and roughly
+# cancel there, so they are nearly uncorrelated with night hours: a model of burnout on night hours
+# alone then estimates NIGHT_HOURS_EFFECT (the demo's acceptance check), while the pattern totals
+# relative to fixed 8 h (planned night hours: fixed 8 h 0 h a month, 24-48 81.3 h, the others 61 h)
+# stay close to the earlier planted ones: rotating +9.2, Pitman +12.2, 24-48 +16.3, 24-72 +17.2.
 SHIFT_EFFECT: dict[str, float] = {
-    "fixed-8h": -8.0,
-    "rotating-8h": 0.0,
-    "pitman-12h": 3.0,
-    "24-48": 6.0,
-    "24-72": 10.0,
+    "fixed-8h": 0.0,
+    "rotating-8h": -3.0,
+    "pitman-12h": 0.0,
+    "24-48": 0.0,
+    "24-72": 5.0,
 }
+# Night hours a month of each pattern's planned schedule (core.roster.generate_shifts, whole cycles;
+# tests/test_demo.py recomputes them), for the planted pattern totals below.
+PLANNED_NIGHT_HOURS: dict[str, float] = {"fixed-8h": 0.0, "rotating-8h": 61.0, "pitman-12h": 61.0,
+                                         "24-48": 81.3, "24-72": 61.0}
+
+
+def planted_pattern_total(pattern: str) -> float:
+    """The planted difference of a pattern on its planned schedule (points of B, relative to the
+    reference): ``SHIFT_EFFECT[p] + NIGHT_HOURS_EFFECT · (PLANNED_NIGHT_HOURS[p] − NIGHT_HOURS_REF)``;
+    call-back quick returns add ``QUICK_RETURN_EFFECT`` each a month on top, alike for every pattern."""
+    return SHIFT_EFFECT[pattern] + NIGHT_HOURS_EFFECT * (PLANNED_NIGHT_HOURS[pattern] - NIGHT_HOURS_REF)
+
+
 # Secular change between waves (all regions) and the pilot's effect (pilot region, waves after start).
 WAVE_EFFECT: dict[str, float] = {"baseline": 0.0, "month-1": 0.5, "month-2": 1.0, "month-3": 1.0}
 PILOT_REGION = "krg"      # Karaganda
@@ -96,17 +126,24 @@ MIN_CLOSED_RESPONSES = 5000
 
 
 def latent_burnout(rng: np.random.Generator, n: int, *, region_intercept: float, unit_intercept: float,
-                   pattern: str, wave: str, pilot: bool) -> np.ndarray:
-    """Draw ``n`` latent burnout values B for one unit in one wave (formula in the module docstring)."""
-    mean = (MU + region_intercept + unit_intercept + SHIFT_EFFECT[pattern] + WAVE_EFFECT[wave]
-            + (PILOT_EFFECT if pilot else 0.0))
+                   pattern: str, wave: str, pilot: bool, night_hours: float = NIGHT_HOURS_REF,
+                   quick_returns: float = QUICK_RETURNS_REF) -> np.ndarray:
+    """Draw ``n`` latent burnout values B for one unit in one wave (formula in the module docstring).
+
+    ``night_hours`` and ``quick_returns`` are the unit's per-month values over the wave's reference
+    window (defaults: the reference levels, i.e. no feature effect)."""
+    mean = expected_burnout(region_intercept=region_intercept, unit_intercept=unit_intercept, pattern=pattern,
+                            wave=wave, pilot=pilot, night_hours=night_hours, quick_returns=quick_returns)
     return mean + rng.normal(0.0, SD_RESPONSE, n)
 
 
 def expected_burnout(*, region_intercept: float, unit_intercept: float, pattern: str, wave: str,
-                     pilot: bool) -> float:
+                     pilot: bool, night_hours: float = NIGHT_HOURS_REF,
+                     quick_returns: float = QUICK_RETURNS_REF) -> float:
     """E[B] for a unit in a wave (the known value later analyses are checked against)."""
-    return (MU + region_intercept + unit_intercept + SHIFT_EFFECT[pattern] + WAVE_EFFECT[wave]
+    return (MU + region_intercept + unit_intercept + SHIFT_EFFECT[pattern]
+            + NIGHT_HOURS_EFFECT * (night_hours - NIGHT_HOURS_REF)
+            + QUICK_RETURN_EFFECT * (quick_returns - QUICK_RETURNS_REF) + WAVE_EFFECT[wave]
             + (PILOT_EFFECT if pilot else 0.0))
 
 
@@ -181,14 +218,19 @@ def response_counts(sizes: Mapping[str, int], rate: float, *, minimum: int = 0) 
 PERSON_ID_FORMAT = "P{:06d}"      # pseudonymous ids P000001, P000002, ... in unit order
 CONTRACT_HOURS_WEEK = 40.0        # contract_hours_week of every officer (KZ Labour Code art. 68)
 ROSTER_AS_OF_DAYS = 130           # the roster snapshot is dated this many days before "today" (before baseline opens)
-SHIFT_DAYS = 90                   # three months of shift records, ending the day before the open wave opens
+SHIFT_DAYS = 90                   # reference window of every demo wave (the waves' window_days)
+# Shift records cover every wave's reference window: from SHIFT_DAYS before the first wave opens to the
+# day before the last (open) wave opens (about 200 days).
 # Overtime: a share of a unit's worked shifts is extended by an `overtime` record right after the shift
 # ends; the share is drawn per unit, uniformly in this range (so reporting groups differ).
 OVERTIME_EXTENSION_P = (0.0, 0.15)
 OVERTIME_EXTENSION_H = 2.0        # hours of each extension
-# Call-backs: a share of a unit's shifts (drawn per unit, uniformly in this range) is followed, after a
-# rest of CALLBACK_AFTER_H hours (< 11 h: a quick return, EU 2003/88 art. 3), by CALLBACK_H hours of
-# `overtime`; only where the next planned shift starts late enough for the call-back to fit.
-CALLBACK_P = (0.0, 0.08)
+# Call-backs: CALLBACK_PER_MONTH call-backs a month per officer (rate drawn per unit, uniformly in this
+# range), each after a rest of CALLBACK_AFTER_H hours (< 11 h: a quick return, EU 2003/88 art. 3) and
+# lasting CALLBACK_H hours of `overtime`; only after a shift whose next planned shift starts at least
+# 11 h after the call-back ends, so each call-back adds exactly one quick return and the quick returns
+# a month do not depend on the pattern (a unit's rate per eligible shift = its monthly rate / eligible
+# shifts a month).
+CALLBACK_PER_MONTH = (0.0, 3.0)
 CALLBACK_AFTER_H = 8.0
 CALLBACK_H = 3.0

@@ -147,8 +147,12 @@ def assign_demo_patterns(wave: Wave, issued: list[wave_service.IssuedGroup],
                     if i.slug in renamed else i.label) for i in issued]
 
 
-def seed_wave(spec: WaveSpec, structure: Structure, seed: int, wave_index: int) -> SeededWave:
+def seed_wave(spec: WaveSpec, structure: Structure, seed: int, wave_index: int,
+              features: dict[str, tuple[float, float]] | None = None) -> SeededWave:
     """Create, issue, open, fill and (if ``spec.closed``) close one wave.
+
+    ``features``: unit slug -> (night hours, quick returns) a month over the wave's reference window
+    (:func:`unit_features`), the per-feature terms of the latent burnout; missing -> the references.
 
     Each reporting group gets ``round(rate × size)`` responses (at least ``spec.minimum``); for the
     closed wave the counts are topped up until the total reaches ``model.MIN_CLOSED_RESPONSES``.
@@ -188,11 +192,13 @@ def seed_wave(spec: WaveSpec, structure: Structure, seed: int, wave_index: int) 
                 unit = members[m_idx]
                 k = int((which == m_idx).sum())
                 region = units[unit.region] if unit.region else None
+                nh, qr = (features or {}).get(unit.slug, (model.NIGHT_HOURS_REF, model.QUICK_RETURNS_REF))
                 b = model.latent_burnout(
                     rng, k, region_intercept=region.intercept if region else 0.0,
                     unit_intercept=unit.intercept, pattern=unit.pattern or "rotating-8h",
                     wave=spec.model_wave,
-                    pilot=(unit.region == model.PILOT_REGION and spec.model_wave != "baseline"))
+                    pilot=(unit.region == model.PILOT_REGION and spec.model_wave != "baseline"),
+                    night_hours=nh, quick_returns=qr)
                 for resp in model.simulate(rng, b, unit.pattern or "rotating-8h", spec.instruments):
                     insert_response(conn, wave_id=wave_id, group_id=groups[g.slug], language=resp["language"],
                                     answers=resp["answers"], scores=_scored(catalogue, resp["answers"]))
@@ -285,9 +291,13 @@ def seed_demo(seed: int = DEFAULT_SEED, today: date | None = None) -> SeedReport
     specs = wave_specs(today)
     t = today or date.today()
     seed_roster(structure, t - timedelta(days=model.ROSTER_AS_OF_DAYS))
-    last_open = max(s.opens for s in specs)
-    seed_shifts(structure, seed, last_open - timedelta(days=model.SHIFT_DAYS), last_open - timedelta(days=1))
-    seeded = [seed_wave(spec, structure, seed, i) for i, spec in enumerate(specs)]
+    first_open, last_open = min(s.opens for s in specs), max(s.opens for s in specs)
+    frame = seed_shifts(structure, seed, first_open - timedelta(days=model.SHIFT_DAYS),
+                        last_open - timedelta(days=1))
+    feats = {s.slug: unit_features(frame, structure, s.opens - timedelta(days=model.SHIFT_DAYS), s.opens)
+             for s in specs}
+    del frame
+    seeded = [seed_wave(spec, structure, seed, i, feats[spec.slug]) for i, spec in enumerate(specs)]
     users = seed_users()
     seed_pilot(today)
     codes_file = None
@@ -333,7 +343,7 @@ def demo_shifts(structure: Structure, seed: int, start: date, end: date):  # typ
     from ..core.roster import generate_shifts
 
     rng = np.random.default_rng([seed, 99])
-    parts, ext_p, cb_p = [], {}, {}
+    parts, ext_p, cb_rate = [], {}, {}
     i = 0
     for u in structure.leaves():
         n = u.headcount or 0
@@ -342,9 +352,9 @@ def demo_shifts(structure: Structure, seed: int, start: date, end: date):  # typ
         if not n or not u.pattern:
             continue
         parts.append(generate_shifts(ids, u.pattern, start, end))
-        e, c = rng.uniform(*model.OVERTIME_EXTENSION_P), rng.uniform(*model.CALLBACK_P)
+        e, c = rng.uniform(*model.OVERTIME_EXTENSION_P), rng.uniform(*model.CALLBACK_PER_MONTH)
         ext_p.update(dict.fromkeys(ids, e))
-        cb_p.update(dict.fromkeys(ids, c))
+        cb_rate.update(dict.fromkeys(ids, c))
     plan = pd.concat(parts, ignore_index=True)
     person = plan["person_id"].astype(str)
     s = plan["start"].astype("datetime64[us, UTC]")
@@ -357,9 +367,13 @@ def demo_shifts(structure: Structure, seed: int, start: date, end: date):  # typ
     extend = worked & (r < person.map(ext_p).to_numpy()) & (nxt.isna() | (nxt >= ext_end)).to_numpy()
     cb_start = e + model.CALLBACK_AFTER_H * hour
     cb_end = cb_start + model.CALLBACK_H * hour
+    # eligible: the next planned shift starts >= 11 h after the call-back ends (exactly one quick return)
+    eligible = worked & ~extend & (nxt.isna() | (nxt >= cb_end + 11 * hour)).to_numpy()
+    days = (end - start).days + 1
+    per_month = pd.Series(eligible).groupby(person.to_numpy()).sum() / days * 30.4375
+    p_cb = (person.map(cb_rate) / person.map(per_month).clip(lower=1e-9)).clip(upper=1.0).to_numpy()
     r2 = rng.random(len(plan))
-    callback = (worked & ~extend & (r2 < person.map(cb_p).to_numpy())
-                & (nxt.isna() | (nxt >= cb_end)).to_numpy())
+    callback = eligible & (r2 < p_cb)
     extra = pd.concat([
         pd.DataFrame({"person_id": person[extend], "start": e[extend], "end": ext_end[extend]}),
         pd.DataFrame({"person_id": person[callback], "start": cb_start[callback], "end": cb_end[callback]}),
@@ -374,9 +388,33 @@ def demo_shifts(structure: Structure, seed: int, start: date, end: date):  # typ
     return out.iloc[order].reset_index(drop=True)
 
 
-def seed_shifts(structure: Structure, seed: int, start: date, end: date) -> int:
+def unit_ids_of(structure: Structure) -> dict[str, str]:
+    """person_id -> unit slug of the demo roster (ids in unit order, as :func:`roster_csv`)."""
+    out: dict[str, str] = {}
+    i = 0
+    for u in structure.leaves():
+        for _ in range(u.headcount or 0):
+            i += 1
+            out[model.PERSON_ID_FORMAT.format(i)] = u.slug
+    return out
+
+
+def unit_features(frame, structure: Structure, start: date, end: date) -> dict[str, tuple[float, float]]:  # type: ignore[no-untyped-def]
+    """Unit slug -> (night hours, quick returns) a month over ``[start, end)``: the mean over the unit's
+    officers of ``core.schedules.compute_features`` × 30.4375 / window days (what the released group
+    features give, before rounding), for the latent burnout's per-feature terms."""
+    from ..core.schedules import MONTH_DAYS, compute_features
+
+    unit_of = unit_ids_of(structure)
+    f = compute_features(frame, start, end, persons=list(unit_of))
+    per = MONTH_DAYS / (end - start).days
+    g = f[["night_hours", "quick_returns"]].groupby(f.index.map(unit_of)).mean() * per
+    return {u: (float(r.night_hours), float(r.quick_returns)) for u, r in g.iterrows()}
+
+
+def seed_shifts(structure: Structure, seed: int, start: date, end: date):  # type: ignore[no-untyped-def]
     """Validate the demo's shift records (core rules: no overlap, ...) and store them in one bulk
-    insert with one import record, as ``flask shifts generate`` does."""
+    insert with one import record, as ``flask shifts generate`` does. Returns the stored frame."""
     from ..core.roster import validate_shift_frame
     from ..services.roster import file_hash, record_import, store_shifts
 
@@ -391,4 +429,4 @@ def seed_shifts(structure: Structure, seed: int, start: date, end: date) -> int:
         db.session.rollback()
         raise
     log.info("demo shifts %s..%s: %d records", start, end, n)
-    return n
+    return frame
