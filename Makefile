@@ -3,9 +3,11 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
+# `make serve`: gunicorn on this address (behind a reverse proxy keep it on loopback; see docs/deploy.md).
+BIND ?= 127.0.0.1:8000
 export FLASK_APP := wellbeing
 
-.PHONY: demo test install sysdeps serve translations clean
+.PHONY: demo test install sysdeps serve translations clean security
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +29,12 @@ demo: install
 	($(BIN)/flask cache warm >/dev/null 2>&1 &)  # released tables, in the background
 	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
+# Production server: secrets and migrations (`flask setup`, idempotent), then gunicorn with the committed
+# configuration wellbeing/gunicorn_conf.py (workers = CPUs, no survey lines or addresses in the logs).
+serve: install
+	$(BIN)/flask setup
+	WELLBEING_BIND='$(BIND)' $(BIN)/gunicorn -c python:wellbeing.gunicorn_conf 'wellbeing:create_app()'
+
 test: install sysdeps
 	$(BIN)/python -m pytest -q
 
@@ -38,6 +46,10 @@ translations: install
 	$(BIN)/pybabel update -i wellbeing/translations/messages.pot -d wellbeing/translations --no-fuzzy-matching --no-wrap \
 		--ignore-obsolete
 	$(BIN)/pybabel compile -d wellbeing/translations --statistics
+
+# bandit (fails on medium+ findings not justified inline) and pip-audit (says so when it cannot run).
+security: install
+	bash scripts/security.sh
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -1,11 +1,16 @@
-"""Recovery benchmark for wellbeing.core.stats (simulation; takes a minute or two).
+"""Recovery benchmark for wellbeing.core.stats (simulation; 1,000 runs take several minutes).
 
 1. Coverage: data sets with a planted effect of a group-level schedule feature (share of night
-   shifts of the unit pool) and a random intercept per unit pool. The mixed model's 95 % CI
-   should cover the planted value in 90-99 % of runs.
-2. Null pilots: 20 regions, one of them the pilot, no pilot effect, officers' scores in
-   region x wave cells (repeated cross-sections). The permutation p-value is uniform on
-   {1/20, ..., 20/20}, so p <= 0.2 should occur in about 20 % of runs (accepted: 10-30 %).
+   shifts of the unit pool) and a random intercept per unit pool (40 pools). The mixed model's
+   95 % CI (t with the between-within df, here G - 1 - 1 = 38) should cover the planted value
+   in 94-96 % of runs (binomial SE at 1,000 runs: 0.7 %). With z intervals the true coverage is
+   about 93.8 % at 40 clusters.
+2. Null pilots: 20 regions of equal size, one of them the pilot, no pilot effect, officers'
+   scores in region x wave cells (repeated cross-sections). The studentised permutation p-value
+   is uniform on {1/20, ..., 20/20}, so p <= 0.2 should occur in about 20 % of runs (accepted:
+   17-23 % at 1,000 runs). Unequal region sizes: ``benchmarks/null_pilot.py``.
+
+The seed is printed; run with ``--seed`` to reproduce.
 
 Usage: python benchmarks/recovery.py [--runs N] [--seed S]
 """
@@ -66,11 +71,12 @@ def _control_covers(data: pd.DataFrame) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--runs", type=int, default=100)
+    ap.add_argument("--runs", type=int, default=1000)
     ap.add_argument("--seed", type=int, default=20261129)
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.ERROR)
     rng = np.random.default_rng(args.seed)
+    print(f"seed {args.seed}, {args.runs} runs")
 
     t0 = time.perf_counter()
     covered, fallbacks, control = 0, 0, 0
@@ -82,12 +88,12 @@ def main(argv: list[str] | None = None) -> int:
         fallbacks += res.info["method"].startswith("ols")
         control += _control_covers(data)
     cov = covered / args.runs
-    ok1 = 0.90 <= cov <= 0.99
+    ok1 = 0.94 <= cov <= 0.96
     print(f"mixed model 95% CI coverage of planted effect {PLANTED}: {covered}/{args.runs} = "
-          f"{cov:.0%} (accept 90-99%) {'OK' if ok1 else 'OUT OF RANGE'}; "
+          f"{cov:.1%} (accept 94-96%) {'OK' if ok1 else 'OUT OF RANGE'}; "
           f"OLS fallbacks {fallbacks}; {time.perf_counter() - t0:.0f} s")
     print(f"  control on the same data sets (OLS of pool means, exact t interval): "
-          f"{control}/{args.runs} = {control / args.runs:.0%} -- tells simulation noise from "
+          f"{control}/{args.runs} = {control / args.runs:.1%} -- tells simulation noise from "
           f"model failure")
 
     t0 = time.perf_counter()
@@ -96,9 +102,9 @@ def main(argv: list[str] | None = None) -> int:
         res = did_cross_sections(simulate_pilot(rng), "score", with_event_study=False)
         small += res.info["permutation_p"] <= 0.2 + 1e-12
     share = small / args.runs
-    ok2 = 0.10 <= share <= 0.30
-    print(f"null pilots (20 regions, 1 treated): permutation p <= 0.2 in {small}/{args.runs} = "
-          f"{share:.0%} (expected 20%, accept 10-30%; p floor 1/20 = 0.05) "
+    ok2 = 0.17 <= share <= 0.23
+    print(f"null pilots (20 equal regions, 1 treated): permutation p <= 0.2 in {small}/{args.runs} = "
+          f"{share:.1%} (expected 20%, accept 17-23%; p floor 1/20 = 0.05) "
           f"{'OK' if ok2 else 'OUT OF RANGE'}; {time.perf_counter() - t0:.0f} s")
     return 0 if ok1 and ok2 else 1
 

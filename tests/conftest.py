@@ -1,8 +1,20 @@
-"""Shared fixtures: a real SQLite file database per test, migrated once per session and copied."""
+"""Shared fixtures: a real database per test, migrated once per session and copied.
+
+The database is a SQLite file by default. With ``WELLBEING_TEST_DATABASE_URL`` (or ``--database-url``)
+naming a PostgreSQL server's maintenance database (``postgresql+psycopg://user@host:port/postgres``, a
+role allowed to create databases), every app fixture gets a fresh PostgreSQL database instead: the
+session migrates one template database (and seeds one demo database) and each test gets
+``CREATE DATABASE ... TEMPLATE ...`` — a file copy, tens of milliseconds — dropped after the test.
+Tests marked ``sqlite_only`` (they read the SQLite file, its pragmas or page layout) are skipped then,
+with their reason.
+"""
 
 from __future__ import annotations
 
+import itertools
+import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -10,8 +22,50 @@ from flask_migrate import upgrade
 
 from wellbeing import create_app
 
+from .pg import PgServer, copy_rows
+
 REPO = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
+TEST_SEAL_KEY = "5e" * 32  # 64 hex digits (wellbeing.core.sealing)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--database-url", default=os.environ.get("WELLBEING_TEST_DATABASE_URL") or None,
+                     help="run the app fixtures on PostgreSQL: the URL of a maintenance database on a server "
+                          "where the role may create databases (default: $WELLBEING_TEST_DATABASE_URL; "
+                          "unset = SQLite files)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "sqlite_only(reason): the test reads SQLite's own file or pragmas; "
+                                       "skipped when the suite runs on PostgreSQL")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not config.getoption("--database-url"):
+        return
+    for item in items:
+        mark = item.get_closest_marker("sqlite_only")
+        if mark is not None:
+            reason = mark.kwargs.get("reason") or (mark.args[0] if mark.args else "SQLite only")
+            item.add_marker(pytest.mark.skip(reason=f"SQLite only: {reason}"))
+
+
+@pytest.fixture(scope="session")
+def pg_server(pytestconfig: pytest.Config) -> Iterator[PgServer | None]:
+    """The PostgreSQL server the suite runs on, or None on SQLite. Drops the session's databases at the end."""
+    url = pytestconfig.getoption("--database-url")
+    if not url:
+        yield None
+        return
+    server = PgServer(url)
+    try:
+        yield server
+    finally:
+        server.drop_all()
+
+
+_db_numbers = itertools.count(1)
 
 
 def make_config(instance: Path, db_file: Path, **extra: object) -> dict[str, object]:
@@ -19,6 +73,7 @@ def make_config(instance: Path, db_file: Path, **extra: object) -> dict[str, obj
         "TESTING": True,
         "SECRET_KEY": "test-secret",
         "CODE_HMAC_KEY": "test-hmac-key",
+        "SEAL_KEY": TEST_SEAL_KEY,
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_file}",
         "WTF_CSRF_ENABLED": False,
         # Tests read English pages unless they choose a language (the deployment default is Russian).
@@ -29,17 +84,34 @@ def make_config(instance: Path, db_file: Path, **extra: object) -> dict[str, obj
 
 
 @pytest.fixture(scope="session")
-def migrated_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A database file migrated with the committed Alembic migrations (once per session)."""
+def migrated_db(tmp_path_factory: pytest.TempPathFactory, pg_server: PgServer | None) -> Path | str:
+    """A database migrated with the committed Alembic migrations (once per session): a SQLite file, or
+    on PostgreSQL the name of a template database."""
     folder = tmp_path_factory.mktemp("template")
-    db_file = folder / "template.sqlite"
-    app = create_app(make_config(folder, db_file))
+    if pg_server is not None:
+        name = pg_server.create("template")
+        cfg = make_config(folder, folder / "unused.sqlite", SQLALCHEMY_DATABASE_URI=pg_server.url(name))
+    else:
+        name = None
+        cfg = make_config(folder, folder / "template.sqlite")
+    app = create_app(cfg)
     with app.app_context():
         upgrade(directory=str(REPO / "migrations"))
         from wellbeing.extensions import db
 
         db.engine.dispose()  # closes the last connection: SQLite checkpoints the WAL into the file
-    return db_file
+    return name if name is not None else folder / "template.sqlite"
+
+
+def _database_uri(request: pytest.FixtureRequest, pg_server: PgServer | None, template: Path | str,
+                  db_file: Path) -> str:
+    """A private database for one test, copied from ``template``; on PostgreSQL dropped after the test."""
+    if pg_server is None:
+        shutil.copy(template, db_file)
+        return f"sqlite:///{db_file}"
+    name = pg_server.create(f"t{next(_db_numbers)}", template=str(template))
+    request.addfinalizer(lambda: pg_server.drop(name))
+    return pg_server.url(name)
 
 
 @pytest.fixture
@@ -51,10 +123,11 @@ def instance(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture
-def app_config(instance: Path, migrated_db: Path) -> dict[str, object]:
+def app_config(request: pytest.FixtureRequest, instance: Path, migrated_db: Path | str,
+               pg_server: PgServer | None) -> dict[str, object]:
     db_file = instance / "wellbeing.sqlite"
-    shutil.copy(migrated_db, db_file)
-    return make_config(instance, db_file)
+    uri = _database_uri(request, pg_server, migrated_db, db_file)
+    return make_config(instance, db_file, SQLALCHEMY_DATABASE_URI=uri)
 
 
 @pytest.fixture
@@ -73,12 +146,25 @@ def runner(app):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="session")
-def demo_template(tmp_path_factory: pytest.TempPathFactory, migrated_db: Path) -> Path:
+def demo_template(tmp_path_factory: pytest.TempPathFactory, migrated_db: Path | str,
+                  pg_server: PgServer | None) -> Path:
     """An instance folder holding the seeded demonstration pilot (seed 1) with the baseline wave's
-    released tables warmed — built once per session, copied for each test that needs it (`demo_app`)."""
+    released tables warmed — built once per session, copied for each test that needs it (`demo_app`).
+    On PostgreSQL the demo is seeded on a SQLite file as usual and its rows copied into a template
+    database (named in the folder's ``.pg-template`` file; see :func:`tests.pg.copy_rows`)."""
     folder = tmp_path_factory.mktemp("demo-instance")
     db_file = folder / "wellbeing.sqlite"
-    shutil.copy(migrated_db, db_file)
+    if pg_server is not None:
+        sqlite_template = tmp_path_factory.mktemp("template-sqlite") / "template.sqlite"
+        app = create_app(make_config(folder, sqlite_template))
+        with app.app_context():
+            upgrade(directory=str(REPO / "migrations"))
+            from wellbeing.extensions import db
+
+            db.engine.dispose()
+    else:
+        sqlite_template = Path(migrated_db)
+    shutil.copy(sqlite_template, db_file)
     app = create_app(make_config(folder, db_file, INSTANCE_PATH=str(folder)))
     runner = app.test_cli_runner()
     res = runner.invoke(args=["demo", "seed", "--seed", "1"])
@@ -90,11 +176,23 @@ def demo_template(tmp_path_factory: pytest.TempPathFactory, migrated_db: Path) -
 
         warm(get_wave("baseline"))  # the wave the browser tests open (`flask cache warm` does all)
         db.engine.dispose()
+    if pg_server is not None:
+        name = pg_server.create("demo", template=str(migrated_db))
+        copy_rows(f"sqlite:///{db_file}", pg_server.url(name))
+        (folder / ".pg-template").write_text(name)
+        db_file.unlink()
     return folder
 
 
 @pytest.fixture
-def demo_app(instance: Path, demo_template: Path):  # type: ignore[no-untyped-def]
+def demo_app(request: pytest.FixtureRequest, instance: Path, demo_template: Path,
+             pg_server: PgServer | None):  # type: ignore[no-untyped-def]
     """The app on a private copy of the seeded demo (database, demo codes and released-table cache)."""
     shutil.copytree(demo_template, instance, dirs_exist_ok=True)
-    return create_app(make_config(instance, instance / "wellbeing.sqlite", INSTANCE_PATH=str(instance)))
+    db_file = instance / "wellbeing.sqlite"
+    if pg_server is not None:
+        template: Path | str = (demo_template / ".pg-template").read_text()
+    else:
+        template = demo_template / "wellbeing.sqlite"
+    uri = _database_uri(request, pg_server, template, db_file) if pg_server is not None else f"sqlite:///{db_file}"
+    return create_app(make_config(instance, db_file, INSTANCE_PATH=str(instance), SQLALCHEMY_DATABASE_URI=uri))

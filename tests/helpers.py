@@ -90,3 +90,17 @@ def fill_wave(app: Flask, slug: str, counts: dict[str, int], *, seed: int = 1,
 def close(app: Flask, slug: str) -> None:
     with app.app_context():
         wave_service.close_wave(wave_service.get_wave(slug))
+
+
+def sql_rows(app: Flask, sql: str) -> list[tuple]:
+    """Rows of a raw SQL statement run on a connection of its own (outside the app's session), on the
+    test's database — a SQLite file or a PostgreSQL database (``tests/conftest.py``)."""
+    from sqlalchemy import create_engine
+
+    eng = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
+    try:
+        with eng.begin() as con:
+            result = con.exec_driver_sql(sql)
+            return [tuple(r) for r in result] if result.returns_rows else []
+    finally:
+        eng.dispose()

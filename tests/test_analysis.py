@@ -49,6 +49,46 @@ def test_models_fit_csv_refuses_names_not_in_the_file(runner) -> None:  # type: 
         assert "error: --predictors" in res.stderr
 
 
+def test_models_fit_csv_random_slopes_with_dotted_names_match_lme4(runner) -> None:  # type: ignore[no-untyped-def]
+    """Issue 19: the case statsmodels' default chain gets wrong; names with dots quoted for patsy."""
+    doc = _json(runner.invoke(args=["models", "fit", "--csv", str(DATA / "slopes-sim.csv"), "--outcome", "WBEING",
+                                    "--predictors", "HRS.c + G.HRS", "--group", "GRP", "--re-formula", "~HRS.c",
+                                    "--format", "json"]))
+    terms = {t["term"]: t for t in doc["terms"]}
+    assert terms["HRS.c"]["estimate"] == pytest.approx(-0.04762980157, abs=1e-6)   # lme4 1.1-31
+    assert terms["HRS.c"]["std_err"] == pytest.approx(0.003874701493, rel=5e-3)
+    assert terms["G.HRS"]["std_err"] == pytest.approx(0.029055851460, rel=5e-3)
+    assert terms["HRS.c"]["df"] == 96 and doc["model"]["converged"] is True
+
+
+def test_models_fit_csv_refuses_a_column_with_a_space_in_one_line(runner, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "space.csv"
+    path.write_text("g,night share,y\n" + "".join(f"g{i % 5},{i % 7},{i % 11}\n" for i in range(60)))
+    res = runner.invoke(args=["models", "fit", "--csv", str(path), "--outcome", "y",
+                              "--predictors", "night share", "--group", "g"])
+    assert res.exit_code == 1 and "Traceback" not in res.output
+    lines = [ln for ln in res.stderr.splitlines() if "night share" in ln]
+    assert len(lines) == 1 and "rename it" in lines[0]
+
+
+def test_models_fit_csv_refusal_prints_no_estimate_and_exits_1(runner, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """No optimiser converges (statsmodels held to one iteration from its own start): exit 1, no numbers."""
+    import statsmodels.regression.mixed_linear_model as mlm
+
+    orig = mlm.MixedLM.fit
+
+    def one_step(self, *a, **k):  # type: ignore[no-untyped-def]
+        k["start_params"], k["maxiter"] = None, 1
+        return orig(self, *a, **k)
+
+    monkeypatch.setattr(mlm.MixedLM, "fit", one_step)
+    res = runner.invoke(args=["models", "fit", "--csv", str(DATA / "sleepstudy.csv"), "--outcome", "Reaction",
+                              "--predictors", "Days", "--group", "Subject", "--format", "json"])
+    assert res.exit_code == 1
+    assert "mixed model not fitted" in res.stderr and "lbfgs" in res.stderr
+    assert res.stdout == "" and "251.4" not in res.output
+
+
 def test_models_did_csv_organ_donation(runner, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     causaldata = pytest.importorskip("causaldata")
     d = causaldata.organ_donations.load_pandas().data

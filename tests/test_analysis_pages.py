@@ -82,3 +82,22 @@ def test_released_model_page_plots_and_pdf(app: Flask, client) -> None:  # type:
     text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages)
     assert "score[cbi.work]" in text and "statsmodels" in text and "scipy" in text and "pandas" in text
     assert "Выгорание" in text or "выгорание" in text      # Cyrillic renders (DejaVu Sans embedded)
+
+
+def test_unfitted_model_page_shows_a_refusal_box_and_no_numbers(app: Flask, client, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Issue 19: when no optimiser converges the page says why and shows no estimate or plot."""
+    import statsmodels.regression.mixed_linear_model as mlm
+
+    _small_wave(app, below_k=False)
+    _login(client, "ana", "analyst")
+    orig = mlm.MixedLM.fit
+
+    def one_step(self, *a, **k):  # type: ignore[no-untyped-def]
+        k["start_params"], k["maxiter"] = None, 1
+        return orig(self, *a, **k)
+
+    monkeypatch.setattr(mlm.MixedLM, "fit", one_step)
+    r = client.get(Q)
+    assert 'class="flash error" role="alert"' in r.text
+    assert "mixed model not fitted" in r.text and "no estimate is shown" in r.text
+    assert "/analysis/plot/" not in r.text and "Intercept" not in r.text

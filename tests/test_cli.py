@@ -10,6 +10,9 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.sqlite_only(reason="commands run as a subprocess on the instance folder's SQLite file, "
+                                          "which the tests read directly")
+
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO / "tests" / "data"
 FLASK = [sys.executable, "-m", "flask", "--app", "wellbeing"]

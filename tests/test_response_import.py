@@ -17,6 +17,9 @@ from wellbeing.core.disclosure import round_half_away
 
 from .test_cli import DATA, REPO, flask
 
+pytestmark = pytest.mark.sqlite_only(reason="commands run as a subprocess on the instance folder's SQLite file, "
+                                          "which the tests read directly")
+
 FRA = DATA / "fra-dispatchers.csv"
 EXAMPLE = REPO / "examples" / "fra"
 INSTRUMENTS = "fra_dispatchers,fra_background,selfreport_schedule"

@@ -29,13 +29,16 @@ def wave(app):  # type: ignore[no-untyped-def]
 
 
 def clear_caches(app) -> None:  # type: ignore[no-untyped-def]
-    import shutil
-    from pathlib import Path
+    """Empty the release ledger so the next view recomputes from the database (test only: the platform
+    never deletes a release)."""
+    from sqlalchemy import delete
 
-    from wellbeing.services import results as svc
+    from wellbeing.extensions import db
+    from wellbeing.models import ReleaseEntry
 
-    svc._CACHE.clear()  # noqa: SLF001 - the test must see a fresh computation
-    shutil.rmtree(Path(app.instance_path) / "cache", ignore_errors=True)
+    with app.app_context():
+        db.session.execute(delete(ReleaseEntry))
+        db.session.commit()
 
 
 def logged_in(app, name="psy"):  # type: ignore[no-untyped-def]

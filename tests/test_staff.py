@@ -147,7 +147,7 @@ def test_users_cli(app: Flask, runner) -> None:  # type: ignore[no-untyped-def]
     assert res.exit_code == 0, res.output
     res = runner.invoke(args=["users", "create", "olga", "--role", "admin"], input="short\n")
     assert res.exit_code == 1
-    assert "exists already" in res.output and "at least 8" in res.output
+    assert "exists already" in res.output and "at least 10" in res.output
     assert runner.invoke(args=["users", "create", "x", "--role", "boss"], input="s3cret-pass\n").exit_code == 2
     res = runner.invoke(args=["users", "list", "--format", "csv"])
     assert res.output.splitlines() == ["name,role,active", "olga,psychologist,true"]
@@ -210,7 +210,15 @@ def test_wave_lifecycle_and_one_time_slips(app: Flask, client: FlaskClient, staf
     assert resp.status_code == 302 and resp.headers["Location"] == "/admin/waves/w1"
     assert "akm-d1-u1--all" in client.get("/admin/waves/w1").get_data(as_text=True)  # planned groups
 
+    # The first post only asks for confirmation (CSP allows no script dialog): nothing is issued yet.
     resp = client.post("/admin/waves/w1/issue-codes", data={"extra": "0.2"})
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and "Yes, issue the codes" in page and 'name="confirmed"' in page
+    assert "/admin/waves/w1/slips/" not in page
+    with app.app_context():
+        assert db.session.execute(db.select(Wave.status).filter_by(slug="w1")).scalar_one() == WaveStatus.draft
+        assert db.session.execute(db.select(db.func.count()).select_from(AccessCode)).scalar_one() == 0
+    resp = client.post("/admin/waves/w1/issue-codes", data={"extra": "0.2", "confirmed": "1"})
     page = resp.get_data(as_text=True)
     assert resp.status_code == 200
     link = re.search(r'href="(/admin/waves/w1/slips/[^"]+)"', page).group(1)  # type: ignore[union-attr]
@@ -228,9 +236,17 @@ def test_wave_lifecycle_and_one_time_slips(app: Flask, client: FlaskClient, staf
                                                                    {r.split(",")[0] for r in rows[1:]}}
     assert client.get(link).status_code == 404          # once only
     assert not list(Path(app.instance_path, "downloads").glob("*.zip"))  # deleted once read
-    assert client.post("/admin/waves/w1/issue-codes", data={"extra": "0.2"}).status_code == 302  # refused
-    client.post("/admin/waves/w1/open")
-    client.post("/admin/waves/w1/close")
+    assert client.post("/admin/waves/w1/issue-codes", data={"extra": "0.2", "confirmed": "1"}).status_code == 302
+    resp = client.post("/admin/waves/w1/open")          # asks first
+    assert resp.status_code == 200 and "Yes, open the wave" in resp.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.execute(db.select(Wave.status).filter_by(slug="w1")).scalar_one() == WaveStatus.issued
+    client.post("/admin/waves/w1/open", data={"confirmed": "1"})
+    resp = client.post("/admin/waves/w1/close")
+    assert resp.status_code == 200 and "Yes, close the wave" in resp.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.execute(db.select(Wave.status).filter_by(slug="w1")).scalar_one() == WaveStatus.open
+    client.post("/admin/waves/w1/close", data={"confirmed": "1"})
     with app.app_context():
         assert db.session.execute(db.select(Wave.status).filter_by(slug="w1")).scalar_one() == WaveStatus.closed
     assert "closed" in client.get("/admin/waves").get_data(as_text=True)
@@ -245,7 +261,7 @@ def test_slips_link_is_useless_to_another_session(app: Flask, client: FlaskClien
         import_units((DATA / "units-small.csv").read_bytes(), imported_by="test")
         ws.create_wave("w2", ["who5"], opens=date(2026, 1, 1), closes=date(2026, 2, 1))
     login(client, "admin")
-    page = client.post("/admin/waves/w2/issue-codes", data={"extra": "0"}).get_data(as_text=True)
+    page = client.post("/admin/waves/w2/issue-codes", data={"extra": "0", "confirmed": "1"}).get_data(as_text=True)
     link = re.search(r'href="(/admin/waves/w2/slips/[^"]+)"', page).group(1)  # type: ignore[union-attr]
     with app.test_client() as other:
         with app.app_context():

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import re
-import sqlite3
 from pathlib import Path
 
 import pytest
-from sqlalchemy import inspect
+from sqlalchemy import create_engine, inspect
 
 from wellbeing.core.codes import format_code
 from wellbeing.extensions import db
 
-from .helpers import first_values, open_wave
+from wellbeing.core.sealing import unseal_text
+
+from .conftest import TEST_SEAL_KEY
+from .helpers import close, first_values, open_wave
 
 
 @pytest.fixture
@@ -20,16 +22,15 @@ def codes(app):  # type: ignore[no-untyped-def]
     return open_wave(app)
 
 
-def db_path(app) -> str:  # type: ignore[no-untyped-def]
-    return app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
-
-
 def rows(app, sql: str) -> list[tuple]:  # type: ignore[no-untyped-def]
-    con = sqlite3.connect(db_path(app))
+    """Rows of ``sql`` read on a connection of its own (outside the app), on SQLite or PostgreSQL."""
+    eng = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
     try:
-        return con.execute(sql).fetchall()
+        with eng.begin() as con:
+            result = con.exec_driver_sql(sql)
+            return [tuple(r) for r in result] if result.returns_rows else []
     finally:
-        con.close()
+        eng.dispose()
 
 
 def run_survey(client, code: str, lang: str = "en", choose=first_values):  # type: ignore[no-untyped-def]
@@ -62,9 +63,14 @@ def test_whole_survey_stores_one_response_and_shows_feedback(app, client, codes)
     # First option everywhere: CBI options start at "Always" (100) -> high burnout, with a help section.
     assert "Where to get help" in html
     assert "High" in html
-    assert rows(app, "select count(*) from response") == [(1,)]
+    # Stored at once, sealed; readable only in a batch of >= K of its group (here: at close).
+    assert rows(app, "select count(*) from pending_response") == [(1,)]
+    assert rows(app, "select count(*) from response") == [(0,)]
     assert rows(app, "select count(*) from progress") == [(0,)]
     assert rows(app, "select count(*) from code_ledger where used") == [(1,)]
+    close(app, "w1")
+    assert rows(app, "select count(*) from response") == [(1,)]
+    assert rows(app, "select count(*) from pending_response") == [(0,)]
     # The same code is refused afterwards.
     r = client.post("/survey/", data={"code": code, "language": "en"})
     assert r.status_code == 400
@@ -73,6 +79,7 @@ def test_whole_survey_stores_one_response_and_shows_feedback(app, client, codes)
 
 def test_scores_stored_match_hand_computation(app, client, codes):
     run_survey(client, codes["akm-d2-u1--all"][0])
+    close(app, "w1")
     scores = dict(rows(app, "select scale_id, value from score"))
     # Every CBI answer is the first option (100) and w7 is reverse-scored (100 -> 0):
     # work = (6 * 100 + 0) / 7; personal = client = 100; family = 0 ... wait: family is the reversed item.
@@ -105,6 +112,7 @@ def test_response_tables_columns_are_allow_listed(app):
                 assert fk["referred_table"] in {"wave", "reporting_group", "response"}
 
 
+@pytest.mark.sqlite_only(reason="reads SQLite's table definitions (WITHOUT ROWID)")
 def test_answer_tables_are_without_rowid(app):
     """Rule 4: storage order says nothing about arrival."""
     ddl = dict(rows(app, "select name, sql from sqlite_master where type = 'table'"))
@@ -112,17 +120,20 @@ def test_answer_tables_are_without_rowid(app):
         assert "WITHOUT ROWID" in ddl[table], table
 
 
+@pytest.mark.sqlite_only(reason="reads rows in SQLite's primary-key order (WITHOUT ROWID); the PostgreSQL "
+                         "heap order is tested in tests/test_storage_order.py")
 def test_storage_order_does_not_follow_submission_order(app, client, codes):
-    """Rule 4: twelve submissions, stored order (no ORDER BY) is not the order of arrival."""
+    """Rule 4: twelve submissions become readable only in batches of >= K, under random ids (the
+    physical order is tested with a page parser in tests/test_storage_order.py)."""
     group = codes["akm-d1-u1--all"]
-    order = []
+    readable = []
     for code in group[:12]:
         run_survey(app.test_client(), code)
-        ids = {r[0] for r in rows(app, "select id from response")}
-        order.append((ids - set(order)).pop())
+        readable.append(rows(app, "select count(*) from response")[0][0])
+    assert readable == [0] * 9 + [5, 5, 5]  # K = 5: the 10th submit releases 5 of the 10 sealed
+    close(app, "w1")
     stored = [r[0] for r in rows(app, "select id from response")]
-    assert sorted(stored) == stored  # stored by the random primary key ...
-    assert stored != order            # ... which is not the arrival order
+    assert len(stored) == 12 and sorted(stored) == stored  # stored by the random primary key
     assert all(re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", i) for i in stored)
 
 
@@ -145,8 +156,9 @@ def test_progress_row_holds_only_allowed_values(app, client, codes):
     (row,) = rows(app, "select nonce_hash, code_hmac, language, answers, expires from progress")
     nonce_cookie = client.get_cookie("wb_progress", path="/survey")
     assert nonce_cookie is not None and nonce_cookie.value not in row  # only its hash is stored
-    assert row[2] == "ru" and row[3] == "{}"
-    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:00:00(\.000000)?", row[4])  # rounded to the hour
+    assert row[2] == "ru" and "{" not in row[3]  # answers so far are sealed, bound to the row
+    assert unseal_text(TEST_SEAL_KEY, row[3], "progress:" + row[0]) == {}
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:00:00(\.000000)?", str(row[4]))  # rounded to the hour
 
 
 class RaisingEnviron(dict):
@@ -195,7 +207,7 @@ def test_survey_never_reads_network_identity(app, codes):
         token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
         r = client.post(url, data={**first_values(html), "csrf_token": token})
     assert r.status_code == 200
-    assert rows(app, "select count(*) from response") == [(1,)]
+    assert rows(app, "select count(*) from pending_response") == [(1,)]
 
 
 @pytest.mark.parametrize("typed, message", [
@@ -229,16 +241,17 @@ def test_closed_wave_refuses_codes_and_submissions(app, client, codes):
 
     code, other = codes["akm-d1-u1--all"][5:7]
     client.post("/survey/", data={"code": other, "language": "en"})  # started before closing
-    with app.app_context():
-        close_wave(get_wave("w1"))
-    r = app.test_client().post("/survey/", data={"code": code, "language": "en"})
-    assert r.status_code == 400 and "not open" in r.get_data(as_text=True)
     html = client.get("/survey/page/1").get_data(as_text=True)
     client.post("/survey/page/1", data=first_values(html))
-    html = client.get("/survey/page/2").get_data(as_text=True)
-    r = client.post("/survey/page/2", data=first_values(html))
-    assert r.status_code == 409 and "closed" in r.get_data(as_text=True)
+    with app.app_context():
+        close_wave(get_wave("w1"))
+    assert rows(app, "select count(*) from progress") == [(0,)]  # the close deletes every draft
+    r = app.test_client().post("/survey/", data={"code": code, "language": "en"})
+    assert r.status_code == 400 and "not open" in r.get_data(as_text=True)
+    r = client.get("/survey/page/2")
+    assert r.status_code == 410
     assert rows(app, "select count(*) from response") == [(0,)]
+    assert rows(app, "select count(*) from pending_response") == [(0,)]
 
 
 def test_value_outside_response_set_and_missing_item(app, client, codes):
@@ -254,7 +267,8 @@ def test_value_outside_response_set_and_missing_item(app, client, codes):
     body = r.get_data(as_text=True)
     assert r.status_code == 400 and "Please answer this question" in body
     assert 'id="w2-error"' in body  # the message sits next to the item
-    assert rows(app, "select answers from progress") == [("{}",)]
+    ((nonce_hash, sealed),) = rows(app, "select nonce_hash, answers from progress")
+    assert unseal_text(TEST_SEAL_KEY, sealed, "progress:" + nonce_hash) == {}
     assert rows(app, "select count(*) from response") == [(0,)]
 
 
@@ -282,7 +296,7 @@ def test_survey_pages_set_strict_headers(client, codes):
     r = client.get("/survey/")
     assert "default-src 'self'" in r.headers["Content-Security-Policy"]
     assert r.headers["Referrer-Policy"] == "no-referrer"
-    assert r.headers["Cache-Control"] == "no-store"
+    assert r.headers["Cache-Control"] == "no-store, no-transform"  # proxies must not compress them
     html = r.get_data(as_text=True)
     assert not re.search(r'(src|href)="(https?:)?//', html)  # nothing from other hosts
 
@@ -312,9 +326,12 @@ def test_access_log_omits_client_address():
     rec = logging.LogRecord("werkzeug", logging.INFO, __file__, 1,
                             '10.1.2.3 - - [29/Nov/2026 10:00:00] "%s" %s %s\n',
                             ("POST /survey/page/2 HTTP/1.1", "303", "-"), None)
-    NoClientAddress().filter(rec)
-    line = rec.getMessage()
-    assert "10.1.2.3" not in line and "/survey" not in line
+    assert NoClientAddress().filter(rec) is False  # no line at all for a survey route
+    rec = logging.LogRecord("werkzeug", logging.INFO, __file__, 1,
+                            '10.1.2.3 - - [29/Nov/2026 10:00:00] "%s" %s %s\n',
+                            ("GET /results/ HTTP/1.1", "200", "-"), None)
+    assert NoClientAddress().filter(rec) is True
+    assert "10.1.2.3" not in rec.getMessage()
 
 
 def test_survey_never_loads_the_staff_user(app, client, codes, monkeypatch):
@@ -333,10 +350,7 @@ def test_survey_never_loads_the_staff_user(app, client, codes, monkeypatch):
 
 def test_expired_progress_is_refused_and_purged(app, client, codes):
     client.post("/survey/", data={"code": codes["akm-d1-u1--all"][10], "language": "en"})
-    con = sqlite3.connect(db_path(app))
-    con.execute("update progress set expires = '2000-01-01 00:00:00.000000'")
-    con.commit()
-    con.close()
+    rows(app, "update progress set expires = '2000-01-01 00:00:00.000000'")
     assert client.get("/survey/page/1").status_code == 410
     with app.app_context():
         from wellbeing.services.submissions import purge_expired
@@ -345,6 +359,7 @@ def test_expired_progress_is_refused_and_purged(app, client, codes):
     assert rows(app, "select count(*) from progress") == [(0,)]
 
 
+@pytest.mark.sqlite_only(reason="SQLite pragmas")
 def test_sqlite_connections_use_secure_delete_wal_and_foreign_keys(app):
     with app.app_context():
         with db.engine.connect() as conn:

@@ -1,7 +1,8 @@
 """wellbeing: anonymous burnout and work-family surveys for police officers, linked to shift schedules.
 
 :func:`create_app` is the application factory (Flask tutorial style): configuration, then extensions,
-then blueprints, then commands. It opens no connection and writes no file.
+then blueprints, then commands. It writes no file; the one read is the key check of sealed answers
+(:func:`wellbeing.services.batches.check_keys`), skipped while the database does not exist.
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     ``WELLBEING_*`` environment variables, then ``test_config``. ``WELLBEING_INSTANCE_PATH`` (or
     ``INSTANCE_PATH`` in ``test_config``) moves the instance folder. Without ``DATABASE_URL`` the database is SQLite at
     ``<instance>/wellbeing.sqlite``.
+
+    Raises :class:`wellbeing.services.batches.SealKeyMismatch` when answers still sealed in the
+    database were sealed under another ``SEAL_KEY`` (starting would make them unreadable).
     """
     instance_path = ((test_config or {}).get("INSTANCE_PATH") or os.environ.get("WELLBEING_INSTANCE_PATH")
                      or str(PROJECT_ROOT / "instance"))
@@ -50,10 +54,16 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     extensions.db.init_app(app)
     db_setup.init_app(app)
     extensions.migrate.init_app(app, extensions.db, directory=str(PROJECT_ROOT / "migrations"))
-    extensions.csrf.init_app(app)
 
     from . import web
 
+    # Before CSRFProtect: its check parses the form, so a staff page's larger upload limit must be set
+    # first (else a real roster is refused at the survey's limit before the page's limit applies).
+    app.before_request(web.upload_limit)
+    extensions.csrf.init_app(app)
+    from . import throttle
+
+    throttle.init_app(app)
     web.init_app(app)
 
     from . import cli
@@ -62,4 +72,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     if not app.config.get("SECRET_KEY") and not app.testing:
         log.warning("SECRET_KEY is not set: run `flask --app wellbeing setup` first.")
+    if not app.config.get("SEAL_KEY") and not app.testing:
+        log.warning("SEAL_KEY is not set: run `flask --app wellbeing setup` first (survey submits fail without it).")
+
+    from .services.batches import check_keys
+
+    with app.app_context():
+        check_keys(app)  # refuses to start when sealed answers would not open with this SEAL_KEY
     return app

@@ -21,15 +21,58 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
+from .core.csv_cells import neutralise
 from .core.instruments import InstrumentError, load_instrument
+from .core.sealing import new_key as new_seal_key
 from .core.tables import ImportRejected
 
 
+#: At most this many problems are printed; the rest are counted (a million-row file with one bad
+#: column must not print a million lines).
+MAX_PROBLEM_LINES = 50
+
+
 def fail(lines: Iterable[str] | str) -> None:
-    """Print each problem on its own stderr line and exit with status 1."""
+    """Print each problem on its own stderr line (the first :data:`MAX_PROBLEM_LINES`, then how many
+    more) and exit with status 1."""
+    n = 0
     for line in [lines] if isinstance(lines, str) else lines:
-        click.echo(f"error: {line}", err=True)
+        n += 1
+        if n <= MAX_PROBLEM_LINES:
+            click.echo(f"error: {line}", err=True)
+    if n > MAX_PROBLEM_LINES:
+        click.echo(f"error: ... and {n - MAX_PROBLEM_LINES:,} more problems ({n:,} in all); nothing was stored",
+                   err=True)
     sys.exit(1)
+
+
+def write_out(out: str, text: str) -> None:
+    """``--out FILE``: write ``text``; a missing folder or unwritable path is one error line, exit 1."""
+    try:
+        Path(out).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        fail(f"--out {out}: {exc.strerror}")
+
+
+def check_encoding(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """Option callback: ``--encoding`` must name a codec Python knows."""
+    import codecs
+
+    if value is not None:
+        try:
+            codecs.lookup(value)
+        except LookupError:
+            fail(f"--encoding: unknown encoding {value!r} (e.g. utf-8, cp1251)")
+    return value
+
+
+def check_timezone(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """Option callback: ``--timezone`` must be an IANA zone name."""
+    from zoneinfo import available_timezones
+
+    if value is not None and value not in available_timezones():
+        fail(f"--timezone: {value!r} is not an IANA time zone (e.g. Asia/Almaty)")
+    return value
 
 
 def read_columns_map(path: str | None) -> dict[str, str] | None:
@@ -41,6 +84,8 @@ def read_columns_map(path: str | None) -> dict[str, str] | None:
             data = tomllib.load(fh)
     except (OSError, tomllib.TOMLDecodeError) as exc:
         fail(f"{path}: {exc}")
+    except RecursionError:
+        fail(f"{path}: nested too deeply to read")
     cols = data.get("columns")
     if cols is None and isinstance(data.get("values"), dict):
         return None   # a file of value mappings only ([values.<column>])
@@ -90,7 +135,7 @@ def read_file(path: str) -> bytes:
 
 def import_options(f):  # type: ignore[no-untyped-def]
     f = click.option("--delimiter", default=None, help="',' ';' or tab (default: detected)")(f)
-    f = click.option("--encoding", default="utf-8", show_default=True)(f)
+    f = click.option("--encoding", default="utf-8", show_default=True, callback=check_encoding)(f)
     f = click.option("--columns", "columns_map", default=None, metavar="MAP.toml",
                      help="TOML table [columns] mapping the file's headers to the contract's names")(f)
     return f
@@ -110,11 +155,13 @@ def operator_name() -> str:
 @click.command("setup")
 @with_appcontext
 def setup_command() -> None:
-    """Create instance/config.py with fresh secrets if missing, then upgrade the database."""
+    """Create instance/config.py with fresh secrets if missing (add SEAL_KEY to an older one), then
+    upgrade the database."""
     from flask_migrate import upgrade
 
-    instance = Path(current_app.instance_path)
-    instance.mkdir(parents=True, exist_ok=True)
+    from .instance_files import private_dir
+
+    instance = private_dir(current_app.instance_path)   # 0700: secrets, database, uploads
     cfg = instance / "config.py"
     if not cfg.exists():
         secret, hmac_key = secrets.token_hex(32), secrets.token_hex(32)
@@ -123,10 +170,19 @@ def setup_command() -> None:
             fh.write("# Written by `flask setup`. Keep secret; never commit.\n"
                      "# CODE_HMAC_KEY protects the code ledger: changing it invalidates issued codes.\n"
                      f"SECRET_KEY = {secret!r}\nCODE_HMAC_KEY = {hmac_key!r}\n")
-        current_app.config.update(SECRET_KEY=secret, CODE_HMAC_KEY=hmac_key)
+        current_app.config.update(SECRET_KEY=secret, CODE_HMAC_KEY=hmac_key, SEAL_KEY=None)
         click.echo(f"wrote {cfg}", err=True)
     else:
         click.echo(f"{cfg} exists; secrets kept", err=True)
+    if not current_app.config.get("SEAL_KEY"):
+        # Instances set up before sealed submissions (issue 15) get the key appended, nothing else changes.
+        seal_key = new_seal_key()
+        with open(cfg, "a", encoding="utf-8") as fh:
+            fh.write("# SEAL_KEY seals answers until they are released in batches; back it up APART from the\n"
+                     "# database: losing it loses every answer not yet released.\n"
+                     f"SEAL_KEY = {seal_key!r}\n")
+        current_app.config["SEAL_KEY"] = seal_key
+        click.echo(f"added SEAL_KEY to {cfg}", err=True)
     upgrade(directory=current_app.extensions["migrate"].directory)
     click.echo("database is up to date", err=True)
 
@@ -309,6 +365,29 @@ def waves_close(slug: str) -> None:
     click.echo(f"wave {slug} is closed", err=True)
 
 
+@waves_cli.command("delete")
+@click.argument("slug")
+@click.option("--yes", is_flag=True, help="really delete: without it, only say what would be destroyed")
+def waves_delete(slug: str, yes: bool) -> None:
+    """Delete a draft, or an issued wave never opened, destroying its codes (its slips become useless)."""
+    from .extensions import db
+    from .models import AccessCode
+    from .services.waves import WaveError, deletable, delete_wave, get_wave
+
+    try:
+        wave = get_wave(slug)
+        if not deletable(wave):
+            delete_wave(wave)  # raises the reason
+        if not yes:
+            n = db.session.execute(db.select(db.func.count()).select_from(AccessCode)
+                                   .where(AccessCode.wave_id == wave.id)).scalar_one()
+            fail(f"wave {slug}: would delete it and destroy its {n} codes; add --yes to do so")
+        n = delete_wave(wave)
+    except WaveError as exc:
+        fail(str(exc))
+    click.echo(f"wave {slug} deleted; {n} codes destroyed", err=True)
+
+
 @waves_cli.command("list")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table")
 def waves_list(fmt: str) -> None:
@@ -342,14 +421,16 @@ def emit(rows: list[dict], fmt: str, columns: list[str], out: str | None = None)
         buf = io.StringIO()
         w = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n", extrasaction="ignore")
         w.writeheader()
-        w.writerows({c: _cell_text(r.get(c)) for c in columns} for r in rows)
+        # Text cells that a spreadsheet would run as a formula get a leading apostrophe (core.csv_cells).
+        w.writerows({c: neutralise(r.get(c)) if isinstance(r.get(c), str) else _cell_text(r.get(c))
+                     for c in columns} for r in rows)
         text = buf.getvalue()
     else:
         cells = [columns] + [[_cell_text(r.get(c)) for c in columns] for r in rows]
         widths = [max(len(row[i]) for row in cells) for i in range(len(columns))]
         text = "".join("  ".join(v.ljust(widths[i]) for i, v in enumerate(row)).rstrip() + "\n" for row in cells)
     if out:
-        Path(out).write_text(text, encoding="utf-8")
+        write_out(out, text)
     else:
         click.echo(text, nl=False)
 
@@ -427,6 +508,12 @@ def init_app(app: Flask) -> None:
     init_roster_commands(app)
     init_analysis_commands(app)
     init_response_commands(app)
+    app.cli.add_command(audit_cli)
+    from .cli_errors import guard
+
+    for name, command in app.cli.commands.items():
+        if name not in ("db", "run", "shell", "routes"):   # Flask's and Flask-Migrate's own commands
+            guard(command)
 
 
 # ------------------------------------------------------------------------------------------ users
@@ -536,7 +623,7 @@ responses_cli = AppGroup("responses", help="External and paper responses (import
 @click.option("--mapping", "mapping_file", required=True, type=click.Path(dir_okay=False),
               help="MAPPING.toml: columns -> items, values, context, reporting group, drop")
 @click.option("--delimiter", default=None, help="',' ';' or tab (default: detected)")
-@click.option("--encoding", default="utf-8", show_default=True)
+@click.option("--encoding", default="utf-8", show_default=True, callback=check_encoding)
 def responses_import(file: str, wave_slug: str, mapping_file: str, delimiter: str | None,
                      encoding: str) -> None:
     """Import FILE into an import-only wave: all rows or none, shuffled, with random ids.
@@ -631,7 +718,8 @@ def roster_import(file: str, as_of: str | None, delimiter: str | None, encoding:
 
 @shifts_cli.command("import")
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--timezone", default="Asia/Almaty", show_default=True, help="IANA zone of local times")
+@click.option("--timezone", default="Asia/Almaty", show_default=True, help="IANA zone of local times",
+              callback=check_timezone)
 @import_options
 def shifts_import(file: str, timezone: str, delimiter: str | None, encoding: str, columns_map: str | None) -> None:
     """Import FILE: person_id,start,end,break_min,duty_type,shift_code (all or nothing).
@@ -657,7 +745,7 @@ def shifts_import(file: str, timezone: str, delimiter: str | None, encoding: str
 @click.option("--codes", "codes_file", required=True, type=click.Path(dir_okay=False),
               help="CODES.csv: code,start,end,duty_type (end before start = next day; '-' = off)")
 @click.option("--start", "start", required=True, metavar="DATE", help="local date of the first day column")
-@click.option("--timezone", default="Asia/Almaty", show_default=True)
+@click.option("--timezone", default="Asia/Almaty", show_default=True, callback=check_timezone)
 @import_options
 def shifts_import_grid(file: str, codes_file: str, start: str, timezone: str, delimiter: str | None,
                        encoding: str, columns_map: str | None) -> None:
@@ -679,7 +767,7 @@ def shifts_import_grid(file: str, codes_file: str, start: str, timezone: str, de
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--from", "from_", required=True, metavar="DATE")
 @click.option("--to", "to", required=True, metavar="DATE")
-@click.option("--timezone", default="Asia/Almaty", show_default=True)
+@click.option("--timezone", default="Asia/Almaty", show_default=True, callback=check_timezone)
 @import_options
 def shifts_import_weekly(file: str, from_: str, to: str, timezone: str, delimiter: str | None, encoding: str,
                          columns_map: str | None) -> None:
@@ -701,7 +789,7 @@ def shifts_import_weekly(file: str, from_: str, to: str, timezone: str, delimite
 @click.option("--pattern", required=True, help="shift-pattern slug of the catalogue")
 @click.option("--from", "from_", required=True, metavar="DATE")
 @click.option("--to", "to", required=True, metavar="DATE")
-@click.option("--timezone", default="Asia/Almaty", show_default=True)
+@click.option("--timezone", default="Asia/Almaty", show_default=True, callback=check_timezone)
 def shifts_generate(unit: str, pattern: str, from_: str, to: str, timezone: str) -> None:
     """Planned shifts from the pattern catalogue for the officers of a unit."""
     from .services.roster import generate_for_unit
@@ -801,7 +889,7 @@ def _emit_model(doc: dict, fmt: str, out: str | None, extra_cols: list[str]) -> 
     if fmt == "json":
         text = json.dumps(doc, ensure_ascii=False, indent=2, allow_nan=False) + "\n"
         if out:
-            Path(out).write_text(text, encoding="utf-8")
+            write_out(out, text)
         else:
             click.echo(text, nl=False)
         return
@@ -818,15 +906,19 @@ def _emit_model(doc: dict, fmt: str, out: str | None, extra_cols: list[str]) -> 
     head = [f"formula: {model.get('formula')}", f"method: {model.get('method')}",
             f"n = {model.get('n')}, groups = {model.get('n_groups')}, converged = {model.get('converged')}"]
     if model.get("icc") is not None:
-        head.append(f"ICC (null model) = {model['icc']:.3f}")
+        head.append(f"ICC (null model) = {model['icc']:.3g}")
     if model.get("permutation_p") is not None:
-        head.append(f"permutation p = {model['permutation_p']:.4g} over {model.get('n_permutations')} "
+        head.append(f"permutation p ({model.get('permutation_statistic') or 'estimate'}) = {model['permutation_p']:.4g} over {model.get('n_permutations')} "
                     f"assignments (smallest possible p = 1/{model.get('n_permutations')} = "
                     f"{model.get('permutation_p_floor'):.3g})")
     click.echo("\n".join(head))
     rows = [{c: _fmt_num(t.get(c)) for c in cols if c not in ("suppressed", "reason")} for t in terms]
     emit(rows, "table", [c for c in cols if c not in ("suppressed", "reason")], out)
-    for name, table in (("marginal means", doc.get("marginal_means")), ("event study", doc.get("event_study"))):
+    if model.get("intervals"):
+        click.echo(f"intervals: {model['intervals']}")
+    for name, table in (("marginal means", doc.get("marginal_means")), ("event study", doc.get("event_study")),
+                        ("robustness: cluster-robust CR1 (do not use for inference: "
+                         + str(model.get("cluster_robust_warning") or "") + ")", doc.get("cluster_robust"))):
         if table:
             click.echo(f"\n{name}:")
             keys = list(table[0].keys())
@@ -886,7 +978,7 @@ def models_fit(waves: str | None, outcome: str, exposure: str | None, covariates
             doc = fit_platform([w.strip() for w in waves.split(",") if w.strip()], outcome, exposure, covs).to_dict()
     except AnalysisError as exc:
         fail(str(exc).split("; "))
-    _emit_model(doc, fmt, out, ["p_holm", "p_bh"])
+    _emit_model(doc, fmt, out, ["df", "p_holm", "p_bh"])
     if fmt == "table" and doc["model"].get("inference_note") and doc["model"].get("released", True):
         click.echo("\n" + doc["model"]["inference_note"])
 
@@ -926,3 +1018,19 @@ def models_did(waves: str | None, pilot: str | None, outcome: str, csv_file: str
 def init_analysis_commands(app: Flask) -> None:
     app.cli.add_command(pilots_cli)
     app.cli.add_command(models_cli)
+
+
+# ------------------------------------------------------------------------------------------ audit
+
+audit_cli = AppGroup("audit", help="The audit log of staff actions (never officers, never survey pages).")
+
+
+@audit_cli.command("list")
+@click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 100_000))
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table")
+def audit_list(limit: int, fmt: str) -> None:
+    """The latest LIMIT staff actions, newest first: at (UTC), actor, action, target, detail."""
+    from .services.audit import entries
+
+    emit([{"at": e.at.isoformat(sep=" "), "actor": e.actor, "action": e.action, "target": e.target,
+           "detail": e.detail} for e in entries(limit=limit)], fmt, ["at", "actor", "action", "target", "detail"])

@@ -11,6 +11,10 @@ DEFAULTS: dict[str, object] = {
     # Secrets: written to instance/config.py by `flask setup`; required outside tests.
     "SECRET_KEY": None,
     "CODE_HMAC_KEY": None,
+    # Seals submitted answers until they are released in a shuffled batch of >= K (64 hex digits,
+    # wellbeing.core.sealing). Never in the database; back it up apart from it: losing it loses every
+    # answer not yet released.
+    "SEAL_KEY": None,
     # Database: None means SQLite in the instance folder (see wellbeing.create_app).
     "DATABASE_URL": None,
     "SQLALCHEMY_ENGINE_OPTIONS": {},
@@ -31,8 +35,33 @@ DEFAULTS: dict[str, object] = {
     "REMEMBER_COOKIE_SAMESITE": "Lax",
     # A questionnaire set is a few kilobytes; anything far larger is refused (413).
     "MAX_CONTENT_LENGTH": 256 * 1024,
+    # Staff upload pages accept larger files, per blueprint, for logged-in staff only (bytes). The demo
+    # roster is 0.3 MB, three months of its shifts about 30 MB.
+    "UPLOAD_MAX_BYTES": {"schedules": 64 * 1024 * 1024, "admin": 8 * 1024 * 1024},
+    # Staff sessions (wellbeing.auth.sessions): idle and absolute limits.
+    "STAFF_SESSION_IDLE_MINUTES": 30,
+    "STAFF_SESSION_MAX_HOURS": 12,
+    # Rate limits (Flask-Limiter syntax; wellbeing.throttle). Never keyed on the client address.
+    # Failed logins per user name and for all names together:
+    "LOGIN_LIMIT_PER_USER": "10 per minute",
+    "LOGIN_LIMIT_GLOBAL": "100 per minute",
+    # Code entries in all, and per wave (codes matching no wave share one bucket):
+    "CODE_ENTRY_LIMIT_GLOBAL": "1200 per minute",
+    "CODE_ENTRY_LIMIT_PER_WAVE": "300 per minute",
+    # Counters live in this process ("memory://") with one worker; with WORKERS > 1 (WELLBEING_WORKERS,
+    # as make serve's gunicorn reads it, or WEB_CONCURRENCY) a shared storage is needed, e.g.
+    # "redis://localhost:6379" (pip install redis).
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "WORKERS": None,
+    # True: refuse to start with in-memory counters and several workers (else an error is logged).
+    "RATELIMIT_REQUIRE_SHARED_STORAGE": False,
+    # An uploaded file waits this long on the server between its preview and its import.
+    "UPLOAD_PREVIEW_TTL_SECONDS": 3600,
     # Survey progress rows expire after this many hours (DESIGN.md rule 5).
     "DRAFT_TTL_HOURS": 12,
+    # The officer's feedback page is padded to a multiple of this many bytes, so that its size says
+    # nothing about the scores, bands or language shown (docs/deploy.md, "Storage and logs").
+    "FEEDBACK_PAGE_BYTES": 32768,
     # Shown on the officer's feedback page. A deployment sets its own (names, phone numbers, hours) in
     # instance/config.py; these defaults are only what is true everywhere in Kazakhstan.
     # Each name and text is a string or a table per language (kk, ru, en), shown in the officer's language.
@@ -56,6 +85,11 @@ DEFAULTS: dict[str, object] = {
     ],
     # Whether officers are told which questions are in a provisional translation.
     "SHOW_PROVISIONAL_TO_RESPONDENTS": False,
+    # Production serving (wellbeing/production.py, docs/deploy.md): reverse proxies in front (0 = none,
+    # ProxyFix off), whether the site is served over HTTPS (secure cookies, HSTS), HSTS max-age in seconds.
+    "PROXY_COUNT": 0,
+    "TLS": False,
+    "HSTS_MAX_AGE": 31_536_000,
     # Interface language when neither a choice (the wb_lang cookie) nor the browser's preference says.
     "DEFAULT_LANGUAGE": "ru",
 }

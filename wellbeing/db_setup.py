@@ -1,7 +1,8 @@
 """Database engine settings that the anonymity rules depend on.
 
 SQLite (DESIGN.md section 8 and section 4 rules 3 and 5): WAL journal, foreign keys on, ``secure_delete``
-on (deleted survey progress must not linger in free pages), a busy timeout so that concurrent writers
+on (deleted survey progress must not linger in free pages), ``journal_size_limit`` (old log frames are
+cut off), a busy timeout so that concurrent writers
 wait instead of failing with "database is locked", and transactions begun by SQLAlchemy (pysqlite's own
 implicit transaction handling is switched off) so that a connection carrying the execution option
 ``sqlite_immediate=True`` starts with ``BEGIN IMMEDIATE``.
@@ -9,6 +10,9 @@ implicit transaction handling is switched off) so that a connection carrying the
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from flask import Flask, request
@@ -18,6 +22,10 @@ from sqlalchemy.engine import Connection, Engine
 from .extensions import db
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+#: The write-ahead log is cut back to this many bytes whenever a checkpoint resets it (PRAGMA
+#: journal_size_limit), so frames of old transactions do not pile up (914 KB after a few dozen requests
+#: before this limit); readable answers only ever reach the log in batches of >= K (services.batches).
+SQLITE_JOURNAL_SIZE_LIMIT = 256 * 1024
 
 
 def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -27,7 +35,22 @@ def _on_connect(dbapi_connection: Any, _record: Any) -> None:
     cur.execute("PRAGMA journal_mode = WAL")
     cur.execute("PRAGMA foreign_keys = ON")
     cur.execute("PRAGMA secure_delete = ON")
+    cur.execute(f"PRAGMA journal_size_limit = {SQLITE_JOURNAL_SIZE_LIMIT}")
+    for _seq, name, path in cur.execute("PRAGMA database_list").fetchall():
+        if name == "main" and path:
+            _owner_only(path)
     cur.close()
+
+
+def _owner_only(path: str) -> None:
+    """The database file and its WAL/shared-memory files are readable by their owner only (0600):
+    SQLite creates them with the process umask (often 0644)."""
+    for p in (path, path + "-wal", path + "-shm"):
+        try:
+            if os.stat(p).st_mode & 0o077:
+                os.chmod(p, 0o600)
+        except FileNotFoundError:
+            continue
 
 
 def _on_begin(conn: Connection) -> None:
@@ -46,12 +69,24 @@ def configure_engine(engine: Engine) -> None:
         event.listen(engine, "begin", _on_begin)
 
 
+@contextmanager
+def write_transaction() -> Iterator[Connection]:
+    """A short transaction of its own for the statements that write (committed at the end of the block,
+    rolled back on an exception). On SQLite it begins with ``BEGIN IMMEDIATE``, so it queues on the busy
+    timeout for the write lock and holds it only for these statements — not for a whole request's
+    form parsing and rendering. Callers end the session's read transaction first (a read snapshot
+    older than another writer's commit cannot be upgraded to a write)."""
+    with db.engine.connect().execution_options(sqlite_immediate=True) as conn, conn.begin():
+        yield conn
+
+
 def _immediate_for_writes() -> None:
-    """On SQLite, a POST request's session transaction starts with ``BEGIN IMMEDIATE``: a request that
-    reads and then writes would otherwise fail with "database is locked" when another writer committed
-    in between (a deferred transaction cannot upgrade past a newer snapshot); immediate transactions
-    queue on the busy timeout instead."""
-    if request.method == "POST" and db.engine.dialect.name == "sqlite":
+    """On SQLite, a staff POST request's session transaction starts with ``BEGIN IMMEDIATE``: a request
+    that reads and then writes would otherwise fail with "database is locked" when another writer
+    committed in between (a deferred transaction cannot upgrade past a newer snapshot); immediate
+    transactions queue on the busy timeout instead. Survey routes, the hot path, never hold the lock
+    for a whole request: their services write in :func:`write_transaction` blocks."""
+    if request.method == "POST" and request.blueprint != "survey" and db.engine.dialect.name == "sqlite":
         db.session.connection(execution_options={"sqlite_immediate": True})
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import Babel
+from flask_limiter import Limiter
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -28,4 +29,13 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate(render_as_batch=True, compare_type=True)
 csrf = CSRFProtect()
 login_manager = LoginManager()
+
+
+def _no_default_key() -> str:
+    """Flask-Limiter's default key would be the client address (``get_remote_address``), which survey
+    routes must never read (DESIGN.md rule 5); every limit here names its own key (wellbeing.throttle)."""
+    raise RuntimeError("a rate limit without its own key_func")
+
+
+limiter = Limiter(key_func=_no_default_key)
 babel = Babel()

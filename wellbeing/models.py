@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .extensions import db
@@ -71,6 +71,21 @@ class ImportRecord(db.Model):
     rows: Mapped[int]
     imported_by: Mapped[str] = mapped_column(String(64))
     imported_at: Mapped[datetime]
+
+
+class AuditEntry(db.Model):
+    """One staff action (``wellbeing.services.audit``): who (``web:<user>`` or ``cli:<os user>``), what
+    (an action name such as ``admin.wave_issue`` or ``cli:units import``), on what, when (UTC, to the
+    second). Never written by survey routes and never about an officer."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(80))
+    action: Mapped[str] = mapped_column(String(80))
+    target: Mapped[str] = mapped_column(String(200), default="")
+    detail: Mapped[str] = mapped_column(Text, default="")
 
 
 # ------------------------------------------------------------------------------- waves and groups
@@ -202,11 +217,35 @@ class Score(db.Model):
     value: Mapped[float]
 
 
+class PendingResponse(db.Model):
+    """A submitted response that is stored but not yet readable (DESIGN.md section 4, rule 4).
+
+    ``sealed`` is AES-256-GCM ciphertext (:mod:`wellbeing.core.sealing`) of the language and answers,
+    under the instance's ``SEAL_KEY`` (never in the database); ``key_id`` names that key. Rows are
+    written in the submit's transaction beside the ledger's ``used`` flip and leave this table only in a
+    shuffled batch of at least K of their group (:mod:`wellbeing.services.batches`), where they get a
+    new random id, so the id here never reappears on a readable response. No time column.
+    """
+
+    __tablename__ = "pending_response"
+    __table_args__ = (Index("ix_pending_response_wave_group", "wave_id", "group_id"),
+                      {"sqlite_with_rowid": False})
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    wave_id: Mapped[int] = mapped_column(ForeignKey("wave.id"))
+    group_id: Mapped[int] = mapped_column(ForeignKey("reporting_group.id"))
+    key_id: Mapped[str] = mapped_column(String(16))
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+
+
 class Progress(db.Model):
     """Answers so far of a survey in progress, keyed by the SHA-256 of a random nonce held in a cookie.
 
     Holds the code's HMAC (needed to mark it used at submit) and an expiry rounded to the hour — the one
-    time value the platform stores, on this table only (DESIGN.md rule 5). Deleted at submit or expiry.
+    time value the platform stores, on this table only (DESIGN.md rule 5). The answers are sealed
+    (:func:`wellbeing.core.sealing.seal_text`, bound to ``nonce_hash``), so neither the file nor its
+    write-ahead log keeps them readable. Every row of a code is deleted at its submit, every row of a
+    wave at its close, and expired rows on every code entry.
     """
 
     __tablename__ = "progress"
@@ -216,7 +255,7 @@ class Progress(db.Model):
     code_hmac: Mapped[str] = mapped_column(String(64))
     wave_id: Mapped[int] = mapped_column(ForeignKey("wave.id"))
     language: Mapped[str] = mapped_column(String(8))
-    answers: Mapped[str] = mapped_column(Text, default="{}")   # JSON {instrument: {item: value}}
+    answers: Mapped[str] = mapped_column(Text, default="")   # sealed JSON {instrument: {item: value}}
     expires: Mapped[datetime]
 
 
@@ -241,6 +280,9 @@ class User(db.Model):
     password_hash: Mapped[str] = mapped_column(String(256))
     role: Mapped[Role] = mapped_column(db.Enum(Role, native_enum=False, length=16))
     active: Mapped[bool] = mapped_column(default=True)
+    #: Part of the session's user id (``get_id``): incrementing it (logout, disable) makes every session
+    #: cookie issued before unusable, even a copied one.
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     # Flask-Login's user protocol (written out rather than inheriting UserMixin, to keep it visible).
     @property
@@ -256,7 +298,8 @@ class User(db.Model):
         return False
 
     def get_id(self) -> str:
-        return str(self.id)
+        """``"<id>:<session_version>"``, stored in the session by Flask-Login and checked on load."""
+        return f"{self.id}:{self.session_version}"
 
     def __repr__(self) -> str:
         return f"<User {self.name} ({self.role})>"
@@ -355,6 +398,39 @@ class Pilot(db.Model):
 
     def __repr__(self) -> str:
         return f"<Pilot {self.slug} {self.regions} from {self.starts}>"
+
+
+class ReleaseStatus(enum.StrEnum):
+    pending = "pending"        # being computed (one computation per key, whoever asks)
+    released = "released"      # the numbers every page, export and command shows
+    superseded = "superseded"  # replaced by a newer algorithm version; still a constraint on later releases
+
+
+class ReleaseEntry(db.Model):
+    """The release ledger (issue 14): every set of numbers released for a wave, with its audit inputs.
+
+    ``key`` is a hash of ``kind``, ``params``, ``algorithm_version`` and ``data_state`` (the wave's status,
+    K, response count and instrument hashes): one computation per key. ``content`` is the released rows
+    as JSON (never scores or microdata); ``content_hash`` its SHA-256. ``created_by`` is the staff user
+    whose request computed it (or ``system``/``cli``). No response id, timestamp of an answer or open-wave
+    count is stored here.
+    """
+
+    __tablename__ = "release_ledger"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    wave_id: Mapped[int | None] = mapped_column(ForeignKey("wave.id"), index=True)
+    params: Mapped[str] = mapped_column(Text)
+    algorithm_version: Mapped[str] = mapped_column(String(32))
+    data_state: Mapped[str] = mapped_column(String(64))
+    status: Mapped[ReleaseStatus] = mapped_column(
+        db.Enum(ReleaseStatus, native_enum=False, length=16), default=ReleaseStatus.pending)
+    content: Mapped[str | None] = mapped_column(Text)
+    content_hash: Mapped[str | None] = mapped_column(String(64))
+    created_by: Mapped[str] = mapped_column(String(64), default="system")
+    created_at: Mapped[datetime]
 
 
 # ------------------------------------------------------------------------------------ cost files

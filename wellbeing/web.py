@@ -2,7 +2,8 @@
 
 Survey routes (``/survey``) must not learn who is answering (DESIGN.md section 4, rule 5): no client
 address, user agent or referrer is read; ``current_user`` is never loaded there (Flask-Login's default
-context processor is off); the development server's access log omits the client address.
+context processor is off); the development server's access log omits the client address and has no
+line at all for survey routes.
 """
 
 from __future__ import annotations
@@ -12,34 +13,37 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, current_app, g, has_request_context, render_template, request
+from flask import Flask, abort, current_app, g, has_request_context, render_template, request
 from flask_babel import format_date, format_decimal
 from flask_babel import get_locale as babel_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import BadRequest, HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
 from .core.disclosure import round_half_away
 from .extensions import babel, login_manager
 
 SUPPORTED = ("kk", "ru", "en")
+#: Blueprints whose pages need a staff login (their responses are never cached).
+STAFF_BLUEPRINTS = frozenset({"auth", "admin", "results", "schedules", "analysis"})
 CSP = "default-src 'self'; img-src 'self' data:; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
 
 class NoClientAddress(logging.Filter):
     """Blank the client address in werkzeug's access log lines (``<addr> - - [date] "request" status``)
-    and hide the request line of survey routes."""
+    and drop the line of a survey route entirely: a line with a time, even without an address or
+    request line, can be matched to an answer's place in storage (issue 15)."""
 
     _ADDR = re.compile(r"^\S+ - - ")
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.msg, str) and self._ADDR.match(record.msg):
-            record.msg = self._ADDR.sub("- - - ", record.msg, count=1)
             args = record.args
             if isinstance(args, tuple) and args and "/survey" in str(args[0]):
-                record.args = ("[survey request]", *args[1:])
+                return False
+            record.msg = self._ADDR.sub("- - - ", record.msg, count=1)
         return True
 
 
@@ -107,6 +111,17 @@ LABELS: dict[str, Any] = {
 }
 
 
+#: Title and message of the app's error pages, by status code.
+ERROR_TEXTS: dict[int, tuple[Any, Any]] = {
+    400: (_l("Bad request"), _l("The request could not be understood; nothing was stored. Go back and try again.")),
+    403: (_l("Not allowed"), _l("Your account may not open this page.")),
+    404: (_l("Page not found"), _l("There is no page at this address.")),
+    405: (_l("Not allowed here"), _l("This page cannot be used this way; go back and use its form.")),
+    500: (_l("Something went wrong"), _l("The server could not complete the request; nothing was stored. "
+                                         "Try again later.")),
+}
+
+
 def label(code: object) -> str:
     """Template filter: the translated label of a stored code word (itself if unknown)."""
     key = str(code.value if hasattr(code, "value") else code)
@@ -120,6 +135,14 @@ def round_half(value: float | None, decimals: int = 0) -> str:
         return "–"
     rounded = round_half_away(value, decimals)
     return format_decimal(rounded, format="#,##0" + ("." + "0" * decimals if decimals else ""))
+
+
+def fint(value: Any) -> str:
+    """Template filter: a whole number (count) in the page's locale, with its digit grouping
+    ("5,000", "5 000"); "–" for None."""
+    if value is None:
+        return "–"
+    return format_decimal(int(value), format="#,##0")
 
 
 def fnum(value: Any) -> str:
@@ -136,13 +159,62 @@ def fdate(value: Any) -> str:
     return format_date(value, format="medium")
 
 
+def upload_limit() -> None:
+    """``before_request``: raise the request size limit to ``UPLOAD_MAX_BYTES[blueprint]`` for a
+    logged-in staff member's POST to a staff blueprint that accepts files; every other request keeps
+    ``MAX_CONTENT_LENGTH`` (a questionnaire page). ``current_user`` is loaded only on those blueprints,
+    never on survey routes (DESIGN.md rule 5). Refuses (400) a multipart body with a nameless part."""
+    if request.method != "POST":
+        return
+    limit = (current_app.config.get("UPLOAD_MAX_BYTES") or {}).get(request.blueprint)
+    if limit:
+        from flask_login import current_user
+
+        if current_user.is_authenticated:
+            request.max_content_length = int(limit)
+    # A multipart part without a name arrives as the key None, which Flask-WTF's CSRF check (and any
+    # form) cannot handle: refuse it here, under the limit just set, with the app's 400 page.
+    if request.mimetype == "multipart/form-data" and (None in request.form or None in request.files):
+        abort(400, description=_("A part of the form has no field name."))
+
+
 def _security_headers(resp: Response) -> Response:
     resp.headers.setdefault("Content-Security-Policy", CSP)
     resp.headers.setdefault("Referrer-Policy", "no-referrer")
     resp.headers.setdefault("X-Content-Type-Options", "nosniff")
     resp.headers.setdefault("X-Frame-Options", "DENY")
     if request.blueprint == "survey":
-        resp.headers["Cache-Control"] = "no-store"
+        # no-transform: a proxy must not compress survey pages (RFC 9111 section 5.2.2.6); padding that
+        # hides the feedback page's size would compress away (docs/deploy.md, "Storage and logs").
+        resp.headers["Cache-Control"] = "no-store, no-transform"
+    elif request.blueprint in STAFF_BLUEPRINTS:
+        # Staff pages and exports (CSV, PDF, plots, slips) hold results and personal data: no copy in
+        # any browser or proxy cache.
+        resp.headers.setdefault("Cache-Control", "no-store")
+    return resp
+
+
+def _audit_actor() -> None:
+    """Staff blueprints only: remember who is acting before the view runs (logout forgets the user)."""
+    g.audit_actor = None
+    if request.blueprint in STAFF_BLUEPRINTS:
+        from flask_login import current_user
+
+        if current_user.is_authenticated:
+            g.audit_actor = f"web:{current_user.name}"
+
+
+def _audit_request(resp: Response) -> Response:
+    """Staff blueprints only: record the staff action in the audit log (``services.audit``)."""
+    if request.blueprint in STAFF_BLUEPRINTS:
+        from flask_login import current_user
+
+        from .services.audit import record_request
+
+        actor = getattr(g, "audit_actor", None)
+        if actor is None and current_user.is_authenticated:   # just logged in
+            actor = f"web:{current_user.name}"
+        record_request(actor, resp.status_code)
     return resp
 
 
@@ -158,9 +230,17 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(label, "label")
     app.add_template_filter(fdate, "fdate")
     app.add_template_filter(fnum, "fnum")
+    app.add_template_filter(fint, "fint")
     app.add_template_global(lambda: str(babel_locale()), "current_lang")
     app.after_request(_security_headers)
-    app.wsgi_app = StripNetworkIdentity(app.wsgi_app)  # type: ignore[method-assign]
+    app.before_request(_audit_actor)
+    app.after_request(_audit_request)
+    from . import production
+
+    production.init_app(app)
+    # ProxyFix (only when configured) inside StripNetworkIdentity: survey requests never reach it with
+    # forwarding headers, so it cannot copy a client address into their environ.
+    app.wsgi_app = StripNetworkIdentity(production.wrap_proxy_fix(app, app.wsgi_app))  # type: ignore[method-assign]
 
     @app.errorhandler(CSRFError)
     def _csrf_error(exc: CSRFError) -> tuple[str, int]:
@@ -168,11 +248,42 @@ def init_app(app: Flask) -> None:
                                message=_("The page was open too long or was changed. Go back, reload it "
                                          "and send it again.")), 400
 
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> Response | HTTPException | tuple[str, int]:
+        """The app's own page, in the page's language, for every HTTP error (never Werkzeug's)."""
+        if exc.code is None or exc.code < 400:      # routing redirects are HTTPExceptions too
+            return exc
+        title, message = ERROR_TEXTS.get(exc.code, ERROR_TEXTS[400 if exc.code < 500 else 500])
+        if exc.code == 400 and exc.description and exc.description != BadRequest.description:
+            message = exc.description             # our own abort(400, description=...) says what was wrong
+        resp = exc.get_response()
+        if exc.code == 405:
+            return render_template("error.html", title=str(title), message=str(message)), 405, \
+                {"Allow": resp.headers.get("Allow", "")}
+        return render_template("error.html", title=str(title), message=str(message)), exc.code
+
+    @app.errorhandler(500)
+    def _server_error(exc: Exception) -> tuple[str, int]:
+        title, message = ERROR_TEXTS[500]
+        return render_template("error.html", title=str(title), message=str(message)), 500
+
+    @app.errorhandler(429)
+    def _too_many(exc: Exception) -> tuple[str, int]:
+        return render_template("error.html", title=_("Too many attempts"),
+                               message=_("Too many attempts in a short time. Wait a minute and try "
+                                         "again.")), 429
+
     @app.errorhandler(RequestEntityTooLarge)
     def _too_large(exc: RequestEntityTooLarge) -> tuple[str, int]:
-        return render_template("error.html", title=_("Too much data"),
-                               message=_("What was sent is larger than any questionnaire page; nothing "
-                                         "was stored.")), 413
+        # Never reads request.form/files (they are what is too large); the staff context builds its
+        # logout form without form data for the same reason.
+        limit = (current_app.config.get("UPLOAD_MAX_BYTES") or {}).get(request.blueprint)
+        if limit:
+            message = _("The file is larger than the limit of %(mb)s MB; nothing was stored.",
+                        mb=format_decimal(round(int(limit) / 2**20, 1)))
+        else:
+            message = _("What was sent is larger than any questionnaire page; nothing was stored.")
+        return render_template("error.html", title=_("Too much data"), message=message), 413
 
     from .main import bp as main_bp
     from .survey import bp as survey_bp

@@ -1,14 +1,14 @@
 """cost files: pay rates and paperwork registers (issue 22)
 
 Revision ID: i22_cost_files
-Revises: i18_accounting_period
+Revises: i18_accounting_period, i17_audit_log (merge point of the two chains)
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = 'i22_cost_files'
-down_revision = 'i18_accounting_period'
+down_revision = ('i18_accounting_period', 'i17_audit_log')
 branch_labels = None
 depends_on = None
 

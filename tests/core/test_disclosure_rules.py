@@ -102,7 +102,8 @@ def test_model_release():
 def test_docstring_examples():
     import doctest
 
-    import wellbeing.core.disclosure as mod
+    from wellbeing.core.disclosure import rounding, tables
 
-    result = doctest.testmod(mod)
-    assert result.failed == 0 and result.attempted > 0
+    for mod in (rounding, tables):
+        result = doctest.testmod(mod)
+        assert result.failed == 0 and result.attempted > 0, mod.__name__

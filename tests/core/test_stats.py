@@ -73,11 +73,10 @@ def test_random_intercept_pools_matches_lme4(pools):
         "night_share": (-1.318703992, 3.9363870249),
         "wave[w2]": (3.208563062, 0.7421421148),
     }
-    # statsmodels takes fixed-effect SEs from the Hessian of the (restricted) likelihood,
-    # lme4 from (X'V^-1 X)^-1 at the estimate: they differ by up to 0.15 % here
+    # lme4's SEs, sigma^2 (X'V^-1 X)^-1 (statsmodels' Hessian-based ones differ by up to 0.15 %)
     for term, (est, se) in lme4.items():
-        assert t.loc[term, "estimate"] == pytest.approx(est, abs=1e-3), term
-        assert t.loc[term, "std_err"] == pytest.approx(se, rel=2e-3), term
+        assert t.loc[term, "estimate"] == pytest.approx(est, abs=1e-4), term
+        assert t.loc[term, "std_err"] == pytest.approx(se, rel=1e-4), term
     vc = r.info["variance_components"]
     assert vc["group:Group"] == pytest.approx(12.08661268, rel=1e-3)
     assert vc["residual"] == pytest.approx(107.36628433, rel=1e-4)
@@ -86,10 +85,18 @@ def test_random_intercept_pools_matches_lme4(pools):
     assert r.info["factor_levels"]["shift_pattern"] == {
         k: int(v) for k, v in pools["shift_pattern"].value_counts().items()}
     assert r.info["df_resid"] == 800
-    # Wald z interval
+    # t intervals, between-within df: wave varies within pools (805 - 40 - 1), the pool-level
+    # terms and the intercept get G - 1 - 3 = 36
+    from scipy import stats as sps
+    assert t.loc["wave[w2]", "df"] == 764 and t.loc["night_share", "df"] == 36  # whole numbers
+    assert t.loc["Intercept", "df"] == 36
     row = t.loc["wave[w2]"]
-    assert row["ci_low"] == pytest.approx(row["estimate"] - 1.959964 * row["std_err"], rel=1e-6)
-    assert list(r.terms.columns) == st.TERM_COLUMNS
+    assert row["ci_low"] == pytest.approx(row["estimate"] - sps.t.ppf(0.975, 764) * row["std_err"],
+                                          rel=1e-9)
+    row = t.loc["night_share"]
+    assert row["ci_high"] == pytest.approx(row["estimate"] + sps.t.ppf(0.975, 36) * row["std_err"],
+                                           rel=1e-9)
+    assert list(r.terms.columns) == st.TERM_COLUMNS + ["df"]
 
 
 def test_pools_ml_fit_matches_lme4(pools):
@@ -136,14 +143,15 @@ def _collapsed_re_data(seed: int = 52) -> pd.DataFrame:
                          "y": 1 + 2 * x + rng.normal(size=G * 6)})
 
 
-def test_issue_10239_is_detected_and_falls_back_to_cluster_ols(monkeypatch):
+def test_issue_10239_is_detected_and_avoided(monkeypatch):
     import statsmodels.regression.mixed_linear_model as mlm
 
     d = _collapsed_re_data()
     orig = mlm.MixedLM.fit
 
-    def lbfgs_fit(self, *a, **k):  # force the optimiser that shows the bug
-        k["method"] = ["lbfgs"]
+    def lbfgs_fit(self, *a, **k):  # statsmodels' lbfgs from its own start shows the bug
+        if k.get("start_params") is None:
+            k["method"] = ["lbfgs"]
         return orig(self, *a, **k)
 
     monkeypatch.setattr(mlm.MixedLM, "fit", lbfgs_fit)
@@ -151,15 +159,18 @@ def test_issue_10239_is_detected_and_falls_back_to_cluster_ols(monkeypatch):
         warnings.simplefilter("ignore")
         raw = mlm.MixedLM.from_formula("y ~ x + w", d, groups=d["g"]).fit()
     assert raw.converged and raw.fe_params["Intercept"] == 0.0  # the bug itself
+    # detected only where statsmodels took its pseudo-inverse branch (relative variance ~ 0)
+    assert st._sm_zero_variance(raw) and st._issue_10239(raw, "y ~ x + w", d)
+    # started at lme4's profiled optimum, statsmodels gives GLS at tau^2 = 0, i.e. OLS
     r = st.fit_mixed(d, "y", "x + w", "g", icc=False)
-    assert r.info["method"].startswith("ols-cluster-cr1 (fallback")
-    assert any("10239" in w for w in r.info["warnings"])
+    assert r.info["singular"] and r.info["method"] == "mixedlm-reml"
     assert any("singular fit" in w for w in r.info["warnings"])
     t = r.terms.set_index("term")
     ols = st.fit_ols_cluster(d, "y", "x + w", "g").terms.set_index("term")
-    assert t.loc["x", "estimate"] == pytest.approx(ols.loc["x", "estimate"])
+    for term in ("Intercept", "x", "w"):
+        assert t.loc[term, "estimate"] == pytest.approx(ols.loc[term, "estimate"], abs=1e-6)
     assert t.loc["x", "estimate"] == pytest.approx(2, abs=0.3)
-    assert t.loc["Intercept", "estimate"] != 0.0
+    assert abs(r.info["deviance_increase_at_zero_variance"]) < 1e-5  # the profile is flat at 0
 
 
 def test_warnings_are_recorded_not_swallowed():
@@ -301,3 +312,192 @@ def test_singular_check_does_not_depend_on_outcome_units(pools):
 def test_icc_null_direct(pools):
     sink: list[str] = []
     assert st.icc_null(pools, "score", "pool", sink) == pytest.approx(0.12980892, abs=1e-4)
+
+
+# ------------------------------------------------------------------ issue 19: fitting strategy vs lme4
+# numbers from tests/reference/models.R -> models.out (lme4 1.1-31)
+
+SLOPES_LME4_REML = {  # estimate, SE
+    "Intercept": (5.34298981506, 0.326494780682),
+    "HRS.c": (-0.04762980157, 0.003874701493),
+    "G.HRS": (-0.12929294610, 0.029055851460),
+}
+
+
+@pytest.fixture(scope="module")
+def slopes() -> pd.DataFrame:
+    return pd.read_csv(DATA / "slopes-sim.csv")
+
+
+def test_small_slope_variance_defeats_statsmodels_default_chain(slopes):
+    """The case that matters: statsmodels says 'converged' and prints a wrong slope SE."""
+    import statsmodels.formula.api as smf
+
+    d = slopes.rename(columns={"HRS.c": "HRSc", "G.HRS": "GHRS"})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        raw = smf.mixedlm("WBEING ~ HRSc + GHRS", d, groups=d["GRP"], re_formula="~HRSc").fit()
+    assert any("Hessian" in str(w.message) for w in caught)
+    assert raw.cov_re.iloc[1, 1] > 100 * 4.186676264e-05     # slope variance 0.12 vs lme4 4.2e-5
+    assert raw.bse_fe["HRSc"] > 5 * 0.003874701493           # SE 0.035 vs lme4 0.0039
+
+
+def test_random_slopes_match_lme4_through_csv_engine_with_dotted_names():
+    from wellbeing.services.analysis import fit_csv
+
+    r = fit_csv(str(DATA / "slopes-sim.csv"), "WBEING", "HRS.c + G.HRS", "GRP", re_formula="~HRS.c")
+    t = r.terms.set_index("term")
+    assert list(t.index) == ["Intercept", "HRS.c", "G.HRS"]   # Q("...") not shown
+    for term, (est, se) in SLOPES_LME4_REML.items():
+        assert t.loc[term, "estimate"] == pytest.approx(est, rel=1e-4, abs=1e-6), term
+        assert t.loc[term, "std_err"] == pytest.approx(se, rel=5e-3), term   # acceptance: 0.5 %
+    vc = r.info["variance_components"]
+    assert vc["residual"] == pytest.approx(7.263521636e-01, rel=1e-4)
+    assert vc["group:Group"] == pytest.approx(5.286494582e-02, rel=1e-2)
+    assert vc['group:Q("HRS.c")'] == pytest.approx(4.186676264e-05, rel=2e-2)
+    assert r.info["deviance"] == pytest.approx(18400.616434, abs=1e-3)
+    assert r.info["singular"]  # lme4: isSingular TRUE (correlation 1)
+    assert r.info["converged"] and r.info["optimiser"] in st.OPTIMISERS
+
+
+def test_random_slopes_ml_match_lme4(slopes):
+    d = slopes.rename(columns={"HRS.c": "HRSc", "G.HRS": "GHRS"})
+    r = st.fit_mixed(d, "WBEING", "HRSc + GHRS", "GRP", re_formula="~HRSc", reml=False, icc=False)
+    t = r.terms.set_index("term")
+    assert t.loc["HRSc", "estimate"] == pytest.approx(-0.04763036868, abs=1e-6)
+    assert t.loc["HRSc", "std_err"] == pytest.approx(0.003874785886, rel=5e-3)
+    assert t.loc["GHRS", "std_err"] == pytest.approx(0.028743696160, rel=5e-3)
+    assert r.info["llf"] == pytest.approx(-18380.573178 / 2, abs=1e-3)
+
+
+def test_random_intercept_ses_are_lme4s_and_t_is_unit_free(slopes):
+    d = slopes.rename(columns={"HRS.c": "HRSc", "G.HRS": "GHRS"})
+    ref = {"Intercept": (5.3464458086, 0.33159459419), "HRSc": (-0.0475938794, 0.00381716414),
+           "GHRS": (-0.1296054154, 0.02951318991)}
+    r = st.fit_mixed(d, "WBEING", "HRSc + GHRS", "GRP", icc=False)
+    t = r.terms.set_index("term")
+    for term, (est, se) in ref.items():
+        assert t.loc[term, "estimate"] == pytest.approx(est, rel=1e-6), term
+        assert t.loc[term, "std_err"] == pytest.approx(se, rel=1e-4), term
+    assert not r.info["singular"]
+    # outcome in units 1e4 times larger: tau^2 = 5.3e-10, the same t statistics (lme4: 16.12343673,
+    # -12.46838695, -4.39143930) and no singular-fit or OLS artefact
+    r4 = st.fit_mixed(d.assign(WBEING=d.WBEING * 1e-4), "WBEING", "HRSc + GHRS", "GRP", icc=False)
+    t4 = r4.terms.set_index("term")
+    assert r4.info["method"] == "mixedlm-reml" and not r4.info["singular"]
+    assert r4.info["variance_components"]["group:Group"] == pytest.approx(5.317404992e-10, rel=1e-4)
+    for term, tval in (("Intercept", 16.12343673), ("HRSc", -12.46838695), ("GHRS", -4.39143930)):
+        assert t4.loc[term, "estimate"] / t4.loc[term, "std_err"] == pytest.approx(tval, rel=1e-4)
+        assert (t4.loc[term, "estimate"] / t4.loc[term, "std_err"]
+                == pytest.approx(t.loc[term, "estimate"] / t.loc[term, "std_err"], rel=1e-5))
+
+
+def test_sleepstudy_random_intercept_ses_match_lme4(sleep):
+    r = st.fit_mixed(sleep, "Reaction", "Days", "Subject", icc=False)
+    t = r.terms.set_index("term")
+    assert t.loc["Intercept", "std_err"] == pytest.approx(9.7467162692, rel=1e-4)
+    assert t.loc["Days", "std_err"] == pytest.approx(0.8042214289, rel=1e-4)
+    assert r.info["variance_components"]["group:Group"] == pytest.approx(1378.1785138, rel=1e-4)
+
+
+def test_fra_null_model_matches_lme4_not_singular():
+    fra = pd.read_csv(DATA / "fra-dispatchers.csv").dropna(subset=["Mentally_Drained", "job_schedule"])
+    sink: list[str] = []
+    assert st.icc_null(fra, "Mentally_Drained", "job_schedule", sink) == pytest.approx(0.00196120, abs=2e-6)
+    r = st.fit_mixed(fra, "Mentally_Drained", "1", "job_schedule", icc=False)
+    assert r.info["variance_components"]["group:Group"] == pytest.approx(0.00103855253, rel=1e-3)
+    assert not r.info["singular"] and r.info["method"] == "mixedlm-reml"
+    t = r.terms.set_index("term").loc["Intercept"]
+    assert t["estimate"] == pytest.approx(2.770983817, abs=1e-6)
+    assert t["std_err"] == pytest.approx(0.03754742999, rel=1e-4)
+    assert t["df"] == 4  # G - 1 with 5 job schedules
+
+
+def test_no_converging_optimiser_refuses_with_reasons(monkeypatch, pools):
+    """statsmodels run for one iteration from its own start: every attempt fails -> refusal."""
+    import statsmodels.regression.mixed_linear_model as mlm
+
+    orig = mlm.MixedLM.fit
+
+    def one_step(self, *a, **k):
+        k["start_params"] = None
+        k["maxiter"] = 1
+        return orig(self, *a, **k)
+
+    monkeypatch.setattr(mlm.MixedLM, "fit", one_step)
+    with pytest.raises(st.ModelRefused) as exc:
+        st.fit_mixed(pools, "score", "night_share", "pool", icc=False)
+    assert [r.split(":")[0] for r in exc.value.reasons] == list(st.OPTIMISERS)
+    assert all("did not converge" in r or "optimum" in r for r in exc.value.reasons)
+
+
+# ------------------------------------------------------------------ issue 19: studentised permutation
+
+
+def _unequal_null_pilot(seed: int = 12) -> pd.DataFrame:
+    """10 regions, the pilot (r0) tiny, the others large; no pilot effect."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for reg in range(10):
+        n = 4 if reg == 0 else 300
+        for w in range(4):
+            y = 50 + reg + w + rng.normal(0, 0.3) + rng.normal(0, 10, n)
+            rows.append(pd.DataFrame({"region": f"r{reg}", "wave": w, "score": y,
+                                      "treated": int(reg == 0 and w >= 2)}))
+    return pd.concat(rows, ignore_index=True)
+
+
+def test_small_pilot_region_is_not_an_effect_once_studentised():
+    d = _unequal_null_pilot()
+    placebo, s = st.permutation_did(d, "score", "region", "wave", "treated")
+    # the raw estimate of a 4-response region is the most extreme of the 10 by noise alone
+    assert s["p_value_estimate"] == pytest.approx(0.1)
+    assert placebo.set_index("assignment").loc["r0", "std_err"] > 5 * placebo["std_err"].median()
+    assert s["p_value"] >= 0.3 and s["statistic"] == "t"
+    # the SE is the model one: sigma^2/S + tau^2 sum(n^2 d~^2)/S^2, sigma^2 the within-cell variance
+    assert s["sigma2"] == pytest.approx(100, rel=0.1)
+    raw = st.permutation_did(d, "score", "region", "wave", "treated", statistic="estimate")[1]
+    assert raw["p_value"] == pytest.approx(0.1)
+
+
+def test_did_reports_permutation_inference_and_keeps_cr1_aside():
+    d = _unequal_null_pilot()
+    d.loc[d.treated == 1, "score"] += 0.0
+    r = st.did_cross_sections(d, "score", with_event_study=False)
+    t = r.terms.set_index("term").loc["treated"]
+    assert t["p_value"] == r.info["permutation_p"] == t["p_value_permutation"]
+    cr1 = r.tables["cluster_robust"].set_index("term").loc["treated"]
+    assert cr1["p_value"] != t["p_value"] and cr1["estimate"] == pytest.approx(t["estimate"])
+    assert "robustness table" in r.info["cluster_robust_warning"]
+    # R = 10 assignments: a 95 % interval by inversion is unbounded, and said so
+    assert np.isnan(t["ci_low"]) and any("unbounded" in w for w in r.info["warnings"])
+
+
+def test_permutation_interval_covers_a_planted_effect_with_20_regions():
+    rng = np.random.default_rng(5)
+    rows = []
+    for reg in range(20):
+        n = 40 + 30 * reg
+        for w in range(6):
+            eff = 4.0 if (reg == 0 and w >= 3) else 0.0
+            y = 50 + reg + w + eff + rng.normal(0, 1.0) + rng.normal(0, 10, n)
+            rows.append(pd.DataFrame({"region": f"r{reg:02d}", "wave": w, "score": y,
+                                      "treated": int(reg == 0 and w >= 3)}))
+    d = pd.concat(rows, ignore_index=True)
+    _, s = st.permutation_did(d, "score", "region", "wave", "treated")
+    assert s["ci_low"] < 4.0 < s["ci_high"]
+    assert s["ci_low"] < s["estimate"] < s["ci_high"]
+    # inverting at a bound gives p just above 5 %: the bound is where the pilot stops being extreme
+    assert s["n_permutations"] == 20 and s["p_floor"] == pytest.approx(0.05)
+
+
+def test_organ_donation_fixest_convention_on_request(organ):
+    """fixest's default (fixef.K = 'nested') 0.00613, statsmodels' CR1 with every dummy 0.00672."""
+    r = st.did_twfe(organ, "Rate", "State", "Quarter", "treated", k_convention="nested")
+    t = r.terms.set_index("term").loc["treated"]
+    assert t["std_err"] == pytest.approx(0.00613, abs=5e-6)
+    assert t["estimate"] == pytest.approx(-0.022459, abs=1e-6)
+    assert "fixest" in r.info["se_convention"]
+    with pytest.raises(ValueError, match="nested"):
+        st.did_twfe(organ.assign(region=np.arange(len(organ)) % 3), "Rate", "State", "Quarter",
+                    "treated", cluster="region", k_convention="nested")

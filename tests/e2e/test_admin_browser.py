@@ -45,7 +45,7 @@ def _walk_admin_pages(live_app: Flask, live_server: str, browser, shots: Path,  
     page = context.new_page()
     errors: list[str] = []   # failed requests, other than the refused file and the absent favicon
     context.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400 and not
-               r.url.endswith(("/favicon.ico", "/admin/units/preview")) else None)
+               r.url.endswith("/admin/units/preview") else None)
 
     page.goto(live_server + "/admin/")
     assert "/auth/login" in page.url
@@ -87,6 +87,8 @@ def _walk_admin_pages(live_app: Flask, live_server: str, browser, shots: Path,  
 
     # Issue codes, then download the slips once.
     page.click("text=Freeze groups and issue codes")
+    assert "can never change afterwards" in page.inner_text("main")   # asked first
+    page.click("text=Yes, issue the codes")
     page.wait_for_selector("#download-slips")
     page.screenshot(path=str(shots / "admin-codes-issued.png"), full_page=True)
     with page.expect_download() as info:
@@ -112,6 +114,7 @@ def _walk_admin_pages(live_app: Flask, live_server: str, browser, shots: Path,  
     # Open it; the list shows the status.
     page.goto(live_server + "/admin/waves/spring-2026")
     page.click("text=Open the wave")
+    page.click("text=Yes, open the wave")
     assert "is open" in page.inner_text(".flash")
     page.screenshot(path=str(shots / "admin-wave-open.png"), full_page=True)
     page.goto(live_server + "/admin/waves")
@@ -119,6 +122,9 @@ def _walk_admin_pages(live_app: Flask, live_server: str, browser, shots: Path,  
     page.screenshot(path=str(shots / "admin-waves.png"), full_page=True)
     page.goto(live_server + "/admin/instruments")
     page.screenshot(path=str(shots / "admin-instruments.png"))
+
+    # The favicon is served (no 404 on every page).
+    assert page.locator("link[rel=icon]").get_attribute("href") == "/static/favicon.svg"
 
     # The same pages on a phone: nothing wider than the screen.
     phone = context.new_page()

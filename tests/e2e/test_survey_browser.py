@@ -65,4 +65,4 @@ def test_officer_completes_survey_on_a_phone(app, browser, shots):
         ctx.close()
     assert external == []
     db_file = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
-    assert sqlite3.connect(db_file).execute("select count(*) from response").fetchone() == (1,)
+    assert sqlite3.connect(db_file).execute("select count(*) from pending_response").fetchone() == (1,)

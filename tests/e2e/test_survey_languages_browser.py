@@ -8,7 +8,7 @@ import pytest
 
 from wellbeing.core.codes import format_code
 
-from ..helpers import open_wave
+from ..helpers import close, open_wave
 from ..live import live_server
 
 pytestmark = pytest.mark.e2e
@@ -69,5 +69,6 @@ def test_officer_completes_survey_in_kazakh_and_russian(app, browser, shots, lan
         assert exp["used"] in page.locator(".error").inner_text()
         ctx.close()
     db_file = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
+    close(app, "w1")  # answers become readable in batches of >= K; the close releases the rest
     con = sqlite3.connect(db_file)
     assert con.execute("select language, count(*) from response group by language").fetchall() == [(lang, 1)]

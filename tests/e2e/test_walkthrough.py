@@ -88,6 +88,7 @@ def test_every_role_on_the_demo(demo_app, browser, shots, tmp_path):
         page.fill("#closes", "2026-10-31")
         page.click("text=Create wave")
         page.click("text=Freeze groups and issue codes")
+        page.click("text=Yes, issue the codes")
         page.wait_for_selector("#download-slips")
         with page.expect_download(timeout=120_000) as info:
             page.click("#download-slips")
@@ -102,6 +103,7 @@ def test_every_role_on_the_demo(demo_app, browser, shots, tmp_path):
         # 3. The administrator closes the open wave (its released tables are computed now).
         page.goto(base + f"/admin/waves/{open_wave}")
         page.click("text=Close the wave")
+        page.click("text=Yes, close the wave")
         assert "closed" in page.inner_text(".flash")
         ctx.close()
 
@@ -131,3 +133,15 @@ def test_every_role_on_the_demo(demo_app, browser, shots, tmp_path):
         pdf = PdfReader(io.BytesIO(Path(info.value.path()).read_bytes()))
         assert "Analysis report" in "".join(p.extract_text() for p in pdf.pages[:2])
         ctx.close()
+
+    # 5. Every staff action above is in the audit log (issue 17); nothing of the officers' survey.
+    with app.app_context():
+        from wellbeing.services.audit import entries
+
+        got = {(e.actor, e.action) for e in entries(limit=10_000)}
+    for step in [("web:admin", "auth.login"), ("web:admin", "admin.wave_new"), ("web:admin", "admin.wave_issue"),
+                 ("web:admin", "admin.wave_slips"), ("web:admin", "admin.wave_close"),
+                 ("web:psychologist", "results.pdf_export"), ("web:analyst", "analysis.index"),
+                 ("web:analyst", "analysis.report_pdf")]:
+        assert step in got, (step, sorted(got))
+    assert not any("survey" in action for _, action in got)

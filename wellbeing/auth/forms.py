@@ -7,13 +7,14 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length
 
+from ..services.users import MAX_PASSWORD
 from ..survey.forms import LANGUAGE_NAMES, choices
 
 
 class LoginForm(FlaskForm):
     name = StringField(_l("User name"), validators=[DataRequired(), Length(max=64)],
                        render_kw={"autocomplete": "username", "autocapitalize": "none"})
-    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)],
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=MAX_PASSWORD)],
                              render_kw={"autocomplete": "current-password"})
     next = HiddenField()
     submit = SubmitField(_l("Log in"))

@@ -48,4 +48,6 @@ def staff_context() -> dict[str, Any]:
     from .forms import LogoutForm
 
     user = current_user if current_user.is_authenticated else None
-    return {"staff_user": user, "logout_form": LogoutForm() if user else None}
+    # formdata=None: the form only renders; reading request.form here would parse the request body
+    # again inside the 413/CSRF error handlers (and raise there).
+    return {"staff_user": user, "logout_form": LogoutForm(formdata=None) if user else None}

@@ -5,17 +5,18 @@ from __future__ import annotations
 import logging
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from ..extensions import db, login_manager
+from .. import throttle
+from ..extensions import login_manager
 from ..models import Role, User
 from ..services.users import authenticate
-from . import bp
+from . import bp, sessions
 from .forms import LanguageForm, LoginForm, LogoutForm
 from .roles import ALL_ROLES, role_required, staff_context
 
@@ -32,12 +33,9 @@ HOME = {Role.admin: "admin.index", Role.psychologist: "results.index", Role.anal
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    """The active user of a session, or None (a disabled account is logged out at its next request)."""
-    try:
-        user = db.session.get(User, int(user_id))
-    except ValueError:
-        return None
-    return user if user is not None and user.active else None
+    """The active user of a session with the account's current session version and within its time
+    limits, or None (see :mod:`wellbeing.auth.sessions`)."""
+    return sessions.load(user_id)
 
 
 def safe_next(target: str | None) -> str | None:
@@ -58,6 +56,8 @@ def home_for(user: User) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@throttle.login_per_user
+@throttle.login_global
 def login() -> WerkzeugResponse | str | tuple[str, int]:
     if current_user.is_authenticated:
         return redirect(home_for(current_user))
@@ -67,8 +67,11 @@ def login() -> WerkzeugResponse | str | tuple[str, int]:
     if form.validate_on_submit():
         user = authenticate(form.name.data, form.password.data)
         if user is None:
+            # The user name (as typed, bounded; %r escapes line breaks), never the password.
+            log.warning("failed staff login for user name %r", (form.name.data or "")[:64])
             form.password.errors.append(_("Wrong user name or password, or the account is disabled."))
             return render_template("auth/login.html", form=form), 400
+        sessions.start()   # a new session: nothing of the anonymous one (its CSRF token) is kept
         login_user(user)
         log.info("staff login: %s", user.name)
         return redirect(safe_next(form.next.data) or home_for(user))
@@ -79,7 +82,9 @@ def login() -> WerkzeugResponse | str | tuple[str, int]:
 @role_required(*ALL_ROLES)
 def logout() -> WerkzeugResponse:
     if LogoutForm().validate_on_submit():
+        sessions.end_all(current_user)   # every copy of this session's cookie stops working
         logout_user()   # sends user_logged_out: the admin blueprint discards pending slip downloads
+        session.clear()
         flash(_("You are logged out."))
     return redirect(url_for("auth.login"))
 

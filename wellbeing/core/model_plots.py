@@ -182,16 +182,16 @@ def text_pages(lines: Sequence[tuple[str, str]], *, title: str, width: float = 8
             pages.append(fig)
             y = 0.95
             fig.text(0.07, y, title if len(pages) == 1 else f"{title} (continued)", fontsize=15 if len(pages) == 1 else 10,
-                     fontweight="bold", fontfamily=FONT, va="top")
+                     fontweight="bold", fontfamily=FONT, va="top", parse_math=False)
             y -= 0.045
         if style == "h":
             y -= 0.008
-            fig.text(0.07, y, text, fontsize=11.5, fontweight="bold", fontfamily=FONT, va="top")
+            fig.text(0.07, y, text, fontsize=11.5, fontweight="bold", fontfamily=FONT, va="top", parse_math=False)
             y -= 0.026
         elif style == "m":
-            fig.text(0.07, y, text, fontsize=7, fontfamily="DejaVu Sans Mono", va="top")
+            fig.text(0.07, y, text, fontsize=7, fontfamily="DejaVu Sans Mono", va="top", parse_math=False)
             y -= step["m"]
         else:
-            fig.text(0.07, y, text, fontsize=8.5, fontfamily=FONT, va="top")
+            fig.text(0.07, y, text, fontsize=8.5, fontfamily=FONT, va="top", parse_math=False)
             y -= step["p"]
     return pages

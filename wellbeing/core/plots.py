@@ -15,7 +15,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-RC = {"font.family": "DejaVu Sans", "svg.fonttype": "none", "pdf.fonttype": 42}
+from .pdf_text import MPL_LITERAL
+
+RC = {"font.family": "DejaVu Sans", "svg.fonttype": "none", "pdf.fonttype": 42, **MPL_LITERAL}
 SUPPRESSED_LABEL = "suppressed"
 
 

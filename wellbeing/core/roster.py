@@ -117,6 +117,8 @@ DUTY_TYPES: tuple[str, ...] = ("regular", "overtime", "on_call", "training", "le
 WORKED_DUTY_TYPES: tuple[str, ...] = ("regular", "overtime", "training")
 #: Longest accepted shift record, hours.
 MAX_SHIFT_HOURS = 36.0
+#: Largest break_min accepted (minutes): a break cannot outlast the longest shift.
+MAX_BREAK_MIN = int(MAX_SHIFT_HOURS * 60)
 ROSTER_COLUMNS = ("person_id", "unit_id", "shift_pattern", "position", "contract_hours_week",
                   "accounting_period")
 #: Accounting periods of working time (roster column ``accounting_period``; the features read an
@@ -161,7 +163,12 @@ def _read_text(source: Source, encoding: str = "utf-8") -> str:
             data = fh.read()
     if isinstance(data, bytes):
         enc = "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
-        data = data.decode(enc)
+        try:
+            data = data.decode(enc)
+        except (UnicodeDecodeError, LookupError) as exc:
+            raise ImportRejected([RowError(None, None, None, "encoding",
+                                           f"cannot decode the file as {encoding} ({exc}); give its --encoding")]
+                                 ) from None
     return data.lstrip("\ufeff")
 
 
@@ -243,7 +250,7 @@ def _read_coded(
             buf, sep=sep, dtype=object, keep_default_na=False, na_filter=False,
             skip_blank_lines=False, quoting=csv.QUOTE_MINIMAL, encoding=enc,
         )
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, LookupError) as exc:
         errors.add(None, None, None, "unreadable", f"cannot read the file: {exc}")
         errors.raise_if_any()
         raise  # pragma: no cover
@@ -852,10 +859,11 @@ def parse_shifts(
     bcol = cols["break_min"]
     bu = pd.Series(bcol.uniques, dtype=object)
     bnum = pd.to_numeric(bu.mask(bu == "", "0"), errors="coerce")
-    badu = (bnum.isna() | (bnum < 0) | (bnum != bnum.round())).to_numpy()
+    # Upper bound: no break outlasts the longest shift accepted (36 h); beyond int64 it used to wrap.
+    badu = (bnum.isna() | (bnum < 0) | (bnum > MAX_BREAK_MIN) | (bnum != bnum.round())).to_numpy()
     for j in np.flatnonzero(bcol.where(badu)):
         errors.add(rows[j], "break_min", bcol.uniques[bcol.codes[j]], "bad_number",
-                   "break_min must be a whole number of minutes >= 0")
+                   f"break_min must be a whole number of minutes from 0 to {MAX_BREAK_MIN}")
     brk = bcol.take(bnum.fillna(0).to_numpy().astype(np.int64))
     dcol = cols["duty_type"]
     duty_u = _norm_duty(dcol, rows, errors, per_unique=True)
@@ -1087,7 +1095,7 @@ def parse_grid(
         ``ambiguous_local_time``/``nonexistent_local_time`` and the rules of
         :func:`validate_shift_frame`.
     """
-    table = parse_codes(codes)
+    table = parse_codes(codes, encoding=encoding)
     start_date = pd.Timestamp(start_date).date()
     errors = _Errors()
     text = _read_text(source, encoding)

@@ -41,6 +41,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
+from .lmm_profile import theta_from_cov
+
 logger = logging.getLogger(__name__)
 
 __all__ = [
@@ -58,6 +60,9 @@ __all__ = [
     "did",
     "did_cross_sections",
     "CR1_CONVENTION",
+    "ModelRefused",
+    "quote_name",
+    "OPTIMISERS",
     "ONE_TREATED_CLUSTER_NOTE",
 ]
 
@@ -70,6 +75,13 @@ CR1_CONVENTION = (
     "t reference distribution with G-1 degrees of freedom"
 )
 
+#: fixest's default small-sample convention (``ssc(fixef.K = "nested")``), offered by did_twfe.
+CR1_NESTED_CONVENTION = (
+    "CR1 (fixest default, fixef.K = 'nested'): as statsmodels' CR1 but K does not count the unit "
+    "fixed-effect dummies nested in the clusters (Berge 2018, fixest vignette 'On standard errors'); "
+    "t reference distribution with G-1 degrees of freedom"
+)
+
 #: Why a pilot in one region needs permutation inference (DESIGN.md section 6).
 ONE_TREATED_CLUSTER_NOTE = (
     "With a single treated cluster, cluster-robust standard errors are unreliable: the "
@@ -79,15 +91,62 @@ ONE_TREATED_CLUSTER_NOTE = (
     "treatment to each unit in turn."
 )
 
-#: lme4's ``isSingular`` tolerance on the relative standard deviation of a random effect.
+#: lme4's ``isSingular`` tolerance on the relative standard deviation of a random effect
+#: (a diagonal element of the relative Cholesky factor θ; lme4 ``isSingular(tol = 1e-4)``).
 SINGULAR_TOL = 1e-4
-#: Random-effect variances below this (absolute) trigger statsmodels' zero-inverse branch.
-SM_RE_TOL = 1e-9
+#: statsmodels' ``MixedLM.get_fe_params`` tolerance: an eigenvalue of ``cov_re / scale`` (relative,
+#: unit-free) below this switches to the pseudo-inverse branch where issue 10239 happens.
+SM_RE_TOL = 1e-10
+#: Optimisers tried in this order by :func:`fit_mixed` (statsmodels method names: L-BFGS,
+#: Nelder–Mead, Powell), each started at lme4's profiled optimum.
+OPTIMISERS = ("lbfgs", "nm", "powell")
+#: Fixed-effect covariance of :func:`fit_mixed`.
+LME4_SE_CONVENTION = (
+    "lme4: sigma^2 (X' V^-1 X)^-1 at the (RE)ML estimates, V = I + Z Lambda Lambda' Z' "
+    "(Bates et al. 2015, J. Stat. Softw. 67(1), eq. 54); not statsmodels' Hessian-based SEs"
+)
+#: Denominator degrees of freedom of :func:`fit_mixed`'s t intervals and p-values.
+DF_CONVENTION = (
+    "t intervals and p-values with between-within df (Pinheiro & Bates 2000, Mixed-effects "
+    "models in S, section 2.4.2): terms varying within groups get N - G - p_within, the "
+    "intercept, group-level terms and terms with a random slope get G - 1 - p_between"
+)
+#: An attempt must reach the profiled optimum to this relative deviance tolerance.
+DEVIANCE_TOL = 1e-6
+
+
+class ModelRefused(RuntimeError):
+    """No optimiser reached a valid optimum: no estimate may be shown.
+
+    ``reasons``: one line per attempt (optimiser and why it was rejected).
+    """
+
+    def __init__(self, reasons: Sequence[str]) -> None:
+        self.reasons = list(reasons)
+        super().__init__("mixed model not fitted: " + "; ".join(self.reasons))
 
 
 # --------------------------------------------------------------------------------------------
 # Result container
 # --------------------------------------------------------------------------------------------
+
+
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def quote_name(name: str) -> str:
+    """A column name as patsy reads it: plain identifiers as is, others ``Q("...")``.
+
+    Raises
+    ------
+    ValueError
+        If the name contains a double quote or a backslash (cannot be quoted).
+    """
+    if _IDENT.match(name):
+        return name
+    if '"' in name or "\\" in name:
+        raise ValueError(f"column name {name!r} cannot be used in a formula: rename it")
+    return f'Q("{name}")'
 
 
 def _json_safe(v: Any) -> Any:
@@ -113,7 +172,7 @@ def _json_safe(v: Any) -> Any:
 
 @dataclass(frozen=True)
 class ModelResult:
-    """A fitted model: tidy term table, model-level information, optional extra tables.
+    r"""A fitted model: tidy term table, model-level information, optional extra tables.
 
     Attributes
     ----------
@@ -127,12 +186,16 @@ class ModelResult:
         Extra tables, e.g. ``"marginal_means"``, ``"event_study"``, ``"placebo"``.
     fit : object
         The underlying statsmodels results object (not serialised).
+    vcov : DataFrame, optional
+        Covariance matrix of the fixed effects behind ``std_err`` when it is not the fit
+        object's own (mixed models: lme4's :math:`\hat\sigma^2 (X^\top V^{-1}X)^{-1}`).
     """
 
     terms: pd.DataFrame
     info: dict[str, Any]
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     fit: Any = field(default=None, repr=False, compare=False)
+    vcov: pd.DataFrame | None = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         """``{"model": info, "terms": [...], **tables}`` with NaN/inf as ``None``."""
@@ -227,6 +290,7 @@ def _terms_frame(names: Sequence[str], est: Any, se: Any, p: Any, lo: Any, hi: A
 
 def _clean_term(name: str) -> str:
     """``C(shift_pattern)[T.night]`` -> ``shift_pattern[night]``; ``Intercept`` unchanged."""
+    name = re.sub(r"Q\(\s*[\"']([^\"']+)[\"']\s*\)", r"\1", name)
     name = re.sub(r"C\(\s*([^,)]+?)\s*(,[^)]*)?\)\[T\.([^\]]+)\]", r"\1[\3]", name)
     name = re.sub(r"\[T\.([^\]]+)\]", r"[\1]", name)
     return name
@@ -256,22 +320,108 @@ def _z_ci(est: np.ndarray, se: np.ndarray, level: float) -> tuple[np.ndarray, np
 
 def _fit_mixedlm(formula: str, data: pd.DataFrame, group: str, re_formula: str | None,
                  reml: bool, sink: list[str], prefix: str = "") -> Any:
+    """The statsmodels fit chosen by :func:`_mixed_strategy` (``res`` only, for old callers)."""
+    return _mixed_strategy(formula, data, group, re_formula, reml, sink, prefix).res
+
+
+@dataclass
+class _MixedFit:
+    res: Any                      # statsmodels MixedLMResults of the accepted attempt
+    profile: Any                  # lmm_profile.Profile of the data
+    at: Any                       # lmm_profile.ProfileFit at the accepted estimate
+    optimiser: str
+    attempts: list[dict[str, Any]]
+    deviance_optimum: float
+
+
+def _mixed_strategy(formula: str, data: pd.DataFrame, group: str, re_formula: str | None,
+                    reml: bool, sink: list[str], prefix: str = "") -> _MixedFit:
+    """Fit a MixedLM by the documented strategy; raise :class:`ModelRefused` if nothing converges.
+
+    1. lme4's profiled deviance (:mod:`wellbeing.core.lmm_profile`) is minimised first: for a
+       random intercept in one dimension (grid over log θ plus θ = 0, then Brent); with random
+       slopes from the random-intercept model's θ (the simpler model) and from lme4's start,
+       L-BFGS-B then Nelder–Mead.
+    2. statsmodels is started at that optimum and run with each optimiser of
+       :data:`OPTIMISERS` in turn (lbfgs, Nelder–Mead, Powell). An attempt is accepted when it
+       says it converged, its log-likelihood is finite, it reaches the profiled optimum (deviance
+       within :data:`DEVIANCE_TOL` of it), and the deviance's Hessian in the interior θ is
+       positive definite (at a boundary θ: moving inside does not lower the deviance). The first
+       accepted attempt is the best likelihood (it reaches the optimum), so the chain stops there.
+    3. No accepted attempt → :class:`ModelRefused` with each attempt's reason.
+    """
     import statsmodels.formula.api as smf
+    from statsmodels.regression.mixed_linear_model import MixedLMParams
+
+    from .lmm_profile import Profile
 
     model = smf.mixedlm(formula, data, groups=data[group], re_formula=re_formula)
-    last_exc: Exception | None = None
-    # statsmodels' default optimiser chain first; then derivative-free Powell, which survives
-    # singular random-effect covariances that make the gradient methods raise.
-    for method in (None, ["powell"]):
+    codes = pd.factorize(data[group])[0]
+    try:
+        prof = Profile(model.exog, model.exog_re, model.endog, codes, reml=reml)
+    except ValueError as exc:
+        raise ModelRefused([str(exc)]) from exc
+    if prof.q == 1:
+        theta, pinfo = prof.minimise()
+    else:
+        simple = Profile(model.exog, model.exog_re[:, :1], model.endog, codes, reml=reml)
+        t0, _ = simple.minimise()
+        start = np.zeros(prof.n_theta)
+        start[0] = t0[0]
+        start[prof._diag] = np.maximum(start[prof._diag], 0.1)
+        start[0] = max(t0[0], 0.1)
+        theta, pinfo = prof.minimise(start)
+        theta2, pinfo2 = prof.minimise(None)
+        if pinfo2["deviance"] < pinfo["deviance"]:
+            theta, pinfo = theta2, pinfo2
+    dev_opt = float(pinfo["deviance"])
+    if not math.isfinite(dev_opt):
+        raise ModelRefused(["the profiled deviance is not finite anywhere (degenerate data)"])
+    opt = prof.at(theta)
+    L = np.zeros((prof.q, prof.q))
+    L[np.tril_indices(prof.q)] = theta
+    cov_unscaled = L @ L.T + 1e-8 * np.eye(prof.q)  # statsmodels needs a Cholesky factor to start
+    attempts: list[dict[str, Any]] = []
+    for method in OPTIMISERS:
+        att_sink: list[str] = []
+        start = MixedLMParams.from_components(fe_params=opt.beta, cov_re=cov_unscaled)
         try:
-            with _Recorder(sink, prefix):
-                res = model.fit(reml=reml, method=method) if method else model.fit(reml=reml)
-            if method:
-                _add_warning(sink, f"{prefix}default optimisers failed ({last_exc}); refitted with Powell")
-            return res
-        except (np.linalg.LinAlgError, ValueError) as exc:
-            last_exc = exc
-    raise RuntimeError(f"mixed model failed to fit: {last_exc}")
+            with _Recorder(att_sink, prefix):
+                res = model.fit(reml=reml, start_params=start, method=[method])
+        except (np.linalg.LinAlgError, ValueError, RuntimeError, FloatingPointError) as exc:
+            attempts.append({"optimiser": method, "accepted": False, "reason": f"raised {exc}"})
+            continue
+        reason = ""
+        llf = float(res.llf)
+        dev = math.inf
+        th = None
+        if not res.converged:
+            reason = "did not converge"
+        elif not math.isfinite(llf):
+            reason = f"log-likelihood {llf}"
+        else:
+            th = theta_from_cov(np.asarray(res.cov_re, dtype=float), float(res.scale))
+            dev = prof.deviance(th)
+            if not dev <= dev_opt + DEVIANCE_TOL * max(1.0, abs(dev_opt)):
+                reason = f"stopped at deviance {dev:.6f}, above the optimum {dev_opt:.6f}"
+            elif not prof.hessian_pd(th):
+                reason = "Hessian of the deviance not positive definite"
+            elif not prof.boundary_ok(th):
+                reason = "a boundary variance is not a minimum"
+        attempts.append({"optimiser": method, "accepted": not reason, "reason": reason or "ok",
+                         "deviance": dev, "warnings": att_sink})
+        if not reason:
+            singular = _is_singular(th, prof.q)
+            for w in att_sink:
+                if "on the boundary of the parameter space" in w and not singular:
+                    w += (" [statsmodels' test is absolute: a variance below 0.01 in the outcome's "
+                          "units; relative to the residual variance (lme4's isSingular) the fit is "
+                          "not singular]")
+                _add_warning(sink, w)
+            for a in attempts[:-1]:
+                _add_warning(sink, f"{prefix}optimiser {a['optimiser']} rejected: {a['reason']}")
+            return _MixedFit(res, prof, prof.at(th), method, attempts, dev_opt)
+    raise ModelRefused([f"{prefix}{a['optimiser']}: {a['reason']}" for a in attempts])
 
 
 def _variance_components(res: Any) -> dict[str, Any]:
@@ -285,13 +435,25 @@ def _variance_components(res: Any) -> dict[str, Any]:
     return vc
 
 
-def _is_singular(res: Any) -> bool:
-    cov = np.atleast_2d(np.asarray(res.cov_re, dtype=float))
-    if cov.size == 0:
-        return True
-    ratio = np.diag(cov) / float(res.scale)
-    return bool(np.any(np.sqrt(np.clip(ratio, 0, None)) < SINGULAR_TOL) or
-                np.any(np.diag(cov) < SM_RE_TOL))
+def _is_singular(theta: np.ndarray, q: int) -> bool:
+    """lme4's ``isSingular``: a diagonal element of the relative Cholesky factor θ below 1e-4.
+
+    θ is the random-effect SD relative to the residual SD, so the test does not depend on the
+    outcome's units.
+    """
+    diag = np.array([i == j for i, j in zip(*np.tril_indices(q))])
+    return bool(np.any(np.asarray(theta)[diag] < SINGULAR_TOL))
+
+
+def _sm_zero_variance(res: Any) -> bool:
+    """True when statsmodels took its pseudo-inverse branch (the condition of issue 10239).
+
+    ``get_fe_params`` switches to a pseudo-inverse when an eigenvalue of the *relative*
+    covariance ``cov_re / scale`` is below :data:`SM_RE_TOL`; only then can the fixed effects
+    of between-group terms collapse to 0.
+    """
+    c = np.atleast_2d(np.asarray(res.cov_re, dtype=float)) / float(res.scale)
+    return bool(c.size == 0 or np.linalg.eigvalsh((c + c.T) / 2).min() < SM_RE_TOL)
 
 
 def _issue_10239(res: Any, formula: str, data: pd.DataFrame) -> bool:
@@ -326,7 +488,7 @@ def icc_null(data: pd.DataFrame, outcome: str, group: str,
     """
     sink = warnings_sink if warnings_sink is not None else []
     d = _complete_rows(data, [outcome, group])
-    res = _fit_mixedlm(f"Q('{outcome}') ~ 1", d, group, None, True, sink, "null model: ")
+    res = _fit_mixedlm(f"{quote_name(outcome)} ~ 1", d, group, None, True, sink, "null model: ")
     tau2 = float(np.asarray(res.cov_re)[0, 0])
     return tau2 / (tau2 + float(res.scale))
 
@@ -351,19 +513,31 @@ def fit_mixed(
 
     fitted by statsmodels ``MixedLM`` (REML by default; ``reml=False`` gives maximum
     likelihood, needed to compare models with different fixed effects by AIC/BIC, which
-    are NaN under REML). Wald *z* tests and intervals for the fixed effects, as statsmodels
-    reports them.
+    are NaN under REML), by the strategy of :func:`_mixed_strategy`: lme4's profiled deviance
+    is minimised first (:mod:`wellbeing.core.lmm_profile`), statsmodels is started there and
+    run with lbfgs, then Nelder–Mead, then Powell (:data:`OPTIMISERS`) until an attempt
+    converges with a finite likelihood at that optimum and a positive-definite Hessian;
+    otherwise :class:`ModelRefused` is raised and nothing is estimated.
+
+    Standard errors are lme4's, :math:`\hat\sigma^2 (X^\top V^{-1}X)^{-1}`
+    (:data:`LME4_SE_CONVENTION`), and intervals and p-values use *t* with the
+    between-within df of :data:`DF_CONVENTION` (column ``df``).
 
     Guards:
 
-    * every statsmodels warning (convergence, boundary, singular covariance) is recorded in
-      ``info["warnings"]``;
+    * every statsmodels warning (convergence, boundary, singular covariance) and every
+      rejected optimiser is recorded in ``info["warnings"]``;
     * a singular fit (a random-effect SD below 1e-4 of the residual SD — lme4's
-      ``isSingular`` tolerance, so independent of the outcome's units) is warned about;
-    * statsmodels issue 10239 — with a collapsed random-effect variance the between-group
-      fixed effects come back as 0 while ``converged`` is true: detected by comparing with
-      OLS; then, if ``fallback``, the model is refitted as OLS with cluster-robust SEs by
+      ``isSingular`` tolerance on θ, so independent of the outcome's units) is warned about,
+      with ``info["deviance_increase_at_zero_variance"]``;
+    * statsmodels issue 10239 — only when statsmodels took its pseudo-inverse branch (relative
+      variance below :data:`SM_RE_TOL`), fixed effects are compared with OLS; if they
+      disagree and ``fallback``, the model is refitted as OLS with cluster-robust SEs by
       group (:func:`fit_ols_cluster`) and ``info["method"]`` says so.
+
+    Column names that are not Python identifiers (``G.HRS``, ``a b``) are quoted for patsy
+    as ``Q("...")`` in the outcome; in ``predictors`` the caller quotes them (see
+    :func:`wellbeing.services.analysis.fit_csv`).
 
     Parameters
     ----------
@@ -388,9 +562,15 @@ def fit_mixed(
     Returns
     -------
     ModelResult
-        ``info``: ``n, n_groups, icc, converged, warnings, formula, method, reml, df_resid
-        (n minus the number of fixed effects), factor_levels, group_sizes (min, max),
-        variance_components, llf, aic, bic, singular``.
+        ``info``: ``n, n_groups, icc, converged, warnings, formula, method, optimiser,
+        optimiser_attempts, reml, df_resid (n minus the number of fixed effects),
+        factor_levels, group_sizes (min, max), variance_components, theta, deviance, llf, aic,
+        bic, singular, se_convention, intervals``. ``vcov``: the fixed-effect covariance.
+
+    Raises
+    ------
+    ModelRefused
+        No optimiser reached a valid optimum (the reasons are in the exception).
 
     References
     ----------
@@ -400,45 +580,59 @@ def fit_mixed(
     Lindstrom, M. J., & Bates, D. M. (1988). Newton–Raphson and EM algorithms for linear
     mixed-effects models for repeated-measures data. *JASA*, 83, 1014–1022.
     """
-    formula = f"{outcome} ~ {predictors}"
+    formula = f"{quote_name(outcome)} ~ {predictors}"
     cols = [outcome, group] + _variables(predictors, data)
     if re_formula:
         cols += _variables(re_formula.replace("~", ""), data)
     d = _complete_rows(data, cols)
     sink: list[str] = []
-    res = _fit_mixedlm(formula, d, group, re_formula, reml, sink)
+    fit = _mixed_strategy(formula, d, group, re_formula, reml, sink)
+    res, prof = fit.res, fit.profile
     n = int(res.nobs)
     sizes = d.groupby(group).size()
+    theta = fit.at.theta
     info: dict[str, Any] = {
         "n": n,
         "n_groups": int(len(sizes)),
         "icc": None,
         "converged": bool(res.converged),
         "warnings": sink,
-        "formula": formula + f" + (1{' + ' + re_formula.lstrip('~') if re_formula else ''} | {group})",
+        "formula": f"{outcome} ~ {predictors}"
+                   + f" + (1{' + ' + re_formula.lstrip('~') if re_formula else ''} | {group})",
         "method": f"mixedlm-{'reml' if reml else 'ml'}",
+        "optimiser": fit.optimiser,
+        "optimiser_attempts": [{k: v for k, v in a.items() if k != "warnings"} for a in fit.attempts],
         "predictors": predictors,
         "reml": reml,
         "df_resid": n - int(res.k_fe),
         "factor_levels": _factor_levels(predictors, d),
         "group_sizes": {"min": int(sizes.min()), "max": int(sizes.max())},
         "variance_components": _variance_components(res),
+        "theta": [float(t) for t in theta],
+        "deviance": float(fit.at.deviance),
         "llf": float(res.llf),
         "aic": float(res.aic),
         "bic": float(res.bic),
         "singular": False,
+        "se_convention": LME4_SE_CONVENTION,
+        "intervals": DF_CONVENTION,
     }
-    if not res.converged:
-        _add_warning(sink, "the mixed model did not converge")
     if reml:
         info["aic_note"] = "AIC/BIC are undefined under REML; refit with reml=False to compare models"
     if info["n_groups"] < 10:
         _add_warning(sink, f"few groups (G={info['n_groups']}): random-effect variances are imprecise")
+    re_names = list(getattr(res.model.data, "exog_re_names", []) or [])
+    df = _between_within_df(np.asarray(res.model.exog), list(res.fe_params.index),
+                            pd.factorize(d[group])[0], re_names)
 
-    if _is_singular(res):
+    if _is_singular(theta, prof.q):
         info["singular"] = True
-        _add_warning(sink, "singular fit: a random-effect variance is estimated as (near) zero")
-        if _issue_10239(res, formula, d):
+        zero = theta.copy()
+        zero[[i for i, (a, b) in enumerate(zip(*np.tril_indices(prof.q))) if a == b]] = 0.0
+        info["deviance_increase_at_zero_variance"] = float(prof.deviance(zero) - fit.at.deviance)
+        _add_warning(sink, "singular fit: a random-effect SD is below 1e-4 of the residual SD "
+                           "(lme4's isSingular): its variance is estimated as zero")
+        if _sm_zero_variance(res) and _issue_10239(res, formula, d):
             msg = ("statsmodels issue 10239: random-effect variance collapsed and fixed effects "
                    "of between-group terms were returned as 0 despite 'converged'")
             _add_warning(sink, msg)
@@ -448,21 +642,59 @@ def fit_mixed(
                     "method": "ols-cluster-cr1 (fallback from mixedlm: statsmodels issue 10239)",
                     "converged": ols.info["converged"],
                     "df_resid": ols.info["df_resid"],
+                    "se_convention": ols.info["se_convention"],
+                    "intervals": f"t with G-1 = {ols.info['n_groups'] - 1} df",
                 })
                 for w in ols.info["warnings"]:
                     _add_warning(sink, w)
                 if icc:
-                    info["icc"] = icc_null(d, outcome, group, sink)
+                    info["icc"] = _icc_or_none(d, outcome, group, sink)
                 return ModelResult(ols.terms, info, {}, ols.fit)
             info["converged"] = False
 
     fe = np.asarray(res.fe_params, dtype=float)
-    se = np.asarray(res.bse_fe, dtype=float)
-    lo, hi, p = _z_ci(fe, se, ci)
+    vcov = fit.at.vcov
+    se = np.sqrt(np.diag(vcov))
+    lo, hi, p = _t_ci(fe, se, df, ci)
     terms = _terms_frame(list(res.fe_params.index), fe, se, p, lo, hi)
+    terms["df"] = df.astype(int)
     if icc:
-        info["icc"] = icc_null(d, outcome, group, sink)
-    return ModelResult(terms, info, {}, res)
+        info["icc"] = _icc_or_none(d, outcome, group, sink)
+    return ModelResult(terms, info, {}, res, vcov=pd.DataFrame(vcov, index=res.fe_params.index,
+                                                              columns=res.fe_params.index))
+
+
+def _icc_or_none(d: pd.DataFrame, outcome: str, group: str, sink: list[str]) -> float | None:
+    try:
+        return icc_null(d, outcome, group, sink)
+    except ModelRefused as exc:
+        _add_warning(sink, f"null model (ICC) not fitted: {exc}")
+        return None
+
+
+def _between_within_df(exog: np.ndarray, names: Sequence[str], codes: np.ndarray,
+                       re_names: Sequence[str]) -> np.ndarray:
+    """Denominator degrees of freedom per fixed effect (:data:`DF_CONVENTION`)."""
+    N = len(exog)
+    G = int(codes.max()) + 1 if len(codes) else 0
+    frame = pd.DataFrame(exog)
+    grp = frame.groupby(codes)
+    spread = (grp.max() - grp.min()).abs().max(axis=0).to_numpy()
+    scale = np.abs(exog).max(axis=0) + 1e-300
+    varies = spread > 1e-12 * scale
+    is_icpt = np.array([n == "Intercept" for n in names])
+    inner = varies & ~is_icpt & ~np.isin(np.asarray(names, dtype=object), list(re_names))
+    outer = ~inner & ~is_icpt
+    df_outer = max(G - 1 - int(outer.sum()), 1)
+    df_inner = max(N - G - int(inner.sum()), 1)
+    return np.where(inner, df_inner, df_outer).astype(float)
+
+
+def _t_ci(est: np.ndarray, se: np.ndarray, df: np.ndarray, level: float
+          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    q = sps.t.ppf(0.5 + level / 2, df)
+    p = 2 * sps.t.sf(np.abs(est / se), df)
+    return est - q * se, est + q * se, p
 
 
 def _design_rows(res: Any, grid: pd.DataFrame) -> np.ndarray:
@@ -488,7 +720,10 @@ def marginal_means(result: ModelResult, data: pd.DataFrame, factor: str,
     :math:`\bar L_\ell` averages the design rows of a reference grid: the factor at
     :math:`\ell`, numeric covariates at their sample mean, every other categorical
     predictor at each of its levels with equal weight (the default of R's *emmeans*).
-    Wald *z* interval. In the outcome's units.
+    *t* interval with the smallest df of the model's terms (the model's ``df`` column: the
+    group level for a mixed model, G−1 for cluster-robust fits), so one output uses one
+    convention; the covariance is ``result.vcov`` when given (lme4's for mixed models).
+    In the outcome's units.
 
     Parameters
     ----------
@@ -502,7 +737,7 @@ def marginal_means(result: ModelResult, data: pd.DataFrame, factor: str,
     Returns
     -------
     DataFrame
-        One row per level: ``level, estimate, std_err, ci_low, ci_high, n``.
+        One row per level: ``level, estimate, std_err, ci_low, ci_high, df, n``.
 
     References
     ----------
@@ -522,8 +757,10 @@ def marginal_means(result: ModelResult, data: pd.DataFrame, factor: str,
     other_levels = [sorted(d[c].unique()) for c in others]
     k_fe = len(np.asarray(res.fe_params)) if hasattr(res, "fe_params") else len(res.params)
     beta = np.asarray(res.fe_params if hasattr(res, "fe_params") else res.params, dtype=float)
-    V = np.asarray(res.cov_params(), dtype=float)[:k_fe, :k_fe]
-    z = sps.norm.ppf(0.5 + ci / 2)
+    V = (np.asarray(result.vcov, dtype=float) if result.vcov is not None
+         else np.asarray(res.cov_params(), dtype=float)[:k_fe, :k_fe])
+    df = float(result.terms["df"].min()) if "df" in result.terms else math.inf
+    z = sps.t.ppf(0.5 + ci / 2, df) if math.isfinite(df) else sps.norm.ppf(0.5 + ci / 2)
     rows = []
     for lev in sorted(d[factor].unique()):
         combos = list(itertools.product(*other_levels)) or [()]
@@ -536,7 +773,8 @@ def marginal_means(result: ModelResult, data: pd.DataFrame, factor: str,
         est = float(L @ beta)
         se = float(np.sqrt(L @ V @ L))
         rows.append({"level": lev, "estimate": est, "std_err": se, "ci_low": est - z * se,
-                     "ci_high": est + z * se, "n": int((d[factor] == lev).sum())})
+                     "ci_high": est + z * se, "df": int(df) if math.isfinite(df) else None,
+                     "n": int((d[factor] == lev).sum())})
     return pd.DataFrame(rows)
 
 
@@ -567,7 +805,7 @@ def fit_ols_cluster(data: pd.DataFrame, outcome: str, predictors: str, cluster: 
     """
     import statsmodels.formula.api as smf
 
-    formula = f"{outcome} ~ {predictors}"
+    formula = f"{quote_name(outcome)} ~ {predictors}"
     d = _complete_rows(data, [outcome, cluster] + _variables(predictors, data))
     sink: list[str] = []
     codes = pd.factorize(d[cluster])[0]
@@ -579,6 +817,7 @@ def fit_ols_cluster(data: pd.DataFrame, outcome: str, predictors: str, cluster: 
         _add_warning(sink, f"few clusters (G={G}): cluster-robust standard errors may be unreliable")
     terms = _terms_frame(list(res.params.index), res.params, res.bse, res.pvalues,
                          ci_arr[:, 0], ci_arr[:, 1])
+    terms["df"] = int(G - 1)
     info = {
         "n": int(res.nobs), "n_groups": G, "icc": None, "converged": True, "warnings": sink,
         "formula": formula, "predictors": predictors, "method": "ols-cluster-cr1", "df_resid": int(res.df_resid),
@@ -591,8 +830,9 @@ def fit_gee(data: pd.DataFrame, outcome: str, predictors: str, group: str,
             ci: float = 0.95) -> ModelResult:
     r"""Gaussian GEE with an exchangeable working correlation within groups.
 
-    Estimates population-averaged effects; robust (sandwich) standard errors, Wald *z*
-    inference. The working correlation :math:`\rho` (all pairs within a group) is in
+    Estimates population-averaged effects; robust (sandwich) standard errors with *t*
+    intervals and p-values on G−1 df (like :func:`fit_ols_cluster`, so that every table of one
+    output uses *t*; Cameron & Miller 2015, section VI). The working correlation :math:`\rho` (all pairs within a group) is in
     ``info["working_correlation"]``.
 
     References
@@ -603,7 +843,7 @@ def fit_gee(data: pd.DataFrame, outcome: str, predictors: str, group: str,
     import statsmodels.api as sm
     import statsmodels.formula.api as smf
 
-    formula = f"{outcome} ~ {predictors}"
+    formula = f"{quote_name(outcome)} ~ {predictors}"
     d = _complete_rows(data, [outcome, group] + _variables(predictors, data))
     sink: list[str] = []
     with _Recorder(sink):
@@ -615,8 +855,10 @@ def fit_gee(data: pd.DataFrame, outcome: str, predictors: str, group: str,
     if G < 30:
         _add_warning(sink, f"few clusters (G={G}): GEE sandwich standard errors may be unreliable")
     converged = bool(getattr(res, "converged", True))
-    terms = _terms_frame(list(res.params.index), res.params, res.bse, res.pvalues,
-                         ci_arr[:, 0], ci_arr[:, 1])
+    est, se = np.asarray(res.params, dtype=float), np.asarray(res.bse, dtype=float)
+    lo, hi, p = _t_ci(est, se, np.full(len(est), float(max(G - 1, 1))), ci)
+    terms = _terms_frame(list(res.params.index), est, se, p, lo, hi)
+    terms["df"] = int(max(G - 1, 1))
     info = {
         "n": int(res.nobs), "n_groups": G, "icc": None, "converged": converged,
         "warnings": sink, "formula": formula, "predictors": predictors, "method": "gee-exchangeable",
@@ -725,7 +967,7 @@ def _treated_units(data: pd.DataFrame, unit: str, treated: str) -> list[Any]:
 
 
 def did_twfe(data: pd.DataFrame, outcome: str, unit: str, time: str, treated: str,
-             cluster: str | None = None, ci: float = 0.95) -> ModelResult:
+             cluster: str | None = None, ci: float = 0.95, k_convention: str = "all") -> ModelResult:
     r"""Two-way fixed-effects difference-in-differences.
 
     .. math:: y_{it} = \alpha_i + \gamma_t + \delta\, D_{it} + \varepsilon_{it}
@@ -733,7 +975,9 @@ def did_twfe(data: pd.DataFrame, outcome: str, unit: str, time: str, treated: st
     OLS with unit (:math:`\alpha_i`) and time (:math:`\gamma_t`) dummies, :math:`D_{it}=1`
     for treated units in treated periods; cluster-robust SE by ``cluster`` (default
     ``unit``) with the CR1 convention of :data:`CR1_CONVENTION` (every fixed-effect dummy
-    counts in *K*) and *t* inference on :math:`G-1` df. Works on panels (one row per unit
+    counts in *K*) and *t* inference on :math:`G-1` df; ``k_convention="nested"`` gives
+    fixest's default instead (:data:`CR1_NESTED_CONVENTION`: unit dummies nested in the
+    clusters not counted; 0.00613 rather than 0.00672 on the organ-donation example). Works on panels (one row per unit
     and period) and on individual-level repeated cross-sections (several rows per cell).
     With one treated cluster, use :func:`permutation_did` (see
     :data:`ONE_TREATED_CLUSTER_NOTE`).
@@ -770,12 +1014,28 @@ def did_twfe(data: pd.DataFrame, outcome: str, unit: str, time: str, treated: st
         _add_warning(sink, ONE_TREATED_CLUSTER_NOTE)
     elif G < 30:
         _add_warning(sink, f"few clusters (G={G}): cluster-robust standard errors may be unreliable")
-    terms = _terms_frame(["treated"], [res.params["_d"]], [res.bse["_d"]], [res.pvalues["_d"]],
-                         ci_arr[:, 0], ci_arr[:, 1])
+    est, se_d = float(res.params["_d"]), float(res.bse["_d"])
+    convention = CR1_CONVENTION
+    if k_convention == "nested":
+        nested = bool((d.groupby("_u")[cluster].nunique() == 1).all())
+        if not nested:
+            raise ValueError("k_convention='nested' needs every unit inside one cluster")
+        n_obs, k_all = float(res.nobs), float(res.df_model + 1)
+        k_nested = k_all - (d["_u"].nunique() - 1)
+        se_d *= math.sqrt((n_obs - k_all) / (n_obs - k_nested))
+        q = sps.t.ppf(0.5 + ci / 2, G - 1)
+        ci_arr = np.array([[est - q * se_d, est + q * se_d]])
+        p_d = float(2 * sps.t.sf(abs(est / se_d), G - 1))
+        convention = CR1_NESTED_CONVENTION
+    elif k_convention == "all":
+        p_d = float(res.pvalues["_d"])
+    else:
+        raise ValueError(f"k_convention must be 'all' or 'nested', got {k_convention!r}")
+    terms = _terms_frame(["treated"], [est], [se_d], [p_d], ci_arr[:, 0], ci_arr[:, 1])
     info = {
         "n": int(res.nobs), "n_groups": G, "icc": None, "converged": True, "warnings": sink,
         "formula": f"{outcome} ~ {treated} + C({unit}) + C({time})",
-        "method": "did-twfe-ols-cluster-cr1", "se_convention": CR1_CONVENTION,
+        "method": "did-twfe-ols-cluster-cr1", "se_convention": convention,
         "cluster": cluster, "n_units": int(d[unit].nunique()), "n_periods": int(d[time].nunique()),
         "n_treated_units": len(tr_units), "treated_units": [str(u) for u in tr_units],
         "n_treated_clusters": tr_clusters, "n_treated_obs": int((d["_d"] > 0).sum()),
@@ -877,37 +1137,54 @@ def event_study(data: pd.DataFrame, outcome: str, unit: str, time: str, treated:
 
 
 def permutation_did(data: pd.DataFrame, outcome: str, unit: str, time: str, treated: str,
-                    max_permutations: int = 5000, seed: int = 0) -> tuple[pd.DataFrame, dict[str, Any]]:
+                    max_permutations: int = 5000, seed: int = 0, statistic: str = "t",
+                    ci: float = 0.95) -> tuple[pd.DataFrame, dict[str, Any]]:
     r"""Placebo (permutation) inference for a two-way fixed-effects DiD estimate.
 
     The treatment — the actual treated periods — is reassigned to each unit in turn (with
     several treated units: to every set of the same size, or ``max_permutations`` random
-    sets); the TWFE estimate :math:`\hat\delta_r` is recomputed for each assignment
-    :math:`r = 1..R` (the actual one included). Two-sided p-value
+    sets); for each assignment :math:`r = 1..R` (the actual one included) the TWFE estimate
+    :math:`\hat\delta_r` and its studentised value :math:`t_r = \hat\delta_r/\widehat{se}_r`
+    are computed, the SE from the noise model of :mod:`wellbeing.core.pilot_inference`
+    (region × wave shock plus individual noise, so a small region's noisier estimate is not
+    mistaken for an effect). Two-sided p-value (``statistic="t"``, the default)
 
-    .. math:: p = \frac{\#\{r : |\hat\delta_r| \ge |\hat\delta_{\mathrm{actual}}|\}}{R},
+    .. math:: p = \frac{\#\{r : |t_r| \ge |t_{\mathrm{actual}}|\}}{R},
 
-    whose smallest possible value is :math:`1/R` (0.05 with 20 regions). Treated units must
-    share the treated periods (no staggered adoption).
+    or on the raw estimates with ``statistic="estimate"`` (placebo-in-space; over-rejects with
+    unequal region sizes: 16 % at 5 % in ``benchmarks/null_pilot.py``). The smallest possible
+    value is :math:`1/R` (0.05 with 20 regions). The interval inverts the studentised test
+    (NaN bounds when :math:`1/R > 1 - ci`). Treated units must share the treated periods (no
+    staggered adoption).
 
     Returns
     -------
     placebo : DataFrame
-        ``assignment, estimate, is_actual``, sorted by ``|estimate|`` descending.
+        ``assignment, estimate, std_err, t, is_actual``, sorted by the statistic's size, descending.
     summary : dict
-        ``estimate, p_value, n_permutations, p_floor, exact, note``.
+        ``estimate, std_err, t, p_value, p_value_estimate, ci_low, ci_high, statistic, sigma2,
+        tau2, n_permutations, p_floor, exact, note``.
+
+    Raises
+    ------
+    ValueError
+        No treated observations, staggered adoption, or ``statistic`` unknown.
 
     References
     ----------
-    MacKinnon, J. G., & Webb, M. D. (2017). Wild bootstrap inference for wildly different
-    cluster sizes. *Journal of Applied Econometrics*, 32, 233–254.
+    MacKinnon, J. G., & Webb, M. D. (2020). Randomization inference for difference-in-
+    differences with few treated clusters. *Journal of Econometrics*, 218, 435–450.
 
-    MacKinnon, J. G., & Webb, M. D. (2018). The wild bootstrap for few (treated) clusters.
-    *The Econometrics Journal*, 21, 114–135.
+    Ferman, B., & Pinto, C. (2019). Inference in differences-in-differences with few treated
+    groups and heteroskedasticity. *Review of Economics and Statistics*, 101, 452–467.
 
     Abadie, A., Diamond, A., & Hainmueller, J. (2010). Synthetic control methods for
     comparative case studies. *JASA*, 105, 493–505 (placebo-in-space inference).
     """
+    from .pilot_inference import studentised_permutation
+
+    if statistic not in ("t", "estimate"):
+        raise ValueError(f"statistic must be 't' or 'estimate', got {statistic!r}")
     d = _complete_rows(data, [outcome, unit, time, treated]).reset_index(drop=True)
     D = d[treated].astype(float).to_numpy()
     tr_units = _treated_units(d, unit, treated)
@@ -919,39 +1196,40 @@ def permutation_did(data: pd.DataFrame, outcome: str, unit: str, time: str, trea
         raise ValueError("treated units have different treated periods (staggered adoption); "
                          "permutation by reassignment needs a common treatment timing")
     tr_periods = next(iter(periods))
-    Q = _fe_projector(d, unit, time)
-    y = d[outcome].astype(float).to_numpy()
-    y_res = y - Q @ (Q.T @ y)
-    actual = _twfe_estimate(y_res, D, Q)
     units = sorted(d[unit].unique().tolist())
-    in_periods = d[time].isin(tr_periods).to_numpy()
     n_combos = math.comb(len(units), len(tr_units))
     exact = n_combos <= max_permutations
+    actual_key = tuple(tr_units)
     if exact:
         assignments = list(itertools.combinations(units, len(tr_units)))
     else:
         rng = np.random.default_rng(seed)
-        assignments = [tuple(tr_units)] + [
+        assignments = [actual_key] + [
             tuple(sorted(rng.choice(np.array(units, dtype=object), len(tr_units), replace=False)))
             for _ in range(max_permutations - 1)]
-    rows = []
-    unit_vals = d[unit].to_numpy()
-    actual_key = tuple(tr_units)
-    for a in assignments:
-        Dp = (np.isin(unit_vals, list(a)) & in_periods).astype(float)
-        est = actual if tuple(a) == actual_key else _twfe_estimate(y_res, Dp, Q)
-        rows.append({"assignment": ",".join(map(str, a)), "estimate": est,
-                     "is_actual": tuple(a) == actual_key})
-    placebo = pd.DataFrame(rows)
+    actual_index = next(i for i, a in enumerate(assignments) if tuple(a) == actual_key)
+    sp = studentised_permutation(d, outcome, unit, time, assignments, sorted(tr_periods),
+                                 actual_index=actual_index, ci=ci)
+    est, tv = sp["estimates"], sp["t_values"]
+    placebo = pd.DataFrame({"assignment": [",".join(map(str, a)) for a in assignments],
+                            "estimate": est, "std_err": sp["std_errs"], "t": tv,
+                            "is_actual": [i == actual_index for i in range(len(assignments))]})
     R = len(placebo)
+    actual = float(est[actual_index])
     tol = 1e-10 * max(1.0, abs(actual))
-    p = float((placebo["estimate"].abs() >= abs(actual) - tol).sum() / R)
-    placebo = placebo.reindex(placebo["estimate"].abs().sort_values(ascending=False).index)
+    p_est = float((np.abs(est) >= abs(actual) - tol).sum() / R)
+    p = sp["p_value"] if statistic == "t" else p_est
+    key = placebo["t"].abs() if statistic == "t" else placebo["estimate"].abs()
+    placebo = placebo.reindex(key.sort_values(ascending=False, kind="stable").index)
+    what = ("|t| (estimate over its own model-based SE, so regions of different sizes compare)"
+            if statistic == "t" else "|estimate|")
     summary = {
-        "estimate": actual, "p_value": p, "n_permutations": R, "p_floor": 1.0 / R,
-        "exact": exact,
+        "estimate": actual, "std_err": sp["std_err"], "t": sp["t"], "p_value": p,
+        "p_value_estimate": p_est, "ci_low": sp["ci_low"], "ci_high": sp["ci_high"],
+        "statistic": statistic, "sigma2": sp["sigma2"], "tau2": sp["tau2"],
+        "n_permutations": R, "p_floor": 1.0 / R, "exact": exact,
         "note": (f"Permutation p-value: share of the {R} assignments (actual included) whose "
-                 f"|estimate| is at least the actual one; the smallest possible value is 1/{R} = "
+                 f"{what} is at least the actual one; the smallest possible value is 1/{R} = "
                  f"{1.0 / R:.3g}. " + (ONE_TREATED_CLUSTER_NOTE if len(tr_units) == 1 else "")),
     }
     return placebo.reset_index(drop=True), summary
@@ -963,14 +1241,18 @@ def did(data: pd.DataFrame, outcome: str, unit: str, time: str, treated: str,
     """Difference-in-differences report: TWFE estimate, event study, permutation inference.
 
     Combines :func:`did_twfe`, :func:`event_study` and :func:`permutation_did` (the
-    ``flask models did`` engine). The ``treated`` term keeps its cluster-robust SE and CI;
-    the permutation p-value is in ``info["permutation_p"]`` with its floor
-    ``info["permutation_p_floor"]`` = 1/R and ``info["inference_note"]``.
+    ``flask models did`` engine). With permutation inference (the default) the ``treated``
+    term carries the studentised permutation inference: ``std_err`` the model-based SE,
+    ``p_value`` (also ``p_value_permutation``) the permutation p with its floor
+    ``info["permutation_p_floor"]`` = 1/R, and the interval from inverting that test. The
+    cluster-robust (CR1) row, which over-rejects with one treated cluster, is only in
+    ``tables["cluster_robust"]`` with its warning (``info["cluster_robust_warning"]``).
 
     Returns
     -------
     ModelResult
-        ``tables``: ``"event_study"`` (term table with ``rel_time``) and ``"placebo"``.
+        ``tables``: ``"event_study"`` (term table with ``rel_time``), ``"placebo"`` and
+        ``"cluster_robust"``.
     """
     base = did_twfe(data, outcome, unit, time, treated, cluster, ci)
     info = dict(base.info)
@@ -982,12 +1264,26 @@ def did(data: pd.DataFrame, outcome: str, unit: str, time: str, treated: str,
             if w not in info["warnings"]:
                 info["warnings"].append(f"event study: {w}" if w != ONE_TREATED_CLUSTER_NOTE else w)
     if with_permutation:
-        placebo, summ = permutation_did(data, outcome, unit, time, treated)
+        placebo, summ = permutation_did(data, outcome, unit, time, treated, ci=ci)
         tables["placebo"] = placebo
+        tables["cluster_robust"] = base.terms.assign(df=int(base.info["n_groups"] - 1))
         info.update({"permutation_p": summ["p_value"], "permutation_p_floor": summ["p_floor"],
                      "n_permutations": summ["n_permutations"],
-                     "permutation_exact": summ["exact"], "inference_note": summ["note"]})
-        terms = base.terms.assign(p_value_permutation=summ["p_value"])
+                     "permutation_exact": summ["exact"], "inference_note": summ["note"],
+                     "permutation_statistic": "studentised (t)",
+                     "permutation_p_estimate": summ["p_value_estimate"],
+                     "noise_model": {"sigma2": summ["sigma2"], "tau2": summ["tau2"]},
+                     "method": info["method"].replace("ols-cluster-cr1", "ols-studentised-permutation"),
+                     "cluster_robust_warning": (
+                         "cluster-robust (CR1) p-values and intervals are in the robustness table "
+                         "only: with one or few treated clusters they reject true nulls far too "
+                         "often (MacKinnon & Webb 2017, 2018)")})
+        terms = _terms_frame(["treated"], [summ["estimate"]], [summ["std_err"]], [summ["p_value"]],
+                             [summ["ci_low"]], [summ["ci_high"]])
+        terms["p_value_permutation"] = summ["p_value"]
+        if not math.isfinite(summ["ci_low"]):
+            _add_warning(info["warnings"], f"with R = {summ['n_permutations']} assignments the "
+                         f"permutation interval at {ci:.0%} is unbounded (1/R > {1 - ci:.2g})")
     else:
         terms = base.terms
     return ModelResult(terms, info, tables, base.fit)

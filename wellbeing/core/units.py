@@ -29,12 +29,15 @@ class UnitRow:
 
 def parse_units(data: bytes | str, *, existing: Mapping[str, str] | None = None,
                 delimiter: str | None = None, encoding: str = "utf-8",
-                columns: Mapping[str, str] | None = None) -> list[UnitRow]:
+                columns: Mapping[str, str] | None = None,
+                existing_parents: Mapping[str, str | None] | None = None) -> list[UnitRow]:
     """Parse and validate a units file.
 
     Parameters
     ----------
     existing : unit id -> level of units already stored (parents may refer to them).
+    existing_parents : unit id -> parent id of units already stored: a unit that has stored children
+        may not change to a level its children cannot sit under.
 
     Returns
     -------
@@ -87,6 +90,16 @@ def parse_units(data: bytes | str, *, existing: Mapping[str, str] | None = None,
         elif levels[u.parent_id] != want:
             errors.append(RowError(lineno, "parent_id", u.parent_id, "parent",
                                    f"a {u.level}'s parent must be a {want}, not a {levels[u.parent_id]}"))
+    in_file = {u.unit_id: lineno for lineno, u in rows}
+    flagged: set[str] = set()
+    for child, parent in (existing_parents or {}).items():
+        if parent in in_file and child not in in_file and parent not in flagged and child in levels:
+            want = PARENT_LEVEL.get(levels[child])
+            if want is not None and levels.get(parent) != want:
+                flagged.add(parent)
+                errors.append(RowError(in_file[parent], "level", levels.get(parent), "relevel",
+                                       f"{parent} has stored children (e.g. the {levels[child]} {child}), "
+                                       f"whose parent must be a {want}"))
     if errors:
         raise ImportRejected(errors)
     order = {lvl: i for i, lvl in enumerate(LEVELS)}

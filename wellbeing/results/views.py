@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import pandas as pd
 from flask import Response, abort, render_template, request, url_for
+from flask_babel import gettext as _
 
 from ..auth.roles import role_required
 from ..core import plots
 from ..extensions import db
 from ..models import Wave, WaveStatus
 from ..services import results as svc
+from ..services.ledger import ReleasePending
 from ..services.submissions import open_wave_count
 from . import bp
 
@@ -43,6 +45,10 @@ def released_view(wave: Wave, by: list[str]) -> tuple[pd.DataFrame, list[svc.Sca
         released = svc.release_wave(wave, by=by)
     except svc.ResultsError as exc:
         abort(400, str(exc))
+    except ReleasePending:
+        # One computation per release, whoever asks: this request does not start a second one.
+        abort(Response(_("These results are being computed. Please reload the page in a minute."), 503,
+                       {"Retry-After": "30"}))
     return svc.view(released, by), svc.wave_scales(wave)
 
 

@@ -8,7 +8,7 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import DateField, HiddenField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional
 
-from ..admin.forms import DELIMITERS
+from ..admin.forms import DELIMITERS, known_encoding
 from ..survey.forms import choices
 
 
@@ -17,7 +17,8 @@ class RosterUploadForm(FlaskForm):
                      validators=[FileRequired()])
     as_of = DateField(_l("Roster as of (default: today)"), validators=[Optional()])
     delimiter = SelectField(_l("Delimiter"), choices=choices(DELIMITERS), default="")
-    encoding = StringField(_l("Encoding"), default="utf-8", validators=[DataRequired(), Length(max=32)])
+    encoding = StringField(_l("Encoding"), default="utf-8", validators=[DataRequired(), Length(max=32),
+                                                                       known_encoding])
     submit = SubmitField(_l("Check the file"))
 
 
@@ -27,14 +28,16 @@ class ShiftsUploadForm(FlaskForm):
     timezone = StringField(_l("Time zone of local times"), default="Asia/Almaty",
                            validators=[DataRequired(), Length(max=64)])
     delimiter = SelectField(_l("Delimiter"), choices=choices(DELIMITERS), default="")
-    encoding = StringField(_l("Encoding"), default="utf-8", validators=[DataRequired(), Length(max=32)])
+    encoding = StringField(_l("Encoding"), default="utf-8", validators=[DataRequired(), Length(max=32),
+                                                                       known_encoding])
     submit = SubmitField(_l("Check the file"))
 
 
 class ImportForm(FlaskForm):
-    """Second step: the previewed file travels back in a hidden field and is validated again."""
+    """Second step: ``payload`` is the token of the previewed file kept on the server
+    (:mod:`wellbeing.uploads`); the other fields only show the options it was checked with."""
 
-    payload = HiddenField(validators=[DataRequired()])
+    payload = HiddenField(validators=[DataRequired(), Length(max=64)])
     as_of = HiddenField()
     timezone = HiddenField()
     delimiter = HiddenField()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import logging
 from collections import Counter
 from datetime import date
@@ -24,6 +22,7 @@ from ..models import ImportRecord, Wave
 from ..services import roster as roster_service
 from ..services import waves as wave_service
 from ..services.schedules import SUMMARY, FeaturesError, released_csv, released_wave_features, summary_rows
+from ..uploads import Stashed, claim, stash
 from . import bp
 from .forms import ImportForm, RosterUploadForm, ShiftsUploadForm
 
@@ -45,15 +44,15 @@ def _operator() -> str:
     return f"web:{current_user.name}"
 
 
-def _payload(form: ImportForm) -> bytes | None:
-    try:
-        return base64.b64decode(form.payload.data or "", validate=True) if form.validate_on_submit() else None
-    except (binascii.Error, ValueError):
-        return None
+def _import_form(data: bytes, kind: str, **options: str) -> ImportForm:
+    """The import step's form: the file stays on the server (:mod:`wellbeing.uploads`), the page holds
+    only its token; the options are the ones the preview was checked with."""
+    token = stash(data, kind=kind, owner=current_user.name, options=options)
+    return ImportForm(formdata=None, payload=token, **options)
 
 
-def _import_form(data: bytes, **fields: str) -> ImportForm:
-    return ImportForm(formdata=None, payload=base64.b64encode(data).decode("ascii"), **fields)
+def _claimed(form: ImportForm, kind: str) -> Stashed | None:
+    return claim(form.payload.data, kind=kind, owner=current_user.name) if form.validate_on_submit() else None
 
 
 @bp.get("/")
@@ -99,23 +98,25 @@ def roster_preview() -> tuple[str, int] | str:
     return render_template("schedules/roster_preview.html", errors=errors, rows=rows,
                            total=0 if frame is None else len(frame), cells=sorted(cells.items()), as_of=as_of,
                            filename=form.file.data.filename,
-                           form=_import_form(data, as_of=as_of.isoformat(), delimiter=form.delimiter.data or "",
-                                             encoding=form.encoding.data)), (400 if errors else 200)
+                           form=None if errors else _import_form(data, "roster", as_of=as_of.isoformat(),
+                                                                 delimiter=form.delimiter.data or "",
+                                                                 encoding=form.encoding.data)
+                           ), (400 if errors else 200)
 
 
 @bp.post("/roster/import")
 @role_required(*ROLES)
 def roster_import() -> WerkzeugResponse | tuple[str, int]:
-    form = ImportForm()
-    data = _payload(form)
-    if not data:
+    got = _claimed(ImportForm(), "roster")
+    if got is None:
         flash(_("The file did not arrive; upload it again."), "error")
         return redirect(url_for("schedules.roster"))
+    opts = got.options
     try:
-        as_of = date.fromisoformat(form.as_of.data) if form.as_of.data else None
-        res = roster_service.import_roster(data, imported_by=_operator(), as_of=as_of,
-                                           delimiter=form.delimiter.data or None,
-                                           encoding=form.encoding.data or "utf-8")
+        as_of = date.fromisoformat(opts["as_of"]) if opts.get("as_of") else None
+        res = roster_service.import_roster(got.data, imported_by=_operator(), as_of=as_of,
+                                           delimiter=opts.get("delimiter") or None,
+                                           encoding=opts.get("encoding") or "utf-8")
     except ImportRejected as exc:
         return render_template("schedules/roster_preview.html", errors=exc.errors, rows=[], total=0, cells=[],
                                as_of=None, filename="", form=None), 400
@@ -171,23 +172,25 @@ def shifts_preview() -> tuple[str, int] | str:
                    "duty": dict(Counter(frame["duty_type"]))}
     return render_template("schedules/shifts_preview.html", errors=errors, rows=rows, summary=summary,
                            total=0 if frame is None else len(frame), filename=form.file.data.filename,
-                           form=_import_form(data, timezone=form.timezone.data,
-                                             delimiter=form.delimiter.data or "", encoding=form.encoding.data)
+                           form=None if errors else _import_form(data, "shifts", timezone=form.timezone.data,
+                                                                 delimiter=form.delimiter.data or "",
+                                                                 encoding=form.encoding.data)
                            ), (400 if errors else 200)
 
 
 @bp.post("/shifts/import")
 @role_required(*ROLES)
 def shifts_import() -> WerkzeugResponse | tuple[str, int]:
-    form = ImportForm()
-    data = _payload(form)
-    if not data or (form.timezone.data or "Asia/Almaty") not in available_timezones():
+    got = _claimed(ImportForm(), "shifts")
+    if got is None or (got.options.get("timezone") or "Asia/Almaty") not in available_timezones():
         flash(_("The file did not arrive; upload it again."), "error")
         return redirect(url_for("schedules.shifts"))
+    opts = got.options
     try:
-        res = roster_service.import_shifts(data, imported_by=_operator(), timezone=form.timezone.data or "Asia/Almaty",
-                                           delimiter=form.delimiter.data or None,
-                                           encoding=form.encoding.data or "utf-8")
+        res = roster_service.import_shifts(got.data, imported_by=_operator(),
+                                           timezone=opts.get("timezone") or "Asia/Almaty",
+                                           delimiter=opts.get("delimiter") or None,
+                                           encoding=opts.get("encoding") or "utf-8")
     except ImportRejected as exc:
         return render_template("schedules/shifts_preview.html", errors=exc.errors, rows=[], summary={}, total=0,
                                filename="", form=None), 400

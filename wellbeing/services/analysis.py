@@ -15,6 +15,7 @@ leave this module: callers get term tables, marginal means, released group rows 
 from __future__ import annotations
 
 import logging
+import os
 import platform
 import re
 from collections.abc import Callable, Sequence
@@ -28,7 +29,8 @@ import pandas as pd
 from ..core import stats as st
 from ..core.disclosure import ModelCheck, check_model_release
 from ..models import Pilot, Wave, WaveStatus
-from .results import ScaleInfo, release_scale, score_rows, view, wave_scales
+from .model_audit import audit_model
+from .results import ScaleInfo, breakdown_menu, release_scale, score_rows, view, wave_scales
 from .waves import WaveError, get_wave
 
 log = logging.getLogger(__name__)
@@ -155,7 +157,9 @@ def platform_data(waves: Sequence[Wave], scale: ScaleInfo, features: Sequence[st
     frames = []
     prov = feature_provider() if features else None
     for w in waves:
-        d = score_rows(w, scale)
+        # The wave's breakdown columns come along so that the joint auditor can place every row in a
+        # published cell (services.model_audit); they are not offered as predictors.
+        d = score_rows(w, scale, [c for c in breakdown_menu(w) if c != "language"])
         d = d.assign(wave=w.slug, pool=d["group"].map(pool_of)).rename(columns={"value": "score"})
         if features and prov is not None:
             # joined by reporting group: each response carries its group's released value; a group
@@ -226,7 +230,9 @@ class Analysis:
                  if k in ("n", "n_groups", "icc", "converged", "warnings", "formula", "method",
                           "reml", "df_resid", "n_units", "n_periods", "permutation_p",
                           "permutation_p_floor", "n_permutations", "inference_note", "cluster",
-                          "treated_units", "cell_sizes", "aic_note", "singular")}
+                          "treated_units", "cell_sizes", "aic_note", "singular", "optimiser",
+                          "se_convention", "intervals", "permutation_statistic",
+                          "cluster_robust_warning")}
         model.update({"released": self.released, "reason": self.check.reason,
                       "problems": list(self.check.problems), "min_cell": self.k,
                       "request": self.request, "counts": self.counts})
@@ -370,13 +376,16 @@ def fit_platform(wave_slugs: Sequence[str], outcome: str, exposure: str | Sequen
               "reference_level": ref}
     if feats:
         counts["responses_without_released_features"] = int(n_before - len(data))
-    main = st.fit_mixed(data, "score", predictors, "pool")
+    try:
+        main = st.fit_mixed(data, "score", predictors, "pool")
+    except st.ModelRefused as exc:
+        raise AnalysisError(f"{exc} — no estimate is shown") from exc
     main.info["formula"] = f"score[{outcome}] ~ {predictors} + (1 | pool)"
     if feats:
         main.info["inference_note"] = GROUP_LEVEL_NOTE
     check = check_model_release(main.info["df_resid"], main.info.get("factor_levels"), k)
     adj_terms = _adjust(tidy_terms(main.terms), ["Intercept"])
-    main = st.ModelResult(adj_terms, main.info, main.tables, main.fit)
+    main = st.ModelResult(adj_terms, main.info, main.tables, main.fit, vcov=main.vcov)
     analysis = Analysis("fit", request, main, check, k, scale, counts=counts)
     if not check.released:
         log.info("model refused (rule 12): %s", "; ".join(check.problems))
@@ -391,6 +400,10 @@ def fit_platform(wave_slugs: Sequence[str], outcome: str, exposure: str | Sequen
         for name, fn in (("gee", st.fit_gee), ("ols_cluster", st.fit_ols_cluster)):
             r = fn(data, "score", predictors, "pool")
             analysis.robustness[name] = st.ModelResult(tidy_terms(r.terms), r.info, r.tables, r.fit)
+    joint = audit_model([main.fit, *(r.fit for r in analysis.robustness.values())], data, waves, scale)
+    if not joint.released:
+        log.info("model refused (joint auditor): %s", "; ".join(joint.problems))
+        return Analysis("fit", request, main, joint, k, scale, counts=counts)
     return analysis
 
 
@@ -443,10 +456,14 @@ _FUNCTIONS = {"C"}
 
 
 def _csv_frame(path: str) -> pd.DataFrame:
+    import csv
+
+    if os.path.isfile(path) and os.path.getsize(path) == 0:
+        raise AnalysisError(f"{path}: the file is empty")
     try:
         return pd.read_csv(path, sep=None, engine="python", encoding="utf-8-sig")
-    except (OSError, ValueError, pd.errors.ParserError) as exc:
-        raise AnalysisError(f"{path}: {exc}") from exc
+    except (OSError, ValueError, pd.errors.ParserError, csv.Error) as exc:
+        raise AnalysisError(f"{path}: {getattr(exc, 'strerror', None) or exc}") from exc
 
 
 def check_formula(text: str, columns: Sequence[str], option: str) -> list[str]:
@@ -466,18 +483,49 @@ def check_formula(text: str, columns: Sequence[str], option: str) -> list[str]:
     return problems
 
 
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")
+
+
+def quote_columns(text: str, columns: Sequence[str]) -> str:
+    """``text`` with every column name that is not a Python identifier quoted for patsy.
+
+    ``G.HRS + x`` → ``Q("G.HRS") + x`` (patsy would read ``G.HRS`` as attribute access).
+    """
+    cols = set(columns)
+    return _NAME.sub(lambda m: st.quote_name(m.group(0)) if m.group(0) in cols else m.group(0), text)
+
+
 def fit_csv(path: str, outcome: str, predictors: str, group: str, re_formula: str | None = None) -> st.ModelResult:
-    """The mixed-model engine on any CSV (for checking against other software; no release check)."""
+    """The mixed-model engine on any CSV (for checking against other software; no release check).
+
+    Column names with dots are quoted for patsy (``Q("G.HRS")``); a formula naming a column with a
+    space (or another character formulas cannot hold) is refused in one line. A model no optimiser
+    fits (:class:`stats.ModelRefused`) is refused with the reasons: no estimate.
+    """
     data = _csv_frame(path)
     cols = list(data.columns)
     problems = [f"--{o}: {v!r} is not a column of the file" for o, v in (("outcome", outcome), ("group", group))
                 if v not in cols]
+    odd = [c for c in cols if not _NAME.fullmatch(str(c))]
+    for option, text in (("--predictors", predictors), ("--re-formula", re_formula or "")):
+        for c in odd:
+            if str(c) in text:
+                problems.append(f"{option}: column {str(c)!r} cannot be named in a formula "
+                                f"(only letters, digits, _ and .): rename it in the file")
+    if problems:
+        raise AnalysisError("; ".join(problems))
     problems += check_formula(predictors, cols, "--predictors")
     if re_formula:
         problems += check_formula(re_formula.lstrip().lstrip("~"), cols, "--re-formula")
     if problems:
         raise AnalysisError("; ".join(problems))
-    return st.fit_mixed(data, outcome, predictors, group, re_formula=re_formula)
+    try:
+        return st.fit_mixed(data, outcome, quote_columns(predictors, cols), group,
+                            re_formula=quote_columns(re_formula, cols) if re_formula else None)
+    except st.ModelRefused as exc:
+        raise AnalysisError(str(exc)) from exc
+    except ValueError as exc:
+        raise AnalysisError(str(exc)) from exc
 
 
 def did_csv(path: str, unit: str, time: str, treated: str, outcome: str, cluster: str | None = None) -> st.ModelResult:

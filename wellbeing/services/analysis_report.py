@@ -110,8 +110,8 @@ def summary(a: Analysis) -> list[str]:
                      "responses).", scale=scale_label(a), reg=", ".join(a.counts["pilot_regions"]),
                      r=info["n_units"] - len(a.counts["pilot_regions"]), start=a.counts["pilot_starts"],
                      n=f"{info['n']:,}"))
-        out.append(_("Estimated pilot effect: %(est)s %(unit)s (95%% CI %(lo)s to %(hi)s, cluster-robust, "
-                     "unreliable with one treated region).", est=_fmt(t["estimate"]), unit=unit,
+        out.append(_("Estimated pilot effect: %(est)s %(unit)s (95%% CI %(lo)s to %(hi)s, by inverting the "
+                     "studentised permutation test).", est=_fmt(t["estimate"]), unit=unit,
                      lo=_fmt(t["ci_low"]), hi=_fmt(t["ci_high"])))
         out.append(_("Permutation inference (the pilot reassigned to each of the %(r)s regions): p = %(p)s; "
                      "the smallest possible p-value is 1/%(r)s = %(floor)s.", r=info["n_permutations"],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 from flask import current_app
@@ -9,7 +10,7 @@ from flask import current_app
 from .. import PROJECT_ROOT
 from ..core.instruments import Instrument, load_catalogue, parse_instrument
 from ..extensions import db
-from ..models import InstrumentSnapshot
+from ..models import InstrumentSnapshot, WaveInstrument
 
 
 def catalogue_folders() -> list[Path]:
@@ -38,5 +39,42 @@ def snapshot(instrument: Instrument) -> InstrumentSnapshot:
 
 
 def instrument_from_snapshot(snap: InstrumentSnapshot) -> Instrument:
-    """The instrument exactly as it was when the snapshot was taken."""
-    return parse_instrument(snap.source, f"snapshot {snap.instrument_id}@{snap.content_hash[:12]}")
+    """The instrument exactly as it was when the snapshot was taken.
+
+    Parsed once per process for each distinct source text (an LRU cache of 64 entries keyed by the
+    text itself, so a changed row can never be served a stale parse): parsing and validating the TOML
+    was most of a survey page's CPU (issue 16's profile: 57 %). ``Instrument`` is frozen, so sharing
+    one object between requests is safe.
+    """
+    return _parse_snapshot(snap.source, f"snapshot {snap.instrument_id}@{snap.content_hash[:12]}")
+
+
+@lru_cache(maxsize=64)
+def _parse_snapshot(source: str, label: str) -> Instrument:
+    return parse_instrument(source, label)
+
+
+#: Parsed instruments by the content hash of their snapshot (SHA-256 of the source text, verified on
+#: parse), for :func:`wave_instrument_list`. Bounded: cleared when it would pass 256 entries.
+_BY_HASH: dict[str, Instrument] = {}
+
+
+def wave_instrument_list(wave_id: int) -> list[Instrument]:
+    """A wave's instruments in questionnaire order, with one query (snapshot ids and hashes) when their
+    parses are cached: a survey page no longer loads every snapshot's source text."""
+    rows = db.session.execute(
+        db.select(InstrumentSnapshot.id, InstrumentSnapshot.content_hash)
+        .join(WaveInstrument, WaveInstrument.snapshot_id == InstrumentSnapshot.id)
+        .where(WaveInstrument.wave_id == wave_id).order_by(WaveInstrument.position)
+    ).all()
+    out = []
+    for snapshot_id, content_hash in rows:
+        inst = _BY_HASH.get(content_hash)
+        if inst is None:
+            inst = instrument_from_snapshot(db.session.get(InstrumentSnapshot, snapshot_id))
+            if inst.content_hash == content_hash:  # only a verified parse is shared
+                if len(_BY_HASH) >= 256:
+                    _BY_HASH.clear()
+                _BY_HASH[content_hash] = inst
+        out.append(inst)
+    return out

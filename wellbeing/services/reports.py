@@ -19,6 +19,7 @@ from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Tabl
 
 from ..core import plots
 from ..core.disclosure import round_half_away
+from ..core.pdf_text import markup
 from ..core.slips import _register_fonts
 from ..models import Wave
 from .results import ScaleInfo, note_text
@@ -68,17 +69,18 @@ def results_pdf(wave: Wave, by: Sequence[str], table: pd.DataFrame, scales: Sequ
     buf = io.BytesIO()
     doc = SimpleDocTemplate(buf, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=16 * mm,
                             bottomMargin=16 * mm, title=f"wellbeing — {wave.title}", author="wellbeing")
-    story: list = [Paragraph(f"{wave.title} — cohort results", H1),
-                   Paragraph(f"Wave {wave.slug}, {wave.opens or ''} – {wave.closes or ''}. Minimum cell K = "
-                             f"{wave.min_cell}. Breakdown: {', '.join(by) or 'whole wave'}. Every number has passed "
-                             f"disclosure control; suppressed cells show their reason. Generated {date.today()}.",
+    # Every data text goes through markup(): a title such as "<img src=...>" must print as typed.
+    story: list = [Paragraph(f"{markup(wave.title)} — cohort results", H1),
+                   Paragraph(f"Wave {markup(wave.slug)}, {wave.opens or ''} – {wave.closes or ''}. Minimum cell K = "
+                             f"{wave.min_cell}. Breakdown: {markup(', '.join(by)) or 'whole wave'}. Every number has "
+                             f"passed disclosure control; suppressed cells show their reason. Generated {date.today()}.",
                              STYLE)]
     for info in scales:
         sc = info.scale
         d = sc.precision
         rows = table[table["scale"] == info.scale_id]
-        story.append(Paragraph(f"{sc.name.get('en', info.scale_id)} ({info.scale_id}; "
-                               f"{sc.range[0]:g}–{sc.range[1]:g} points, higher is {sc.higher_is})", H2))
+        story.append(Paragraph(f"{markup(sc.name.get('en', info.scale_id))} ({markup(info.scale_id)}; "
+                               f"{sc.range[0]:g}–{sc.range[1]:g} points, higher is {markup(sc.higher_is)})", H2))
         data = [[" · ".join(by) or "all", "n", "mean", "95% CI", "share high %", "95% CI"]]
         supp = []
         for _, r in rows.iterrows():

@@ -10,23 +10,30 @@ the standard table's margins.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import pandas as pd
-from flask import current_app
+from flask import has_request_context
 from sqlalchemy import select
 
-from ..core.disclosure import ScaleSpec, release_table
+from ..core.csv_cells import neutralise
+from ..core.disclosure import ScaleSpec
+from ..core.disclosure.joint import (
+    ALGORITHM_VERSION,
+    ReleaseFacts,
+    TableSpec,
+    facts_from_tables,
+    release_publication,
+)
 from ..core.instruments import Instrument, Scale
 from ..core.summaries import add_intervals, cell_statistics
 from ..extensions import db
-from ..models import Answer, ReportingGroup, Response, Score, Wave, WaveStatus
+from ..models import Answer, Response, Score, Wave, WaveStatus
+from . import ledger
 from .catalogue import instrument_from_snapshot
 
 log = logging.getLogger(__name__)
@@ -110,57 +117,34 @@ def score_rows(wave: Wave, scale: ScaleInfo, by: Sequence[str] = ()) -> pd.DataF
     return df.drop(columns=["response_id", "group_id"])
 
 
-_CACHE: OrderedDict[tuple, pd.DataFrame] = OrderedDict()
-_CACHE_SIZE = 128
 _LOCK = threading.Lock()
 
 
+def _who() -> str:
+    """The staff user whose request computes a release (shown in the ledger), else ``system``."""
+    if has_request_context():
+        from flask_login import current_user
+
+        if getattr(current_user, "is_authenticated", False):
+            return f"web:{current_user.name}"
+    return "system"
+
+
+#: Seconds a page waits for a release another request is computing before it says "being computed".
+WEB_WAIT_SECONDS = 10.0
+
+
+def _wait() -> float:
+    return WEB_WAIT_SECONDS if has_request_context() else 3600.0
+
+
 def _cache_key(kind: str, wave: Wave, *parts: object) -> tuple:
-    """A key that changes whenever a released table could: the wave's status, K and response count."""
-    count = db.session.execute(select(db.func.count()).select_from(Response)
-                               .where(Response.wave_id == wave.id)).scalar_one()
-    return (kind, wave.id, str(wave.status), wave.min_cell, count, *parts)
-
-
-def _cache_file(key: tuple) -> Path:
-    digest = hashlib.sha256(repr(key).encode()).hexdigest()[:32]
-    return Path(current_app.instance_path) / "cache" / f"released-{digest}.pkl"
-
-
-def _cached(key: tuple, compute) -> pd.DataFrame:  # type: ignore[no-untyped-def]
-    """Released tables are deterministic functions of the stored data; the auditor's linear programs
-    take seconds on a wave of 150 groups, so each table is computed once and kept in memory and in
-    ``<instance>/cache/`` (released output only — never scores — so the cache is no side door), then
-    copied out on every use."""
-    with _LOCK:
-        if key in _CACHE:
-            _CACHE.move_to_end(key)
-            return _CACHE[key].copy()
-    path = _cache_file(key)
-    value = None
-    if path.exists():
-        try:
-            value = pd.read_pickle(path)
-        except Exception:  # noqa: BLE001 - a damaged cache file is recomputed
-            log.warning("ignoring unreadable cache file %s", path)
-    if value is None:
-        value = compute()
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".tmp")
-            value.to_pickle(tmp)
-            tmp.replace(path)
-        except OSError as exc:
-            log.warning("cannot write cache file %s: %s", path, exc)
-    with _LOCK:
-        _CACHE[key] = value
-        while len(_CACHE) > _CACHE_SIZE:
-            _CACHE.popitem(last=False)
-    return value.copy()
+    """In-process key of a wave's publication facts: the database, the algorithm and the data state."""
+    return (kind, str(db.engine.url), ALGORITHM_VERSION, ledger.data_state(wave), *parts)
 
 
 def warm(wave: Wave) -> None:
-    """Compute and cache a closed wave's released tables and reliability (called when a wave closes)."""
+    """Compute a closed wave's standard tables and reliability into the release ledger (at close)."""
     if wave.status != WaveStatus.closed:
         return
     for info in wave_scales(wave):
@@ -169,42 +153,137 @@ def warm(wave: Wave) -> None:
 
 
 def release_scale(wave: Wave, scale: ScaleInfo, by: Sequence[str] = ()) -> pd.DataFrame:
-    """The released table of one scale (cached; see :func:`_release_scale`)."""
-    extra = tuple(d for d in by if d not in STANDARD_DIMS)  # standard views share one table
-    return _cached(_cache_key("release", wave, scale.scale_id, scale.instrument.content_hash, extra),
-                   lambda: _release_scale(wave, scale, extra))
+    """The released table of one scale, from the release ledger (computed once; see :func:`_release_scale`)."""
+    extra = tuple(check_breakdown(wave, by))  # standard views share one table
+    params = {"scale": scale.scale_id, "instrument": scale.instrument.content_hash, "by": list(extra)}
+    return ledger.released("table", wave, params, lambda: _release_scale(wave, scale, extra), created_by=_who(),
+                           wait=_wait())
+
+
+def breakdown_menu(wave: Wave) -> list[str]:
+    """The wave's declared breakdowns, in publication order: language, then each context item.
+
+    They are released as one publication with the standard table (see
+    :func:`wellbeing.core.disclosure.joint.release_publication`), so what is hidden never depends on
+    which breakdown someone asked for first."""
+    return ["language", *[d for d in context_dimensions(wave) if d not in DIMENSIONS]]
+
+
+def check_breakdown(wave: Wave, by: Sequence[str]) -> list[str]:
+    """The breakdown dimensions of ``by`` beyond the standard ones (at most one, from the menu).
+
+    Raises
+    ------
+    ResultsError
+        On a repeated dimension (``?by=language,language``), an unknown one, or more than one
+        breakdown at once (the publication releases each breakdown crossed with the standard
+        hierarchy only).
+    """
+    seen: set[str] = set()
+    for d in by:
+        if d in seen:
+            raise ResultsError(f"--by: {d!r} is given twice")
+        seen.add(d)
+    menu = breakdown_menu(wave)
+    extra = [d for d in by if d not in STANDARD_DIMS]
+    unknown = [d for d in extra if d not in menu]
+    if unknown:
+        raise ResultsError(f"--by: unknown dimension {unknown[0]!r}; choose from "
+                           f"{', '.join([*STANDARD_DIMS, *menu])}")
+    if len(extra) > 1:
+        raise ResultsError(f"--by: one breakdown at a time ({', '.join(extra)} given)")
+    return extra
+
+
+def publication_tables(menu: Sequence[str]) -> list[TableSpec]:
+    """The standard table and one table per breakdown of ``menu`` (group x value, standard margins)."""
+    std = TableSpec("standard", STANDARD_DIMS, STANDARD_MARGINS)
+    out = [std]
+    for d in menu:
+        margins = [STANDARD_DIMS, *STANDARD_MARGINS, (d,), ("region", d), ("shift_pattern", d)]
+        out.append(TableSpec(d, (*STANDARD_DIMS, d), tuple(tuple(m) for m in margins)))
+    return out
+
+
+@dataclass
+class Publication:
+    """A wave's publication for one scale: the released tables (by name), what an attacker knows
+    afterwards (``facts``, over the joint cells) and the joint cells' keys (``cells``: standard
+    dimensions and menu columns, one row per variable of ``facts``; internal, never shown)."""
+
+    tables: dict[str, pd.DataFrame]
+    facts: ReleaseFacts
+    cells: pd.DataFrame
+    menu: list[str]
+    pooled_sd: float | None
+
+
+def compute_publication(wave: Wave, scale: ScaleInfo, menu: Sequence[str]) -> Publication:
+    """Suppress and audit the standard table and the breakdowns of ``menu`` jointly (uncached)."""
+    menu = list(menu)
+    dims = list(STANDARD_DIMS)
+    rows = score_rows(wave, scale, menu)
+    std_cells = cell_statistics(rows, dims) if len(rows) else pd.DataFrame(
+        columns=[*dims, "n", "sum", "sumsq", "n_high"])
+    joint = cell_statistics(rows, [*dims, *menu]) if len(rows) else pd.DataFrame(
+        columns=[*dims, *menu, "n", "sum", "sumsq", "n_high"])
+    # Groups without any response are cells too (n = 0): they belong to the margins' sums.
+    groups = _groups_frame(wave)
+    if len(groups):
+        std_cells = groups[dims].merge(std_cells, on=dims, how="left").fillna(
+            {"n": 0, "sum": 0.0, "sumsq": 0.0, "n_high": 0})
+        empty = groups[dims].merge(joint[dims].drop_duplicates(), on=dims, how="left", indicator=True)
+        empty = empty[empty["_merge"] == "left_only"].drop(columns="_merge")
+        if len(empty):
+            empty = empty.assign(**{d: "-" for d in menu}, n=0, sum=0.0, sumsq=0.0, n_high=0)
+            joint = pd.concat([joint, empty], ignore_index=True)
+    for c in (std_cells, joint):
+        c["n"] = c["n"].astype(int)
+        c["n_high"] = c["n_high"].astype(int)
+    keys = joint[[*dims, *menu]].reset_index(drop=True)
+    old = ledger.superseded_tables(wave, scale.scale_id, ledger.data_state(wave))
+    prior = facts_from_tables(keys, joint["n"].to_numpy(), old, scale.spec) if old else None
+    tables, facts = release_publication(
+        joint[[*dims, *menu, "n", "sum", "n_high"]], publication_tables(menu), scale.spec, wave.min_cell,
+        wave_open=wave.status != WaveStatus.closed, standard_cells=std_cells[[*dims, "n", "sum", "n_high"]],
+        prior=prior)
+    pooled_sd = float(rows["value"].std()) if len(rows) >= 2 else None
+    return Publication(tables, facts, joint[[*dims, *menu]].reset_index(drop=True), menu, pooled_sd)
+
+
+_PUBLICATIONS: OrderedDict[tuple, Publication] = OrderedDict()
+
+
+def publication(wave: Wave, scale: ScaleInfo) -> Publication:
+    """The wave's whole publication of ``scale`` (standard table and every menu breakdown), computed
+    once per process and key (the models' auditor reads its facts)."""
+    key = _cache_key("publication", wave, scale.scale_id, scale.instrument.content_hash)
+    with _LOCK:
+        if key in _PUBLICATIONS:
+            return _PUBLICATIONS[key]
+    pub = compute_publication(wave, scale, breakdown_menu(wave))
+    with _LOCK:
+        _PUBLICATIONS[key] = pub
+        while len(_PUBLICATIONS) > 16:
+            _PUBLICATIONS.popitem(last=False)
+    return pub
 
 
 def _release_scale(wave: Wave, scale: ScaleInfo, by: Sequence[str] = ()) -> pd.DataFrame:
-    """The released table of one scale: standard hierarchy and shift-pattern margins, plus ``by``.
+    """The released table of one scale: standard hierarchy and shift-pattern margins, or one breakdown
+    of the wave's publication.
 
     Returns the columns of :func:`wellbeing.core.disclosure.release_table` (``level``, dimension
     columns, ``n``, ``mean``, ``share_high``, ``suppressed``, ``reason``, ``share_reason``) plus
     ``scale``, ``ci_low``, ``ci_high``, ``share_ci_low``, ``share_ci_high``.
     """
-    extra = [d for d in by if d not in STANDARD_DIMS]
-    for d in extra:
-        if d not in DIMENSIONS and d not in context_dimensions(wave):
-            raise ResultsError(f"--by: unknown dimension {d!r}")
-    dims = list(STANDARD_DIMS) + extra
-    margins = [list(m) for m in STANDARD_MARGINS]
-    if extra:
-        margins = [["region", "department", "group", "shift_pattern"]] + margins
-        margins += [list(extra), *[[*m, *extra] for m in (("region",), ("shift_pattern",))]]
-    rows = score_rows(wave, scale, extra)
-    cells = cell_statistics(rows, dims) if len(rows) else pd.DataFrame(
-        columns=[*dims, "n", "sum", "sumsq", "n_high"])
-    # Groups without any response are cells too (n = 0): they belong to the margins' sums.
-    groups = _groups_frame(wave)
-    if not extra and len(groups):
-        cells = groups[list(STANDARD_DIMS)].merge(cells, on=list(STANDARD_DIMS), how="left").fillna(
-            {"n": 0, "sum": 0.0, "sumsq": 0.0, "n_high": 0})
-    cells["n"] = cells["n"].astype(int)
-    cells["n_high"] = cells["n_high"].astype(int)
-    released = release_table(cells[[*dims, "n", "sum", "n_high"]], dims, scale.spec, margins, wave.min_cell,
-                             wave_open=wave.status != WaveStatus.closed)
-    pooled_sd = float(rows["value"].std()) if len(rows) >= 2 else None
-    released = add_intervals(released, scale.scale.precision, pooled_sd)
+    extra = check_breakdown(wave, by)
+    menu = breakdown_menu(wave)
+    # A table depends on the tables before it in the menu only, so a prefix is enough.
+    menu = menu[:menu.index(extra[0]) + 1] if extra else []
+    pub = compute_publication(wave, scale, menu)
+    released = pub.tables[extra[0] if extra else "standard"]
+    released = add_intervals(released, scale.scale.precision, pub.pooled_sd)
     released.insert(0, "scale", scale.scale_id)
     return released
 
@@ -267,8 +346,12 @@ def item_frame(wave: Wave, instrument: Instrument, language: str | None = None) 
 
 
 def wave_reliability(wave: Wave) -> pd.DataFrame:
-    """Reliability per scale and language (cached; see :func:`_wave_reliability`)."""
-    return _cached(_cache_key("reliability", wave), lambda: _wave_reliability(wave))
+    """Reliability per scale and language, from the release ledger (see :func:`_wave_reliability`)."""
+    table = ledger.released("reliability", wave, {}, lambda: _wave_reliability(wave), created_by=_who(),
+                            wait=_wait())
+    if "item_r" in table.columns:  # JSON keeps the mapping; an empty one comes back as {}
+        table["item_r"] = [v if isinstance(v, dict) else {} for v in table["item_r"]]
+    return table
 
 
 def _wave_reliability(wave: Wave) -> pd.DataFrame:
@@ -415,6 +498,8 @@ def to_csv(table: pd.DataFrame) -> str:
     for c in ("n", "share_high", "share_ci_low", "share_ci_high"):
         out[c] = out[c].astype("Int64")
     out["suppressed"] = out["suppressed"].map({True: "true", False: "false"})
+    for c in out.columns[out.dtypes == object]:
+        out[c] = out[c].map(neutralise)      # a label such as "=cmd" must not run in a spreadsheet
     return out.to_csv(index=False, lineterminator="\n", na_rep="")
 
 

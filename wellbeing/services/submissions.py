@@ -3,16 +3,17 @@
 Anonymity rules (DESIGN.md section 4): the response row has a random UUID4 id and no code, person,
 session, address or time; the code is marked used and the response inserted in ONE transaction
 (``UPDATE ... WHERE code_hmac = ? AND NOT used`` must touch exactly one row; on SQLite the transaction
-starts with ``BEGIN IMMEDIATE`` so racers wait on the busy timeout instead of failing); progress rows
-hold answers so far, the code's HMAC and an expiry rounded to the hour, and are deleted at submit.
+starts with ``BEGIN IMMEDIATE`` so racers wait on the busy timeout instead of failing). The response is
+stored sealed in that transaction and becomes readable later, in a shuffled batch of at least K of its
+group (:mod:`wellbeing.services.batches`). Progress rows hold the sealed answers so far, the code's HMAC
+and an expiry rounded to the hour; every row of a code is deleted at its submit, and expired rows are
+purged on every code entry.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import secrets
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -20,13 +21,17 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import delete, insert, select, update
 
 from ..core.codes import BODY_LENGTH, CodeError, hmac_code, normalise
 from ..core.instruments import AnswerError, Instrument, ScaleScore, score, validate_answers
+from ..core.sealing import SealError, seal_text, unseal_text
+from ..db_setup import write_transaction
 from ..extensions import db
-from ..models import AccessCode, Answer, Progress, Response, Score, Wave, WaveStatus
-from .catalogue import instrument_from_snapshot
+from ..models import AccessCode, Progress, Response, Wave, WaveStatus
+from . import batches
+from .batches import insert_response  # noqa: F401 - the one insert path, used by seed and import
+from .catalogue import wave_instrument_list
 
 
 class SurveyError(ValueError):
@@ -63,7 +68,7 @@ def _nonce_hash(nonce: str) -> str:
 
 
 def wave_instruments(wave: Wave) -> list[Instrument]:
-    return [instrument_from_snapshot(wi.snapshot) for wi in wave.instruments]
+    return wave_instrument_list(wave.id)
 
 
 def start(typed_code: str, language: str) -> str:
@@ -89,10 +94,25 @@ def start(typed_code: str, language: str) -> str:
     if status != WaveStatus.open:
         raise SurveyError(_l("This survey is not open at the moment."), "code")
     nonce = secrets.token_urlsafe(32)
-    db.session.add(Progress(nonce_hash=_nonce_hash(nonce), code_hmac=h, wave_id=wave_id,
-                            language=language, answers="{}", expires=_expiry()))
-    db.session.commit()
+    nonce_hash = _nonce_hash(nonce)
+    sealed = _seal_answers(nonce_hash, {})
+    db.session.commit()  # end the read; the lock is taken for the writes only
+    with write_transaction() as conn:
+        conn.execute(delete(Progress).where(Progress.expires <= _utcnow()))  # no operator needed
+        conn.execute(insert(Progress).values(nonce_hash=nonce_hash, code_hmac=h, wave_id=wave_id,
+                                             language=language, answers=sealed, expires=_expiry()))
     return nonce
+
+
+def _seal_answers(nonce_hash: str, answers: Mapping[str, Any]) -> str:
+    return seal_text(batches.seal_key(), answers, "progress:" + nonce_hash)
+
+
+def _open_answers(prog: Progress) -> dict[str, dict[str, float | None]] | None:
+    try:
+        return unseal_text(batches.seal_key(), prog.answers, "progress:" + prog.nonce_hash)
+    except SealError:
+        return None
 
 
 @dataclass
@@ -113,22 +133,70 @@ def load(nonce: str | None) -> State | None:
     if prog is None or prog.expires <= _utcnow():
         return None
     wave = db.session.get(Wave, prog.wave_id)
-    if wave is None:
+    answers = _open_answers(prog)
+    if wave is None or answers is None:  # a draft sealed under another key is as good as expired
         return None
-    return State(prog, wave, wave_instruments(wave), json.loads(prog.answers))
+    return State(prog, wave, wave_instruments(wave), answers)
 
 
 def set_language(state: State, language: str) -> None:
-    state.progress.language = language
-    db.session.commit()
+    nonce_hash = state.progress.nonce_hash
+    db.session.commit()  # end the read; the lock is taken for the update only
+    with write_transaction() as conn:
+        conn.execute(update(Progress).where(Progress.nonce_hash == nonce_hash).values(language=language))
+
+
+def keep_answers(state: State, page: int, raw: Mapping[str, Any]) -> None:
+    """Keep the valid answers ticked on page ``page`` (1-based) without requiring the page to be complete:
+    used when the officer changes language mid-page, so that nothing ticked is lost. Values outside the
+    response set and unknown items are dropped silently (the page is validated when it is sent)."""
+    if not 1 <= page <= len(state.instruments):
+        return
+    inst = state.instruments[page - 1]
+    kept = dict(state.answers.get(inst.id) or {})
+    for it in inst.items:
+        value = raw.get(it.id)
+        if value in (None, ""):
+            continue
+        try:
+            kept.update({k: v for k, v in validate_answers(inst, {it.id: value}).items() if k == it.id})
+        except AnswerError:
+            continue
+    state.answers[inst.id] = kept
+    answers, nonce_hash = json.dumps(state.answers), state.progress.nonce_hash
+    db.session.commit()  # end the read; the lock is taken for the update only
+    with write_transaction() as conn:
+        conn.execute(update(Progress).where(Progress.nonce_hash == nonce_hash).values(answers=answers))
+
+
+SECONDS_PER_ITEM = 10
+
+
+def estimated_minutes(instruments: list[Instrument]) -> int:
+    """Minutes an officer needs for ``instruments``: items × :data:`SECONDS_PER_ITEM`, rounded up, ≥ 1.
+
+    10 s per closed item is a planning assumption on the slow side (reading a short question and
+    choosing among 4–9 labelled options), not a measurement on this platform; the page says "about".
+    """
+    items = sum(len(i.items) for i in instruments)
+    return max(1, -(-items * SECONDS_PER_ITEM // 60))
+
+
+def open_wave_minutes() -> list[int]:
+    """Sorted distinct :func:`estimated_minutes` of the waves open now (for the survey's start page,
+    before a code says which wave is the officer's)."""
+    waves = db.session.execute(select(Wave).where(Wave.status == WaveStatus.open)).scalars()
+    return sorted({estimated_minutes(wave_instruments(w)) for w in waves})
 
 
 def missing_required(inst: Instrument, values: Mapping[str, float | None]) -> list[str]:
     return [it.id for it in inst.items if it.required and values.get(it.id) is None]
 
 
-def save_page(state: State, instrument_id: str, raw: Mapping[str, Any]) -> dict[str, float | None]:
-    """Validate and keep one instrument's answers in the progress row.
+def save_page(state: State, instrument_id: str, raw: Mapping[str, Any], *,
+              store: bool = True) -> dict[str, float | None]:
+    """Validate and keep one instrument's answers in ``state`` and (``store``) in the progress row,
+    sealed — one short write; the last page passes ``store=False`` and :func:`submit` writes once for it.
 
     Raises SurveyError (field = the item id) for a value outside the response set or a missing
     required item; nothing is saved then.
@@ -144,8 +212,12 @@ def save_page(state: State, instrument_id: str, raw: Mapping[str, Any]) -> dict[
     if missing:
         raise SurveyError(_l("Please answer this question."), missing[0])
     state.answers[instrument_id] = values
-    state.progress.answers = json.dumps(state.answers)
-    db.session.commit()
+    if store:
+        nonce_hash = state.progress.nonce_hash
+        answers = _seal_answers(nonce_hash, state.answers)
+        db.session.commit()  # end the read; the lock is taken for the update only
+        with write_transaction() as conn:
+            conn.execute(update(Progress).where(Progress.nonce_hash == nonce_hash).values(answers=answers))
     return values
 
 
@@ -158,9 +230,10 @@ class Feedback:
 
 
 def submit(state: State) -> Feedback:
-    """Mark the code used and store the response, its answers and scores in one transaction; delete the
-    progress row. Raises CodeUsed if another submission used the code first, SurveyError if the wave
-    closed or a required answer is missing."""
+    """Mark the code used and store the response sealed, in one transaction that also deletes every
+    progress row of the code (another tab's included); then release a batch if the group has 2K sealed
+    (:func:`wellbeing.services.batches.release_due`, its own transaction). Raises CodeUsed if another
+    submission used the code first, SurveyError if the wave closed or a required answer is missing."""
     for inst in state.instruments:
         values = state.answers.get(inst.id)
         if values is None or missing_required(inst, values):
@@ -168,48 +241,32 @@ def submit(state: State) -> Feedback:
             raise SurveyError(_l("Please complete the page “%(name)s”.", name=name), inst.id)
     scored = [(inst, score(inst, state.answers[inst.id])) for inst in state.instruments]
     code_hmac, wave_id, language = state.progress.code_hmac, state.wave.id, state.progress.language
-    nonce_hash = state.progress.nonce_hash
+    batches.seal_key()  # a server without its sealing key fails here, before anything is marked
     db.session.rollback()  # end the request's read transaction; the submit runs on its own
 
-    response_id = str(uuid.uuid4())
-    with db.engine.connect().execution_options(sqlite_immediate=True) as conn, conn.begin():
-        status = conn.execute(select(Wave.status).where(Wave.id == wave_id)).scalar_one()
+    with write_transaction() as conn:
+        # FOR SHARE on PostgreSQL: a close (which updates this row, then releases every pending
+        # answer) waits for submits in flight, and a submit after it sees "closed".
+        status = conn.execute(select(Wave.status).where(Wave.id == wave_id)
+                              .with_for_update(read=True)).scalar_one()
         if status != WaveStatus.open:
             raise SurveyError(_l("This survey closed before your answers arrived."))
         marked = conn.execute(
             update(AccessCode).where(AccessCode.code_hmac == code_hmac, AccessCode.used.is_(False))
             .values(used=True)
         )
-        if marked.rowcount != 1:
-            raise CodeUsed(_l("This code has already been used."), "code")
-        group_id = conn.execute(select(AccessCode.group_id).where(AccessCode.code_hmac == code_hmac)).scalar_one()
-        insert_response(conn, wave_id=wave_id, group_id=group_id, language=language,
-                        answers={inst.id: state.answers[inst.id] for inst, _ in scored},
-                        scores={inst.id: sc for inst, sc in scored}, response_id=response_id)
-        conn.execute(delete(Progress).where(Progress.nonce_hash == nonce_hash))
+        # Every draft of this code goes, whatever the outcome (two tabs, one code: neither survives).
+        conn.execute(delete(Progress).where(Progress.code_hmac == code_hmac))
+        used_before = marked.rowcount != 1
+        if not used_before:
+            group_id = conn.execute(select(AccessCode.group_id)
+                                    .where(AccessCode.code_hmac == code_hmac)).scalar_one()
+            batches.store_pending(conn, wave_id=wave_id, group_id=group_id, language=language,
+                                  answers={inst.id: state.answers[inst.id] for inst, _ in scored})
+    if used_before:
+        raise CodeUsed(_l("This code has already been used."), "code")
+    batches.release_due(wave_id, group_id)
     return Feedback(language, scored)
-
-
-def insert_response(conn: Connection, *, wave_id: int, group_id: int, language: str,
-                    answers: Mapping[str, Mapping[str, float | None]],
-                    scores: Mapping[str, Mapping[str, ScaleScore | None]],
-                    response_id: str | None = None) -> str:
-    """Insert one response with its answers and scale scores on ``conn`` (inside the caller's
-    transaction). ``answers``: instrument id -> item id -> raw value (None = unanswered, not stored);
-    ``scores``: instrument id -> scale id -> score (None = not scorable, not stored). Returns the
-    response's random UUID4 id. The one way responses are written: web submit, demo seed and file import.
-    """
-    rid = response_id or str(uuid.uuid4())
-    conn.execute(insert(Response).values(id=rid, wave_id=wave_id, group_id=group_id, language=language))
-    answer_rows = [{"response_id": rid, "instrument_id": iid, "item_id": item, "value": v}
-                   for iid, values in answers.items() for item, v in values.items() if v is not None]
-    if answer_rows:
-        conn.execute(insert(Answer), answer_rows)
-    score_rows = [{"response_id": rid, "scale_id": f"{iid}.{sid}", "value": sc.value}
-                  for iid, by_scale in scores.items() for sid, sc in by_scale.items() if sc is not None]
-    if score_rows:
-        conn.execute(insert(Score), score_rows)
-    return rid
 
 
 def purge_expired() -> int:
@@ -220,7 +277,8 @@ def purge_expired() -> int:
 
 
 def open_wave_count(wave: Wave) -> int:
-    """The whole wave's count of responses: the one number shown while a wave is open (rule 11)."""
+    """The whole wave's count of responses, readable and still sealed: the one number shown while a
+    wave is open (rule 11)."""
     return db.session.execute(
         select(db.func.count()).select_from(Response).where(Response.wave_id == wave.id)
-    ).scalar_one()
+    ).scalar_one() + batches.pending_count(wave.id)

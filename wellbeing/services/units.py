@@ -15,9 +15,16 @@ def existing_levels() -> dict[str, str]:
     return {slug: str(level) for slug, level in db.session.execute(db.select(Unit.slug, Unit.level))}
 
 
+def existing_parents() -> dict[str, str | None]:
+    """Stored unit id -> its parent's id (None for regions)."""
+    slugs = dict(db.session.execute(db.select(Unit.id, Unit.slug)).all())
+    return {slug: slugs.get(parent) for slug, parent in db.session.execute(db.select(Unit.slug, Unit.parent_id))}
+
+
 def preview_units(data: bytes, **read_opts: object) -> list[UnitRow]:
     """Validate a units file against the stored hierarchy without saving (raises ImportRejected)."""
-    return parse_units(data, existing=existing_levels(), **read_opts)  # type: ignore[arg-type]
+    return parse_units(data, existing=existing_levels(), existing_parents=existing_parents(),
+                       **read_opts)  # type: ignore[arg-type]
 
 
 def import_units(data: bytes, *, imported_by: str, columns: Mapping[str, str] | None = None,
@@ -26,8 +33,8 @@ def import_units(data: bytes, *, imported_by: str, columns: Mapping[str, str] | 
 
     Returns the number of rows. Raises :class:`wellbeing.core.tables.ImportRejected`.
     """
-    rows = parse_units(data, existing=existing_levels(), columns=columns, delimiter=delimiter,
-                       encoding=encoding)
+    rows = parse_units(data, existing=existing_levels(), existing_parents=existing_parents(), columns=columns,
+                       delimiter=delimiter, encoding=encoding)
     try:
         by_slug = {u.slug: u for u in db.session.execute(db.select(Unit)).scalars()}
         for r in rows:

@@ -15,14 +15,17 @@ from datetime import date
 from pathlib import Path
 
 from flask import current_app
+from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
 
 from ..core.codes import generate_code, hmac_code, slips_count
 from ..core.groups import GroupSpec, UnitCell, form_groups
+from ..core.instruments import Instrument
 from ..core.response_import import ImportGroup
 from ..core.slips import slips_pdf
 from ..extensions import db
 from ..models import AccessCode, ReportingGroup, Unit, UnitLevel, Wave, WaveInstrument, WaveStatus
+from . import batches
 from .catalogue import get_catalogue, snapshot
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -251,15 +254,53 @@ def issue_codes(wave: Wave, *, extra: float = 0.2) -> list[IssuedGroup]:
     return issued
 
 
+def missing_languages(instruments: Sequence[Instrument]) -> dict[str, list[str]]:
+    """Instrument id -> the deployment's languages (``LANGUAGES``) it cannot be shown in; only
+    instruments lacking some language are listed. Officers choosing such a language see the items in
+    Russian, else English (``survey.forms.localized``)."""
+    langs = list(current_app.config.get("LANGUAGES", ["kk", "ru", "en"]))
+    out = {}
+    for inst in instruments:
+        lacking = [lang for lang in langs if lang not in inst.available_languages]
+        if lacking:
+            out[inst.id] = lacking
+    return out
+
+
+def wave_languages(wave: Wave) -> list[str]:
+    """The deployment's languages in which every instrument of ``wave`` can be shown (the slips are
+    printed in these); if no language is shared by all, those any instrument has."""
+    from .submissions import wave_instruments
+
+    langs = list(current_app.config.get("LANGUAGES", ["kk", "ru", "en"]))
+    insts = wave_instruments(wave)
+    common = [lang for lang in langs if all(lang in i.available_languages for i in insts)]
+    return common or [lang for lang in langs if any(lang in i.available_languages for i in insts)] or langs
+
+
+def slip_notes(languages: Sequence[str]) -> list[str]:
+    """The note printed on every slip, once per language: how to answer and what the QR code holds."""
+    notes = []
+    for lang in languages:
+        with force_locale(lang):
+            notes.append(gettext("Anonymous survey. Scan the QR code or type the code at the address above. "
+                                 "The QR code holds only this address and the code. Nobody records who "
+                                 "took which slip."))
+    return notes
+
+
 def write_slips(wave: Wave, issued: Sequence[IssuedGroup], out_dir: str | Path, address: str) -> list[Path]:
-    """Write ``slips-<group>.pdf`` per group and ``codes.csv`` (reporting_group,code) into ``out_dir``."""
+    """Write ``slips-<group>.pdf`` per group and ``codes.csv`` (reporting_group,code) into ``out_dir``.
+
+    The slips carry a note in each of :func:`wave_languages` and a QR code holding
+    ``<address>#c=<code>`` (see :mod:`wellbeing.core.slips`)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written = []
+    notes = slip_notes(wave_languages(wave))
     for g in issued:
         path = out / f"slips-{g.slug}.pdf"
-        path.write_bytes(slips_pdf(g.codes, title=f"{wave.title} — anonymous survey", address=address,
-                                   note="Take any slip from the box. Nobody records who took which."))
+        path.write_bytes(slips_pdf(g.codes, title=wave.title, address=address, notes=notes))
         written.append(path)
     written.append(out / "codes.csv")
     written[-1].write_text(codes_csv(issued), encoding="utf-8")
@@ -291,16 +332,80 @@ def open_wave(wave: Wave) -> None:
 
 def close_wave(wave: Wave, *, warm: bool = True) -> None:
     """Close an open wave, or an import-only wave once its files are imported: no more answers, and
-    results may be released (never while a wave is open or still importing). ``warm`` computes its
-    released tables now (see ``services.results.warm``) so that the first results page is fast."""
-    if wave.status == WaveStatus.closed:
+    results may be released (never while a wave is open or still importing). Every answer still sealed
+    becomes readable now, one shuffled batch per group, and the wave's survey drafts are deleted.
+    ``warm`` computes its released tables now (see ``services.results.warm``) so that the first
+    results page is fast."""
+    if wave.status == WaveStatus.closed and not batches.pending_count(wave.id):
         return
-    if wave.status != WaveStatus.open and not wave.import_only:
+    if wave.status not in (WaveStatus.open, WaveStatus.closed) and not wave.import_only:
         raise WaveError(_l("wave '%(slug)s' is %(status)s: only an open wave closes", slug=wave.slug,
                             status=wave.status))
-    wave.status = WaveStatus.closed
-    db.session.commit()
+    # One transaction: status, release of every sealed answer, deletion of every draft; then the
+    # wave's rows are rewritten in random order (services.batches.close). A close interrupted before
+    # its release is finished by running it again.
+    batches.close(wave)
     if warm:
         from .results import warm as warm_results
 
         warm_results(wave)  # released tables are computed once, now, not on the first page view
+
+
+def set_instrument_order(wave: Wave, order: Sequence[str]) -> None:
+    """Put a draft wave's instruments (questionnaire pages) in ``order`` (instrument ids, first page
+    first). The order is frozen with the reporting groups when codes are issued, so that every officer
+    of a wave sees the pages in the one order chosen for it.
+
+    Raises WaveError when the wave is frozen or ``order`` is not a permutation of its instruments.
+    """
+    if wave.frozen or wave.status != WaveStatus.draft:
+        raise WaveError(_l("wave '%(slug)s': the question order is frozen once codes are issued", slug=wave.slug))
+    current = {wi.snapshot.instrument_id: wi for wi in wave.instruments}
+    if sorted(order) != sorted(current) or len(set(order)) != len(order):
+        raise WaveError(_l("order: list each instrument of the wave once (%(ids)s)", ids=", ".join(current)))
+    # Two steps, so that the unique (wave_id, position) constraint never sees two equal positions.
+    for pos, wi in enumerate(current.values()):
+        wi.position = 1000 + pos
+    db.session.flush()
+    for pos, iid in enumerate(order):
+        current[iid].position = pos
+    db.session.commit()
+    db.session.refresh(wave)
+
+
+def deletable(wave: Wave) -> bool:
+    """Whether ``wave`` may be deleted: a draft or an issued wave that was never opened, with no
+    response (an import-only draft holding imported answers is not deletable)."""
+    from ..models import Response
+
+    if wave.status not in (WaveStatus.draft, WaveStatus.issued):
+        return False
+    return db.session.execute(_count(Response, Response.wave_id == wave.id)).scalar_one() == 0
+
+
+def _count(model, *where):  # type: ignore[no-untyped-def]
+    return db.select(db.func.count()).select_from(model).where(*where)
+
+
+def delete_wave(wave: Wave) -> int:
+    """Delete a draft or issued-but-never-opened wave, destroying its codes (ledger rows), reporting
+    groups, instrument snapshots links and frozen roster link, in one transaction. Printed slips of a
+    deleted wave are refused as unknown codes from then on. Returns the number of codes destroyed.
+
+    Raises WaveError when the wave has been opened (open or closed) or holds responses.
+    """
+    from ..models import Progress, WaveRoster
+
+    if not deletable(wave):
+        raise WaveError(_l("wave '%(slug)s' is %(status)s: only a draft or a wave never opened can be deleted",
+                           slug=wave.slug, status=wave.status))
+    try:
+        n = db.session.execute(db.delete(AccessCode).where(AccessCode.wave_id == wave.id)).rowcount
+        db.session.execute(db.delete(Progress).where(Progress.wave_id == wave.id))
+        db.session.execute(db.delete(WaveRoster).where(WaveRoster.wave_id == wave.id))
+        db.session.delete(wave)   # cascades to its groups and instrument links
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return int(n or 0)

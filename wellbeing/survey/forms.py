@@ -51,6 +51,33 @@ class LanguageForm(FlaskForm):
 
 def instrument_form(inst: Instrument, lang: str, data: Mapping[str, float | None] | None = None):  # type: ignore[no-untyped-def]
     """A FlaskForm for one instrument page: one RadioField per item, choices from its response set."""
+    key = (inst.source, inst.id, lang)
+    form_class = _FORM_CLASSES.get(key)
+    if form_class is None:
+        form_class = _page_form_class(inst, lang)
+        if len(_FORM_CLASSES) >= 256:
+            _FORM_CLASSES.clear()
+        _FORM_CLASSES[key] = form_class
+    if data is None:
+        form = form_class()  # bound to the request's form data
+    else:
+        form = form_class(formdata=None, data={k: value_key(v) for k, v in data.items() if v is not None})
+    for it in inst.items:
+        getattr(form, it.id).gettext = _choose_offered
+    return form
+
+
+def _choose_offered(_message: str) -> str:
+    return _l("Choose one of the offered answers.")  # type: ignore[return-value]
+
+
+#: Form classes per (instrument source text, id, language): built once per process, not per request.
+_FORM_CLASSES: dict[tuple[str, str, str], type[FlaskForm]] = {}
+
+
+def _page_form_class(inst: Instrument, lang: str) -> type[FlaskForm]:
+    """The form class of one instrument page in one language (the fields are unbound declarations, so
+    one class serves every request; its instances are per request)."""
 
     class PageForm(FlaskForm):
         pass
@@ -62,10 +89,4 @@ def instrument_form(inst: Instrument, lang: str, data: Mapping[str, float | None
                       else [Optional()])
         setattr(PageForm, it.id, RadioField(localized(it.text, lang), choices=options, validators=validators,
                                             validate_choice=True))
-    if data is None:
-        form = PageForm()  # bound to the request's form data
-    else:
-        form = PageForm(formdata=None, data={k: value_key(v) for k, v in data.items() if v is not None})
-    for it in inst.items:
-        getattr(form, it.id).gettext = lambda s: _l("Choose one of the offered answers.")  # noqa: ARG005
-    return form
+    return PageForm

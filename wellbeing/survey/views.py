@@ -6,16 +6,24 @@ code itself appears in no page, cookie or URL after it is entered (it travels on
 
 from __future__ import annotations
 
+import logging
+
 from flask import abort, current_app, g, make_response, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as WerkzeugResponse
 
+from .. import throttle
 from ..services import submissions
 from ..web import default_language
 from . import bp
 from .forms import LANGUAGE_NAMES, CodeForm, LanguageForm, instrument_form, localized
 
+log = logging.getLogger(__name__)
+
 NONCE_COOKIE = "wb_progress"
 LANG_COOKIE = "wb_lang"
+#: Set when answers are sent, so that Back or Reload says they were received: a flag in the browser only
+#: (value "1", no server state, DESIGN.md rule 4); removed when a code is entered again.
+SENT_COOKIE = "wb_sent"
 
 
 def _language() -> str:
@@ -42,14 +50,20 @@ def _survey_language() -> None:
 @bp.get("/")
 def start() -> str:
     form = CodeForm(language=g.survey_lang)
-    return render_template("survey/start.html", form=form)
+    return _render_start(form)
+
+
+def _render_start(form: CodeForm) -> str:
+    return render_template("survey/start.html", form=form, minutes=submissions.open_wave_minutes())
 
 
 @bp.post("/")
+@throttle.code_entry_global
+@throttle.code_entry_per_wave
 def enter_code() -> WerkzeugResponse | tuple[str, int]:
     form = CodeForm()
     if not form.validate_on_submit():
-        return render_template("survey/start.html", form=form), 400
+        return _render_start(form), 400
     lang = form.language.data or g.survey_lang
     g.survey_lang = lang
     try:
@@ -57,11 +71,12 @@ def enter_code() -> WerkzeugResponse | tuple[str, int]:
     except submissions.SurveyError as exc:
         form.code.errors = [str(exc)]
         form.code.data = ""
-        return render_template("survey/start.html", form=form), 400
+        return _render_start(form), 400
     resp = redirect(url_for("survey.page", n=1), code=303)
     resp.set_cookie(NONCE_COOKIE, nonce, httponly=True, samesite="Strict", path="/survey",
                     secure=request.is_secure)
     _set_lang_cookie(resp, lang)
+    resp.delete_cookie(SENT_COOKIE, path="/survey")
     return resp
 
 
@@ -70,9 +85,11 @@ def language() -> WerkzeugResponse:
     form = LanguageForm()
     lang = form.language.data if form.validate_on_submit() else g.survey_lang
     state = _state()
-    if state is not None:
-        submissions.set_language(state, lang)
     back = request.form.get("page", type=int)
+    if state is not None and form.validate_on_submit():
+        if back:  # the language button belongs to the page's form: keep what was ticked
+            submissions.keep_answers(state, back, request.form)
+        submissions.set_language(state, lang)
     target = url_for("survey.page", n=back) if state is not None and back else url_for("survey.start")
     resp = redirect(target, code=303)
     _set_lang_cookie(resp, lang)
@@ -80,6 +97,10 @@ def language() -> WerkzeugResponse:
 
 
 def _expired() -> tuple[str, int]:
+    """No progress behind this browser: answers already sent (the :data:`SENT_COOKIE` flag), or the
+    progress expired or never existed."""
+    if request.cookies.get(SENT_COOKIE):
+        return render_template("survey/received.html"), 200
     return render_template("survey/expired.html"), 410
 
 
@@ -101,7 +122,7 @@ def page(n: int) -> WerkzeugResponse | str | tuple[str, int]:
         return _render_page(state, n, form), 400
     raw = {it.id: getattr(form, it.id).data for it in inst.items}
     try:
-        submissions.save_page(state, inst.id, raw)
+        submissions.save_page(state, inst.id, raw, store=n < len(state.instruments))
     except submissions.SurveyError as exc:
         field = getattr(form, exc.field, None)
         if field is not None:
@@ -121,10 +142,34 @@ def _submit(state: submissions.State) -> WerkzeugResponse | tuple[str, int]:
         return resp
     except submissions.SurveyError as exc:
         return render_template("survey/message.html", message=str(exc)), 409
-    resp = make_response(render_template("survey/feedback.html", feedback=feedback,
-                                         contacts=current_app.config["HELP_CONTACTS"]))
+    resp = make_response(feedback_page(feedback))
     resp.delete_cookie(NONCE_COOKIE, path="/survey")
+    resp.set_cookie(SENT_COOKIE, "1", max_age=int(current_app.config["DRAFT_TTL_HOURS"]) * 3600,
+                    httponly=True, samesite="Strict", path="/survey", secure=request.is_secure)
     return resp
+
+
+def feedback_page(feedback: submissions.Feedback) -> str:
+    """The officer's feedback page, padded with an HTML comment to a whole multiple of
+    ``FEEDBACK_PAGE_BYTES`` (UTF-8 bytes, default 32 KiB), so that its size on the wire — seen by
+    anyone who watches traffic sizes — says nothing about the scores, bands or language shown (the
+    unpadded page differed by WHO-5 band: 1,623 / 1,708 / 1,740 bytes). Survey routes are served
+    uncompressed (``Cache-Control: no-transform``; docs/deploy.md), else the padding would compress away.
+    """
+    concern = any(s is not None and s.concern for _, scores in feedback.scores for s in scores.values())
+    html = render_template("survey/feedback.html", feedback=feedback, concern=concern,
+                           contacts=current_app.config["HELP_CONTACTS"])
+    bucket = int(current_app.config["FEEDBACK_PAGE_BYTES"])
+    wrapper = len("<!---->\n")
+    size = len(html.encode("utf-8")) + wrapper
+    target = -(-size // bucket) * bucket
+    if target > bucket:
+        log.warning("a feedback page exceeds FEEDBACK_PAGE_BYTES=%d: raise it so all pages share one size", bucket)
+    padding = "<!--" + " " * (target - size) + "-->\n"
+    if "</body>" not in html:
+        return html + padding
+    head, tail = html.rsplit("</body>", 1)
+    return head + padding + "</body>" + tail
 
 
 def _render_page(state: submissions.State, n: int, form) -> str:  # type: ignore[no-untyped-def]

@@ -1,353 +1,23 @@
-"""Disclosure control for released tables (DESIGN.md section 4, rules 7-12).
-
-Pure functions, DataFrame in and DataFrame out; no Flask, no database.
-
-Public API
-----------
-round_half_away
-    Rounding used for every released number (rule 10).
-ScaleSpec
-    Range ``[lo, hi]``, precision and quarter-width of one scale.
-release_table
-    Minimum cell K, share rule, floor/ceiling ("pin") rule, complementary suppression and the
-    LP auditor over a hierarchy with crossed margins (rules 7, 8, 10, 11).
-audit_release
-    The auditor alone, run against any released table (rule 8).
-overlap_conflicts, refuse_overlapping
-    The overlap rule for filters (rule 9).
-check_model_release
-    Residual degrees of freedom and factor-level sizes of a model (rule 12).
-
-References
-----------
-Hundepool, A., Domingo-Ferrer, J., Franconi, L., Giessing, S., Nordholt, E. S., Spicer, K.,
-de Wolf, P.-P. (2012). *Statistical Disclosure Control*. Wiley. Chapter 4 (magnitude tables:
-primary and secondary/complementary suppression, the "audit" of a suppression pattern).
-
-Fellegi, I. P. (1972). On the question of statistical confidentiality. *JASA* 67(337), 7-18.
-
-Cox, L. H. (1980). Suppression methodology and statistical disclosure control. *JASA* 75(370),
-377-385 (the linear-programming attacker on a suppressed table).
-"""
+"""Released tables (rules 7, 8, 10, 11): :func:`release_table` and :func:`audit_release`."""
 
 from __future__ import annotations
 
-import math
-from collections.abc import Collection, Hashable, Mapping, Sequence
-from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, localcontext
-from itertools import combinations
+from collections.abc import Sequence
+from decimal import Decimal, localcontext
 
 import numpy as np
 import pandas as pd
 
-from wellbeing.core.disclosure_audit import (
-    ALL,
+from wellbeing.core.disclosure.cells import ALL, Cells, build_cells
+from wellbeing.core.disclosure.rounding import MIN_K, ScaleSpec, check_k, exact_ratio, to_decimal
+from wellbeing.core.disclosure.suppression import (
     PRIMARY_REASONS,
-    _audit,
-    _audit_joint,
-    _build_cells,
-    _Cells,
-    _pinned,
-    _protect,
-    _protect_joint,
+    audit_cells,
+    audit_cells_joint,
+    pinned,
+    protect_cells,
+    protect_cells_joint,
 )
-
-#: Minimum cell size allowed by rule 7; K may be raised, never lowered below this.
-MIN_K = 5
-
-#: Reasons used in the ``reason`` column (CLI.md conventions).
-REASONS = (
-    "below_k",
-    "complementary",
-    "overlap",
-    "wave_open",
-    "share_below_k",
-    "auditor",
-    "model_refused",
-)
-
-
-def check_k(k: int) -> int:
-    """Validate a minimum cell size (rule 7).
-
-    Parameters
-    ----------
-    k : int
-        Minimum number of respondents for any released number.
-
-    Returns
-    -------
-    int
-        ``k`` unchanged.
-
-    Raises
-    ------
-    ValueError
-        If ``k`` is not an integer or is below :data:`MIN_K` (5): K can be raised, never lowered
-        below 5 (DESIGN.md rule 7).
-    """
-    if isinstance(k, bool) or not isinstance(k, int | Decimal) or int(k) != k:
-        raise ValueError(f"K must be an integer, got {k!r}")
-    if k < MIN_K:
-        raise ValueError(f"K must be at least {MIN_K} (rule 7), got {k}")
-    return int(k)
-
-
-def _to_decimal(x) -> Decimal:
-    if isinstance(x, Decimal):
-        return x
-    if isinstance(x, int):
-        return Decimal(x)
-    # repr() of a float is its shortest round-tripping decimal: 2.675 -> "2.675",
-    # so rounding follows the written number, not its binary approximation.
-    return Decimal(repr(float(x)))
-
-
-def round_half_away(x, decimals: int = 0) -> float | None:
-    """Round once, half away from zero (rule 10).
-
-    Python's ``round`` and numpy's ``around`` round half to even (``round(2.5) == 2``) and act on
-    the binary approximation of a float (``round(2.675, 2) == 2.67``). Released tables round
-    half away from zero on the decimal value: ``2.5 -> 3``, ``-2.5 -> -3``, ``2.675 -> 2.68``.
-
-    Parameters
-    ----------
-    x : float, int, Decimal or None
-        Value to round. ``None`` and NaN give ``None``.
-    decimals : int, default 0
-        Number of decimals kept (the scale's precision; 0 for whole points and percentages).
-
-    Returns
-    -------
-    float or None
-        The rounded value.
-
-    Examples
-    --------
-    >>> round_half_away(2.5), round_half_away(-2.5), round_half_away(2.675, 2)
-    (3.0, -3.0, 2.68)
-    """
-    if x is None:
-        return None
-    if not isinstance(x, Decimal) and isinstance(x, float) and math.isnan(x):
-        return None
-    q = _round_decimal(_to_decimal(x), decimals)
-    return float(q)
-
-
-def _round_decimal(d: Decimal, decimals: int) -> Decimal:
-    return d.quantize(Decimal(1).scaleb(-int(decimals)), rounding=ROUND_HALF_UP)
-
-
-def _exact_ratio(num, den: int, decimals: int, factor: int = 1) -> Decimal:
-    """``factor * num / den`` computed in decimal arithmetic and rounded half away from zero."""
-    with localcontext() as ctx:
-        ctx.prec = 40
-        value = _to_decimal(num) * factor / Decimal(int(den))
-        return _round_decimal(value, decimals)
-
-
-@dataclass(frozen=True)
-class ScaleSpec:
-    """A scale's score range and released precision (rules 8 and 10).
-
-    Parameters
-    ----------
-    lo, hi : float
-        Lowest and highest possible score (e.g. 0 and 100 for CBI, 1 and 7 for a 1-7 mean scale).
-    decimals : int, default 0
-        Decimals of released means: 0 on 0-100 scales, 1 on short scales such as 1-4 or 1-7.
-    high_from : float, optional
-        Lowest score of the concern band counted in ``n_high`` (e.g. 50 for CBI "high burnout").
-        When given, a mean that proves every member of a cell is in the band, or every member
-        outside it, is withheld like a share of 100 % or 0 % (rule 7's share rule).
-
-    Attributes
-    ----------
-    half_unit : float
-        Half a unit of the last released decimal: a released mean ``m`` tells the reader that the
-        exact mean lies in ``[m - half_unit, m + half_unit]``.
-    quarter : float
-        ``(hi - lo) / 4``: no suppressed cell's mean may be narrowed to a shorter range (rule 8).
-    """
-
-    lo: float
-    hi: float
-    decimals: int = 0
-    high_from: float | None = None
-
-    def __post_init__(self):
-        if not (math.isfinite(self.lo) and math.isfinite(self.hi)) or self.hi <= self.lo:
-            raise ValueError(f"scale range must be finite with lo < hi, got [{self.lo}, {self.hi}]")
-        if int(self.decimals) != self.decimals or self.decimals < 0:
-            raise ValueError(f"decimals must be a non-negative integer, got {self.decimals!r}")
-        if self.high_from is not None and not (self.lo < self.high_from <= self.hi):
-            raise ValueError(f"high_from must lie in ({self.lo}, {self.hi}], got {self.high_from}")
-
-    @property
-    def half_unit(self) -> float:
-        return 0.5 * 10.0 ** (-self.decimals)
-
-    @property
-    def quarter(self) -> float:
-        return (self.hi - self.lo) / 4.0
-
-
-# ---------------------------------------------------------------------------------------------
-# Rule 9: overlap of filters
-# ---------------------------------------------------------------------------------------------
-
-
-def overlap_ok(a: Collection[Hashable], b: Collection[Hashable], k: int = MIN_K) -> bool:
-    """Whether two released groups may both be shown (rule 9).
-
-    Parameters
-    ----------
-    a, b : collection of hashable
-        Member sets of two filters (e.g. the random response ids each filter selects).
-    k : int, default 5
-        Minimum cell size (>= 5).
-
-    Returns
-    -------
-    bool
-        True when ``|A \\ B|`` and ``|B \\ A|`` are each 0 or at least ``k``. Otherwise the
-        difference of the two released results describes fewer than ``k`` respondents
-        (e.g. two equal-size filters that swap one member reveal that member's score change).
-    """
-    k = check_k(k)
-    sa, sb = set(a), set(b)
-    only_a, only_b = len(sa - sb), len(sb - sa)
-    return (only_a == 0 or only_a >= k) and (only_b == 0 or only_b >= k)
-
-
-def overlap_conflicts(filters: Mapping[Hashable, Collection[Hashable]], k: int = MIN_K) -> pd.DataFrame:
-    """Every pair of filters that breaks the overlap rule (rule 9).
-
-    Parameters
-    ----------
-    filters : mapping of name -> member collection
-        The candidate filters, in order of priority.
-    k : int, default 5
-
-    Returns
-    -------
-    DataFrame
-        Columns ``filter_a``, ``filter_b``, ``only_a`` (``|A \\ B|``), ``only_b`` (``|B \\ A|``);
-        one row per offending pair, empty when all pairs pass.
-    """
-    k = check_k(k)
-    sets = {name: set(members) for name, members in filters.items()}
-    rows = []
-    for (na, sa), (nb, sb) in combinations(sets.items(), 2):
-        only_a, only_b = len(sa - sb), len(sb - sa)
-        if not ((only_a == 0 or only_a >= k) and (only_b == 0 or only_b >= k)):
-            rows.append({"filter_a": na, "filter_b": nb, "only_a": only_a, "only_b": only_b})
-    return pd.DataFrame(rows, columns=["filter_a", "filter_b", "only_a", "only_b"])
-
-
-def refuse_overlapping(
-    filters: Mapping[Hashable, Collection[Hashable]],
-    k: int = MIN_K,
-    released: Mapping[Hashable, Collection[Hashable]] | None = None,
-) -> pd.DataFrame:
-    """Decide which filters may be released under the overlap rule (rule 9).
-
-    Filters are taken in order; a filter is refused (reason ``overlap``) when it conflicts with a
-    filter already released (``released``) or accepted earlier in ``filters``.
-
-    Parameters
-    ----------
-    filters : mapping of name -> member collection
-        Filters requested now, in priority order.
-    k : int, default 5
-    released : mapping of name -> member collection, optional
-        Filters already released earlier for the same wave, item and scale.
-
-    Returns
-    -------
-    DataFrame
-        One row per requested filter: ``filter``, ``suppressed`` (bool), ``reason``
-        (``""`` or ``"overlap"``), ``conflicts_with`` (name of the first conflicting filter or None).
-    """
-    k = check_k(k)
-    accepted: dict[Hashable, set] = {n: set(m) for n, m in (released or {}).items()}
-    rows = []
-    for name, members in filters.items():
-        s = set(members)
-        clash = next((other for other, o in accepted.items() if not overlap_ok(s, o, k)), None)
-        if clash is None:
-            accepted[name] = s
-        rows.append(
-            {
-                "filter": name,
-                "suppressed": clash is not None,
-                "reason": "overlap" if clash is not None else "",
-                "conflicts_with": clash,
-            }
-        )
-    return pd.DataFrame(rows, columns=["filter", "suppressed", "reason", "conflicts_with"])
-
-
-# ---------------------------------------------------------------------------------------------
-# Rule 12: models
-# ---------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ModelCheck:
-    """Outcome of :func:`check_model_release`.
-
-    Attributes
-    ----------
-    released : bool
-    reason : str
-        ``""`` or ``"model_refused"``.
-    problems : tuple of str
-        Human-readable list of what failed (residual df, factor levels below K).
-    """
-
-    released: bool
-    reason: str
-    problems: tuple[str, ...] = ()
-
-
-def check_model_release(
-    df_resid: float,
-    factor_levels: Mapping[str, Mapping[Hashable, int]] | None = None,
-    k: int = MIN_K,
-    min_df_resid: int = 10,
-) -> ModelCheck:
-    """Whether a fitted model may be released (rule 12).
-
-    Parameters
-    ----------
-    df_resid : float
-        Residual degrees of freedom of the fitted model (``n - p``).
-    factor_levels : mapping of factor name -> mapping of level -> respondent count, optional
-        Respondents per level of every categorical predictor (e.g. shift pattern, wave, pilot arm).
-    k : int, default 5
-    min_df_resid : int, default 10
-        Rule 12 asks for at least 10 residual degrees of freedom.
-
-    Returns
-    -------
-    ModelCheck
-        ``released`` False with reason ``model_refused`` when df_resid < 10 or any level < K.
-    """
-    k = check_k(k)
-    problems = []
-    if not (df_resid >= min_df_resid):
-        problems.append(f"residual degrees of freedom {df_resid} < {min_df_resid}")
-    for factor, levels in (factor_levels or {}).items():
-        for level, count in levels.items():
-            if count < k:
-                problems.append(f"{factor}={level}: {count} respondents < K={k}")
-    if problems:
-        return ModelCheck(False, "model_refused", tuple(problems))
-    return ModelCheck(True, "", ())
-
 
 # ---------------------------------------------------------------------------------------------
 # Rules 7, 8, 10, 11: released tables
@@ -358,7 +28,7 @@ RELEASE_COLUMNS = ("level", "n", "mean", "share_high", "suppressed", "reason", "
 
 
 
-def _normalise_levels(dims: tuple[str, ...], margins) -> list[tuple[str, ...]]:
+def normalise_levels(dims: tuple[str, ...], margins) -> list[tuple[str, ...]]:
     levels = [dims]
     seen = {frozenset(dims)}
     for m in margins:
@@ -376,7 +46,7 @@ def _normalise_levels(dims: tuple[str, ...], margins) -> list[tuple[str, ...]]:
     return levels
 
 
-def _validate_cells(cells: pd.DataFrame, dims: tuple[str, ...], scale: ScaleSpec) -> pd.DataFrame:
+def validate_cells(cells: pd.DataFrame, dims: tuple[str, ...], scale: ScaleSpec) -> pd.DataFrame:
     missing = [c for c in (*dims, "n", "sum") if c not in cells.columns]
     if missing:
         raise ValueError(f"cells lack columns: {missing}")
@@ -416,34 +86,34 @@ def _validate_cells(cells: pd.DataFrame, dims: tuple[str, ...], scale: ScaleSpec
     return df
 
 
-def _rounded_means(cells: _Cells, df: pd.DataFrame, scale: ScaleSpec) -> np.ndarray:
+def rounded_means(cells: Cells, df: pd.DataFrame, scale: ScaleSpec) -> np.ndarray:
     """Released means: each cell's sum added up in decimal arithmetic, divided once, rounded once.
 
     Summing floats would turn 6.2 + 6.85 + ... = 166.05 into 166.04999999999998 and a mean of
     exactly 4.05 into 4.0 instead of 4.1.
     """
-    finest = [_to_decimal(x) for x in df["sum"].fillna(0)]
+    finest = [to_decimal(x) for x in df["sum"].fillna(0)]
     out = np.full(len(cells.keys), np.nan)
     with localcontext() as ctx:
         ctx.prec = 40
         for i, (members, n) in enumerate(zip(cells.members, cells.n, strict=True)):
             if n > 0:
                 total = sum((finest[j] for j in members), Decimal(0))
-                out[i] = float(_exact_ratio(total, int(n), scale.decimals))
+                out[i] = float(exact_ratio(total, int(n), scale.decimals))
     return out
 
 
-def _rounded_shares(cells: _Cells) -> np.ndarray:
+def rounded_shares(cells: Cells) -> np.ndarray:
     out = np.full(len(cells.keys), np.nan)
     if cells.high is None:
         return out
     for i, (h, n) in enumerate(zip(cells.high, cells.n, strict=True)):
         if n > 0:
-            out[i] = float(_exact_ratio(int(h), int(n), 0, factor=100))
+            out[i] = float(exact_ratio(int(h), int(n), 0, factor=100))
     return out
 
 
-def _level_name(lv: tuple[str, ...]) -> str:
+def level_name(lv: tuple[str, ...]) -> str:
     return "+".join(lv) if lv else "total"
 
 
@@ -547,14 +217,14 @@ def release_table(
     """
     k = check_k(k)
     dims = tuple(dims)
-    df = _validate_cells(cells, dims, scale)
-    levels = _normalise_levels(dims, margins)
+    df = validate_cells(cells, dims, scale)
+    levels = normalise_levels(dims, margins)
     if wave_open and () not in levels:
         levels.append(())
-    c = _build_cells(df, dims, levels)
+    c = build_cells(df, dims, levels)
     ncell = len(c.keys)
-    mean = _rounded_means(c, df, scale)
-    share = _rounded_shares(c)
+    mean = rounded_means(c, df, scale)
+    share = rounded_shares(c)
     supp = np.zeros(ncell, dtype=bool)
     reason = [""] * ncell
     if wave_open:
@@ -571,9 +241,9 @@ def release_table(
         for i in range(ncell):
             if c.n[i] < k:
                 supp[i], reason[i] = True, "below_k"
-            elif _pinned(int(c.n[i]), mean[i], scale):
+            elif pinned(int(c.n[i]), mean[i], scale):
                 supp[i], reason[i] = True, "auditor"
-        _protect(c, supp, reason, mean, "mean", scale, k, protect_complementary)
+        protect_cells(c, supp, reason, mean, "mean", scale, k, protect_complementary)
         show_mean = ~supp
         share_reason = list(reason)
         if c.high is None:
@@ -585,9 +255,9 @@ def release_table(
                 small = c.high[i] < k or c.n[i] - c.high[i] < k
                 if small and c.n[i] > 0 and share_reason[i] not in PRIMARY_REASONS:
                     ssupp[i], share_reason[i] = True, "share_below_k"
-            _protect(c, ssupp, share_reason, share, "share", scale, k, protect_complementary)
+            protect_cells(c, ssupp, share_reason, share, "share", scale, k, protect_complementary)
             if scale.high_from is not None:
-                _protect_joint(
+                protect_cells_joint(
                     c, supp, reason, ssupp, share_reason, mean, share, scale, k, protect_complementary
                 )
                 show_mean = ~supp
@@ -595,7 +265,7 @@ def release_table(
             for i in range(ncell):
                 if not supp[i] and ssupp[i]:
                     reason[i] = share_reason[i]
-    rows = {"level": [_level_name(levels[li]) for li in c.level_of]}
+    rows = {"level": [level_name(levels[li]) for li in c.level_of]}
     for p, d in enumerate(dims):
         rows[d] = [key[p] for key in c.keys]
     rows["n"] = pd.array([int(c.n[i]) if not supp[i] else None for i in range(ncell)], dtype="Int64")
@@ -645,11 +315,11 @@ def audit_release(
         or percent). Empty when the table is safe.
     """
     dims = tuple(dims)
-    df = _validate_cells(cells, dims, scale)
+    df = validate_cells(cells, dims, scale)
     rel = released.reset_index(drop=True)
     kept = [tuple(d for d in dims if str(row[d]) != ALL) for _, row in rel.iterrows()]
     levels = [dims] + sorted({lv for lv in kept if lv != dims}, key=lambda lv: (-len(lv), lv))
-    c = _build_cells(df, dims, levels)
+    c = build_cells(df, dims, levels)
     where = {key: i for i, key in enumerate(c.keys)}
     ncell = len(c.keys)
     supp = np.ones(ncell, dtype=bool)
@@ -676,13 +346,14 @@ def audit_release(
     out = []
     if c.high is not None and scale.high_from is not None:
         ssupp |= supp
-        found = _audit_joint(c, supp, ssupp, mean, share, scale, protect, sprotect)
+        found = audit_cells_joint(c, supp, ssupp, mean, share, scale, protect, sprotect)
     else:
-        found = {("mean", i): r for i, r in _audit(c, supp, mean, "mean", scale, protect).items()}
+        found = {("mean", i): r for i, r in audit_cells(c, supp, mean, "mean", scale, protect).items()}
         if c.high is not None:
             found.update(
-                {("share", i): r for i, r in _audit(c, ssupp, share, "share", scale, sprotect).items()}
+                {("share", i): r for i, r in audit_cells(c, ssupp, share, "share", scale, sprotect).items()}
             )
     for (kind, i), (low, high) in found.items():
-        out.append([_level_name(levels[c.level_of[i]]), *c.keys[i], kind, low, high])
+        out.append([level_name(levels[c.level_of[i]]), *c.keys[i], kind, low, high])
     return pd.DataFrame(out, columns=cols)
+

@@ -1,232 +1,18 @@
-"""Complementary suppression and the auditor, a linear-programming adversary (DESIGN.md rule 8).
-
-Internal engine of :mod:`wellbeing.core.disclosure` (the public API lives there): the cells of a
-release and their linear relations, the pin rule, the counting rule, the LP attacker, and the
-loops that withhold more cells until both are satisfied.
-
-The attacker of Fellegi (1972) and Cox (1980) writes every released aggregate as a linear
-constraint on the unknown cell totals and asks an LP solver for the smallest and largest value of
-each suppressed total. Here the unknowns are the *score sums* ``S_j`` of the finest cells (or their
-"high" counts ``H_j`` for shares). The auditor grants the attacker **every cell's exact respondent
-count** (rule 8: "counts of respondents are not secret"). With the counts fixed the mean
-``S_t / n_t`` of a cell is linear in the unknowns, so its exact range is two LPs; an attacker who
-knows less about the counts (e.g. only that a small cell has 1 to K-1 respondents, or a count
-bounded by the roster) has a feasible set that contains this one, so can only do worse. The
-auditor is therefore conservative against every attacker rule 8 describes.
-
-Each respondent's score lies in ``[lo, hi]``, so ``lo * n_j <= S_j <= hi * n_j``. A released mean
-``m`` rounded at a half unit ``h`` gives ``(m - h) * n <= sum of its S_j <= (m + h) * n``.
-
-References
-----------
-Fellegi, I. P. (1972). On the question of statistical confidentiality. JASA 67, 7-18.
-Cox, L. H. (1980). Suppression methodology and statistical disclosure control. JASA 75, 377-385.
-Hundepool, A. et al. (2012). Statistical Disclosure Control. Wiley, section 4.3 (auditing).
-"""
+"""Primary and complementary suppression of one table, and the loops running the LP auditor."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from collections.abc import Collection
 
 import numpy as np
-import pandas as pd
-from scipy import sparse
-from scipy.optimize import linprog
 
-if TYPE_CHECKING:
-    from wellbeing.core.disclosure import ScaleSpec
-
-#: Marker of an aggregated dimension in a margin row ("all values").
-ALL = "*"
-
-#: Numerical slack added to every released interval so that LP round-off never makes the true
-#: table infeasible.
-_EPS = 1e-7
+from wellbeing.core.disclosure.cells import Cells
+from wellbeing.core.disclosure.lp import Constraint, lp_ranges
+from wellbeing.core.disclosure.rounding import ScaleSpec
 
 
-@dataclass(frozen=True)
-class Constraint:
-    """``low <= sum of x[j] for j in members <= high`` (one released aggregate)."""
-
-    members: np.ndarray
-    low: float
-    high: float
-
-
-def lp_ranges(
-    box_low: np.ndarray,
-    box_high: np.ndarray,
-    constraints: Sequence[Constraint],
-    targets: Sequence[np.ndarray],
-    extra: Sequence[tuple[np.ndarray, np.ndarray, float]] = (),
-) -> np.ndarray:
-    """Smallest and largest feasible value of each target sum.
-
-    Parameters
-    ----------
-    box_low, box_high : ndarray, shape (F,)
-        Bounds of each finest cell's unknown total (e.g. ``lo * n_j`` and ``hi * n_j``).
-    constraints : sequence of Constraint
-        Released aggregates over finest cells.
-    targets : sequence of int arrays
-        Finest-cell index sets whose total the attacker wants to bound.
-    extra : sequence of (indices, coefficients, bound)
-        Further rows ``sum(coefficients * x[indices]) <= bound`` (e.g. the link between a cell's
-        score sum and its count in the concern band).
-
-    Returns
-    -------
-    ndarray, shape (len(targets), 2)
-        ``[min, max]`` of each target's total over the feasible polytope.
-
-    Raises
-    ------
-    RuntimeError
-        If the LP is infeasible (the released numbers contradict the input: a bug or bad input).
-    """
-    lo = np.asarray(box_low, dtype=float).copy()
-    hi = np.asarray(box_high, dtype=float).copy()
-    rows, b_low, b_high = [], [], []
-    for c in constraints:
-        m = np.asarray(c.members, dtype=int)
-        if m.size == 1:
-            # A released single cell: fold into its bounds.
-            j = int(m[0])
-            lo[j] = max(lo[j], c.low - _EPS)
-            hi[j] = min(hi[j], c.high + _EPS)
-        else:
-            rows.append(m)
-            b_low.append(c.low - _EPS)
-            b_high.append(c.high + _EPS)
-    if np.any(lo > hi + 1e-6):
-        raise RuntimeError("auditor: released values contradict the cell bounds")
-    hi = np.maximum(hi, lo)
-    nvar = lo.size
-    constrained = np.zeros(nvar, dtype=bool)
-    # Each released aggregate gives two rows (upper and lower bound); extra rows come as given.
-    idx = [*rows, *(m for m in rows), *(np.asarray(e[0], dtype=int) for e in extra)]
-    val = [
-        *(np.ones(m.size) for m in rows),
-        *(-np.ones(m.size) for m in rows),
-        *(np.asarray(e[1], dtype=float) for e in extra),
-    ]
-    if idx:
-        indptr = np.concatenate([[0], np.cumsum([m.size for m in idx])])
-        indices = np.concatenate(idx)
-        a_ub = sparse.csr_array((np.concatenate(val), indices, indptr), shape=(len(idx), nvar))
-        if nvar * len(idx) < 40_000:  # small problems: dense input is parsed faster
-            a_ub = a_ub.toarray()
-        b_ub = np.concatenate([np.array(b_high), -np.array(b_low), [float(e[2]) + _EPS for e in extra]])
-        constrained[indices] = True
-    else:
-        a_ub, b_ub = None, None
-    # Variables that appear in no multi-cell constraint are free within their box: their range is
-    # the box itself, no LP needed.
-    bounds = list(zip(lo, hi, strict=True))
-    out = np.empty((len(targets), 2))
-    for t, members in enumerate(targets):
-        members = np.asarray(members, dtype=int)
-        if not constrained[members].any():
-            out[t] = lo[members].sum(), hi[members].sum()
-            continue
-        c = np.zeros(nvar)
-        c[members] = 1.0
-        res_min = linprog(c, A_ub=a_ub, b_ub=b_ub, bounds=bounds, method="highs")
-        res_max = linprog(-c, A_ub=a_ub, b_ub=b_ub, bounds=bounds, method="highs")
-        if res_min.status != 0 or res_max.status != 0:
-            raise RuntimeError(f"auditor LP failed: {res_min.message} / {res_max.message}")
-        out[t] = res_min.fun, -res_max.fun
-    return out
-
-
-# ---------------------------------------------------------------------------------------------
-# Cells, relations and the suppression loop (rule 8)
-# ---------------------------------------------------------------------------------------------
-
-
-@dataclass
-class _Cells:
-    """Finest cells and margin cells of one release, with their linear relations."""
-
-    dims: tuple[str, ...]
-    levels: list[tuple[str, ...]]
-    level_of: np.ndarray  # level index per cell
-    keys: list[tuple]  # one value per dim, ALL where aggregated
-    members: list[np.ndarray]  # finest-cell indices per cell
-    n: np.ndarray
-    total: np.ndarray  # sum of scores
-    high: np.ndarray | None  # n_high
-    relations: list[tuple[int, np.ndarray]]  # (parent, children)
-    relations_of: list[list[int]]  # relation ids each cell takes part in
-    n_finest: int
-
-
-
-def _build_cells(df: pd.DataFrame, dims: tuple[str, ...], levels: list[tuple[str, ...]]) -> _Cells:
-    n_f = len(df)
-    fn = df["n"].to_numpy(dtype=np.int64)
-    fs = df["sum"].fillna(0).to_numpy(dtype=float)
-    fh = df["n_high"].to_numpy(dtype=np.int64) if "n_high" in df.columns else None
-    fkeys = list(df[list(dims)].itertuples(index=False, name=None))
-    level_of, keys, members = [], [], []
-    index_of: list[dict[tuple, int]] = []
-    for li, lv in enumerate(levels):
-        pos = [dims.index(d) for d in lv]
-        groups: dict[tuple, list[int]] = {}
-        for j, key in enumerate(fkeys):
-            groups.setdefault(tuple(key[p] for p in pos), []).append(j)
-        idx = {}
-        for proj, mem in groups.items():
-            full = [ALL] * len(dims)
-            for p, v in zip(pos, proj, strict=True):
-                full[p] = v
-            idx[proj] = len(keys)
-            level_of.append(li)
-            keys.append(tuple(full))
-            members.append(np.array(mem, dtype=int))
-        index_of.append(idx)
-    n = np.array([fn[m].sum() for m in members], dtype=np.int64)
-    total = np.array([fs[m].sum() for m in members], dtype=float)
-    high = None if fh is None else np.array([fh[m].sum() for m in members], dtype=np.int64)
-    # Relations: every cell of a coarser level is the disjoint union of the cells of each finer
-    # level whose dimensions include it.
-    relations: list[tuple[int, np.ndarray]] = []
-    for la, lva in enumerate(levels):
-        for lb, lvb in enumerate(levels):
-            if not set(lva) < set(lvb):
-                continue
-            pos_in_b = [lvb.index(d) for d in lva]
-            children: dict[tuple, list[int]] = {}
-            for proj_b, cell_b in index_of[lb].items():
-                children.setdefault(tuple(proj_b[p] for p in pos_in_b), []).append(cell_b)
-            for proj_a, cell_a in index_of[la].items():
-                relations.append((cell_a, np.array(children[proj_a], dtype=int)))
-    relations_of: list[list[int]] = [[] for _ in keys]
-    for r, (parent, kids) in enumerate(relations):
-        relations_of[parent].append(r)
-        for c in kids:
-            relations_of[c].append(r)
-    return _Cells(
-        dims=dims,
-        levels=levels,
-        level_of=np.array(level_of, dtype=int),
-        keys=keys,
-        members=members,
-        n=n,
-        total=total,
-        high=high,
-        relations=relations,
-        relations_of=relations_of,
-        n_finest=n_f,
-    )
-
-
-
-
-def _pinned(n: int, mean: float, scale: ScaleSpec) -> bool:
+def pinned(n: int, mean: float, scale: ScaleSpec) -> bool:
     """Floor/ceiling rule (rule 8): does a released mean pin its members' scores?
 
     A mean at the floor or ceiling of the scale tells that every member (and every cell under it)
@@ -248,7 +34,7 @@ def _pinned(n: int, mean: float, scale: ScaleSpec) -> bool:
     return each_hi - each_lo < scale.quarter - 1e-9
 
 
-def _rule8_margins(cells: _Cells, supp: np.ndarray, reason: list[str], k: int) -> bool:
+def rule8_margins(cells: Cells, supp: np.ndarray, reason: list[str], k: int) -> bool:
     """Complementary suppression by counts (rule 8, first part), in place.
 
     In every relation whose parent is released, the suppressed children (ignoring empty cells)
@@ -275,7 +61,7 @@ def _rule8_margins(cells: _Cells, supp: np.ndarray, reason: list[str], k: int) -
     return changed_any
 
 
-def _auditor_pick(cells: _Cells, supp: np.ndarray, target: int) -> int | None:
+def auditor_pick(cells: Cells, supp: np.ndarray, target: int) -> int | None:
     """A released cell to suppress so that ``target`` becomes harder to narrow."""
     neigh: set[int] = set()
     for r in cells.relations_of[target]:
@@ -303,8 +89,8 @@ def _auditor_pick(cells: _Cells, supp: np.ndarray, target: int) -> int | None:
 PRIMARY_REASONS = frozenset({"below_k", "auditor", "share_below_k"})
 
 
-def _audit(
-    cells: _Cells,
+def audit_cells(
+    cells: Cells,
     supp: np.ndarray,
     released_value: np.ndarray,
     kind: str,
@@ -354,8 +140,8 @@ def _audit(
     return narrow
 
 
-def _protect(
-    cells: _Cells,
+def protect_cells(
+    cells: Cells,
     supp: np.ndarray,
     reason: list[str],
     released_value: np.ndarray,
@@ -367,16 +153,16 @@ def _protect(
     """Rule 8 margins, then the auditor, repeated until both are satisfied (in place)."""
     safe: set[int] = set()
     while True:
-        _rule8_margins(cells, supp, reason, k)
+        rule8_margins(cells, supp, reason, k)
         if protect_complementary:
             protect = supp.copy()
         else:
             protect = np.array([r in PRIMARY_REASONS for r in reason], dtype=bool)
-        narrow = _audit(cells, supp, released_value, kind, scale, protect, skip=safe)
+        narrow = audit_cells(cells, supp, released_value, kind, scale, protect, skip=safe)
         safe.update(int(t) for t in np.flatnonzero(supp & protect) if t not in narrow)
         if not narrow:
             return
-        picks = {_auditor_pick(cells, supp, t) for t in narrow}
+        picks = {auditor_pick(cells, supp, t) for t in narrow}
         picks.discard(None)
         if not picks:  # pragma: no cover - everything is suppressed, the LP cannot narrow
             raise RuntimeError("auditor: cannot protect the table")
@@ -385,8 +171,8 @@ def _protect(
             reason[p] = "complementary"
 
 
-def _audit_joint(
-    cells: _Cells,
+def audit_cells_joint(
+    cells: Cells,
     msupp: np.ndarray,
     ssupp: np.ndarray,
     mean: np.ndarray,
@@ -456,7 +242,7 @@ def _audit_joint(
     return narrow
 
 
-def _neighbours(cells: _Cells, target: int) -> set[int]:
+def neighbours(cells: Cells, target: int) -> set[int]:
     out: set[int] = set()
     for r in cells.relations_of[target]:
         parent, kids = cells.relations[r]
@@ -466,8 +252,8 @@ def _neighbours(cells: _Cells, target: int) -> set[int]:
     return out
 
 
-def _protect_joint(
-    cells: _Cells,
+def protect_cells_joint(
+    cells: Cells,
     msupp: np.ndarray,
     mreason: list[str],
     ssupp: np.ndarray,
@@ -488,16 +274,16 @@ def _protect_joint(
     safe: set[tuple[str, int]] = set()
     live = cells.n > 0
     while True:
-        _rule8_margins(cells, msupp, mreason, k)
+        rule8_margins(cells, msupp, mreason, k)
         for i in np.flatnonzero(msupp & ~ssupp):
             ssupp[i], sreason[i] = True, mreason[i]
-        _rule8_margins(cells, ssupp, sreason, k)
+        rule8_margins(cells, ssupp, sreason, k)
         if protect_complementary:
             mprot, sprot = msupp.copy(), ssupp.copy()
         else:
             mprot = np.array([r in PRIMARY_REASONS for r in mreason], dtype=bool)
             sprot = np.array([r in PRIMARY_REASONS for r in sreason], dtype=bool)
-        narrow = _audit_joint(cells, msupp, ssupp, mean, share, scale, mprot, sprot, skip=safe)
+        narrow = audit_cells_joint(cells, msupp, ssupp, mean, share, scale, mprot, sprot, skip=safe)
         for kind, supp, prot in (("mean", msupp, mprot), ("share", ssupp, sprot)):
             safe.update((kind, int(c)) for c in np.flatnonzero(supp & prot) if (kind, c) not in narrow)
         if not narrow:
@@ -505,7 +291,7 @@ def _protect_joint(
         changed = False
         touched: set[int] = set()
         for _kind, target in narrow:
-            near = _neighbours(cells, target)
+            near = neighbours(cells, target)
             if target in touched or near & touched:
                 continue  # a pick made this round may already protect it: audit again first
             everywhere = range(len(cells.keys))
@@ -530,3 +316,4 @@ def _protect_joint(
                     break
         if not changed:  # pragma: no cover - nothing is shown, so nothing can be narrowed
             raise RuntimeError("auditor: cannot protect the table")
+

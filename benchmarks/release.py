@@ -1,0 +1,114 @@
+"""Release benchmark: the joint publication (standard table + 2 breakdowns) on synthetic waves.
+
+Synthetic waves of G reporting groups (~20 regions, departments of 2-8 groups, 2-4 shift patterns,
+group sizes drawn so that about 15 % are below K), each respondent with a language (3 values) and one
+context item (4 values). Prints seconds per scale for the standard table alone (the algorithm before
+issue 14, measured in the same run as the baseline) and for the joint publication, and the growth
+exponent log(t2/t1)/log(G2/G1) between consecutive sizes. Also the time to read a released table
+back from JSON (the ledger's content) -- what a page costs once released.
+
+Usage: python benchmarks/release.py [--groups 160 500 1500 5000] [--seed 1]
+The machine is shared while this is developed: figures are noisy (say so when quoting them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import math
+import time
+
+import numpy as np
+import pandas as pd
+
+from wellbeing.core.disclosure import ScaleSpec, release_table
+from wellbeing.core.disclosure.joint import TableSpec, release_publication
+
+log = logging.getLogger("benchmarks.release")
+
+K = 5
+SCALE = ScaleSpec(0, 100, 0)
+STD = ("region", "department", "group", "shift_pattern")
+MARGINS = (("region", "department"), ("region",), ("shift_pattern",), ("region", "shift_pattern"), ())
+
+
+def synthetic_wave(groups: int, rng: np.random.Generator) -> pd.DataFrame:
+    """One row per respondent: standard dimensions, ``language``, ``years``, ``score`` (0-100)."""
+    patterns = ["fixed-8h", "24-72", "pitman-12h", "dupont-12h"]
+    rows = []
+    g = 0
+    region = 0
+    while g < groups:
+        region_name = f"r{region % 20}"
+        for d in range(int(rng.integers(3, 8))):
+            for _ in range(int(rng.integers(2, 9))):
+                if g >= groups:
+                    break
+                size = int(rng.integers(1, 5)) if rng.random() < 0.15 else int(rng.integers(5, 40))
+                shift = patterns[int(rng.integers(0, 2 + region % 3))]
+                base = rng.normal(50, 8)
+                for _ in range(size):
+                    rows.append((region_name, f"{region_name}-d{region // 20}-{d}", f"g{g}", shift,
+                                 rng.choice(["ru", "kk", "en"], p=[0.6, 0.35, 0.05]),
+                                 rng.choice(["1", "2", "3", "4"]),
+                                 float(np.clip(round(rng.normal(base, 18) / 4) * 4, 0, 100))))
+                g += 1
+        region += 1
+    return pd.DataFrame(rows, columns=[*STD, "language", "years", "score"])
+
+
+def publication_tables(menu: list[str]) -> list[TableSpec]:
+    out = [TableSpec("standard", STD, MARGINS)]
+    for d in menu:
+        out.append(TableSpec(d, (*STD, d), (STD, *MARGINS, (d,), ("region", d), ("shift_pattern", d))))
+    return out
+
+
+def run(groups: int, seed: int) -> dict[str, float]:
+    people = synthetic_wave(groups, np.random.default_rng(seed))
+    people["hi"] = people["score"] >= 50
+    menu = ["language", "years"]
+    joint = (people.groupby([*STD, *menu]).agg(n=("score", "size"), sum=("score", "sum"), n_high=("hi", "sum"))
+             .reset_index())
+    std = people.groupby(list(STD)).agg(n=("score", "size"), sum=("score", "sum"), n_high=("hi", "sum")).reset_index()
+    t0 = time.perf_counter()
+    alone = release_table(std, STD, SCALE, [list(m) for m in MARGINS], K)
+    t1 = time.perf_counter()
+    tables, _facts = release_publication(joint, publication_tables(menu), SCALE, K, standard_cells=std)
+    t2 = time.perf_counter()
+    from wellbeing.services.ledger import decode, encode  # JSON round trip of the ledger's content
+
+    text = encode(tables["years"])
+    t3 = time.perf_counter()
+    decode(text)
+    t4 = time.perf_counter()
+    shown = int((~alone["suppressed"]).sum())
+    shown_joint = int((~tables["standard"]["suppressed"]).sum())
+    return {"groups": groups, "responses": len(people), "standard_alone_s": t1 - t0, "publication_s": t2 - t1,
+            "read_ms": 1000 * (t4 - t3), "shown_alone": shown, "shown_joint_standard": shown_joint}
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--groups", type=int, nargs="+", default=[160, 500])
+    ap.add_argument("--seed", type=int, default=1)
+    args = ap.parse_args()
+    prev = None
+    for g in args.groups:
+        r = run(g, args.seed)
+        growth = ""
+        if prev is not None:
+            e_pub = math.log(r["publication_s"] / prev["publication_s"]) / math.log(g / prev["groups"])
+            e_std = math.log(r["standard_alone_s"] / prev["standard_alone_s"]) / math.log(g / prev["groups"])
+            growth = f"  growth exponent: publication {e_pub:.2f}, standard alone {e_std:.2f}"
+        log.info("%5d groups, %6d responses: standard alone %.1f s, joint publication %.1f s "
+                 "(ratio %.1f), read back %.1f ms; standard cells shown %d alone, %d joint%s",
+                 g, r["responses"], r["standard_alone_s"], r["publication_s"],
+                 r["publication_s"] / max(r["standard_alone_s"], 1e-9), r["read_ms"], r["shown_alone"],
+                 r["shown_joint_standard"], growth)
+        prev = r
+
+
+if __name__ == "__main__":
+    main()

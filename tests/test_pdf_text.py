@@ -1,0 +1,45 @@
+"""Data texts in PDFs render literally (issue 17, item 4): a wave title with ReportLab markup used to
+embed a server-local image, add a javascript: link, or (an unbalanced <b>) make the PDF a 500."""
+
+from __future__ import annotations
+
+import io
+
+from pypdf import PdfReader
+
+from wellbeing.core.pdf_text import markup
+from wellbeing.extensions import db
+from wellbeing.services.waves import get_wave
+
+from .test_results import logged_in, wave  # noqa: F401  (fixture)
+
+TITLE = ('Spring <img src="/etc/hostname" width="50" height="50"/> '
+         '<a href="javascript:alert(1)">click</a> <b>bold & $x^2$')
+
+
+def test_markup_escapes_every_tag() -> None:
+    assert markup('<b>a</b> & <img src="x"/>') == '&lt;b&gt;a&lt;/b&gt; &amp; &lt;img src="x"/&gt;'
+    assert markup(None) == ""
+
+
+def test_wave_title_with_markup_renders_literally_in_the_results_pdf(app, wave) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    with app.app_context():
+        get_wave(wave).title = TITLE
+        db.session.commit()
+    res = logged_in(app).get(f"/results/{wave}.pdf?by=region")
+    assert res.status_code == 200 and res.data.startswith(b"%PDF")
+    reader = PdfReader(io.BytesIO(res.data))
+    text = " ".join(reader.pages[0].extract_text().split())
+    assert '<img src="/etc/hostname" width="50" height="50"/>' in text
+    assert '<a href="javascript:alert(1)">click</a>' in text and "<b>bold & $x^2$" in text
+    for page in reader.pages:
+        assert "/Annots" not in page                    # no link was made
+    first = reader.pages[0]
+    images = [name for name in (first.get("/Resources") or {}).get("/XObject", {})]
+    plots_only = len(images)
+    # the same report with a plain title holds as many images: the title embedded none
+    with app.app_context():
+        get_wave(wave).title = "Spring"
+        db.session.commit()
+    plain = PdfReader(io.BytesIO(logged_in(app).get(f"/results/{wave}.pdf?by=region").data)).pages[0]
+    assert len(list((plain.get("/Resources") or {}).get("/XObject", {}))) == plots_only
