@@ -45,6 +45,8 @@ def test_24_72_unit_to_pitman_prediction_agrees_with_the_planted_effects(demo_ap
     proposed = {k: feats[k]["proposed"] for k in ("night_hours", "quick_returns")}
     planted = _planted_change(current, proposed)
     p = out["prediction"]
+    print(f"what-if {unit}: planted {planted:.2f}, predicted {p['change']} ({p['ci_low']} to {p['ci_high']}), "
+          f"terms {p['terms']}")
     assert planted < 0
     assert p["change"] < 0 and p["ci_low"] < p["change"] < p["ci_high"]
     assert p["ci_low"] <= planted / 2          # the interval reaches half the planted fall
