@@ -203,3 +203,26 @@ def test_costs_page_upload_errors_numbers_plots_csv_pdf(app: Flask, wave: str) -
     for lang in ("kk", "ru"):
         r = c.get(url, headers={"Accept-Language": lang})
         assert r.status_code == 200
+
+
+def test_what_if_page_in_three_languages_and_refusals(app: Flask, wave: str) -> None:
+    """The what-if form renders in kk/ru/en; a request the form refuses (no closed wave offers cbi.work
+    here) is a 400 with the field's error and no number; a unit whose group is under K gives nothing but
+    the refusal."""
+    c = _login(app)
+    titles = {"en": "What a new schedule would change", "ru": "Что изменит новый график",
+              "kk": "Жаңа кесте нені өзгертеді"}
+    for lang, title in titles.items():
+        r = c.get("/schedules/what-if", headers={"Accept-Language": lang})
+        assert r.status_code == 200 and title in r.text
+    r = c.get("/schedules/what-if?wave=w1&unit=akm-d9-u9&pattern=pitman-12h&outcome=cbi.work")
+    assert r.status_code == 400 and "Not a valid choice" in r.text and "Predicted change" not in r.text
+    with app.app_context():
+        from wellbeing.services.waves import get_wave
+        from wellbeing.services.whatif import WhatIf, release_what_if
+
+        w = get_wave(wave)
+        small = WhatIf(w, "akm-d1-u2", "akm-d1--24-48", "pitman-12h", (date(2024, 4, 1), date(2024, 4, 29)), 3, 3,
+                       "cbi.work", [], ["night_hours"], {"night_hours": 80.0}, {"night_hours": 61.0}, {})
+        out = release_what_if(small)
+        assert out["released"] is False and out["reason"] == "below_k" and "features" not in out
