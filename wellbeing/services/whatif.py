@@ -189,7 +189,7 @@ def what_if(unit: str, pattern: str | ShiftPattern, wave: Wave, outcome: str, *,
     if not model_waves:
         raise WhatIfError("no closed wave has these schedule features: nothing to fit the model on")
     try:
-        analysis = fit_platform(model_waves, outcome, exposures[0], list(exposures[1:]), robustness=False)
+        analysis = fit_platform(model_waves, outcome, ",".join(exposures), robustness=False)
     except AnalysisError as exc:
         raise WhatIfError(str(exc)) from exc
     res = WhatIf(wave, unit, group, pat.slug, (start, end), len(officers), len(members), outcome, list(model_waves),
