@@ -829,6 +829,8 @@ def schedules_features(slug: str, fmt: str, out: str | None) -> None:
 
 
 def init_roster_commands(app: Flask) -> None:
+    from .schedules import commands  # noqa: F401 - adds costs and what-if to the schedules group
+
     app.cli.add_command(roster_cli)
     app.cli.add_command(shifts_cli)
     app.cli.add_command(schedules_cli)

@@ -20,6 +20,8 @@ DEFAULTS: dict[str, object] = {
     "SQLALCHEMY_ENGINE_OPTIONS": {},
     # Disclosure control (DESIGN.md section 4, rule 7): default minimum cell size.
     "MIN_CELL_K": 5,
+    # Offer the fatigue index (services.fatigue) as model exposures: about 6x the other features' cost.
+    "SCHEDULE_FATIGUE_EXPOSURES": False,
     # Interface languages (DESIGN.md: Kazakh, Russian, English).
     "LANGUAGES": ["kk", "ru", "en"],
     "BABEL_DEFAULT_LOCALE": "ru",

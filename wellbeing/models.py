@@ -431,3 +431,22 @@ class ReleaseEntry(db.Model):
     content_hash: Mapped[str | None] = mapped_column(String(64))
     created_by: Mapped[str] = mapped_column(String(64), default="system")
     created_at: Mapped[datetime]
+
+
+# ------------------------------------------------------------------------------------ cost files
+
+
+class CostFile(db.Model):
+    """An accepted pay-rates file or paperwork register (issue 22), kept as text: the newest of a kind is used.
+
+    Pay rates are per position or grade (no personal salary); the register lists reporting forms per
+    unit type. Neither is personal data nor tied to responses.
+    """
+
+    __tablename__ = "cost_file"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))          # "rates" or "register"
+    import_id: Mapped[int] = mapped_column(ForeignKey("import_record.id"))
+    filename: Mapped[str] = mapped_column(String(200), default="")
+    content: Mapped[str] = mapped_column(Text)

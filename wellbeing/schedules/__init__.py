@@ -17,3 +17,5 @@ bp.context_processor(staff_context)
 
 
 from . import views  # noqa: E402,F401
+from . import costs_views  # noqa: E402,F401
+from . import whatif_views  # noqa: E402,F401

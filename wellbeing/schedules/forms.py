@@ -43,3 +43,25 @@ class ImportForm(FlaskForm):
     delimiter = HiddenField()
     encoding = HiddenField(default="utf-8")
     submit = SubmitField(_l("Import"))
+
+
+class CostFileForm(FlaskForm):
+    """A pay-rates file or a paperwork register (issue 22); checked, stored only when valid."""
+
+    file = FileField(_l("CSV file"), validators=[FileRequired()])
+    delimiter = SelectField(_l("Delimiter"), choices=choices(DELIMITERS), default="")
+    encoding = StringField(_l("Encoding"), default="utf-8", validators=[DataRequired(), Length(max=32)])
+    submit = SubmitField(_l("Check and store"))
+
+
+class WhatIfForm(FlaskForm):
+    """The what-if request (GET; no state changes, so no CSRF token)."""
+
+    class Meta:
+        csrf = False
+
+    wave = SelectField(_l("Wave (reference window and groups)"), validators=[DataRequired()])
+    unit = StringField(_l("Unit id"), validators=[DataRequired(), Length(max=64)])
+    pattern = SelectField(_l("Proposed shift pattern"), validators=[DataRequired()])
+    outcome = SelectField(_l("Scale"), validators=[DataRequired()])
+    submit = SubmitField(_l("Predict"))

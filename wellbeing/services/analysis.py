@@ -165,7 +165,9 @@ def platform_data(waves: Sequence[Wave], scale: ScaleInfo, features: Sequence[st
             # joined by reporting group: each response carries its group's released value; a group
             # under K has none (NaN), so its responses leave every model that uses a feature
             f = prov(w)
-            d = d.merge(f[["group", *features]], on="group", how="left", validate="many_to_one")
+            # a context item may share a feature's name (quick_returns): the feature keeps the name
+            d = d.merge(f[["group", *features]], on="group", how="left", validate="many_to_one",
+                        suffixes=("_context", ""))
         frames.append(d.drop(columns=["concern"], errors="ignore"))
     data = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     return data

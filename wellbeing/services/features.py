@@ -125,4 +125,10 @@ def group_features(wave: Wave) -> pd.DataFrame:
         out[name] = np.asarray(vals, dtype=float)
     log.info("wave %s: %d groups with released schedule features (%d suppressed)", wave.slug,
              int(out["released"].sum()), int((~out["released"]).sum()))
+    from flask import current_app
+
+    if current_app.config.get("SCHEDULE_FATIGUE_EXPOSURES"):  # issue 23: fatigue index as exposures (costly)
+        from .fatigue import group_fatigue
+
+        out = out.merge(group_fatigue(wave), on="group", how="left")
     return out

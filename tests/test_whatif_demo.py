@@ -1,0 +1,60 @@
+"""Acceptance of issue 23 on the seeded demo: a 24/72 unit moving to Pitman 12 h — the predicted change of
+cbi.work agrees in sign and size with the effects planted by the demo's generative model
+(wellbeing/demo/model.py, docs/demo.md)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from flask import Flask
+
+from wellbeing.demo import model
+
+
+def _planted_change(current: dict, proposed: dict) -> float:
+    """E[B] change the demo plants for the unit's move: the patterns' own effects plus the per-feature
+    effects on the unit's night hours and quick returns a month (0 when the model has none)."""
+    night = getattr(model, "NIGHT_HOURS_EFFECT", 0.0)
+    quick = getattr(model, "QUICK_RETURN_EFFECT", 0.0)
+    return (model.SHIFT_EFFECT["pitman-12h"] - model.SHIFT_EFFECT["24-72"]
+            + night * (proposed["night_hours"] - current["night_hours"])
+            + quick * (proposed["quick_returns"] - current["quick_returns"]))
+
+
+def test_24_72_unit_to_pitman_prediction_agrees_with_the_planted_effects(demo_app: Flask) -> None:
+    """The unit with the most officers on 24/72 in the closed wave month-2. Planted: Pitman +3 − 24-72
+    +10 = −7 points on B, plus the per-feature effects (night hours unchanged at about 61 h a month, the
+    unit's call-back quick returns gone). The model (night hours, quick returns, 24-h duties on the
+    closed waves) must predict a fall whose 95 % interval reaches half the planted size or more and whose
+    point estimate is at least a third of it (CBI answers snapped to 0/25/50/75/100 attenuate effects,
+    docs/demo.md)."""
+    with demo_app.app_context():
+        from wellbeing.services.waves import get_wave
+
+        wave = get_wave("month-2")
+        unit = max((g for g in wave.groups if g.shift_pattern == "24-72"), key=lambda g: g.size).unit_slugs
+    runner = demo_app.test_cli_runner()
+    res = runner.invoke(args=["schedules", "what-if", "--unit", unit, "--pattern", "pitman-12h", "--wave", "month-2",
+                              "--outcome", "cbi.work", "--format", "json"])
+    assert res.exit_code == 0, (res.output, res.stderr)
+    out = json.loads(res.stdout)
+    assert out["released"] and out["prediction"] is not None, out
+    feats = {f["feature"]: f for f in out["features"]}
+    current = {k: feats[k]["now"] for k in ("night_hours", "quick_returns")}
+    proposed = {k: feats[k]["proposed"] for k in ("night_hours", "quick_returns")}
+    planted = _planted_change(current, proposed)
+    p = out["prediction"]
+    print(f"what-if {unit}: planted {planted:.2f}, predicted {p['change']} ({p['ci_low']} to {p['ci_high']}), "
+          f"terms {p['terms']}")
+    assert planted < 0
+    assert p["change"] < 0 and p["ci_low"] < p["change"] < p["ci_high"]
+    assert p["ci_low"] <= planted / 2          # the interval reaches half the planted fall
+    assert p["change"] <= planted / 3          # the estimate shows at least a third of it
+    assert feats["duties_24h"]["proposed"] == 0.0 and feats["duties_24h"]["now"] > 7
+    assert abs(feats["night_hours"]["change"]) < 5   # both patterns plan about 61 night hours a month
+    assert "causal" in out["causal_note"]
+    # the text form says the same
+    text = runner.invoke(args=["schedules", "what-if", "--unit", unit, "--pattern", "pitman-12h", "--wave", "month-2",
+                               "--outcome", "cbi.work"])
+    assert f"predicted change of cbi.work: {p['change']:+g} points" in text.stdout
