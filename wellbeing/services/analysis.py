@@ -29,7 +29,7 @@ import pandas as pd
 from ..core import stats as st
 from ..core.disclosure import ModelCheck, check_model_release
 from ..models import Pilot, Wave, WaveStatus
-from .model_audit import audit_model
+from .model_audit import CONTEXT_SUFFIX, audit_model
 from .results import ScaleInfo, breakdown_menu, release_scale, score_rows, view, wave_scales
 from .waves import WaveError, get_wave
 
@@ -167,7 +167,7 @@ def platform_data(waves: Sequence[Wave], scale: ScaleInfo, features: Sequence[st
             f = prov(w)
             # a context item may share a feature's name (quick_returns): the feature keeps the name
             d = d.merge(f[["group", *features]], on="group", how="left", validate="many_to_one",
-                        suffixes=("_context", ""))
+                        suffixes=(CONTEXT_SUFFIX, ""))
         frames.append(d.drop(columns=["concern"], errors="ignore"))
     data = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     return data

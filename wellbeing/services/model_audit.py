@@ -25,6 +25,8 @@ log = logging.getLogger(__name__)
 #: auditor uses +-0.0005 points (three decimals) because much tighter rows make the LP numerically
 #: infeasible, and at that width it still pins a cell that the estimates pin (see docs/disclosure.md).
 TERM_HALF_UNIT = 5e-4
+#: Suffix of a context item column renamed beside a schedule feature of the same name.
+CONTEXT_SUFFIX = "_context"
 
 
 def _linear_map(fit) -> tuple[np.ndarray, np.ndarray, pd.Index]:  # type: ignore[no-untyped-def]
@@ -78,11 +80,15 @@ def audit_model(fits: Sequence[object], data: pd.DataFrame, waves: Sequence[Wave
     cell_of = pd.Series(-1, index=data.index)
     for w, pub, off in zip(waves, pubs, offsets, strict=False):
         keys = [*STANDARD_DIMS, *pub.menu]
-        if any(c not in data.columns for c in keys):
+        # a context item that shares a schedule feature's name (quick_returns) is carried as
+        # "<name>_context" beside the feature (services.analysis.platform_data): its cells are the item's
+        source = {c: f"{c}{CONTEXT_SUFFIX}" if f"{c}{CONTEXT_SUFFIX}" in data.columns else c for c in keys}
+        if any(src not in data.columns for src in source.values()):
             return ModelCheck(False, "model_refused", ("the model's rows lack the breakdown columns the audit needs",))
         lookup = pub.cells.assign(_cell=np.arange(len(pub.cells)) + off)
         part = data[data["wave"] == w.slug]
-        merged = part[keys].astype(str).merge(lookup.astype({c: str for c in keys}), on=keys, how="left")
+        part_keys = part[list(source.values())].set_axis(keys, axis=1)
+        merged = part_keys.astype(str).merge(lookup.astype({c: str for c in keys}), on=keys, how="left")
         cell_of.loc[part.index] = merged["_cell"].fillna(-1).astype(int).to_numpy()
     if (cell_of < 0).any():
         return ModelCheck(False, "model_refused", ("some of the model's rows are in no published cell",))
