@@ -22,6 +22,8 @@ Hundepool, A. et al. (2012). Statistical Disclosure Control. Wiley, section 4.3 
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -33,6 +35,23 @@ try:  # MIT; one model per program, re-solved from the last basis for every targ
     import highspy
 except ImportError:  # pragma: no cover - scipy's HiGHS (one fresh model per LP) is the fallback
     highspy = None
+
+
+def _quiet_highs():  # type: ignore[no-untyped-def]
+    """A ``highspy.Highs`` with logging off. highspy 1.16 prints its banner to file descriptor 1 in the
+    constructor, before any option can be set: that would corrupt the CLI's CSV/JSON on stdout, so
+    descriptor 1 points at /dev/null while it is built."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+            h = highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+    h.setOptionValue("output_flag", False)
+    return h
 
 #: Numerical slack added to every released interval so that LP round-off never makes the true
 #: table infeasible.
@@ -141,8 +160,7 @@ def _ranges_highs(lo: np.ndarray, hi: np.ndarray, a_ub: sparse.csr_array, b_ub: 
     """:func:`lp_ranges` with one HiGHS model: only the objective changes between solves, so each
     solve starts from the previous optimal basis (dual simplex warm start; Huangfu & Hall 2018)."""
     nvar = lo.size
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
+    h = _quiet_highs()
     lp = highspy.HighsLp()
     lp.num_col_ = nvar
     lp.num_row_ = a_ub.shape[0]
