@@ -167,9 +167,9 @@ def _what_if_text(o: dict) -> str:
             lines.append(f"  {t['feature']}: change {f(t['delta'])} x {f(t['coefficient'])} = {f(t['contribution'])}")
     d = o["did"]
     if d is not None:
-        lines.append(f"pilot {d['pilot']} (difference-in-differences, waves {', '.join(d['waves'])}): "
-                     f"{f(d['estimate'])} points (95 % interval {f(d['ci_low'])} to {f(d['ci_high'])}, "
-                     f"permutation p {f(d['permutation_p'])})")
+        lines.append(f"pilot {d.get('pilot')} (difference-in-differences, waves {', '.join(d.get('waves', []))}): "
+                     f"{f(d.get('estimate'))} points (95 % interval {f(d.get('ci_low'))} to {f(d.get('ci_high'))}, "
+                     f"permutation p {f(d.get('permutation_p'))})")
     lines += [f"note: {n}" for n in o.get("notes", [])]
     lines.append(o["causal_note"])
     return "\n".join(lines)
