@@ -16,7 +16,11 @@ DESKTOP = {"width": 1366, "height": 900}
 
 
 def _images_loaded(page, seconds: float = 60) -> None:  # type: ignore[no-untyped-def]
-    """Wait until every image of the page has loaded (polling: the CSP forbids wait_for_function's eval)."""
+    """Scroll every image into view, as a reader does (the plots load lazily, and the longer result page of
+    this round puts them below the fold), then wait until each has loaded (polling: the CSP forbids
+    wait_for_function's eval)."""
+    for img in page.locator("img").all():
+        img.scroll_into_view_if_needed()
     for _ in range(int(seconds * 4)):
         if page.evaluate("[...document.images].every(i => i.complete && i.naturalWidth > 0)"):
             return
