@@ -7,6 +7,7 @@ import io
 import stat
 from pathlib import Path
 
+import pytest
 from flask import Flask
 
 from wellbeing import create_app
@@ -34,6 +35,7 @@ def test_setup_makes_instance_folder_config_and_database_private(tmp_path: Path,
             assert mode(inst / extra) == 0o600
 
 
+@pytest.mark.sqlite_only(reason="checks the mode of the SQLite database file")
 def test_existing_world_readable_database_is_made_private_on_connect(app: Flask, instance: Path) -> None:
     db_file = instance / "wellbeing.sqlite"
     db_file.chmod(0o644)
