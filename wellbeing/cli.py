@@ -75,17 +75,23 @@ def check_timezone(ctx: click.Context, param: click.Parameter, value: str | None
     return value
 
 
-def read_columns_map(path: str | None) -> dict[str, str] | None:
-    """``--columns MAP.toml``: a table ``[columns]`` from the file's header names to contract names."""
-    if not path:
-        return None
+def _load_columns_file(path: str) -> dict:
+    """The parsed ``--columns`` TOML file, or one readable failure line (unreadable, invalid, or nested
+    too deeply for the parser)."""
     try:
         with open(path, "rb") as fh:
-            data = tomllib.load(fh)
+            return tomllib.load(fh)
     except (OSError, tomllib.TOMLDecodeError) as exc:
         fail(f"{path}: {exc}")
     except RecursionError:
         fail(f"{path}: nested too deeply to read")
+
+
+def read_columns_map(path: str | None) -> dict[str, str] | None:
+    """``--columns MAP.toml``: a table ``[columns]`` from the file's header names to contract names."""
+    if not path:
+        return None
+    data = _load_columns_file(path)
     cols = data.get("columns")
     if cols is None and isinstance(data.get("values"), dict):
         return None   # a file of value mappings only ([values.<column>])
@@ -104,11 +110,7 @@ def read_values_map(path: str | None) -> dict[str, dict[str, str]] | None:
     ``"сутки через трое" = "24-72"``, ``"сверхурочная" = "overtime"``."""
     if not path:
         return None
-    try:
-        with open(path, "rb") as fh:
-            data = tomllib.load(fh)
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        fail(f"{path}: {exc}")
+    data = _load_columns_file(path)
     vals = data.get("values")
     if vals is None:
         return None
