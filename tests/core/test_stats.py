@@ -431,6 +431,34 @@ def test_no_converging_optimiser_refuses_with_reasons(monkeypatch, pools):
     assert all("did not converge" in r or "optimum" in r for r in exc.value.reasons)
 
 
+def test_a_random_intercept_confounded_with_the_exposure_is_fitted_with_a_warning() -> None:
+    """Regression: three pools, each its own shift pattern. The pool intercept and the pattern
+    effects span the same space, so the REML deviance is flat in the pool variance and its Hessian
+    is 0. Every optimiser was rejected for it ("Hessian not positive definite") although any θ is an
+    optimum; now the fit is accepted, the variance is said to be not identified and the pattern
+    terms get no interval (0 between-pool df, as below)."""
+    rng = np.random.default_rng(3)
+    rows = [{"pool": f"p{i}", "pattern": pat, "score": float(s)}
+            for i, (pat, n) in enumerate((("fixed-8h", 14), ("rotating-8h", 14), ("24-72", 6)))
+            for s in rng.normal(50, 15, n)]
+    data = pd.DataFrame(rows)
+    r = st.fit_mixed(data, "score", "C(pattern)", "pool", icc=False)
+    assert any("not identified" in w for w in r.info["warnings"])
+    t = r.terms.set_index("term")
+    means = data.groupby("pattern")["score"].mean()
+    assert t.loc["pattern[fixed-8h]", "estimate"] == pytest.approx(means["fixed-8h"] - means["24-72"], abs=1e-6)
+    assert np.isnan(t.loc["pattern[fixed-8h]", "ci_low"])
+
+
+def test_design_gives_rule_12_inputs_without_fitting() -> None:
+    data = pd.DataFrame({"pool": list("aabbcc") * 3, "pattern": ["x", "y"] * 9,
+                         "score": np.arange(18.0)})
+    d = st.design(data, "score", "C(pattern)", "pool")
+    assert d.info["n"] == 18 and d.info["df_resid"] == 16 and d.info["n_groups"] == 3
+    assert d.info["factor_levels"] == {"pattern": {"x": 9, "y": 9}}
+    assert list(d.terms["term"]) == ["Intercept", "pattern[y]"] and d.terms["estimate"].isna().all()
+
+
 # ------------------------------------------------------------------ issue 19: studentised permutation
 
 

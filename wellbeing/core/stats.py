@@ -382,6 +382,11 @@ def _mixed_strategy(formula: str, data: pd.DataFrame, group: str, re_formula: st
     dev_opt = float(pinfo["deviance"])
     if not math.isfinite(dev_opt):
         raise ModelRefused(["the profiled deviance is not finite anywhere (degenerate data)"])
+    flat = prof.q == 1 and _flat_profile(prof, dev_opt)
+    if flat:  # any θ is an optimum: the Hessian is 0, which says nothing against the fit
+        _add_warning(sink, f"{prefix}the random-intercept variance is not identified: the deviance is the "
+                           f"same for every value of it (the fixed effects absorb every {group} "
+                           f"difference, e.g. one {group} per exposure level)")
     opt = prof.at(theta)
     L = np.zeros((prof.q, prof.q))
     L[np.tril_indices(prof.q)] = theta
@@ -409,7 +414,7 @@ def _mixed_strategy(formula: str, data: pd.DataFrame, group: str, re_formula: st
             dev = prof.deviance(th)
             if not dev <= dev_opt + DEVIANCE_TOL * max(1.0, abs(dev_opt)):
                 reason = f"stopped at deviance {dev:.6f}, above the optimum {dev_opt:.6f}"
-            elif not prof.hessian_pd(th):
+            elif not flat and not prof.hessian_pd(th):
                 reason = "Hessian of the deviance not positive definite"
             elif not prof.boundary_ok(th):
                 reason = "a boundary variance is not a minimum"
@@ -427,6 +432,13 @@ def _mixed_strategy(formula: str, data: pd.DataFrame, group: str, re_formula: st
                 _add_warning(sink, f"{prefix}optimiser {a['optimiser']} rejected: {a['reason']}")
             return _MixedFit(res, prof, prof.at(th), method, attempts, dev_opt)
     raise ModelRefused([f"{prefix}{a['optimiser']}: {a['reason']}" for a in attempts])
+
+
+def _flat_profile(prof: Any, dev_opt: float) -> bool:
+    """True when the profiled deviance does not move with θ (θ from 0 to 10): the random intercept
+    is confounded with the fixed effects and has no estimate."""
+    devs = [prof.deviance(np.array([t])) for t in (0.0, 0.1, 1.0, 10.0)]
+    return bool(max(devs) - min(devs) <= 1e-8 * max(1.0, abs(dev_opt)))
 
 
 def _variance_components(res: Any) -> dict[str, Any]:
@@ -496,6 +508,40 @@ def icc_null(data: pd.DataFrame, outcome: str, group: str,
     res = _fit_mixedlm(f"{quote_name(outcome)} ~ 1", d, group, None, True, sink, "null model: ")
     tau2 = float(np.asarray(res.cov_re)[0, 0])
     return tau2 / (tau2 + float(res.scale))
+
+
+def design(data: pd.DataFrame, outcome: str, predictors: str, group: str | None = None) -> ModelResult:
+    """The fixed-effect design of ``outcome ~ predictors`` without fitting anything.
+
+    Used to judge a model's release (rule 12: residual df, respondents per factor level) *before*
+    it is fitted, so a model that may not be shown is never estimated.
+
+    Returns
+    -------
+    ModelResult
+        ``terms``: one row per fixed-effect column, every number NaN. ``info``: ``n``, ``n_groups``
+        (when ``group`` is given), ``df_resid`` (n minus the number of fixed effects),
+        ``factor_levels``, ``formula``, ``converged`` (False), ``icc`` (None), ``method``
+        (``"not fitted"``), ``warnings`` (empty).
+    """
+    import patsy
+
+    cols = [outcome, group] + _variables(predictors, data)
+    d = _complete_rows(data, cols)
+    names = patsy.dmatrix(predictors, d, return_type="dataframe").columns
+    nan = np.full(len(names), np.nan)
+    info: dict[str, Any] = {
+        "n": int(len(d)),
+        "n_groups": int(d[group].nunique()) if group else None,
+        "df_resid": int(len(d)) - len(names),
+        "factor_levels": _factor_levels(predictors, d),
+        "formula": f"{outcome} ~ {predictors}" + (f" + (1 | {group})" if group else ""),
+        "converged": False,
+        "icc": None,
+        "method": "not fitted",
+        "warnings": [],
+    }
+    return ModelResult(_terms_frame(names, nan, nan, nan, nan, nan), info)
 
 
 def fit_mixed(

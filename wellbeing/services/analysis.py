@@ -378,6 +378,12 @@ def fit_platform(wave_slugs: Sequence[str], outcome: str, exposure: str | Sequen
               "reference_level": ref}
     if feats:
         counts["responses_without_released_features"] = int(n_before - len(data))
+    pre = st.design(data, "score", predictors, "pool")
+    check = check_model_release(pre.info["df_resid"], pre.info["factor_levels"], k)
+    if not check.released:             # judged on the design: a model that may not be shown is not fitted
+        pre.info["formula"] = f"score[{outcome}] ~ {predictors} + (1 | pool)"
+        log.info("model refused (rule 12): %s", "; ".join(check.problems))
+        return Analysis("fit", request, pre, check, k, scale, counts=counts)
     try:
         main = st.fit_mixed(data, "score", predictors, "pool")
     except st.ModelRefused as exc:
