@@ -11,11 +11,12 @@ from ..core import plots
 from ..extensions import db
 from ..models import Wave, WaveStatus
 from ..services import results as svc
+from ..services import wave_changes as changes
 from ..services.ledger import ReleasePending
 from ..services.submissions import open_wave_count
 from ..web import label, loc, select_locale
 from . import bp
-from .names import REASON_WORDS, level_names, reason_words, row_name
+from .names import REASON_WORDS, level_names, place_names, reason_words, row_name
 
 ROLES = ("psychologist", "admin")
 BY_CHOICES = ("group", "department", "region", "shift_pattern", "language")
@@ -86,11 +87,19 @@ def wave(slug: str) -> str:
         abort(400, _("Nothing to show inside %(place)s for this breakdown.", place=within))
     if parent_dim:
         table = table[table[parent_dim] == within]
+    prev = changes.previous_wave(w)
+    if prev is not None:
+        try:
+            prev_table = svc.view(svc.release_wave(prev, by=by), by)
+            table = changes.add_changes(table, prev_table, by, changes.recurring_groups(w, prev))
+        except (svc.ResultsError, ReleasePending):
+            prev = None          # not comparable (or not yet released): no change column
     sections = []
     for info in scales:
         rows = table[table["scale"] == info.scale_id].copy()
         ref = info.scale.reference[0] if info.scale.reference else None
-        sections.append({"info": info, "rows": svc.plain_records(rows), "ref": ref,
+        summary = changes.summarise(rows, [row_name(r, by, names) for _, r in rows.iterrows()], info)
+        sections.append({"info": info, "rows": svc.plain_records(rows), "ref": ref, "summary": summary,
                          "bands": svc.band_distribution(w, info)})
     reliability = svc.reliability_by_scale(svc.wave_reliability(w))
     scale_names = {info.scale_id: info.scale.name for info in scales}
@@ -109,7 +118,7 @@ def wave(slug: str) -> str:
     return render_template("results/wave.html", wave=w, by=by, sections=sections, reliability=reliability,
                            scale_names=scale_names, item_texts=item_texts,
                            by_choices=list(BY_CHOICES) + context_dims, row_label=row_label,
-                           heat_rows=heat_rows, sizes=sizes, reason_words=reason_words,
+                           heat_rows=heat_rows, sizes=sizes, reason_words=reason_words, previous=prev,
                            drill=_drill(by), within=within, within_name=names.get(parent_dim or "", {}).get(within, within),
                            legend=_reasons_used([r for sec in sections for r in sec["rows"]]),
                            total=svc.plain_records(svc.view(svc.release_wave(w, scales=[scales[0].scale_id]), []))[0]
@@ -177,7 +186,12 @@ def trend_plot(scale_id: str, fmt: str) -> Response:
         series = svc.trend(scale_id, level, waves)
     except svc.ResultsError as exc:
         abort(400, str(exc))
-    fig = plots.trend(series, unit=f"{scale_id} (points)", title=f"{scale_id} across waves by {level}")
+    places = place_names()
+    series = series.assign(row=[places.get(str(v)) or label(v) for v in series["row"]])
+    scale = next((i for w in waves for i in svc.wave_scales(w) if i.scale_id == scale_id), None)
+    name = (loc(scale.scale.name) if scale else "") or scale_id
+    fig = plots.trend(series, unit=_("%(scale)s (points)", scale=name),
+                      title=_("%(scale)s across waves by %(by)s", scale=name, by=label(level)))
     return _image(fig, fmt)
 
 
