@@ -69,3 +69,31 @@ def test_a_group_whose_units_changed_gets_no_change() -> None:
     # a hidden previous cell gives no change either
     prev.loc[0, "suppressed"] = True
     assert np.isnan(changes.add_changes(table, prev, ["group"], {"a"})["change"].iloc[0])
+
+
+def test_plots_and_pdfs_are_rendered_once_per_release_and_locale(app) -> None:  # type: ignore[no-untyped-def]
+    from pathlib import Path
+
+    open_wave(app, "w1")
+    fill_wave(app, "w1", {"akm-d1-u1--all": 30, "akm-d2-u1--all": 12}, seed=7)
+    close(app, "w1")
+    c = _client(app)
+    folder = Path(app.instance_path) / "renders"
+    urls = ["/results/w1/heatmap.png?by=group", "/results/w1/means/cbi.work.svg?by=region", "/results/w1.pdf?by=region"]
+    first = [c.get(u).data for u in urls]
+    files = sorted(p.name for p in folder.iterdir())
+    assert len(files) == 3 and all((p.stat().st_mode & 0o777) == 0o600 for p in folder.iterdir())
+    assert [c.get(u).data for u in urls] == first                      # served from the files
+    assert sorted(p.name for p in folder.iterdir()) == files
+    # another language is another rendering; so is a renamed unit (the names are drawn)
+    c.set_cookie("wb_lang", "ru")
+    assert c.get(urls[0]).data != first[0]
+    assert len(list(folder.iterdir())) == 4
+    c.set_cookie("wb_lang", "en")
+    with app.app_context():
+        from wellbeing.models import Unit
+
+        unit = db.session.execute(db.select(Unit).filter_by(slug="akm-d1-u1")).scalar_one()
+        unit.name = "Renamed battalion"
+        db.session.commit()
+    assert c.get(urls[0]).data != first[0] and len(list(folder.iterdir())) == 5
