@@ -28,10 +28,10 @@ from ..core.instruments import AnswerError, Instrument, ScaleScore, score, valid
 from ..core.sealing import SealError, seal_text, unseal_text
 from ..db_setup import write_transaction
 from ..extensions import db
-from ..models import AccessCode, Progress, Response, Wave, WaveStatus
+from ..models import AccessCode, InstrumentSnapshot, Progress, Response, Wave, WaveInstrument, WaveStatus
 from . import batches
 from .batches import insert_response  # noqa: F401 - the one insert path, used by seed and import
-from .catalogue import wave_instrument_list
+from .catalogue import instruments_by_hash, wave_instrument_list
 
 
 class SurveyError(ValueError):
@@ -126,17 +126,30 @@ class State:
 
 
 def load(nonce: str | None) -> State | None:
-    """The progress behind a nonce, or None if missing or expired."""
+    """The progress behind a nonce, or None if missing or expired.
+
+    One query: the progress row, its wave and the wave's snapshot hashes in questionnaire order (the
+    parsed instruments come from the cache by content hash); a survey request made three before."""
     if not nonce:
         return None
-    prog = db.session.get(Progress, _nonce_hash(nonce))
-    if prog is None or prog.expires <= _utcnow():
+    rows = db.session.execute(
+        select(Progress, Wave, InstrumentSnapshot.id, InstrumentSnapshot.content_hash)
+        .join(Wave, Wave.id == Progress.wave_id)
+        .outerjoin(WaveInstrument, WaveInstrument.wave_id == Wave.id)
+        .outerjoin(InstrumentSnapshot, InstrumentSnapshot.id == WaveInstrument.snapshot_id)
+        .where(Progress.nonce_hash == _nonce_hash(nonce))
+        .order_by(WaveInstrument.position)
+    ).all()
+    if not rows:
         return None
-    wave = db.session.get(Wave, prog.wave_id)
+    prog, wave = rows[0][0], rows[0][1]
+    if prog.expires <= _utcnow():
+        return None
     answers = _open_answers(prog)
-    if wave is None or answers is None:  # a draft sealed under another key is as good as expired
+    if answers is None:  # a draft sealed under another key is as good as expired
         return None
-    return State(prog, wave, wave_instruments(wave), answers)
+    instruments = instruments_by_hash((r[2], r[3]) for r in rows if r[2] is not None)
+    return State(prog, wave, instruments, answers)
 
 
 def set_language(state: State, language: str) -> None:
