@@ -18,7 +18,7 @@ from flask import current_app
 from markupsafe import Markup
 
 from ..core.instruments import Instrument
-from .forms import LanguageForm, localized, value_key
+from .forms import CodeForm, LanguageForm, localized, value_key
 
 #: Upper bound on cached fragments (each a few hundred bytes): cleared when it would be passed.
 MAX_FRAGMENTS = 8192
@@ -102,3 +102,15 @@ def language_select(lang: str) -> Markup:
 def field_errors(form: Iterable) -> dict[str, list[str]]:  # type: ignore[type-arg]
     """Error messages by field name of a validated WTForms form (as text in the page's language)."""
     return {f.name: [str(e) for e in f.errors] for f in form if f.errors}
+
+
+def code_fields(lang: str) -> Markup:
+    """The start page's language and (empty) code fields with ``lang`` chosen, rendered once per
+    language from ``survey/_code_fields.html`` (the labels are in the page's language, ``lang``)."""
+    key = ("code fields", lang)
+    html = _FRAGMENTS.get(key)
+    if html is None:
+        form = CodeForm(formdata=None, language=lang, meta={"csrf": False})
+        html = Markup(current_app.jinja_env.get_template("survey/_code_fields.html").render(form=form))
+        _FRAGMENTS[key] = html
+    return html

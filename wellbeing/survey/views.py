@@ -51,11 +51,14 @@ def _survey_language() -> None:
 @bp.get("/")
 def start() -> str:
     form = CodeForm(language=g.survey_lang)
-    return _render_start(form)
+    return _render_start(form, rendering.code_fields(g.survey_lang))
 
 
-def _render_start(form: CodeForm) -> str:
-    return render_template("survey/start.html", form=form, minutes=submissions.open_wave_minutes())
+def _render_start(form: CodeForm, code_fields: str | None = None) -> str:
+    """The start page; ``code_fields`` is the cached HTML of its empty fields (None: render ``form``,
+    e.g. with its errors)."""
+    return render_template("survey/start.html", form=form, code_fields=code_fields,
+                           minutes=submissions.open_wave_minutes())
 
 
 @bp.post("/")
