@@ -64,6 +64,9 @@ def test_ticks_of_one_officer_never_reach_another(app, csrf_client):  # type: ig
     fresh = csrf_client.get(url_b).get_data(as_text=True)
     assert checked(fresh) == {}
     assert fresh.count('type="radio"') == back.count('type="radio"')
+    # the page's shell is shared, its CSRF token is not: B's own token is on B's page and is accepted
+    assert csrf(fresh) != csrf(back)
+    assert csrf_client.post(url_b, data={**first_values(fresh), "csrf_token": csrf(fresh)}).status_code == 303
 
 
 def test_an_error_shown_to_one_officer_is_not_cached(app, csrf_client):  # type: ignore[no-untyped-def]

@@ -11,11 +11,11 @@ value, not who ticked it or when.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from flask import current_app
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from ..core.instruments import Instrument
 from .forms import CodeForm, LanguageForm, localized, value_key
@@ -114,3 +114,30 @@ def code_fields(lang: str) -> Markup:
         html = Markup(current_app.jinja_env.get_template("survey/_code_fields.html").render(form=form))
         _FRAGMENTS[key] = html
     return html
+
+
+#: Stand-ins written into a page shell where the per-request parts go (private-use characters: no
+#: instrument text or translation contains them, and escaping leaves them as they are).
+_CSRF_SLOT = "\ue000csrf\ue000"
+_ITEMS_SLOT = "\ue000items\ue000"
+_SHELLS: dict[tuple[object, ...], tuple[str, str, str]] = {}
+
+
+def page_from_shell(key: tuple[object, ...], render: Callable[[str, list[Markup]], str], csrf: str,
+                    items: list[Markup]) -> str:
+    """A questionnaire page from its shell: everything but the CSRF token and the questions, rendered
+    once per ``key`` (instrument hash, language, page, page count, provisional note) by
+    ``render(csrf, items)`` with stand-ins, then filled in per request. Only for a page without errors."""
+    shell = _SHELLS.get(key)
+    if shell is None:
+        html = render(_CSRF_SLOT, [Markup(_ITEMS_SLOT)])
+        head, _, rest = html.partition(_CSRF_SLOT)
+        middle, _, tail = rest.partition(_ITEMS_SLOT)
+        if html.count(_CSRF_SLOT) != 1 or html.count(_ITEMS_SLOT) != 1:  # pragma: no cover - template changed
+            return render(csrf, items)
+        shell = (head, middle, tail)
+        if len(_SHELLS) >= 1024:
+            _SHELLS.clear()
+        _SHELLS[key] = shell
+    head, middle, tail = shell
+    return head + str(escape(csrf)) + middle + "".join(items) + tail

@@ -189,12 +189,20 @@ def _render_page(state: submissions.State, n: int, values: dict[str, str | None]
     lang = state.progress.language
     show_provisional = current_app.config.get("SHOW_PROVISIONAL_TO_RESPONDENTS")
     status = inst.languages.get(lang)
-    return render_template(
-        "survey/page.html", items=rendering.page_html(inst, lang, values, errors), has_errors=has_errors,
-        csrf=generate_csrf() if current_app.config.get("WTF_CSRF_ENABLED", True) else None,
-        inst=inst, n=n, total=len(state.instruments), lang=lang,
-        title=localized(inst.name, lang), refers_to=localized(inst.refers_to, lang) if inst.refers_to else "",
-        instructions=localized(inst.instructions, lang) if inst.instructions else "",
-        provisional=bool(show_provisional and status and status.status == "provisional"),
-        lang_select=rendering.language_select(lang),
-    )
+    provisional = bool(show_provisional and status and status.status == "provisional")
+    csrf = generate_csrf() if current_app.config.get("WTF_CSRF_ENABLED", True) else ""
+    items = rendering.page_html(inst, lang, values, errors)
+
+    def render(csrf: str, items: list) -> str:  # type: ignore[type-arg]
+        return render_template(
+            "survey/page.html", items=items, has_errors=has_errors, csrf=csrf,
+            inst=inst, n=n, total=len(state.instruments), lang=lang,
+            title=localized(inst.name, lang), refers_to=localized(inst.refers_to, lang) if inst.refers_to else "",
+            instructions=localized(inst.instructions, lang) if inst.instructions else "",
+            provisional=provisional, lang_select=rendering.language_select(lang),
+        )
+
+    if has_errors or not csrf:
+        return render(csrf, items)
+    key = (inst.content_hash, lang, n, len(state.instruments), provisional)
+    return rendering.page_from_shell(key, render, csrf, items)
