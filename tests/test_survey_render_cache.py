@@ -102,3 +102,17 @@ def test_the_cached_page_is_what_the_form_validates(app, csrf_client):  # type: 
             break
         url = r.headers["Location"]
     assert r.status_code == 200 and "your answers were sent" in r.get_data(as_text=True)
+
+
+def test_a_page_post_without_the_token_is_refused_and_saves_nothing(app, csrf_client):  # type: ignore[no-untyped-def]
+    """The page forms carry no CSRF check of their own: CSRFProtect's check of every POST must refuse
+    a cross-site post of answers (no token, or another officer's) before anything is kept."""
+    codes = open_wave(app)["akm-d1-u1--all"]
+    url = enter(csrf_client, codes[0])
+    page = csrf_client.get(url).get_data(as_text=True)
+    other = app.test_client()
+    other_page = other.get(enter(other, codes[1])).get_data(as_text=True)
+    for token in (None, csrf(other_page)):
+        data = last_values(page) | ({"csrf_token": token} if token else {})
+        assert csrf_client.post(url, data=data).status_code == 400
+    assert checked(csrf_client.get(url).get_data(as_text=True)) == {}
