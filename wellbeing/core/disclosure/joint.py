@@ -390,8 +390,22 @@ def release_publication(
             std.loc[changed, "reason"] = "overlap"
             std.loc[changed, "share_reason"] = "overlap"
             out[first.name] = std
+    table_ids = {first.name: std_ids}
     for ti, spec in enumerate(tables[1:], start=1):
-        out[spec.name] = _release_breakdown(cells, fn, fs, spec, ti, reg, facts, scale, k, wave_open)
+        out[spec.name], table_ids[spec.name] = _release_breakdown(cells, fn, fs, spec, ti, reg, facts, scale, k,
+                                                                  wave_open)
+    # Cells of earlier tables that a later breakdown withheld (see _release_breakdown): their tables say so.
+    for name, ids in table_ids.items():
+        tab = out[name]
+        late = [r for r, i in enumerate(ids) if not reg.shown[i] and not bool(tab.at[r, "suppressed"])]
+        if late:
+            tab = tab.copy()
+            for col in ("n", "mean", "share_high"):
+                tab.loc[late, col] = pd.NA
+            tab.loc[late, "suppressed"] = True
+            tab.loc[late, "reason"] = [reg.reason[ids[r]] for r in late]
+            tab.loc[late, "share_reason"] = [reg.reason[ids[r]] for r in late]
+            out[name] = tab
     facts.rows = list(facts.rows) + [(reg.members[i], (reg.mean[i] - scale.half_unit) * reg.n[i],
                                       (reg.mean[i] + scale.half_unit) * reg.n[i])
                                      for i in range(len(reg.members)) if reg.shown[i] and reg.n[i] > 0]
@@ -500,13 +514,20 @@ def _release_breakdown(cells, fn, fs, spec, ti, reg, facts, scale, k, wave_open)
             break
         by_label = {label: m for m, label in targets}
         live_new = [i for i in new if reg.shown[i] and reg.n[i] > 0]
-        if not live_new:
-            break  # nothing of this table is shown: what remains narrow was so before it
+        # A target this table's own cells cannot widen (e.g. a breakdown cell of 4 inside a shown group
+        # of 5 whose mean is high: the standard table alone pins it, given the joint counts) is
+        # protected by withholding the earlier table's cell that pins it, in this same publication.
+        live_std = [i for i in range(len(reg.members)) if reg.table[i] != -1 and reg.shown[i] and reg.n[i] > 0]
         picks = set()
         for label, _lo, _hi in narrow:
             tset = set(by_label[label].tolist())
             touch = [i for i in live_new if tset & set(reg.members[i].tolist())]
-            picks.add(min(touch or live_new, key=lambda c: (reg.n[c], c)))
+            if not touch:
+                touch = [i for i in live_std if tset & set(reg.members[i].tolist())]
+            if touch or live_new:
+                picks.add(min(touch or live_new, key=lambda c: (reg.n[c], c)))
+        if not picks:
+            break  # nothing shown touches what remains narrow: it was so in earlier releases (prior facts)
         for c in picks:
             reg.shown[c], reg.reason[c] = False, "complementary"
     for i in new:
@@ -520,7 +541,7 @@ def _release_breakdown(cells, fn, fs, spec, ti, reg, facts, scale, k, wave_open)
     rows["suppressed"] = [not reg.shown[i] for i in ids]
     rows["reason"] = [reg.reason[i] for i in ids]
     rows["share_reason"] = [reg.reason[i] if not reg.shown[i] else "complementary" for i in ids]
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows), ids
 
 
 def _counting_rule(reg: _Registry, relations, new: set[int], k: int) -> bool:  # type: ignore[no-untyped-def]
