@@ -240,6 +240,9 @@ def release_what_if(r: WhatIf) -> dict:
     * The unit and the group must each have at least K officers (the wave's ``min_cell``): with fewer,
       the change of the group's means would give the unit's officers' current values (the proposed
       roster is public), so nothing but the refusal is returned.
+    * The group's officers outside the unit must be none or at least K (reason ``complement``): their
+      features do not change, so ``group·proposed − (the unit's proposed sum, public from the generator)``
+      is their sum, and with 1 to K−1 of them it is the mean of fewer than K officers.
     * The prediction is shown only when the model passes rule 12 (``analysis.released``); the pilot's
       DiD likewise.
     * Rounding once, half away from zero: exposures and hours to 0.1, fatigue KSS to 0.01, shares to
@@ -252,6 +255,9 @@ def release_what_if(r: WhatIf) -> dict:
                  "released": True, "reason": "", "notes": list(r.notes)}
     if r.unit_officers < k or r.group_officers < k:
         out.update(released=False, reason="below_k")
+        return out
+    if 0 < r.group_officers - r.unit_officers < k:
+        out.update(released=False, reason="complement")
         return out
 
     def rnd(v: float | None, d: int) -> float | None:
