@@ -226,3 +226,26 @@ def test_what_if_page_in_three_languages_and_refusals(app: Flask, wave: str) -> 
                        "cbi.work", [], ["night_hours"], {"night_hours": 80.0}, {"night_hours": 61.0}, {})
         out = release_what_if(small)
         assert out["released"] is False and out["reason"] == "below_k" and "features" not in out
+
+
+
+def test_cached_wave_features_bind_the_callers_snapshot_row(app: Flask, wave: str) -> None:
+    """Regression (issue 23): the features cache kept the roster snapshot row of the session that
+    computed it. A commit after the computation (the what-if's ledger and audit writes) expired that row
+    and the end of the app context closed its session, so the next caller in the process — a second
+    ``flask schedules what-if`` — died on DetachedInstanceError reading its id (exit 1). The cached
+    entry now hands out the caller's own rows."""
+    from wellbeing.extensions import db
+    from wellbeing.services.schedules import released_wave_features
+    from wellbeing.services.waves import get_wave
+
+    with app.app_context():
+        wf, _ = released_wave_features(get_wave(wave))
+        snap_id, as_of = wf.snapshot.id, wf.snapshot.as_of
+        db.session.commit()   # expires every row of this session
+    with app.app_context():
+        w = get_wave(wave)
+        wf2, _ = released_wave_features(w)
+        assert wf2 is wf                      # the cached computation, not a new one
+        assert (wf2.snapshot.id, wf2.snapshot.as_of) == (snap_id, as_of)
+        assert wf2.snapshot in db.session and wf2.wave is w

@@ -54,9 +54,10 @@ def test_24_72_unit_to_pitman_prediction_agrees_with_the_planted_effects(demo_ap
     assert feats["duties_24h"]["proposed"] == 0.0 and feats["duties_24h"]["now"] > 7
     assert abs(feats["night_hours"]["change"]) < 5   # both patterns plan about 61 night hours a month
     assert "causal" in out["causal_note"]
-    # The text form says the same. Regression: a second what-if in one process exited 1 (the features
-    # cache handed out the roster snapshot row of the first call's closed session: DetachedInstanceError),
-    # which is why the table form "failed" after the JSON one; a web server hit it on the page's second load.
+    # The text form says the same. Regression: a second what-if in one process exited 1 — the features
+    # cache handed out the roster snapshot row of the first call's session, expired by that call's commits
+    # and closed with its app context (DetachedInstanceError) — which is why the table form "failed"
+    # after the JSON one; the format itself was never the cause (alone, it exits 0).
     text = runner.invoke(args=["schedules", "what-if", "--unit", unit, "--pattern", "pitman-12h", "--wave", "month-2",
                                "--outcome", "cbi.work"])
     assert text.exit_code == 0, (text.output, text.stderr)
