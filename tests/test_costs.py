@@ -249,3 +249,36 @@ def test_cached_wave_features_bind_the_callers_snapshot_row(app: Flask, wave: st
         assert wf2 is wf                      # the cached computation, not a new one
         assert (wf2.snapshot.id, wf2.snapshot.as_of) == (snap_id, as_of)
         assert wf2.snapshot in db.session and wf2.wave is w
+
+
+def test_feature_model_key_changes_with_every_input_of_the_fit(app: Flask, runner, wave: str,
+                                                              tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The what-if reuses a fitted feature model only while its inputs stand still: the key is stable
+    across calls and app contexts, and changes with a shift import (group features), a table released for
+    the wave (the audit's facts), the wave's K, and the outcome or exposures asked for."""
+    from wellbeing.services.ledger import released
+    from wellbeing.services.waves import get_wave
+    from wellbeing.services.whatif import feature_model_key
+
+    def key(outcome: str = "cbi.work", exposures: tuple[str, ...] = ("night_hours",)) -> tuple:
+        with app.app_context():
+            return feature_model_key([wave], outcome, exposures)
+
+    k0 = key()
+    assert key() == k0
+    assert key("cbi.personal") != k0 and key(exposures=("night_hours", "duties_24h")) != k0
+    (tmp_path / "ot2.csv").write_text("person_id,start,end,break_min,duty_type,shift_code\n"
+                                      "P000001,2024-04-05 10:00,2024-04-05 12:00,0,overtime,\n", encoding="utf-8")
+    ok(runner.invoke(args=["shifts", "import", str(tmp_path / "ot2.csv")]))
+    k1 = key()
+    assert k1 != k0
+    import pandas as pd
+
+    with app.app_context():
+        released("table", get_wave(wave), {"scale": "test"}, lambda: pd.DataFrame({"x": [1]}))
+    k2 = key()
+    assert k2 != k1
+    with app.app_context():
+        get_wave(wave).min_cell = 7
+        db.session.commit()
+    assert key() != k2
