@@ -5,6 +5,7 @@ cbi.work agrees in sign and size with the effects planted by the demo's generati
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from flask import Flask
@@ -69,3 +70,26 @@ def test_24_72_unit_to_pitman_prediction_agrees_with_the_planted_effects(demo_ap
             f"{num(p['ci_high'])})") in text.stdout
     d24 = feats["duties_24h"]
     assert f"  {'duties_24h':<26}{num(d24['now']):>7}{num(d24['proposed']):>11}{num(d24['change']):>9}" in text.stdout
+    # The page: the same released numbers in kk/ru/en, with the plot (its words in the page's language).
+    # The fit is reused from the commands above (services.whatif.feature_model), so these cost seconds.
+    c = demo_app.test_client()
+    assert c.post("/auth/login", data={"name": "analyst", "password": "demo-analyst"}).status_code == 302
+    q = f"/schedules/what-if?wave=month-2&unit={unit}&pattern=pitman-12h&outcome=cbi.work"
+    words = {"en": ("Predicted change of cbi.work: -5.8 points", "total"),
+             "ru": ("Прогнозируемое изменение cbi.work: -5,8 балла", "Разница"),
+             "kk": ("cbi.work болжанған өзгерісі: -5,8 балл", "Айырма")}
+    assert p["change"] == -5.8, "the page's expected sentences below assume the demo's -5.8 (seed 1)"
+    for lang, (sentence, word) in words.items():
+        c.set_cookie("wb_lang", lang)
+        r = c.get(q)
+        assert r.status_code == 200 and sentence in r.text, lang
+        assert r.text.count('<img src="data:image/png;base64,') == 1
+        if lang != "en":
+            assert word in r.text
+        # every number of the feature table is the released one, in the page's number format
+        rows = re.findall(r'<tr><td>(\w+)</td>' + r'<td class="num">([^<]+)</td>' * 3 + '</tr>', r.text)
+        assert {row[0] for row in rows} == set(feats), lang
+        for name, *shown in rows:
+            values = [float(v.replace("\u2212", "-").replace("\xa0", "").replace(" ", "").replace(",", "."))
+                      for v in shown]
+            assert values == [feats[name]["now"], feats[name]["proposed"], feats[name]["change"]], (lang, name)
