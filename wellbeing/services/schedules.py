@@ -192,8 +192,8 @@ def released_wave_features(wave: Wave) -> tuple[WaveFeatures, pd.DataFrame]:
         _CACHE[key] = wf
     else:
         # The cached rows were loaded by the session of an earlier request or CLI call, closed since (and
-        # expired by its commits): reading one raised DetachedInstanceError, so the second what-if or
-        # costs run in a process exited 1. Bind this call's rows instead (same keys: the cache key has
+        # expired by its commits): reading one raised DetachedInstanceError, so the second what-if in a
+        # process exited 1. Bind this call's rows instead (same keys: the cache key has
         # the wave's id, and the snapshot frozen with a wave does not change).
         wf.wave = wave
         wf.snapshot = db.session.get(RosterSnapshot, sa_inspect(wf.snapshot).identity)
