@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import json
 
 import pandas as pd
@@ -93,7 +94,10 @@ def test_page_csv_and_pdf_show_the_same_released_numbers(app, wave):
         if value:
             assert f">{value}<" in html
             assert value in text
-    assert "below_k" in html and "below_k" in text
+    # Hidden cells say why in plain words on the page and in the PDF; the CSV keeps the code for programs.
+    flat = " ".join(text.split())
+    assert "below_k" in csv_text and "fewer than K answered" in html and "fewer than K answered" in flat
+    assert "below_k" not in re.sub(r"<[^>]+>", " ", html) and "below_k" not in flat
 
 
 def test_results_require_psychologist(app, wave):
@@ -122,6 +126,11 @@ def test_plots_render(app, wave):
     assert png.status_code == 200 and png.data.startswith(b"\x89PNG")
     svg = c.get(f"/results/{wave}/means/cbi.work.svg?by=group")
     assert svg.status_code == 200 and b"<svg" in svg.data
+    # The SVG's own styles are allowed (else it opens as a black box), and nothing else is.
+    csp = svg.headers["Content-Security-Policy"]
+    assert b' style="' in svg.data and "style-src 'unsafe-inline'" in csp and "default-src 'none'" in csp
+    assert "script" not in csp and "'self'" not in csp
+    assert "unsafe-inline" not in c.get(f"/results/{wave}?by=group").headers["Content-Security-Policy"]
     assert c.get("/results/trend/cbi.work.png?level=region").status_code == 200
 
 
@@ -163,5 +172,8 @@ def test_pdf_renders_cyrillic_and_kazakh_letters(app, wave):
 
 def test_heat_map_marks_suppressed_cells_with_their_reason(app, wave):
     html = logged_in(app).get(f"/results/{wave}?by=group").get_data(as_text=True)
-    assert 'class="suppressed" title="suppressed: below_k"' in html
+    assert 'class="suppressed" title="hidden: fewer than K answered"' in html
+    # ... and the legend under the heat map says it once, in plain words
+    legend = re.search(r'<ul class="small legend" id="reasons">(.*?)</ul>', html, re.S).group(1)
+    assert 'data-reason="below_k">hidden: fewer than K answered</li>' in legend
     assert "Response rate" in html

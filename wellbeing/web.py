@@ -29,6 +29,11 @@ SUPPORTED = ("kk", "ru", "en")
 #: Blueprints whose pages need a staff login (their responses are never cached).
 STAFF_BLUEPRINTS = frozenset({"auth", "admin", "results", "schedules", "analysis"})
 CSP = "default-src 'self'; img-src 'self' data:; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+# An SVG export opened on its own is a document under its response's CSP: matplotlib writes its
+# presentation as inline `style` attributes and one `<style>` element, which `style-src 'self'` blocks
+# (the plot shows as a black box). SVG documents get a policy of their own: inline styles and data:
+# images (embedded rasters), nothing else — no script, no fetch, no frame.
+SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; base-uri 'none'"
 
 
 class NoClientAddress(logging.Filter):
@@ -107,7 +112,12 @@ LABELS: dict[str, Any] = {
     "original": _l("original"), "validated": _l("validated"), "provisional": _l("provisional translation"),
     "unavailable": _l("unavailable"),
     "group": _l("reporting group"), "department": _l("department"), "region": _l("region"),
-    "shift_pattern": _l("shift pattern"), "language": _l("language"),
+    "shift_pattern": _l("shift pattern"), "language": _l("language"), "whole_wave": _l("whole wave"),
+    # shift patterns (wellbeing.core.patterns)
+    "fixed-8h": _l("fixed 8 h days"), "rotating-8h": _l("rotating 8 h"), "4-10": _l("4 × 10 h"),
+    "pitman-12h": _l("Pitman 12 h"), "4on4off-12h": _l("4 on, 4 off (12 h)"), "dupont-12h": _l("DuPont 12 h"),
+    "continental-12h": _l("continental 12 h (2-2-4)"), "24-72": _l("24/72"),
+    "24-48": _l("24/48"), "on-call": _l("day work with on-call weeks"),
 }
 
 
@@ -179,7 +189,7 @@ def upload_limit() -> None:
 
 
 def _security_headers(resp: Response) -> Response:
-    resp.headers.setdefault("Content-Security-Policy", CSP)
+    resp.headers.setdefault("Content-Security-Policy", SVG_CSP if resp.mimetype == "image/svg+xml" else CSP)
     resp.headers.setdefault("Referrer-Policy", "no-referrer")
     resp.headers.setdefault("X-Content-Type-Options", "nosniff")
     resp.headers.setdefault("X-Frame-Options", "DENY")

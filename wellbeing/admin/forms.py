@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (DateField, DecimalField, HiddenField, IntegerField, SelectField, SelectMultipleField,
                      StringField, SubmitField)
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, StopValidation
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..survey.forms import choices
@@ -51,6 +52,23 @@ class UnitsImportForm(FlaskForm):
 class MultiCheckboxField(SelectMultipleField):
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
+
+
+class AtLeastOne:
+    """A multi-checkbox needs at least one ticked box.
+
+    Unlike ``DataRequired`` it sets no ``required`` flag: that flag puts ``required`` on every
+    checkbox, so the browser refuses the form unless *all* boxes are ticked.
+    """
+
+    field_flags: dict[str, bool] = {}
+
+    def __init__(self, message: str | None = None) -> None:
+        self.message = message
+
+    def __call__(self, form: object, field: SelectMultipleField) -> None:
+        if not field.data:
+            raise StopValidation(self.message or _("Choose at least one."))
 
 
 class WaveForm(FlaskForm):

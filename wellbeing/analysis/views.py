@@ -41,7 +41,7 @@ def _form(args: MultiDict | None = None) -> AnalysisForm:
     """The analysis form with its choices: closed waves, their common scales, offered exposures."""
     args = MultiDict(args if args is not None else request.args)
     waves = closed_waves()
-    if not args.getlist("waves"):
+    if not args.getlist("waves") and "outcome" not in args:   # first visit: every closed wave ticked
         for w in waves:
             args.add("waves", w.slug)
     form = AnalysisForm(args)

@@ -13,7 +13,9 @@ from ..models import Wave, WaveStatus
 from ..services import results as svc
 from ..services.ledger import ReleasePending
 from ..services.submissions import open_wave_count
+from ..web import label, loc, select_locale
 from . import bp
+from .names import REASON_WORDS, level_names, reason_words, row_name
 
 ROLES = ("psychologist", "admin")
 BY_CHOICES = ("group", "department", "region", "shift_pattern", "language")
@@ -52,8 +54,19 @@ def released_view(wave: Wave, by: list[str]) -> tuple[pd.DataFrame, list[svc.Sca
     return svc.view(released, by), svc.wave_scales(wave)
 
 
-def row_label(r, by: list[str]) -> str:  # type: ignore[no-untyped-def]
-    return " · ".join(str(r[d]) for d in by) if by else "all"
+def _drill(by: list[str]) -> tuple[str, str] | None:
+    """Where a row of this breakdown leads: (its key column, the breakdown one level down)."""
+    return {("region",): ("region", "department"), ("department",): ("department", "group")}.get(tuple(by))
+
+
+def _by_words(by: list[str]) -> str:
+    return ", ".join(label(d) for d in by) if by else label("whole_wave")
+
+
+def _reasons_used(rows: list[dict]) -> dict[str, str]:
+    """The legend: each reason code the page shows, in plain words (in the order of REASON_WORDS)."""
+    used = {r.get("reason") for r in rows if r.get("suppressed")} | {r.get("share_reason") for r in rows}
+    return {code: reason_words(code) for code in REASON_WORDS if code in used}
 
 
 @bp.get("/<slug>")
@@ -64,6 +77,15 @@ def wave(slug: str) -> str:
         return render_template("results/open.html", wave=w, count=open_wave_count(w))
     by = _by()
     table, scales = released_view(w, by)
+    names = level_names(w)
+    # Drill-down: ?in=<region or department> shows only the released rows inside it (no new number).
+    within = request.args.get("in", "")
+    parent_dim = next((d for d in ("region", "department") if within and d in table.columns
+                       and d not in by and (table[d] == within).any()), None)
+    if within and parent_dim is None:
+        abort(400, _("Nothing to show inside %(place)s for this breakdown.", place=within))
+    if parent_dim:
+        table = table[table[parent_dim] == within]
     sections = []
     for info in scales:
         rows = table[table["scale"] == info.scale_id].copy()
@@ -72,6 +94,11 @@ def wave(slug: str) -> str:
                          "bands": svc.band_distribution(w, info)})
     reliability = svc.reliability_by_scale(svc.wave_reliability(w))
     scale_names = {info.scale_id: info.scale.name for info in scales}
+    item_texts = {item.id: item.text for info in scales for item in info.instrument.items}
+
+    def row_label(r, by: list[str]) -> str:  # type: ignore[no-untyped-def]
+        return row_name(r, by, names)
+
     heat_rows: dict[str, dict[str, dict]] = {}
     for sec in sections:
         for r in sec["rows"]:
@@ -80,9 +107,11 @@ def wave(slug: str) -> str:
     sizes = {g.slug: g.size for g in w.groups}
     context_dims = svc.context_dimensions(w)
     return render_template("results/wave.html", wave=w, by=by, sections=sections, reliability=reliability,
-                           scale_names=scale_names,
+                           scale_names=scale_names, item_texts=item_texts,
                            by_choices=list(BY_CHOICES) + context_dims, row_label=row_label,
-                           heat_rows=heat_rows, sizes=sizes,
+                           heat_rows=heat_rows, sizes=sizes, reason_words=reason_words,
+                           drill=_drill(by), within=within, within_name=names.get(parent_dim or "", {}).get(within, within),
+                           legend=_reasons_used([r for sec in sections for r in sec["rows"]]),
                            total=svc.plain_records(svc.view(svc.release_wave(w, scales=[scales[0].scale_id]), []))[0]
                            if scales else None)
 
@@ -98,14 +127,15 @@ def heatmap(slug: str, fmt: str) -> Response:
     by = _by()
     table, scales = released_view(w, by)
     infos = {s.scale_id: s for s in scales}
-    t = table.assign(row=[row_label(r, by) for _, r in table.iterrows()])
+    names = level_names(w)
+    t = table.assign(row=[row_name(r, by, names) for _, r in table.iterrows()])
     t["lo"] = t["scale"].map(lambda s: infos[s].scale.range[0])
     t["hi"] = t["scale"].map(lambda s: infos[s].scale.range[1])
     t["higher_is"] = t["scale"].map(lambda s: infos[s].scale.higher_is)
     t["decimals"] = t["scale"].map(lambda s: infos[s].scale.precision)
     rows = list(dict.fromkeys(t["row"]))
-    fig = plots.heatmap(t, rows, list(infos), {k: v.scale.name.get("en", k) for k, v in infos.items()},
-                        title=f"{w.slug}: mean scores by {', '.join(by)}")
+    fig = plots.heatmap(t, rows, list(infos), {k: loc(v.scale.name) or k for k, v in infos.items()},
+                        title=_("%(wave)s: mean scores by %(by)s", wave=w.title or w.slug, by=_by_words(by)))
     return _image(fig, fmt)
 
 
@@ -123,10 +153,14 @@ def means_plot(slug: str, scale_id: str, fmt: str) -> Response:
     if info is None:
         abort(404)
     t = table[table["scale"] == scale_id]
-    t = t.assign(row=[row_label(r, by) for _, r in t.iterrows()])
+    names = level_names(w)
+    t = t.assign(row=[row_name(r, by, names) for _, r in t.iterrows()])
     concern = [b.at for b in info.scale.bands if b.concern]
-    fig = plots.group_means(t, unit=f"{info.scale.name.get('en', scale_id)} ({info.scale.range[0]:g}–"
-                            f"{info.scale.range[1]:g} points)", title=f"{w.slug}: {scale_id} by {', '.join(by)}",
+    name = loc(info.scale.name) or scale_id
+    fig = plots.group_means(t, unit=_("%(scale)s (%(lo)s–%(hi)s points)", scale=name, lo=f"{info.scale.range[0]:g}",
+                                      hi=f"{info.scale.range[1]:g}"),
+                            title=_("%(wave)s: %(scale)s by %(by)s", wave=w.title or w.slug, scale=name,
+                                    by=_by_words(by)),
                             threshold=min(concern) if concern and info.scale.bounds == "lower" else None,
                             lo=info.scale.range[0], hi=info.scale.range[1])
     return _image(fig, fmt)
@@ -171,7 +205,9 @@ def pdf_export(slug: str) -> Response:
         abort(404)
     by = _by()
     table, scales = released_view(w, by)
-    pdf = results_pdf(w, by, table, scales, svc.wave_reliability(w))
+    names = level_names(w)
+    pdf = results_pdf(w, by, table, scales, svc.wave_reliability(w), row_label=lambda r: row_name(r, by, names),
+                      reason_words=reason_words, name=loc, locale=select_locale())
     return Response(pdf, mimetype="application/pdf",
                     headers={"Content-Disposition": f'attachment; filename="results-{w.slug}.pdf"'})
 
@@ -179,6 +215,12 @@ def pdf_export(slug: str) -> Response:
 def _image(fig, fmt: str) -> Response:  # type: ignore[no-untyped-def]
     data = plots.to_bytes(fig, fmt)
     return Response(data, mimetype="image/png" if fmt == "png" else "image/svg+xml")
+
+
+@bp.app_template_global()
+def drill_url(slug: str, by: str, within: str) -> str:
+    """The page one level down: ``by`` rows inside region or department ``within``."""
+    return url_for("results.wave", slug=slug, by=by, **{"in": within})
 
 
 @bp.app_template_global()

@@ -7,10 +7,12 @@ dependence on the machine's fonts). Every number comes from the released table g
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 
 import pandas as pd
+from babel.numbers import format_decimal
+from flask_babel import gettext as _
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
@@ -60,54 +62,86 @@ def _png(fig, width_mm: float = 170) -> Image:  # type: ignore[no-untyped-def]
 
 
 def results_pdf(wave: Wave, by: Sequence[str], table: pd.DataFrame, scales: Sequence[ScaleInfo],
-                reliability: pd.DataFrame) -> bytes:
+                reliability: pd.DataFrame, *, row_label: Callable[[pd.Series], str] | None = None,
+                reason_words: Callable[[str], str] | None = None,
+                name: Callable[[Mapping[str, str]], str] | None = None, locale: str = "en") -> bytes:
     """A wave's results report: per scale the released table and a means plot, then reliability.
 
     ``table`` is the released view (``services.results.view``) — the same rows as the page and CSV.
+    The text is in the request's language (flask-babel; English outside a request) and numbers are
+    formatted for ``locale`` (Babel: "1 902,5" in ru and kk). ``row_label`` names a row (default: its
+    slugs), ``reason_words`` says why a cell is hidden (default: the reason code), ``name`` picks a
+    per-language text (default: English).
     """
     _register_fonts()
+    row_label = row_label or (lambda r: " · ".join(str(r[x]) for x in by) if by else "all")
+    reason_words = reason_words or str
+    name = name or (lambda texts: texts.get("en") or next(iter(texts.values()), ""))
+
+    def num(v: object, decimals: int = 0) -> str:
+        text = fmt(v, decimals)
+        if text == "–":
+            return text
+        return format_decimal(float(text), format="#,##0" + ("." + "0" * decimals if decimals else ""),
+                              locale=locale)
+
     buf = io.BytesIO()
     doc = SimpleDocTemplate(buf, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=16 * mm,
                             bottomMargin=16 * mm, title=f"wellbeing — {wave.title}", author="wellbeing")
     # Every data text goes through markup(): a title such as "<img src=...>" must print as typed.
-    story: list = [Paragraph(f"{markup(wave.title)} — cohort results", H1),
-                   Paragraph(f"Wave {markup(wave.slug)}, {wave.opens or ''} – {wave.closes or ''}. Minimum cell K = "
-                             f"{wave.min_cell}. Breakdown: {markup(', '.join(by)) or 'whole wave'}. Every number has "
-                             f"passed disclosure control; suppressed cells show their reason. Generated {date.today()}.",
-                             STYLE)]
+    breakdown = ", ".join(by) if by else _("whole wave")
+    story: list = [Paragraph(markup(_("%(title)s — cohort results", title=wave.title)), H1),
+                   Paragraph(markup(_("Wave %(slug)s, %(opens)s – %(closes)s. Minimum cell K = %(k)s. Breakdown: "
+                                      "%(by)s. Every number has passed disclosure control; hidden cells show "
+                                      "why. Generated %(today)s.", slug=wave.slug, opens=wave.opens or "",
+                                      closes=wave.closes or "", k=wave.min_cell, by=breakdown,
+                                      today=date.today())), STYLE)]
+    head = [_("group") if by == ["group"] else breakdown, "n", _("mean"), _("95% CI"), _("share high %"),
+            _("95% CI")]
     for info in scales:
         sc = info.scale
         d = sc.precision
         rows = table[table["scale"] == info.scale_id]
-        story.append(Paragraph(f"{markup(sc.name.get('en', info.scale_id))} ({markup(info.scale_id)}; "
-                               f"{sc.range[0]:g}–{sc.range[1]:g} points, higher is {markup(sc.higher_is)})", H2))
-        data = [[" · ".join(by) or "all", "n", "mean", "95% CI", "share high %", "95% CI"]]
+        story.append(Paragraph(markup(_("%(scale)s (%(lo)s–%(hi)s points, higher is %(dir)s)",
+                                        scale=name(sc.name) or info.scale_id, lo=f"{sc.range[0]:g}",
+                                        hi=f"{sc.range[1]:g}",
+                                        dir=_("worse") if sc.higher_is == "worse" else _("better"))), H2))
+        data = [list(head)]
         supp = []
-        for _, r in rows.iterrows():
-            label = " · ".join(str(r[x]) for x in by) if by else "all"
+        for _i, r in rows.iterrows():
+            label = row_label(r)
             if r["suppressed"]:
                 supp.append(len(data))
-                data.append([label, "", f"suppressed ({r['reason']})", "", "", ""])
+                data.append([Paragraph(markup(label), SMALL), "", Paragraph(markup(reason_words(r["reason"])), SMALL),
+                             "", "", ""])
                 continue
-            data.append([label, fmt(r["n"]), fmt(r["mean"], d), f"{fmt(r['ci_low'], d)}–{fmt(r['ci_high'], d)}",
-                         fmt(r["share_high"]) if pd.notna(r["share_high"]) else (r["share_reason"] or "–"),
-                         f"{fmt(r['share_ci_low'])}–{fmt(r['share_ci_high'])}" if pd.notna(r["share_ci_low"]) else ""])
+            data.append([Paragraph(markup(label), SMALL), num(r["n"]), num(r["mean"], d),
+                         f"{num(r['ci_low'], d)}–{num(r['ci_high'], d)}",
+                         num(r["share_high"]) if pd.notna(r["share_high"]) else
+                         (_("hidden") if r["share_reason"] else "–"),
+                         f"{num(r['share_ci_low'])}–{num(r['share_ci_high'])}" if pd.notna(r["share_ci_low"]) else ""])
         story.append(_table(data, [62 * mm, 14 * mm, 30 * mm, 24 * mm, 22 * mm, 20 * mm], supp))
-        t = rows.assign(row=[" · ".join(str(r[x]) for x in by) if by else "all" for _, r in rows.iterrows()])
+        t = rows.assign(row=[row_label(r) for _i, r in rows.iterrows()])
         if len(t) <= 40:
             story.append(Spacer(1, 4))
-            story.append(_png(plots.group_means(t, unit=f"{info.scale_id} (points)", lo=sc.range[0], hi=sc.range[1]),
-                              150))
-    story.append(Paragraph("Reliability (complete responses)", H2))
-    data = [["scale", "language", "n", "α", "95% CI", "ω", "items r < .30", "note"]]
-    for _, r in reliability.iterrows():
-        data.append([r["scale"], r["language"], fmt(r["n"]), fmt(r["alpha"], 2),
-                     f"{fmt(r['ci_low'], 2)}–{fmt(r['ci_high'], 2)}" if r["released"] else "", fmt(r["omega"], 2),
-                     r["flagged_items"], note_text(r["note"])
-                     + (" · language versions differ" if r.get("equivalence_flag") else "")])
+            story.append(_png(plots.group_means(t, unit=_("%(scale)s (points)", scale=name(sc.name) or info.scale_id),
+                                                lo=sc.range[0], hi=sc.range[1]), 150))
+    reasons = sorted({r for r in table.loc[table["suppressed"], "reason"].dropna()} |
+                     {r for r in table["share_reason"].dropna() if r})
+    if reasons:
+        story.append(Paragraph(markup(" · ".join(reason_words(r) for r in reasons)), SMALL))
+    story.append(Paragraph(markup(_("Reliability (complete responses)")), H2))
+    names = {i.scale_id: name(i.scale.name) or i.scale_id for i in scales}
+    data = [[_("scale"), _("language"), "n", "α", _("95% CI"), "ω", _("items r < .30"), _("note")]]
+    for _i, r in reliability.iterrows():
+        data.append([Paragraph(markup(names.get(r["scale"], r["scale"])), SMALL), r["language"], num(r["n"]),
+                     num(r["alpha"], 2), f"{num(r['ci_low'], 2)}–{num(r['ci_high'], 2)}" if r["released"] else "",
+                     num(r["omega"], 2), r["flagged_items"], Paragraph(markup(
+                         note_text(r["note"]) + (" · " + _("language versions differ")
+                                                 if r.get("equivalence_flag") else "")), SMALL)])
     story.append(_table(data, [30 * mm, 16 * mm, 12 * mm, 12 * mm, 22 * mm, 12 * mm, 30 * mm, 40 * mm]))
     story.append(Spacer(1, 6))
-    story.append(Paragraph("Residual risk (reporting rules): K−1 colleagues who pool their own answers can compute "
-                           "the last one from an exact group mean.", SMALL))
+    story.append(Paragraph(markup(_("Residual risk (reporting rules): K−1 colleagues who pool their own answers "
+                                    "can compute the last one from an exact group mean.")), SMALL))
     doc.build(story)
     return buf.getvalue()

@@ -1,0 +1,82 @@
+"""Names a reader knows, in place of the slugs and codes a release is keyed by.
+
+A released row is keyed by slugs (``abai-d1-u1--24-72``, ``abai``); pages, plots and PDFs show the
+units' names from the roster ("Patrol battalion, Abai city department — 24/72") and the reasons for a
+hidden cell in plain words. CSV and JSON exports keep the slugs: they are read by programs.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Sequence
+
+from flask_babel import lazy_gettext as _l
+
+from ..extensions import db
+from ..models import Unit, Wave
+from ..web import label
+
+#: Why a cell is hidden, in plain words (DESIGN.md rules 7–9 and 12; the codes of CLI.md).
+REASON_WORDS: dict[str, Any] = {
+    "below_k": _l("hidden: fewer than K answered"),
+    "complementary": _l("hidden so that a hidden group cannot be worked out from the totals"),
+    "overlap": _l("hidden: it differs from another shown group by fewer than K people"),
+    "auditor": _l("hidden: with the other published numbers it would narrow a hidden group's score"),
+    "share_below_k": _l("share hidden: fewer than K people are in the band, or fewer than K are not"),
+    "wave_open": _l("the wave is still open: nothing is shown before it closes"),
+    "model_refused": _l("model not shown: too few people in a level, or it would reveal a hidden cell"),
+}
+
+#: How many unit names a pooled group's name lists before "+ n more".
+MAX_UNITS_NAMED = 3
+
+
+def reason_words(code: str | None) -> str:
+    """The plain-words reason for a reason code (the code itself if unknown, "" for none)."""
+    if not code:
+        return ""
+    words = REASON_WORDS.get(str(code))
+    return str(words) if words is not None else str(code)
+
+
+def level_names(wave: Wave) -> dict[str, dict[str, str]]:
+    """Display names by dimension: ``{"group": {slug: name}, "region": {slug: name},
+    "department": {slug: name}}``.
+
+    A group is named by its units (at most :data:`MAX_UNITS_NAMED`, then "+ n"), its department when
+    that is not already in the name, and its shift pattern ("… — 24/72") unless it pools all patterns.
+    Import-only waves name groups by their stored label.
+    """
+    units = {u.slug: u.name for u in db.session.execute(db.select(Unit)).scalars()}
+    groups: dict[str, str] = {}
+    for g in wave.groups:
+        slugs = [s for s in (g.unit_slugs or "").split(",") if s]
+        if not slugs:
+            groups[g.slug] = g.label or g.slug
+            continue
+        names = [units.get(s, s) for s in slugs[:MAX_UNITS_NAMED]]
+        text = ", ".join(names)
+        if len(slugs) > MAX_UNITS_NAMED:
+            text += f" (+{len(slugs) - MAX_UNITS_NAMED})"
+        dept = units.get(g.department_slug or "")
+        if dept and dept not in text:
+            text += f", {dept}"
+        if g.shift_pattern and g.shift_pattern != "all":
+            text += f" — {label(g.shift_pattern)}"
+        groups[g.slug] = text
+    return {"group": groups, "region": units, "department": units}
+
+
+def row_name(row: Mapping[str, Any], by: Sequence[str], names: Mapping[str, Mapping[str, str]]) -> str:
+    """The display name of a released row for breakdown ``by`` ("whole wave" for no breakdown).
+
+    Groups, regions and departments by :func:`level_names`; any other value (shift pattern,
+    language, a context answer) by the interface's label for it.
+    """
+    if not by:
+        return label("whole_wave")
+    parts = []
+    for d in by:
+        value = str(row[d])
+        known = names.get(d, {})
+        parts.append(known[value] if value in known else label(value))
+    return " · ".join(parts)
