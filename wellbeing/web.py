@@ -32,8 +32,9 @@ CSP = "default-src 'self'; img-src 'self' data:; style-src 'self'; form-action '
 # An SVG export opened on its own is a document under its response's CSP: matplotlib writes its
 # presentation as inline `style` attributes and one `<style>` element, which `style-src 'self'` blocks
 # (the plot shows as a black box). SVG documents get a policy of their own: inline styles and data:
-# images (embedded rasters), nothing else — no script, no fetch, no frame.
-SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; base-uri 'none'"
+# images (embedded rasters), nothing else — no script, no fetch, no frame. A PNG opened on its own gets the
+# same (the browser's image viewer styles its page inline).
+IMAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; base-uri 'none'"
 
 
 class NoClientAddress(logging.Filter):
@@ -189,7 +190,7 @@ def upload_limit() -> None:
 
 
 def _security_headers(resp: Response) -> Response:
-    resp.headers.setdefault("Content-Security-Policy", SVG_CSP if resp.mimetype == "image/svg+xml" else CSP)
+    resp.headers.setdefault("Content-Security-Policy", IMAGE_CSP if resp.mimetype.startswith("image/") else CSP)
     resp.headers.setdefault("Referrer-Policy", "no-referrer")
     resp.headers.setdefault("X-Content-Type-Options", "nosniff")
     resp.headers.setdefault("X-Frame-Options", "DENY")

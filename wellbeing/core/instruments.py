@@ -16,6 +16,7 @@ import re
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
@@ -147,9 +148,10 @@ class Instrument:
     source: str = ""
     path: str = ""
 
-    @property
+    @cached_property
     def content_hash(self) -> str:
-        """SHA-256 (hex) of the definition's source text: the identity of a snapshot."""
+        """SHA-256 (hex) of the definition's source text: the identity of a snapshot (computed once per
+        object: survey pages key their caches on it)."""
         return hashlib.sha256(self.source.encode("utf-8")).hexdigest()
 
     @property

@@ -102,31 +102,59 @@ def group_means(table: pd.DataFrame, *, unit: str, title: str = "", threshold: f
     return fig
 
 
+#: At most this many lines share one plot; more become small multiples (one panel per line). Eight is
+#: about what a qualitative palette keeps apart (Tableau 10 less the greys; Ware 2013, *Information
+#: Visualization*, ch. 4: 5–10 colours can be told apart).
+MAX_SERIES = 8
+
+
 def trend(series: pd.DataFrame, *, unit: str, title: str = "", lo: float = 0, hi: float = 100) -> Figure:
     """Released means across waves, one line per level value, with CI bands.
 
     ``series`` columns: ``wave`` (in order), ``row`` (line), ``mean``, ``ci_low``, ``ci_high``, ``n``.
-    Suppressed points are simply absent (null ``mean``).
+    Suppressed points are simply absent (null ``mean``). Up to :data:`MAX_SERIES` lines share one
+    plot; with more, each line gets its own small panel (shared axes, four per row).
     """
+    waves = list(dict.fromkeys(series["wave"]))
+    x = {w: i for i, w in enumerate(waves)}
+    lines = [(str(name), g[g["mean"].notna()]) for name, g in series.groupby("row", sort=True)]
+    lines = [(n, g) for n, g in lines if not g.empty]
+
+    def draw(ax, name: str, g: pd.DataFrame, color: object = None) -> None:  # type: ignore[no-untyped-def]
+        xs = [x[w] for w in g["wave"]]
+        ax.plot(xs, g["mean"].astype(float), marker="o", label=name, color=color)
+        if g["ci_low"].notna().all():
+            ax.fill_between(xs, g["ci_low"].astype(float), g["ci_high"].astype(float), alpha=0.15, color=color)
+
     with matplotlib.rc_context(RC):
-        fig = Figure(figsize=(7.5, 4), layout="constrained")
-        ax = fig.add_subplot()
-        waves = list(dict.fromkeys(series["wave"]))
-        x = {w: i for i, w in enumerate(waves)}
-        for name, g in series.groupby("row", sort=True):
-            g = g[g["mean"].notna()]
-            if g.empty:
-                continue
-            xs = [x[w] for w in g["wave"]]
-            ax.plot(xs, g["mean"].astype(float), marker="o", label=str(name))
-            if g["ci_low"].notna().all():
-                ax.fill_between(xs, g["ci_low"].astype(float), g["ci_high"].astype(float), alpha=0.15)
-        ax.set_xticks(range(len(waves)), waves)
-        ax.set_ylim(lo, hi)
-        ax.set_ylabel(unit)
-        ax.legend(fontsize=7, ncols=2)
+        if len(lines) <= MAX_SERIES:
+            fig = Figure(figsize=(7.5, 4), layout="constrained")
+            ax = fig.add_subplot()
+            for name, g in lines:
+                draw(ax, name, g)
+            ax.set_xticks(range(len(waves)), waves)
+            ax.set_ylim(lo, hi)
+            ax.set_ylabel(unit)
+            if lines:
+                ax.legend(fontsize=7, ncols=2)
+        else:
+            cols = 4
+            rows = -(-len(lines) // cols)
+            fig = Figure(figsize=(9, 1.9 * rows + 0.6), layout="constrained")
+            axes = fig.subplots(rows, cols, sharex=True, sharey=True, squeeze=False)
+            for i, ax in enumerate(axes.flat):
+                if i >= len(lines):
+                    ax.set_visible(False)
+                    continue
+                name, g = lines[i]
+                draw(ax, name, g, color="#1f77b4")
+                ax.set_title(name, fontsize=8)
+                ax.set_ylim(lo, hi)
+                ax.set_xticks(range(len(waves)), waves, fontsize=6, rotation=30)
+                ax.tick_params(labelsize=6)
+            fig.supylabel(unit, fontsize=8)
         if title:
-            ax.set_title(title, fontsize=10)
+            fig.suptitle(title, fontsize=10)
     return fig
 
 

@@ -20,6 +20,7 @@ import hashlib
 import hmac
 import json
 import secrets
+from functools import lru_cache
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
@@ -39,6 +40,7 @@ def new_key() -> str:
     return secrets.token_hex(KEY_BYTES)
 
 
+@lru_cache(maxsize=8)
 def _key_bytes(key: str) -> bytes:
     try:
         raw = bytes.fromhex(key)
@@ -49,9 +51,17 @@ def _key_bytes(key: str) -> bytes:
     return raw
 
 
+@lru_cache(maxsize=8)
 def key_id(key: str) -> str:
-    """The key's public name (16 hex digits), stored beside every sealed value."""
+    """The key's public name (16 hex digits), stored beside every sealed value (computed once per key
+    and process: every survey request seals or opens a draft)."""
     return hmac.new(_key_bytes(key), b"wellbeing seal key id", hashlib.sha256).hexdigest()[:KEY_ID_HEX]
+
+
+@lru_cache(maxsize=8)
+def _cipher(key: str) -> AESGCM:
+    """The AES-GCM object of ``key`` (stateless between messages: the nonce is per call)."""
+    return AESGCM(_key_bytes(key))
 
 
 def seal(key: str, value: Any, context: str) -> bytes:
@@ -59,13 +69,13 @@ def seal(key: str, value: Any, context: str) -> bytes:
     but not stored, so a sealed value moved to another row fails to open. Returns nonce ‖ ciphertext."""
     nonce = secrets.token_bytes(NONCE_BYTES)
     plain = json.dumps(value, separators=(",", ":"), sort_keys=True).encode()
-    return nonce + AESGCM(_key_bytes(key)).encrypt(nonce, plain, context.encode())
+    return nonce + _cipher(key).encrypt(nonce, plain, context.encode())
 
 
 def unseal(key: str, sealed: bytes, context: str) -> Any:
     """The value sealed by :func:`seal` under ``key`` and ``context``. Raises SealError if it does not open."""
     try:
-        plain = AESGCM(_key_bytes(key)).decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], context.encode())
+        plain = _cipher(key).decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], context.encode())
     except InvalidTag:
         raise SealError("a sealed value does not open with this key") from None
     return json.loads(plain)

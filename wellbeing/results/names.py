@@ -38,6 +38,11 @@ def reason_words(code: str | None) -> str:
     return str(words) if words is not None else str(code)
 
 
+def place_names() -> dict[str, str]:
+    """Unit, department and region names by slug (the roster's units file)."""
+    return dict(db.session.execute(db.select(Unit.slug, Unit.name)).tuples().all())
+
+
 def level_names(wave: Wave) -> dict[str, dict[str, str]]:
     """Display names by dimension: ``{"group": {slug: name}, "region": {slug: name},
     "department": {slug: name}}``.
@@ -46,7 +51,7 @@ def level_names(wave: Wave) -> dict[str, dict[str, str]]:
     that is not already in the name, and its shift pattern ("… — 24/72") unless it pools all patterns.
     Import-only waves name groups by their stored label.
     """
-    units = {u.slug: u.name for u in db.session.execute(db.select(Unit)).scalars()}
+    units = place_names()
     groups: dict[str, str] = {}
     for g in wave.groups:
         slugs = [s for s in (g.unit_slugs or "").split(",") if s]

@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import date
+
 import pandas as pd
 from flask import Response, abort, render_template, request, url_for
 from flask_babel import gettext as _
+from matplotlib.figure import Figure
 
 from ..auth.roles import role_required
 from ..core import plots
 from ..extensions import db
 from ..models import Wave, WaveStatus
 from ..services import results as svc
+from ..services import wave_changes as changes
 from ..services.ledger import ReleasePending
 from ..services.submissions import open_wave_count
 from ..web import label, loc, select_locale
 from . import bp
-from .names import REASON_WORDS, level_names, reason_words, row_name
+from .names import REASON_WORDS, level_names, place_names, reason_words, row_name
+from .renders import cached, render_key, table_digest
 
 ROLES = ("psychologist", "admin")
 BY_CHOICES = ("group", "department", "region", "shift_pattern", "language")
@@ -86,11 +92,19 @@ def wave(slug: str) -> str:
         abort(400, _("Nothing to show inside %(place)s for this breakdown.", place=within))
     if parent_dim:
         table = table[table[parent_dim] == within]
+    prev = changes.previous_wave(w)
+    if prev is not None:
+        try:
+            prev_table = svc.view(svc.release_wave(prev, by=by), by)
+            table = changes.add_changes(table, prev_table, by, changes.recurring_groups(w, prev))
+        except (svc.ResultsError, ReleasePending):
+            prev = None          # not comparable (or not yet released): no change column
     sections = []
     for info in scales:
         rows = table[table["scale"] == info.scale_id].copy()
         ref = info.scale.reference[0] if info.scale.reference else None
-        sections.append({"info": info, "rows": svc.plain_records(rows), "ref": ref,
+        summary = changes.summarise(rows, [row_name(r, by, names) for _, r in rows.iterrows()], info)
+        sections.append({"info": info, "rows": svc.plain_records(rows), "ref": ref, "summary": summary,
                          "bands": svc.band_distribution(w, info)})
     reliability = svc.reliability_by_scale(svc.wave_reliability(w))
     scale_names = {info.scale_id: info.scale.name for info in scales}
@@ -109,7 +123,7 @@ def wave(slug: str) -> str:
     return render_template("results/wave.html", wave=w, by=by, sections=sections, reliability=reliability,
                            scale_names=scale_names, item_texts=item_texts,
                            by_choices=list(BY_CHOICES) + context_dims, row_label=row_label,
-                           heat_rows=heat_rows, sizes=sizes, reason_words=reason_words,
+                           heat_rows=heat_rows, sizes=sizes, reason_words=reason_words, previous=prev,
                            drill=_drill(by), within=within, within_name=names.get(parent_dim or "", {}).get(within, within),
                            legend=_reasons_used([r for sec in sections for r in sec["rows"]]),
                            total=svc.plain_records(svc.view(svc.release_wave(w, scales=[scales[0].scale_id]), []))[0]
@@ -134,9 +148,10 @@ def heatmap(slug: str, fmt: str) -> Response:
     t["higher_is"] = t["scale"].map(lambda s: infos[s].scale.higher_is)
     t["decimals"] = t["scale"].map(lambda s: infos[s].scale.precision)
     rows = list(dict.fromkeys(t["row"]))
-    fig = plots.heatmap(t, rows, list(infos), {k: loc(v.scale.name) or k for k, v in infos.items()},
-                        title=_("%(wave)s: mean scores by %(by)s", wave=w.title or w.slug, by=_by_words(by)))
-    return _image(fig, fmt)
+    columns = {k: loc(v.scale.name) or k for k, v in infos.items()}
+    title = _("%(wave)s: mean scores by %(by)s", wave=w.title or w.slug, by=_by_words(by))
+    return _image("heatmap", fmt, (table_digest(t), columns, title),
+                  lambda: plots.heatmap(t, rows, list(infos), columns, title=title))
 
 
 @bp.get("/<slug>/means/<scale_id>.<fmt>")
@@ -157,13 +172,13 @@ def means_plot(slug: str, scale_id: str, fmt: str) -> Response:
     t = t.assign(row=[row_name(r, by, names) for _, r in t.iterrows()])
     concern = [b.at for b in info.scale.bands if b.concern]
     name = loc(info.scale.name) or scale_id
-    fig = plots.group_means(t, unit=_("%(scale)s (%(lo)s–%(hi)s points)", scale=name, lo=f"{info.scale.range[0]:g}",
-                                      hi=f"{info.scale.range[1]:g}"),
-                            title=_("%(wave)s: %(scale)s by %(by)s", wave=w.title or w.slug, scale=name,
-                                    by=_by_words(by)),
-                            threshold=min(concern) if concern and info.scale.bounds == "lower" else None,
-                            lo=info.scale.range[0], hi=info.scale.range[1])
-    return _image(fig, fmt)
+    unit = _("%(scale)s (%(lo)s–%(hi)s points)", scale=name, lo=f"{info.scale.range[0]:g}",
+             hi=f"{info.scale.range[1]:g}")
+    title = _("%(wave)s: %(scale)s by %(by)s", wave=w.title or w.slug, scale=name, by=_by_words(by))
+    threshold = min(concern) if concern and info.scale.bounds == "lower" else None
+    lo, hi = info.scale.range
+    return _image("means", fmt, (table_digest(t), unit, title, threshold, lo, hi),
+                  lambda: plots.group_means(t, unit=unit, title=title, threshold=threshold, lo=lo, hi=hi))
 
 
 @bp.get("/trend/<scale_id>.<fmt>")
@@ -177,8 +192,14 @@ def trend_plot(scale_id: str, fmt: str) -> Response:
         series = svc.trend(scale_id, level, waves)
     except svc.ResultsError as exc:
         abort(400, str(exc))
-    fig = plots.trend(series, unit=f"{scale_id} (points)", title=f"{scale_id} across waves by {level}")
-    return _image(fig, fmt)
+    places = place_names()
+    series = series.assign(row=[places.get(str(v)) or label(v) for v in series["row"]])
+    scale = next((i for w in waves for i in svc.wave_scales(w) if i.scale_id == scale_id), None)
+    name = (loc(scale.scale.name) if scale else "") or scale_id
+    unit = _("%(scale)s (points)", scale=name)
+    title = _("%(scale)s across waves by %(by)s", scale=name, by=label(level))
+    return _image("trend", fmt, (table_digest(series), unit, title),
+                  lambda: plots.trend(series, unit=unit, title=title))
 
 
 @bp.get("/<slug>.csv")
@@ -206,14 +227,21 @@ def pdf_export(slug: str) -> Response:
     by = _by()
     table, scales = released_view(w, by)
     names = level_names(w)
-    pdf = results_pdf(w, by, table, scales, svc.wave_reliability(w), row_label=lambda r: row_name(r, by, names),
-                      reason_words=reason_words, name=loc, locale=select_locale())
+    reliability = svc.wave_reliability(w)
+    locale = select_locale()
+    key = render_key("pdf", locale, w.slug, w.title, str(w.opens), str(w.closes), w.min_cell, tuple(by),
+                     table_digest(table), table_digest(reliability), names, str(date.today()))
+    pdf = cached("results-pdf", key, lambda: results_pdf(
+        w, by, table, scales, reliability, row_label=lambda r: row_name(r, by, names),
+        reason_words=reason_words, name=loc, locale=locale))
     return Response(pdf, mimetype="application/pdf",
                     headers={"Content-Disposition": f'attachment; filename="results-{w.slug}.pdf"'})
 
 
-def _image(fig, fmt: str) -> Response:  # type: ignore[no-untyped-def]
-    data = plots.to_bytes(fig, fmt)
+def _image(kind: str, fmt: str, inputs: tuple, draw: Callable[[], Figure]) -> Response:
+    """A plot drawn from ``inputs`` (released rows' digest and every printed text), rendered once per
+    release, locale and format (:mod:`.renders`)."""
+    data = cached(kind, render_key(kind, fmt, select_locale(), *inputs), lambda: plots.to_bytes(draw(), fmt))
     return Response(data, mimetype="image/png" if fmt == "png" else "image/svg+xml")
 
 

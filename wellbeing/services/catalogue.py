@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 
@@ -67,6 +68,12 @@ def wave_instrument_list(wave_id: int) -> list[Instrument]:
         .join(WaveInstrument, WaveInstrument.snapshot_id == InstrumentSnapshot.id)
         .where(WaveInstrument.wave_id == wave_id).order_by(WaveInstrument.position)
     ).all()
+    return instruments_by_hash(rows)
+
+
+def instruments_by_hash(rows: Iterable[tuple[int, str]]) -> list[Instrument]:
+    """The parsed instruments of (snapshot id, content hash) pairs, in their order: from the cache by
+    content hash, else loaded and parsed (and cached once the parse's hash is verified)."""
     out = []
     for snapshot_id, content_hash in rows:
         inst = _BY_HASH.get(content_hash)

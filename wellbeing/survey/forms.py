@@ -80,7 +80,10 @@ def _page_form_class(inst: Instrument, lang: str) -> type[FlaskForm]:
     one class serves every request; its instances are per request)."""
 
     class PageForm(FlaskForm):
-        pass
+        class Meta:
+            # CSRFProtect (wellbeing.extensions.csrf) checks every POST before the view runs; the
+            # page writes its token itself (survey/page.html), so a second check per form is dropped.
+            csrf = False
 
     for it in inst.items:
         rs = inst.response_sets[it.response_set]

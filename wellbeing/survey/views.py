@@ -9,12 +9,13 @@ from __future__ import annotations
 import logging
 
 from flask import abort, current_app, g, make_response, redirect, render_template, request, url_for
+from flask_wtf.csrf import generate_csrf
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from .. import throttle
 from ..services import submissions
 from ..web import default_language
-from . import bp
+from . import bp, rendering
 from .forms import LANGUAGE_NAMES, CodeForm, LanguageForm, instrument_form, localized
 
 log = logging.getLogger(__name__)
@@ -50,11 +51,14 @@ def _survey_language() -> None:
 @bp.get("/")
 def start() -> str:
     form = CodeForm(language=g.survey_lang)
-    return _render_start(form)
+    return _render_start(form, rendering.code_fields(g.survey_lang))
 
 
-def _render_start(form: CodeForm) -> str:
-    return render_template("survey/start.html", form=form, minutes=submissions.open_wave_minutes())
+def _render_start(form: CodeForm, code_fields: str | None = None) -> str:
+    """The start page; ``code_fields`` is the cached HTML of its empty fields (None: render ``form``,
+    e.g. with its errors)."""
+    return render_template("survey/start.html", form=form, code_fields=code_fields,
+                           minutes=submissions.open_wave_minutes())
 
 
 @bp.post("/")
@@ -114,12 +118,11 @@ def page(n: int) -> WerkzeugResponse | str | tuple[str, int]:
     lang = state.progress.language
     g.survey_lang = lang
     inst = state.instruments[n - 1]
-    if request.method == "GET":
-        form = instrument_form(inst, lang, data=state.answers.get(inst.id) or {})
-        return _render_page(state, n, form)
+    if request.method == "GET":  # no form object: the page is written from cached fragments
+        return _render_page(state, n, rendering.form_values(state.answers.get(inst.id) or {}))
     form = instrument_form(inst, lang)
     if not form.validate_on_submit():
-        return _render_page(state, n, form), 400
+        return _render_posted(state, n, form), 400
     raw = {it.id: getattr(form, it.id).data for it in inst.items}
     try:
         submissions.save_page(state, inst.id, raw, store=n < len(state.instruments))
@@ -127,7 +130,7 @@ def page(n: int) -> WerkzeugResponse | str | tuple[str, int]:
         field = getattr(form, exc.field, None)
         if field is not None:
             field.errors = [str(exc)]
-        return _render_page(state, n, form), 400
+        return _render_posted(state, n, form), 400
     if n < len(state.instruments):
         return redirect(url_for("survey.page", n=n + 1), code=303)
     return _submit(state)
@@ -172,15 +175,34 @@ def feedback_page(feedback: submissions.Feedback) -> str:
     return head + padding + "</body>" + tail
 
 
-def _render_page(state: submissions.State, n: int, form) -> str:  # type: ignore[no-untyped-def]
+def _render_posted(state: submissions.State, n: int, form) -> str:  # type: ignore[no-untyped-def]
+    """The page again after a refused POST, with what was ticked and the fields' errors."""
+    inst = state.instruments[n - 1]
+    values = {it.id: getattr(form, it.id).data for it in inst.items}
+    return _render_page(state, n, {k: v if isinstance(v, str) else None for k, v in values.items()},
+                        rendering.field_errors(form), has_errors=bool(form.errors))
+
+
+def _render_page(state: submissions.State, n: int, values: dict[str, str | None],
+                 errors: dict[str, list[str]] | None = None, *, has_errors: bool = False) -> str:
     inst = state.instruments[n - 1]
     lang = state.progress.language
     show_provisional = current_app.config.get("SHOW_PROVISIONAL_TO_RESPONDENTS")
     status = inst.languages.get(lang)
-    return render_template(
-        "survey/page.html", form=form, inst=inst, n=n, total=len(state.instruments), lang=lang,
-        title=localized(inst.name, lang), refers_to=localized(inst.refers_to, lang) if inst.refers_to else "",
-        instructions=localized(inst.instructions, lang) if inst.instructions else "",
-        provisional=bool(show_provisional and status and status.status == "provisional"),
-        lang_form=LanguageForm(language=lang),
-    )
+    provisional = bool(show_provisional and status and status.status == "provisional")
+    csrf = generate_csrf() if current_app.config.get("WTF_CSRF_ENABLED", True) else ""
+    items = rendering.page_html(inst, lang, values, errors)
+
+    def render(csrf: str, items: list) -> str:  # type: ignore[type-arg]
+        return render_template(
+            "survey/page.html", items=items, has_errors=has_errors, csrf=csrf,
+            inst=inst, n=n, total=len(state.instruments), lang=lang,
+            title=localized(inst.name, lang), refers_to=localized(inst.refers_to, lang) if inst.refers_to else "",
+            instructions=localized(inst.instructions, lang) if inst.instructions else "",
+            provisional=provisional, lang_select=rendering.language_select(lang),
+        )
+
+    if has_errors or not csrf:
+        return render(csrf, items)
+    key = (inst.content_hash, lang, n, len(state.instruments), provisional)
+    return rendering.page_from_shell(key, render, csrf, items)

@@ -1,0 +1,99 @@
+"""Results as a report (issue 20): names, not slugs; change since the previous wave; summary in words."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from wellbeing.extensions import db
+from wellbeing.services import wave_changes as changes
+from wellbeing.services.users import create_user
+from wellbeing.services.waves import get_wave
+
+from .helpers import close, fill_wave, open_wave
+
+PASSWORD = "a-long-pass-1"
+
+
+def _client(app):  # type: ignore[no-untyped-def]
+    with app.app_context():
+        create_user("psy", "psychologist", PASSWORD)
+    c = app.test_client()
+    assert c.post("/auth/login", data={"name": "psy", "password": PASSWORD}).status_code == 302
+    return c
+
+
+def _two_waves(app) -> None:  # type: ignore[no-untyped-def]
+    open_wave(app, "w1")
+    fill_wave(app, "w1", {"akm-d1-u1--all": 30, "akm-d2-u1--all": 12}, seed=7)
+    close(app, "w1")
+    with app.app_context():
+        w1 = get_wave("w1")
+        w1.opens, w1.closes = date(2025, 3, 1), date(2025, 3, 31)
+        db.session.commit()
+    open_wave(app, "w2")
+    fill_wave(app, "w2", {"akm-d1-u1--all": 25, "akm-d2-u1--all": 14}, seed=8)
+    close(app, "w2")
+
+
+def test_change_since_the_previous_wave_is_the_difference_of_the_released_means(app) -> None:  # type: ignore[no-untyped-def]
+    _two_waves(app)
+    c = _client(app)
+    before = pd.read_csv(io.StringIO(c.get("/results/w1.csv?by=group").get_data(as_text=True)))
+    after = pd.read_csv(io.StringIO(c.get("/results/w2.csv?by=group").get_data(as_text=True)))
+    html = c.get("/results/w2?by=group").get_data(as_text=True)
+    assert "Change since w1" in html
+    key = lambda df: df[(df["scale"] == "cbi.work") & (df["group"] == "akm-d1-u1--all")]["mean"].iloc[0]  # noqa: E731
+    expected = int(round(key(after) - key(before)))
+    section = html[html.index('id="scale-cbi-work"'):]
+    row = re.search(r'<tr data-row="akm-d1-u1--all">(.*?)</tr>', section, re.S).group(1)
+    cell = re.search(r'<td class="num change[^"]*">([^<]*)</td>', row).group(1)
+    assert cell == (f"+{expected}" if expected > 0 else str(expected))
+    # the first wave has no previous one: no change column
+    assert "Change since" not in c.get("/results/w1?by=group").get_data(as_text=True)
+
+
+def test_a_group_whose_units_changed_gets_no_change() -> None:
+    table = pd.DataFrame({"scale": ["s"] * 3, "group": ["a", "b", "c"], "mean": [50.0, 40.0, np.nan],
+                          "suppressed": [False, False, True]})
+    prev = pd.DataFrame({"scale": ["s"] * 3, "group": ["a", "b", "c"], "mean": [45.0, 30.0, 20.0],
+                         "suppressed": [False, False, False]})
+    out = changes.add_changes(table, prev, ["group"], comparable_groups={"a", "c"})
+    assert out["change"].iloc[0] == 5.0                      # a recurs
+    assert np.isnan(out["change"].iloc[1])                   # b's units or pattern changed
+    assert np.isnan(out["change"].iloc[2])                   # c is hidden now
+    # a hidden previous cell gives no change either
+    prev.loc[0, "suppressed"] = True
+    assert np.isnan(changes.add_changes(table, prev, ["group"], {"a"})["change"].iloc[0])
+
+
+def test_plots_and_pdfs_are_rendered_once_per_release_and_locale(app) -> None:  # type: ignore[no-untyped-def]
+    from pathlib import Path
+
+    open_wave(app, "w1")
+    fill_wave(app, "w1", {"akm-d1-u1--all": 30, "akm-d2-u1--all": 12}, seed=7)
+    close(app, "w1")
+    c = _client(app)
+    folder = Path(app.instance_path) / "renders"
+    urls = ["/results/w1/heatmap.png?by=group", "/results/w1/means/cbi.work.svg?by=region", "/results/w1.pdf?by=region"]
+    first = [c.get(u).data for u in urls]
+    files = sorted(p.name for p in folder.iterdir())
+    assert len(files) == 3 and all((p.stat().st_mode & 0o777) == 0o600 for p in folder.iterdir())
+    assert [c.get(u).data for u in urls] == first                      # served from the files
+    assert sorted(p.name for p in folder.iterdir()) == files
+    # another language is another rendering; so is a renamed unit (the names are drawn)
+    c.set_cookie("wb_lang", "ru")
+    assert c.get(urls[0]).data != first[0]
+    assert len(list(folder.iterdir())) == 4
+    c.set_cookie("wb_lang", "en")
+    with app.app_context():
+        from wellbeing.models import Unit
+
+        unit = db.session.execute(db.select(Unit).filter_by(slug="akm-d1-u1")).scalar_one()
+        unit.name = "Renamed battalion"
+        db.session.commit()
+    assert c.get(urls[0]).data != first[0] and len(list(folder.iterdir())) == 5
