@@ -97,3 +97,16 @@ def test_plots_and_pdfs_are_rendered_once_per_release_and_locale(app) -> None:  
         unit.name = "Renamed battalion"
         db.session.commit()
     assert c.get(urls[0]).data != first[0] and len(list(folder.iterdir())) == 5
+
+
+def test_csv_headings_in_the_readers_language_on_request(app) -> None:  # type: ignore[no-untyped-def]
+    open_wave(app, "w1")
+    fill_wave(app, "w1", {"akm-d1-u1--all": 30, "akm-d2-u1--all": 12}, seed=7)
+    close(app, "w1")
+    c = _client(app)
+    plain = c.get("/results/w1.csv?by=group").get_data(as_text=True)
+    assert plain.splitlines()[0].startswith("scale,region,department,group")       # CLI.md's names
+    c.set_cookie("wb_lang", "ru")
+    ru = c.get("/results/w1.csv?by=group&headers=labels").get_data(as_text=True)
+    assert ru.splitlines()[0].split(",")[:2] == ["шкала", "регион"]
+    assert ru.splitlines()[1:] == plain.splitlines()[1:]                            # same rows

@@ -114,6 +114,7 @@ LABELS: dict[str, Any] = {
     "unavailable": _l("unavailable"),
     "group": _l("reporting group"), "department": _l("department"), "region": _l("region"),
     "shift_pattern": _l("shift pattern"), "language": _l("language"), "whole_wave": _l("whole wave"),
+    "missing": _l("no answer"),
     # shift patterns (wellbeing.core.patterns)
     "fixed-8h": _l("fixed 8 h days"), "rotating-8h": _l("rotating 8 h"), "4-10": _l("4 × 10 h"),
     "pitman-12h": _l("Pitman 12 h"), "4on4off-12h": _l("4 on, 4 off (12 h)"), "dupont-12h": _l("DuPont 12 h"),

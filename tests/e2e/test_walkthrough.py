@@ -112,7 +112,14 @@ def test_every_role_on_the_demo(demo_app, browser, shots, tmp_path):
         page = ctx.new_page()
         page.set_default_timeout(300_000)  # the first view may wait for the released tables
         login(page, base, "psychologist")
-        page.goto(base + f"/results/{open_wave}?by=region", timeout=300_000)
+        # While the publication is being computed the page says so (503, "reload in a minute"): reload as
+        # a reader would, for up to five minutes.
+        for _ in range(60):
+            page.goto(base + f"/results/{open_wave}?by=region", timeout=300_000)
+            if page.locator("table.heat").count():
+                break
+            assert "being computed" in page.content(), page.content()[:500]
+            page.wait_for_timeout(5_000)
         page.wait_for_selector("table.heat")
         page.screenshot(path=str(shots / "walkthrough-results.png"))
         with page.expect_download(timeout=300_000) as info:

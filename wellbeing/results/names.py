@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 
 from ..extensions import db
 from ..models import Unit, Wave
-from ..web import label
+from ..web import label, loc
 
 #: Why a cell is hidden, in plain words (DESIGN.md rules 7–9 and 12; the codes of CLI.md).
 REASON_WORDS: dict[str, Any] = {
@@ -25,6 +25,18 @@ REASON_WORDS: dict[str, Any] = {
     "wave_open": _l("the wave is still open: nothing is shown before it closes"),
     "model_refused": _l("model not shown: too few people in a level, or it would reveal a hidden cell"),
 }
+
+#: Column headings of the results CSV for people (``?headers=labels``); programs read CLI.md's names.
+CSV_HEADINGS: dict[str, Any] = {
+    "scale": _l("scale"), "group": _l("reporting group"), "region": _l("region"),
+    "department": _l("department"), "shift_pattern": _l("shift pattern"), "language": _l("language"),
+    "n": _l("respondents"), "mean": _l("mean"), "ci_low": _l("95% CI, lower"), "ci_high": _l("95% CI, upper"),
+    "share_high": _l("share in concern band, %"), "share_ci_low": _l("share: 95% CI, lower"),
+    "share_ci_high": _l("share: 95% CI, upper"), "suppressed": _l("hidden"), "reason": _l("reason"),
+}
+
+#: Breakdowns every wave has (the roster's); a context item of the same id is not offered.
+STANDARD_DIMS = ("group", "department", "region", "shift_pattern", "language")
 
 #: How many unit names a pooled group's name lists before "+ n more".
 MAX_UNITS_NAMED = 3
@@ -41,6 +53,30 @@ def reason_words(code: str | None) -> str:
 def place_names() -> dict[str, str]:
     """Unit, department and region names by slug (the roster's units file)."""
     return dict(db.session.execute(db.select(Unit.slug, Unit.name)).tuples().all())
+
+
+def context_menu(wave: Wave, standard: Sequence[str]) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
+    """The wave's context items usable as breakdowns: ``({item id: its question}, {item id: {value: option label}})``.
+
+    An item whose id is a standard dimension (the officer's own "shift pattern") is left out: the
+    breakdown by that name is the roster's, which is what the reporting groups are built on.
+    """
+    from ..services.results import context_instruments
+
+    menu: dict[str, str] = {}
+    values: dict[str, dict[str, str]] = {}
+    for inst in context_instruments(wave):
+        for item in inst.items:
+            if item.id in standard:
+                continue
+            menu[item.id] = loc(item.text)
+            opts = inst.response_sets[item.response_set].options
+            values[item.id] = {_value_key(o.value): loc(o.label) for o in opts}
+    return menu, values
+
+
+def _value_key(value: object) -> str:
+    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
 
 
 def level_names(wave: Wave) -> dict[str, dict[str, str]]:
@@ -68,7 +104,9 @@ def level_names(wave: Wave) -> dict[str, dict[str, str]]:
         if g.shift_pattern and g.shift_pattern != "all":
             text += f" — {label(g.shift_pattern)}"
         groups[g.slug] = text
-    return {"group": groups, "region": units, "department": units}
+    out: dict[str, dict[str, str]] = {"group": groups, "region": units, "department": units}
+    out.update(context_menu(wave, STANDARD_DIMS)[1])       # context answers by their option labels
+    return out
 
 
 def row_name(row: Mapping[str, Any], by: Sequence[str], names: Mapping[str, Mapping[str, str]]) -> str:

@@ -20,11 +20,11 @@ from ..services.ledger import ReleasePending
 from ..services.submissions import open_wave_count
 from ..web import label, loc, select_locale
 from . import bp
-from .names import REASON_WORDS, level_names, place_names, reason_words, row_name
+from .names import CSV_HEADINGS, REASON_WORDS, STANDARD_DIMS, context_menu, level_names, place_names, reason_words, row_name
 from .renders import cached, render_key, table_digest
 
 ROLES = ("psychologist", "admin")
-BY_CHOICES = ("group", "department", "region", "shift_pattern", "language")
+BY_CHOICES = STANDARD_DIMS
 
 
 def _wave(slug: str) -> Wave:
@@ -119,10 +119,11 @@ def wave(slug: str) -> str:
             heat_rows.setdefault(row_label(r, by), {})[sec["info"].scale_id] = {
                 **r, "css": svc.heat_class(None if r["suppressed"] else r["mean"], sec["info"])}
     sizes = {g.slug: g.size for g in w.groups}
-    context_dims = svc.context_dimensions(w)
+    context_dims, _values = context_menu(w, BY_CHOICES)
     return render_template("results/wave.html", wave=w, by=by, sections=sections, reliability=reliability,
                            scale_names=scale_names, item_texts=item_texts,
-                           by_choices=list(BY_CHOICES) + context_dims, row_label=row_label,
+                           by_choices=list(BY_CHOICES) + list(context_dims), by_labels=context_dims,
+                           row_label=row_label,
                            heat_rows=heat_rows, sizes=sizes, reason_words=reason_words, previous=prev,
                            drill=_drill(by), within=within, within_name=names.get(parent_dim or "", {}).get(within, within),
                            legend=_reasons_used([r for sec in sections for r in sec["rows"]]),
@@ -210,8 +211,9 @@ def csv_export(slug: str) -> Response:
     if w.status != WaveStatus.closed:  # open, or an import-only wave still importing
         body = f"wave,n,suppressed,reason\n{w.slug},{open_wave_count(w)},false,wave_open\n"
     else:
-        table, _ = released_view(w, by)
-        body = svc.to_csv(table)
+        table, _scales = released_view(w, by)
+        headers = {k: str(v) for k, v in CSV_HEADINGS.items()} if request.args.get("headers") == "labels" else None
+        body = svc.to_csv(table, headers)
     return Response(body, mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="results-{w.slug}.csv"'})
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -71,6 +71,16 @@ def wave_scales(wave: Wave) -> list[ScaleInfo]:
     for wi in wave.instruments:
         inst = instrument_from_snapshot(wi.snapshot)
         out.extend(ScaleInfo(f"{inst.id}.{sc.id}", inst, sc) for sc in inst.scales)
+    return out
+
+
+def context_instruments(wave: Wave) -> list[Instrument]:
+    """The wave's context instruments (questionnaire order)."""
+    out = []
+    for wi in wave.instruments:
+        inst = instrument_from_snapshot(wi.snapshot)
+        if inst.kind == "context":
+            out.append(inst)
     return out
 
 
@@ -517,8 +527,12 @@ def export_columns(table: pd.DataFrame) -> list[str]:
     return ["scale", *dims, *EXPORT_COLUMNS]
 
 
-def to_csv(table: pd.DataFrame) -> str:
-    """The released rows as CSV: suppressed numbers empty, values as released (rounded once)."""
+def to_csv(table: pd.DataFrame, headers: Mapping[str, str] | None = None) -> str:
+    """The released rows as CSV: suppressed numbers empty, values as released (rounded once).
+
+    ``headers`` renames columns for people (e.g. in the reader's language); by default the header
+    row holds the column names of CLI.md, which programs read.
+    """
     cols = export_columns(table)
     out = table[cols].copy()
     for c in ("n", "share_high", "share_ci_low", "share_ci_high"):
@@ -526,6 +540,8 @@ def to_csv(table: pd.DataFrame) -> str:
     out["suppressed"] = out["suppressed"].map({True: "true", False: "false"})
     for c in out.columns[out.dtypes == object]:
         out[c] = out[c].map(neutralise)      # a label such as "=cmd" must not run in a spreadsheet
+    if headers:
+        out = out.rename(columns={c: neutralise(headers[c]) for c in out.columns if c in headers})
     return out.to_csv(index=False, lineterminator="\n", na_rep="")
 
 

@@ -164,7 +164,8 @@ def facts_from_tables(keys: pd.DataFrame, n: np.ndarray, tables: Sequence[pd.Dat
 
 
 def audit_facts(facts: ReleaseFacts, targets: Sequence[tuple[np.ndarray, str]] | None = None,
-                ) -> list[tuple[str, float, float]]:
+                *, truth: np.ndarray | None = None, supersets: Sequence[np.ndarray] = (),
+                memo: dict | None = None) -> list[tuple[str, float, float]]:
     """The LP attacker on ``facts``: every protected set narrowed below a quarter of the scale.
 
     Parameters
@@ -172,6 +173,14 @@ def audit_facts(facts: ReleaseFacts, targets: Sequence[tuple[np.ndarray, str]] |
     facts : ReleaseFacts
     targets : sequence of (members, label), optional
         Sets to attack; default ``facts.targets``.
+    truth : ndarray, shape (F,), optional
+        The joint cells' true score sums: with it, most targets are proven safe on small
+        neighbourhoods taken from ``supersets`` (:mod:`wellbeing.core.disclosure.local`); the verdict
+        is the same as without it.
+    supersets : sequence of int arrays
+        Candidate neighbourhoods (e.g. every cell of the publication).
+    memo : dict, optional
+        A suppression loop's store of earlier optima (see :func:`~wellbeing.core.disclosure.lp.lp_ranges`).
 
     Returns
     -------
@@ -195,7 +204,14 @@ def audit_facts(facts: ReleaseFacts, targets: Sequence[tuple[np.ndarray, str]] |
         idx = np.flatnonzero(coef)
         extra.append((idx, coef[idx], hi))
         extra.append((idx, -coef[idx], -lo))
-    ranges = lp_ranges(facts.lo * n, facts.hi * n, constraints, [m for m, _ in live], extra)
+    tots = np.array([n[m].sum() for m, _ in live])
+
+    def wide_enough(t: int, tmin: float, tmax: float) -> bool:
+        return (tmax - tmin) / tots[t] >= facts.quarter - 1e-9
+
+    ranges = lp_ranges(facts.lo * n, facts.hi * n, constraints, [m for m, _ in live], extra,
+                       truth=truth, supersets=supersets, wide_enough=wide_enough if truth is not None else None,
+                       memo=memo)
     out = []
     for (m, label), (tmin, tmax) in zip(live, ranges, strict=True):
         tot = n[m].sum()
@@ -348,8 +364,9 @@ def release_publication(
         cells.groupby(list(first.dims), sort=False, dropna=False)[["n", "sum", "n_high"]].sum().reset_index())
     std = release_table(agg, first.dims, scale, [list(m) for m in first.margins], k, wave_open=wave_open)
     out[first.name] = std
-    for _, row in std.iterrows():
-        mem = np.flatnonzero(_row_mask(cells, row, first.dims))
+    std_members = _rows_members(cells, std, first.dims)
+    std_ids = []
+    for (_, row), mem in zip(std.iterrows(), std_members, strict=True):
         key = _key(mem, fn, (first.name, *(row[d] for d in first.dims)))
         shown = not bool(row["suppressed"]) and pd.notna(row["mean"])
         if key not in reg.by_key:
@@ -360,8 +377,7 @@ def release_publication(
             reg.shown.append(shown)
             reg.reason.append(str(row["reason"]))
             reg.table.append(0)
-    std_ids = [reg.by_key[_key(np.flatnonzero(_row_mask(cells, row, first.dims)), fn,
-                               (first.name, *(row[d] for d in first.dims)))] for _, row in std.iterrows()]
+        std_ids.append(reg.by_key[key])
     finest = {i for i, lv in zip(std_ids, std["level"], strict=True) if lv == "+".join(first.dims)}
     if not wave_open:
         _standard_overlaps(reg, fn, k, finest)
@@ -383,12 +399,24 @@ def release_publication(
     return out, facts
 
 
-def _row_mask(cells: pd.DataFrame, row: pd.Series, dims: Sequence[str]) -> np.ndarray:
-    mask = np.ones(len(cells), dtype=bool)
-    for d in dims:
-        if str(row[d]) != ALL:
-            mask &= cells[d].to_numpy() == row[d]
-    return mask
+def _rows_members(cells: pd.DataFrame, table: pd.DataFrame, dims: Sequence[str]) -> list[np.ndarray]:
+    """Joint cells under each row of a released table (``*`` = aggregated), sorted; one group-by per level."""
+    values = {d: table[d].to_numpy() for d in dims}
+    is_all = {d: np.array([str(v) == ALL for v in values[d]]) for d in dims}
+    out: list[np.ndarray] = [np.zeros(0, dtype=int)] * len(table)
+    kept_of = [tuple(d for d in dims if not is_all[d][r]) for r in range(len(table))]
+    for kept in set(kept_of):
+        rows = [r for r, k in enumerate(kept_of) if k == kept]
+        if not kept:
+            for r in rows:
+                out[r] = np.arange(len(cells))
+            continue
+        index = cells.groupby(list(kept), sort=False, dropna=False).indices
+        for r in rows:
+            key = tuple(values[d][r] for d in kept)
+            mem = index.get(key if len(kept) > 1 else key[0])
+            out[r] = np.zeros(0, dtype=int) if mem is None else np.sort(np.asarray(mem, dtype=int))
+    return out
 
 
 def _standard_overlaps(reg: _Registry, fn: np.ndarray, k: int, finest: set[int]) -> None:
@@ -414,6 +442,8 @@ def _protected(reg: _Registry) -> list[tuple[np.ndarray, str]]:
 
 def _release_breakdown(cells, fn, fs, spec, ti, reg, facts, scale, k, wave_open):  # type: ignore[no-untyped-def]
     names, keys, members, relations = _table_cells(cells, spec)
+    truth = cells["sum"].fillna(0).to_numpy(dtype=float)
+    memo: dict = {}
     ids = []
     for label, mem in zip(keys, members, strict=True):
         key = _key(mem, fn, (spec.name, *label))
@@ -461,7 +491,7 @@ def _release_breakdown(cells, fn, fs, spec, ti, reg, facts, scale, k, wave_open)
                         (reg.mean[i] + scale.half_unit) * reg.n[i])
                        for i in range(len(reg.members)) if reg.shown[i] and reg.n[i] > 0]
         targets = [t for t in list(facts.targets) + _protected(reg) + reg.extra_targets if t[1] not in safe]
-        narrow = audit_facts(trial, targets)
+        narrow = audit_facts(trial, targets, truth=truth, supersets=reg.members, memo=memo)
         # Withholding more only widens the attacker's feasible set: a set found safe in this table's
         # loop stays safe, and is not attacked again.
         hit = {label for label, _lo, _hi in narrow}

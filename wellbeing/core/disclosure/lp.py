@@ -24,12 +24,14 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
 from scipy.optimize import linprog
+
+from wellbeing.core.disclosure.local import UNKNOWN, classify
 
 try:  # MIT; one model per program, re-solved from the last basis for every target
     import highspy
@@ -53,6 +55,9 @@ def _quiet_highs():  # type: ignore[no-untyped-def]
     h.setOptionValue("output_flag", False)
     return h
 
+#: Targets whose last full optima a suppression loop keeps (memory: two vectors per target).
+MEMO_SIZE = 400
+
 #: Numerical slack added to every released interval so that LP round-off never makes the true
 #: table infeasible.
 EPS = 1e-7
@@ -73,6 +78,11 @@ def lp_ranges(
     constraints: Sequence[Constraint],
     targets: Sequence[np.ndarray],
     extra: Sequence[tuple[np.ndarray, np.ndarray, float]] = (),
+    *,
+    truth: np.ndarray | None = None,
+    supersets: Sequence[np.ndarray] = (),
+    wide_enough: Callable[[int, float, float], bool] | None = None,
+    memo: dict[bytes, tuple[np.ndarray, np.ndarray]] | None = None,
 ) -> np.ndarray:
     """Smallest and largest feasible value of each target sum.
 
@@ -91,7 +101,20 @@ def lp_ranges(
     Returns
     -------
     ndarray, shape (len(targets), 2)
-        ``[min, max]`` of each target's total over the feasible polytope.
+        ``[min, max]`` of each target's total over the feasible polytope. With ``truth`` and
+        ``wide_enough``, a target proven safe on a neighbourhood (:mod:`.local`) gets a range
+        contained in the exact one and still ``wide_enough``, a target proven narrow a range
+        containing it and still narrow; every other target gets its exact range.
+    truth : ndarray, shape (F,), optional
+        The true totals (a feasible point), enabling the local proofs of :mod:`.local`.
+    supersets : sequence of int arrays
+        Candidate neighbourhoods for the local proofs (e.g. every released cell's members).
+    wide_enough : callable (target index, min, max) -> bool, optional
+        The caller's safety test; targets it accepts on a sub-program skip the full program.
+    memo : dict, optional
+        Kept by the caller across the rounds of a suppression loop (each round only withholds
+        more, so earlier feasible points stay feasible; checked anyway): the optima of each
+        target's last full solve, the starting points of its next local proof.
 
     Raises
     ------
@@ -137,7 +160,21 @@ def lp_ranges(
     # Variables that appear in no multi-cell constraint are free within their box: their range is
     # the box itself, no LP needed.
     if highspy is not None and a_ub is not None:
-        return _ranges_highs(lo, hi, sparse.csr_array(a_ub), b_ub, constrained, targets)
+        a_ub = sparse.csr_array(a_ub)
+        if truth is None or wide_enough is None:
+            return _ranges_highs(lo, hi, a_ub, b_ub, constrained, targets)
+        keys = [np.asarray(m, dtype=np.int64).tobytes() for m in targets]
+        bases = [None if memo is None else memo.get(k) for k in keys]
+        status, out = classify(lo, hi, a_ub, b_ub, truth, targets, supersets, wide_enough, _quiet_highs, bases)
+        rest = np.flatnonzero(status == UNKNOWN)
+        if rest.size:
+            solutions: list[tuple[np.ndarray, np.ndarray] | None] = []
+            out[rest] = _ranges_highs(lo, hi, a_ub, b_ub, constrained, [targets[t] for t in rest], solutions)
+            if memo is not None:
+                for t, sol in zip(rest, solutions, strict=True):
+                    if sol is not None and len(memo) < MEMO_SIZE:
+                        memo[keys[t]] = sol
+        return out
     bounds = list(zip(lo, hi, strict=True))
     out = np.empty((len(targets), 2))
     for t, members in enumerate(targets):
@@ -156,9 +193,11 @@ def lp_ranges(
 
 
 def _ranges_highs(lo: np.ndarray, hi: np.ndarray, a_ub: sparse.csr_array, b_ub: np.ndarray,
-                  constrained: np.ndarray, targets: Sequence[np.ndarray]) -> np.ndarray:
+                  constrained: np.ndarray, targets: Sequence[np.ndarray],
+                  solutions: list | None = None) -> np.ndarray:
     """:func:`lp_ranges` with one HiGHS model: only the objective changes between solves, so each
-    solve starts from the previous optimal basis (dual simplex warm start; Huangfu & Hall 2018)."""
+    solve starts from the previous optimal basis (dual simplex warm start; Huangfu & Hall 2018).
+    ``solutions`` (optional) receives each target's ``(x_min, x_max)`` optima (None when no LP)."""
     nvar = lo.size
     h = _quiet_highs()
     lp = highspy.HighsLp()
@@ -182,17 +221,24 @@ def _ranges_highs(lo: np.ndarray, hi: np.ndarray, a_ub: sparse.csr_array, b_ub: 
         members = np.asarray(members, dtype=np.int32)
         if not constrained[members].any():
             out[t] = lo[members].sum(), hi[members].sum()
+            if solutions is not None:
+                solutions.append(None)
             continue
         if previous.size:
             h.changeColsCost(previous.size, previous, np.zeros(previous.size))
         h.changeColsCost(members.size, members, np.ones(members.size))
         previous = members
+        optimum: list[np.ndarray] = []
         for col, sense in ((0, highspy.ObjSense.kMinimize), (1, highspy.ObjSense.kMaximize)):
             h.changeObjectiveSense(sense)
             h.run()
             if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
                 raise RuntimeError(f"auditor LP failed: {h.modelStatusToString(h.getModelStatus())}")
             out[t, col] = h.getInfo().objective_function_value
+            if solutions is not None:
+                optimum.append(np.asarray(h.getSolution().col_value, dtype=float))
+        if solutions is not None:
+            solutions.append((optimum[0], optimum[1]))
     return out
 
 

@@ -97,11 +97,13 @@ def audit_cells(
     scale: ScaleSpec,
     protect: np.ndarray,
     skip: Collection[int] = (),
+    memo: dict | None = None,
 ):
     """Run the LP attacker; return ``{cell: (low, high)}`` for every protected cell it narrows.
 
     Cells in ``skip`` are not attacked (already found safe under a smaller suppression pattern:
-    withholding more only widens the attacker's feasible set, so they stay safe).
+    withholding more only widens the attacker's feasible set, so they stay safe). ``memo`` is the
+    suppression loop's store of earlier optima (see :func:`~wellbeing.core.disclosure.lp.lp_ranges`).
 
     ``kind`` is ``"mean"`` (unknowns: score sums, per respondent in [lo, hi]) or ``"share"``
     (unknowns: counts in the concern band, per respondent in [0, 1], integers).
@@ -128,7 +130,11 @@ def audit_cells(
     ]
     if not targets:
         return {}
-    ranges = lp_ranges(lo * f_n, hi * f_n, constraints, [cells.members[t] for t in targets])
+    truth = cells.total[finest] if kind == "mean" else (None if cells.high is None else cells.high[finest])
+    ranges = lp_ranges(lo * f_n, hi * f_n, constraints, [cells.members[t] for t in targets],
+                       truth=None if truth is None else np.asarray(truth, dtype=float),
+                       supersets=cells.members,
+                       wide_enough=lambda i, a, b: not _narrow(kind, a, b, nf[targets[i]], quarter), memo=memo)
     narrow = {}
     for t, (tmin, tmax) in zip(targets, ranges, strict=True):
         if kind == "share":
@@ -138,6 +144,13 @@ def audit_cells(
         if width < quarter - 1e-9:
             narrow[t] = (tmin / nf[t] * value_scale, tmax / nf[t] * value_scale)
     return narrow
+
+
+def _narrow(kind: str, tmin: float, tmax: float, n: float, quarter: float) -> bool:
+    """The auditor's test on an attacker's range of a total (counts round inwards for shares)."""
+    if kind == "share":
+        tmin, tmax = math.ceil(tmin - 1e-6), math.floor(tmax + 1e-6)
+    return (tmax - tmin) / n < quarter - 1e-9
 
 
 def protect_cells(
@@ -152,13 +165,14 @@ def protect_cells(
 ) -> None:
     """Rule 8 margins, then the auditor, repeated until both are satisfied (in place)."""
     safe: set[int] = set()
+    memo: dict = {}
     while True:
         rule8_margins(cells, supp, reason, k)
         if protect_complementary:
             protect = supp.copy()
         else:
             protect = np.array([r in PRIMARY_REASONS for r in reason], dtype=bool)
-        narrow = audit_cells(cells, supp, released_value, kind, scale, protect, skip=safe)
+        narrow = audit_cells(cells, supp, released_value, kind, scale, protect, skip=safe, memo=memo)
         safe.update(int(t) for t in np.flatnonzero(supp & protect) if t not in narrow)
         if not narrow:
             return
@@ -181,6 +195,7 @@ def audit_cells_joint(
     mprotect: np.ndarray,
     sprotect: np.ndarray,
     skip: Collection[tuple[str, int]] = (),
+    memo: dict | None = None,
 ) -> dict[tuple[str, int], tuple[float, float]]:
     """The LP attacker on means and shares together, for a scale with a concern band.
 
@@ -224,12 +239,22 @@ def audit_cells_joint(
         return {}
     box_lo = np.concatenate([lo * fn, np.zeros(F)])
     box_hi = np.concatenate([hi * fn, fn])
+    truth = None if cells.high is None else np.concatenate([cells.total[:F], cells.high[:F]]).astype(float)
+
+    def wide_enough(i: int, a: float, b: float) -> bool:
+        kind, c = targets[i]
+        return not _narrow(kind, a, b, nf[c], 0.25 if kind == "share" else scale.quarter)
+
     ranges = lp_ranges(
         box_lo,
         box_hi,
         constraints,
         [cells.members[c] + (F if kind == "share" else 0) for kind, c in targets],
         extra,
+        truth=truth,
+        supersets=[np.concatenate([m, m + F]) for m in cells.members],
+        wide_enough=wide_enough if truth is not None else None,
+        memo=memo,
     )
     narrow = {}
     for (kind, c), (tmin, tmax) in zip(targets, ranges, strict=True):
@@ -272,6 +297,7 @@ def protect_cells_joint(
     members are "high" while its share is withheld).
     """
     safe: set[tuple[str, int]] = set()
+    memo: dict = {}
     live = cells.n > 0
     while True:
         rule8_margins(cells, msupp, mreason, k)
@@ -283,7 +309,7 @@ def protect_cells_joint(
         else:
             mprot = np.array([r in PRIMARY_REASONS for r in mreason], dtype=bool)
             sprot = np.array([r in PRIMARY_REASONS for r in sreason], dtype=bool)
-        narrow = audit_cells_joint(cells, msupp, ssupp, mean, share, scale, mprot, sprot, skip=safe)
+        narrow = audit_cells_joint(cells, msupp, ssupp, mean, share, scale, mprot, sprot, skip=safe, memo=memo)
         for kind, supp, prot in (("mean", msupp, mprot), ("share", ssupp, sprot)):
             safe.update((kind, int(c)) for c in np.flatnonzero(supp & prot) if (kind, c) not in narrow)
         if not narrow:

@@ -1,0 +1,120 @@
+"""The local proofs of the LP auditor (issue 14, speed) change the cost, never the verdict.
+
+Each test compares against the whole program solved by scipy's HiGHS (``linprog``), written here
+independently of ``wellbeing.core.disclosure.lp``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import sparse
+from scipy.optimize import linprog
+
+from wellbeing.core.disclosure import ScaleSpec, lp
+from wellbeing.core.disclosure import local as local_mod
+from wellbeing.core.disclosure.joint import TableSpec, release_publication
+from wellbeing.core.disclosure.local import NARROW, SAFE, classify, implied_bounds
+
+STD = ("region", "department", "group", "shift_pattern")
+MARGINS = (("region", "department"), ("region",), ("shift_pattern",), ("region", "shift_pattern"), ())
+
+
+def _program(rng: np.random.Generator, nvar: int = 24):  # type: ignore[no-untyped-def]
+    """A random interval program around a random true point, shaped like a table: blocks of 6
+    variables with rows of 2-5 of their variables (+-0.1..3), and a few rows across blocks."""
+    truth = rng.uniform(0, 10, nvar)
+    rows, b = [], []
+    for r in range(nvar + 3):
+        if r < nvar:
+            start = 6 * (r % (nvar // 6))
+            m = np.sort(start + rng.choice(6, size=int(rng.integers(2, 6)), replace=False))
+        else:
+            m = np.sort(rng.choice(nvar, size=12, replace=False))
+        v = truth[m].sum()
+        slack = rng.uniform(0.1, 3.0)
+        rows += [(m, 1.0), (m, -1.0)]
+        b += [v + slack, -(v - slack)]
+    data, idx, ptr = [], [], [0]
+    for m, sign in rows:
+        data += [sign] * m.size
+        idx += m.tolist()
+        ptr.append(len(idx))
+    a = sparse.csr_array((np.array(data), np.array(idx), np.array(ptr)), shape=(len(rows), nvar))
+    return np.zeros(nvar), np.full(nvar, 10.0), a, np.array(b), truth
+
+
+def _exact(lo, hi, a, b, members):  # type: ignore[no-untyped-def]
+    c = np.zeros(lo.size)
+    c[members] = 1.0
+    bounds = list(zip(lo, hi, strict=True))
+    return (linprog(c, A_ub=a, b_ub=b, bounds=bounds, method="highs").fun,
+            -linprog(-c, A_ub=a, b_ub=b, bounds=bounds, method="highs").fun)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_local_verdicts_agree_with_the_whole_program(seed: int, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(local_mod, "MAX_SHARE", 0.5)  # neighbourhoods: blocks of 6 and pairs of them
+    rng = np.random.default_rng(seed)
+    lo, hi, a, b, truth = _program(rng)
+    targets = [np.array([j]) for j in range(lo.size)] + [np.array([0, 1]), np.array([2, 5, 7])]
+    supersets = [np.arange(i, i + w) for w in (6, 12) for i in range(0, lo.size, w)]
+    exact = [_exact(lo, hi, a, b, m) for m in targets]
+    widths = [hi_ - lo_ for lo_, hi_ in exact]
+    threshold = float(np.median(widths))  # about half the targets narrow, half safe
+
+    def wide_enough(t: int, tmin: float, tmax: float) -> bool:
+        return tmax - tmin >= threshold
+
+    status, ranges = classify(lo, hi, a, b, truth, targets, supersets, wide_enough, lp._quiet_highs)
+    assert (status == SAFE).any() and (status == NARROW).any()
+    for t, (st, (rmin, rmax)) in enumerate(zip(status, ranges, strict=True)):
+        emin, emax = exact[t]
+        if st == SAFE:  # proven on feasible points: inside the exact range, still wide
+            assert emin - 1e-6 <= rmin and rmax <= emax + 1e-6 and rmax - rmin >= threshold
+            assert emax - emin >= threshold
+        elif st == NARROW:  # proven on a relaxation: contains the exact range, still narrow
+            assert rmin <= emin + 1e-6 and emax <= rmax + 1e-6 and rmax - rmin < threshold
+            assert emax - emin < threshold
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_implied_bounds_contain_every_feasible_value(seed: int) -> None:
+    lo, hi, a, b, truth = _program(np.random.default_rng(100 + seed))
+    tlo, thi = implied_bounds(lo, hi, a, b)
+    assert (thi - tlo < hi - lo - 1e-9).any()  # it tightens something
+    for j in range(lo.size):
+        emin, emax = _exact(lo, hi, a, b, [j])
+        assert tlo[j] <= emin + 1e-7 and emax <= thi[j] + 1e-7
+
+
+def _wave(seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    rows = []
+    for g in range(14):
+        region, dept = f"r{g % 2}", f"d{g % 4}"
+        shift = ["24-72", "fixed-8h"][g % 3 == 0]
+        for _ in range(int(rng.integers(1, 4)) if g % 4 == 0 else int(rng.integers(5, 16))):
+            rows.append((region, dept, f"g{g}", shift, rng.choice(["ru", "kk", "en"], p=[0.6, 0.3, 0.1]),
+                         rng.choice(["1", "2", "3"]), 4.0 * int(rng.integers(0, 26))))
+    people = pd.DataFrame(rows, columns=[*STD, "language", "years", "score"])
+    return (people.assign(hi=people["score"] >= 50).groupby([*STD, "language", "years"])
+            .agg(n=("score", "size"), sum=("score", "sum"), n_high=("hi", "sum")).reset_index())
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_publication_is_the_same_with_and_without_local_proofs(seed: int, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    cells = _wave(seed)
+    tables = [TableSpec("standard", STD, MARGINS)] + [
+        TableSpec(d, (*STD, d), (STD, *MARGINS, (d,), ("region", d), ("shift_pattern", d)))
+        for d in ("language", "years")]
+    scale = ScaleSpec(0, 100, 0, high_from=50)
+    local, _ = release_publication(cells, tables, scale, 5)
+    monkeypatch.setattr(lp, "classify",
+                        lambda lo, hi, a, b, truth, targets, *rest: (np.zeros(len(targets), np.int8),
+                                                                     np.zeros((len(targets), 2))))
+    whole, _ = release_publication(cells, tables, scale, 5)
+    assert sum(int(t["suppressed"].sum()) for t in whole.values()) > 0
+    for name in whole:
+        pd.testing.assert_frame_equal(local[name], whole[name])

@@ -1,0 +1,317 @@
+"""Local proofs of safety for the LP attacker: small sub-programs around each target.
+
+The attacker's program (:mod:`wellbeing.core.disclosure.lp`) is one LP over every finest cell of a
+wave; a national wave has tens of thousands of them and one protected set per small cell, so solving
+the whole program once per protected set grows quadratically. But a released margin couples a small
+cell to cells far away only through one rounded number, and the attacker's range of a target is
+almost always decided by the target's own neighbourhood. This module proves that, exactly:
+
+*Restriction.* Let ``x*`` be the true cell totals (feasible: the released numbers were computed from
+them) and ``N`` any set of cells containing the target. The sub-program "the whole program, plus
+``x_j = x*_j`` for every ``j`` outside ``N``" is the attacker's program with *more* knowledge: its
+feasible set is contained in the full one, so its range of the target is contained in the full range
+(Fellegi 1972: the attacker's bounds only tighten as facts are added). When the sub-program already
+leaves the target wider than the threshold, so does the full program: the target is safe, proven on
+``|N|`` variables instead of all of them. Only the rows touching ``N`` remain, with the known
+outside part moved into their bounds.
+
+*Feasible points.* Every optimum of a sub-program, completed by ``x*`` outside ``N``, is a feasible
+point of the full program; so is ``x*``. The attacker cannot exclude any of them, so the spread of a
+target's total over these points is a lower bound of its range: a target already spread wider than
+the threshold needs no LP at all.
+
+*Relaxation.* Replacing, in every row, the part outside ``N`` by its smallest value over the boxes
+gives rows that every feasible point satisfies: the relaxed sub-program's range *contains* the full
+range, so a target narrow there is narrow for the full program too.
+
+A target proven neither safe nor narrow on its largest neighbourhood is solved on the full program
+(one HiGHS model, re-solved from the last basis), so every verdict -- narrowed or not -- is the full
+LP's, exactly as before; only the cost changes. Neighbourhoods are released cells containing the target (its group,
+department, region ...), tried smallest first, each sub-program built once and re-solved for every
+target sharing it (dual simplex warm start; Huangfu & Hall 2018).
+
+References
+----------
+Fellegi, I. P. (1972). On the question of statistical confidentiality. JASA 67, 7-18.
+de Wolf, P.-P. (2002). HiTaS: a heuristic approach to cell suppression in hierarchical tables.
+  In *Inference Control in Statistical Databases*, LNCS 2316, 74-82 (protecting each sub-table
+  region in its own small program).
+Huangfu, Q., Hall, J. A. J. (2018). Parallelizing the dual revised simplex method. Math. Prog.
+  Comp. 10, 119-142.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+from scipy import sparse
+
+#: A target is declared safe on a sub-program only with this margin (score points x respondents) above
+#: the threshold, so that solver round-off can never turn a full-program verdict around.
+MARGIN = 1e-5
+
+#: Largest neighbourhood tried, as a share of all variables (beyond it the full program is as cheap).
+MAX_SHARE = 0.25
+
+#: Passes of bound tightening for the relaxation (:func:`implied_bounds`).
+PASSES = 4
+
+#: Verdicts of :func:`classify`.
+UNKNOWN, SAFE, NARROW = 0, 1, 2
+
+#: Neighbourhoods tried per target (each at least ``GROWTH`` times the previous one).
+TIERS = 3
+GROWTH = 3.0
+
+
+def neighbourhoods(supersets: Sequence[np.ndarray], targets: Sequence[np.ndarray], nvar: int,
+                   ) -> list[list[int]]:
+    """For each target, the indices into ``supersets`` of the sets containing it, smallest first.
+
+    Parameters
+    ----------
+    supersets : sequence of int arrays
+        Candidate neighbourhoods (variable index sets), e.g. every released cell's members.
+    targets : sequence of int arrays
+        The protected sets.
+    nvar : int
+        Number of variables.
+
+    Returns
+    -------
+    list of list of int
+        Per target at most :data:`TIERS` candidates, each at least :data:`GROWTH` times larger than
+        the previous and at most ``MAX_SHARE * nvar`` variables.
+    """
+    if not supersets:
+        return [[] for _ in targets]
+    sizes = np.array([s.size for s in supersets])
+    indptr = np.concatenate([[0], np.cumsum(sizes)])
+    inc = sparse.csr_array((np.ones(indptr[-1], dtype=np.int32), np.concatenate(supersets), indptr),
+                           shape=(len(supersets), nvar))
+    by_col = inc.tocsc()
+    cap = max(1.0, MAX_SHARE * nvar)
+    out = []
+    for members in targets:
+        members = np.asarray(members, dtype=int)
+        if members.size == 0:
+            out.append([])
+            continue
+        j = members[0]
+        cand = by_col.indices[by_col.indptr[j]:by_col.indptr[j + 1]]
+        cand = cand[(sizes[cand] > members.size) & (sizes[cand] <= cap)]
+        if cand.size:
+            hits = np.asarray(inc[cand][:, members].sum(axis=1)).ravel()
+            cand = cand[hits == members.size]
+        cand = cand[np.argsort(sizes[cand], kind="stable")]
+        tiers: list[int] = []
+        for c in cand:
+            if not tiers or sizes[c] >= GROWTH * sizes[tiers[-1]]:
+                tiers.append(int(c))
+            if len(tiers) == TIERS:
+                break
+        out.append(tiers)
+    return out
+
+
+def classify(lo: np.ndarray, hi: np.ndarray, a_ub: sparse.csr_array, b_ub: np.ndarray,
+             truth: np.ndarray, targets: Sequence[np.ndarray], supersets: Sequence[np.ndarray],
+             wide_enough: Callable[[int, float, float], bool], new_model: Callable[[], object],
+             bases: Sequence[tuple[np.ndarray, np.ndarray] | None] = (),
+             ) -> tuple[np.ndarray, np.ndarray]:
+    """Targets proven safe (restriction, feasible points) or proven narrow (relaxation) locally.
+
+    *Relaxation*: on a neighbourhood ``N``, replacing the outside part of every row by its smallest
+    value over the variables' boxes gives rows every feasible point of the full program satisfies,
+    so the relaxed sub-program's range contains the full range; a target narrow there is narrow in
+    the full program. Targets proven neither way are left to the full program.
+
+    Parameters
+    ----------
+    lo, hi : ndarray, shape (V,)
+        Variable bounds of the full program.
+    a_ub, b_ub : sparse (R, V) and ndarray (R,)
+        Rows ``a_ub @ x <= b_ub`` of the full program.
+    truth : ndarray, shape (V,)
+        The true totals (a feasible point).
+    targets : sequence of int arrays
+    supersets : sequence of int arrays
+        Candidate neighbourhoods (see :func:`neighbourhoods`).
+    wide_enough : callable (target index, min, max) -> bool
+        The caller's safety test on a range of the target's total (monotone: a wider range is
+        never less safe).
+    new_model : callable
+        Returns an empty ``highspy.Highs`` (logging off).
+    bases : sequence of (x_min, x_max) or None, optional
+        Per target, the optima of its previous full solve (e.g. the last round of a suppression
+        loop, when it was narrow). Used, when still feasible, as the fixed outside for the
+        restriction (outside ``N`` at ``x_min`` for the minimum, at ``x_max`` for the maximum): the
+        restricted range then contains the previous one, and only has to find the new freedom a
+        withheld neighbour gave.
+
+    Returns
+    -------
+    (status, ranges)
+        ``status`` int array, shape (T,): :data:`SAFE`, :data:`NARROW` or :data:`UNKNOWN`;
+        ``ranges`` shape (T, 2): for a safe target a range inside the full program's range (still
+        wide enough), for a narrow one a range containing it (still narrow); undefined otherwise.
+    """
+    import highspy
+
+    nvar = lo.size
+    status = np.full(len(targets), UNKNOWN, dtype=np.int8)
+    ranges = np.zeros((len(targets), 2))
+    truth = np.clip(np.asarray(truth, dtype=float), lo, hi)
+    ax_true = a_ub @ truth
+    if np.any(ax_true > b_ub + 1e-6):  # the facts are not those of this data: no local proof
+        return status, ranges
+    relax: list[np.ndarray] = []  # tightened bounds and row minima, computed when first needed
+    tiers = neighbourhoods(supersets, targets, nvar)
+    by_col = a_ub.tocsc()
+    base_ax: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = {}
+    for t, base in enumerate(bases):
+        if base is None:
+            continue
+        pair = [np.clip(np.asarray(x, dtype=float), lo, hi) for x in base]
+        axs = [a_ub @ x for x in pair]
+        if all(np.all(ax <= b_ub + 1e-7) for ax in axs):
+            base_ax[t] = (pair[0], pair[1], axs[0], axs[1])
+    pending = list(range(len(targets)))
+    h = None
+    for level in range(TIERS):
+        groups: dict[int, list[int]] = {}
+        for t in pending:
+            if level < len(tiers[t]):
+                groups.setdefault(tiers[t][level], []).append(t)
+        for cont, ts in groups.items():
+            cols = np.unique(np.asarray(supersets[cont], dtype=int))
+            sub = by_col[:, cols].tocsr()
+            live = np.flatnonzero(np.diff(sub.indptr))
+            sub = sub[live]
+            fixed = b_ub[live] - (ax_true[live] - sub @ truth[cols])
+            points = [truth[cols]]
+            if h is None:
+                h = new_model()
+            model_ready = False
+            unsure = []
+            every = np.arange(live.size, dtype=np.int32)
+            minus_inf = np.full(live.size, -highspy.kHighsInf)
+            for t in ts:
+                pos = np.searchsorted(cols, np.asarray(targets[t], dtype=int))
+                vals = [float(p[pos].sum()) for p in points]
+                if wide_enough(t, min(vals) + MARGIN, max(vals) - MARGIN):
+                    status[t], ranges[t] = SAFE, (min(vals), max(vals))
+                    continue
+                if not model_ready:
+                    _pass(h, lo[cols], hi[cols], sub, fixed)
+                    model_ready = True
+                if t in base_ax:
+                    x_min, x_max, ax_min, ax_max = base_ax[t]
+                    bounds = []
+                    for x, ax, sense in ((x_min, ax_min, "min"), (x_max, ax_max, "max")):
+                        h.changeRowsBounds(live.size, every, minus_inf, b_ub[live] - (ax[live] - sub @ x[cols]))
+                        one = _solve(h, cols.size, pos, points, lo[cols], hi[cols], only=sense)
+                        bounds.append(None if one is None else one[0])
+                    h.changeRowsBounds(live.size, every, minus_inf, fixed)
+                    if None not in bounds and wide_enough(t, bounds[0] + MARGIN, bounds[1] - MARGIN):
+                        status[t], ranges[t] = SAFE, (bounds[0], bounds[1])
+                        continue
+                bounds = _solve(h, cols.size, pos, points, lo[cols], hi[cols])
+                if bounds is not None and wide_enough(t, bounds[0] + MARGIN, bounds[1] - MARGIN):
+                    status[t], ranges[t] = SAFE, bounds
+                else:
+                    unsure.append((t, pos))
+            if unsure:
+                if not relax:
+                    tlo, thi = implied_bounds(lo, hi, a_ub, b_ub)
+                    relax += [tlo, thi, a_ub.maximum(0) @ tlo + a_ub.minimum(0) @ thi]  # rows' smallest values
+                tlo, thi, row_min = relax
+                relaxed = b_ub[live] - (row_min[live] - (sub.maximum(0) @ tlo[cols] + sub.minimum(0) @ thi[cols]))
+                h.changeRowsBounds(live.size, np.arange(live.size, dtype=np.int32),
+                                   np.full(live.size, -highspy.kHighsInf), relaxed)
+                h.changeColsBounds(cols.size, np.arange(cols.size, dtype=np.int32), tlo[cols], thi[cols])
+                for t, pos in unsure:
+                    bounds = _solve(h, cols.size, pos, None, lo[cols], hi[cols])
+                    if bounds is not None and not wide_enough(t, bounds[0] - MARGIN, bounds[1] + MARGIN):
+                        status[t], ranges[t] = NARROW, bounds
+        pending = [t for t in pending if status[t] == UNKNOWN]
+        if not pending:
+            break
+    return status, ranges
+
+
+def implied_bounds(lo: np.ndarray, hi: np.ndarray, a_ub: sparse.csr_array, b_ub: np.ndarray,
+                   passes: int = PASSES) -> tuple[np.ndarray, np.ndarray]:
+    """Variable bounds implied by the rows (feasibility-based bound tightening, a few passes).
+
+    For a row ``sum a_j x_j <= b`` and each of its variables, ``a_j x_j <= b - (smallest value of
+    the other terms over the boxes)``. Every feasible point satisfies the tightened bounds, so a
+    program using them is still a relaxation. Each pass widens the result by a relative ``1e-9``
+    (never tighter than the exact implication despite round-off).
+
+    Returns
+    -------
+    (lo, hi) : ndarrays, shape (V,)
+    """
+    lo, hi = lo.astype(float).copy(), hi.astype(float).copy()
+    coo = a_ub.tocoo()
+    r, j, a = coo.row, coo.col, coo.data
+    for _ in range(passes):
+        term_min = np.where(a > 0, a * lo[j], a * hi[j])
+        row_min = np.bincount(r, weights=term_min, minlength=a_ub.shape[0])
+        room = b_ub[r] - (row_min[r] - term_min)  # a_j x_j <= room
+        bound = room / a
+        slack = 1e-9 * (np.abs(bound) + 1.0)
+        new_hi, new_lo = hi.copy(), lo.copy()
+        up = a > 0
+        np.minimum.at(new_hi, j[up], bound[up] + slack[up])
+        np.maximum.at(new_lo, j[~up], bound[~up] - slack[~up])
+        new_lo = np.minimum(new_lo, new_hi)
+        if np.allclose(new_lo, lo) and np.allclose(new_hi, hi):
+            lo, hi = new_lo, new_hi
+            break
+        lo, hi = new_lo, new_hi
+    return lo, hi
+
+
+def _solve(h, ncols: int, pos: np.ndarray, points: list | None, lo: np.ndarray, hi: np.ndarray,  # type: ignore[no-untyped-def]
+           only: str | None = None) -> tuple[float, ...] | None:
+    """Min and max (or ``only`` one) of the sum of columns ``pos`` on the model in ``h`` (None if not
+    optimal)."""
+    import highspy
+
+    h.changeColsCost(ncols, np.arange(ncols, dtype=np.int32), np.zeros(ncols))
+    h.changeColsCost(pos.size, pos.astype(np.int32), np.ones(pos.size))
+    bounds = []
+    senses = {"min": [highspy.ObjSense.kMinimize], "max": [highspy.ObjSense.kMaximize],
+              None: [highspy.ObjSense.kMinimize, highspy.ObjSense.kMaximize]}[only]
+    for sense in senses:
+        h.changeObjectiveSense(sense)
+        h.run()
+        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return None
+        bounds.append(h.getInfo().objective_function_value)
+        if points is not None:
+            points.append(np.clip(np.asarray(h.getSolution().col_value), lo, hi))
+    return tuple(bounds)
+
+
+def _pass(h, lo: np.ndarray, hi: np.ndarray, a: sparse.csr_array, rhs: np.ndarray) -> None:  # type: ignore[no-untyped-def]
+    import highspy
+
+    lp = highspy.HighsLp()
+    lp.num_col_ = lo.size
+    lp.num_row_ = a.shape[0]
+    lp.col_cost_ = np.zeros(lo.size)
+    lp.col_lower_ = lo
+    lp.col_upper_ = hi
+    lp.row_lower_ = np.full(a.shape[0], -highspy.kHighsInf)
+    lp.row_upper_ = np.asarray(rhs, dtype=float)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+    lp.a_matrix_.num_col_ = lo.size
+    lp.a_matrix_.num_row_ = a.shape[0]
+    lp.a_matrix_.start_ = a.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = a.indices.astype(np.int32)
+    lp.a_matrix_.value_ = a.data.astype(float)
+    h.passModel(lp)
