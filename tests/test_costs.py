@@ -226,3 +226,59 @@ def test_what_if_page_in_three_languages_and_refusals(app: Flask, wave: str) -> 
                        "cbi.work", [], ["night_hours"], {"night_hours": 80.0}, {"night_hours": 61.0}, {})
         out = release_what_if(small)
         assert out["released"] is False and out["reason"] == "below_k" and "features" not in out
+
+
+
+def test_cached_wave_features_bind_the_callers_snapshot_row(app: Flask, wave: str) -> None:
+    """Regression (issue 23): the features cache kept the roster snapshot row of the session that
+    computed it. A commit after the computation (the what-if's ledger and audit writes) expired that row
+    and the end of the app context closed its session, so the next caller in the process — a second
+    ``flask schedules what-if`` — died on DetachedInstanceError reading its id (exit 1). The cached
+    entry now hands out the caller's own rows."""
+    from wellbeing.extensions import db
+    from wellbeing.services.schedules import released_wave_features
+    from wellbeing.services.waves import get_wave
+
+    with app.app_context():
+        wf, _ = released_wave_features(get_wave(wave))
+        snap_id, as_of = wf.snapshot.id, wf.snapshot.as_of
+        db.session.commit()   # expires every row of this session
+    with app.app_context():
+        w = get_wave(wave)
+        wf2, _ = released_wave_features(w)
+        assert wf2 is wf                      # the cached computation, not a new one
+        assert (wf2.snapshot.id, wf2.snapshot.as_of) == (snap_id, as_of)
+        assert wf2.snapshot in db.session and wf2.wave is w
+
+
+def test_feature_model_key_changes_with_every_input_of_the_fit(app: Flask, runner, wave: str,
+                                                              tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The what-if reuses a fitted feature model only while its inputs stand still: the key is stable
+    across calls and app contexts, and changes with a shift import (group features), a table released for
+    the wave (the audit's facts), the wave's K, and the outcome or exposures asked for."""
+    from wellbeing.services.ledger import released
+    from wellbeing.services.waves import get_wave
+    from wellbeing.services.whatif import feature_model_key
+
+    def key(outcome: str = "cbi.work", exposures: tuple[str, ...] = ("night_hours",)) -> tuple:
+        with app.app_context():
+            return feature_model_key([wave], outcome, exposures)
+
+    k0 = key()
+    assert key() == k0
+    assert key("cbi.personal") != k0 and key(exposures=("night_hours", "duties_24h")) != k0
+    (tmp_path / "ot2.csv").write_text("person_id,start,end,break_min,duty_type,shift_code\n"
+                                      "P000001,2024-04-05 10:00,2024-04-05 12:00,0,overtime,\n", encoding="utf-8")
+    ok(runner.invoke(args=["shifts", "import", str(tmp_path / "ot2.csv")]))
+    k1 = key()
+    assert k1 != k0
+    import pandas as pd
+
+    with app.app_context():
+        released("table", get_wave(wave), {"scale": "test"}, lambda: pd.DataFrame({"x": [1]}))
+    k2 = key()
+    assert k2 != k1
+    with app.app_context():
+        get_wave(wave).min_cell = 7
+        db.session.commit()
+    assert key() != k2

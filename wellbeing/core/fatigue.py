@@ -39,6 +39,15 @@ do not have them; every choice is an assumption to be read with the results):
    *Occup Med* 53:89–94; 6 h is our choice inside that range), unless duty or commute intervenes.
 4. ``on_call`` and ``leave`` records are free time (on-call sleep is not modelled).
 
+**Validation** (tests/core/test_fatigue.py, tests/reference/). Every parameter above equals the published
+default model — Ingre et al. 2014 Table 1, restated as the defaults of the FIPS package's documentation
+(Wilson, Strickland & Ballard 2020, *JOSS* 5:2340) — to the printed digits (``fatigue_published.csv``
+and its comparison script ``fatigue_published.py``; G against FIPS's printed 0.3813 within 1e-4). No
+published hour-by-hour worked example (a table of S, C, W or KSS over a roster) could be obtained, nor
+a figure to read one from; the run-level check is therefore our own closed form of the same equations,
+episode by episode (``fatigue_reference.py`` → ``fatigue_reference.csv``), which the grid reproduces to
+1e-6.
+
 The simulation runs on a 15-minute grid (exact for the exponentials: each step applies the closed
 form over 0.25 h) from ``WARMUP_DAYS`` before the window, starting from the model's steady state
 (S = 14.0 at 07:00 after a standard night). It loops over time steps and is vectorised over persons.
@@ -260,7 +269,7 @@ def simulate(
     asleep = (night_base[None, :] | recovery) & ~busy
 
     a_out = _alertness(asleep, clock_h)
-    # index of the window start (a clock change in the warm-up shifts it by whole steps) of the window start (a clock change in the warm-up shifts it by whole steps)
+    # index of the window start (a clock change in the warm-up shifts it by whole steps)
     first = int(np.searchsorted(t_utc, _local_midnight_utc(d0, tz)))
     return {"persons": names.to_numpy(), "t_utc": t_utc[first:], "clock_h": clock_h[first:],
             "duty": duty[:, first:], "asleep": asleep[:, first:], "kss": kss_from_alertness(a_out[:, first:])

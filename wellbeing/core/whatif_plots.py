@@ -9,19 +9,21 @@ from matplotlib.figure import Figure
 __all__ = ["prediction_plot"]
 
 
-def prediction_plot(released: dict) -> Figure:
+def prediction_plot(released: dict, *, title: str | None = None, xlabel: str | None = None,
+                    total_label: str = "total", empty_label: str = "no released prediction") -> Figure:
     """Horizontal bars: contribution of each exposure (change × coefficient) and the total with its interval.
 
-    Without a released prediction, a figure saying so.
+    ``title``, ``xlabel``, ``total_label`` and ``empty_label`` are the figure's words (the page passes
+    them in its language; the defaults are English). Without a released prediction, a figure saying so.
     """
     fig = Figure(figsize=(7.5, 2.6), dpi=100, layout="constrained")
     ax = fig.add_subplot()
     p = released.get("prediction")
     if not p:
-        ax.text(0.5, 0.5, "no released prediction", ha="center", va="center", transform=ax.transAxes)
+        ax.text(0.5, 0.5, empty_label, ha="center", va="center", transform=ax.transAxes)
         ax.set_axis_off()
         return fig
-    labels = [t["feature"] for t in p["terms"]] + ["total"]
+    labels = [t["feature"] for t in p["terms"]] + [total_label]
     vals = [t["contribution"] or 0.0 for t in p["terms"]] + [p["change"]]
     colors = ["#9cc3e4"] * len(p["terms"]) + ["#2c5d8a"]
     y = list(range(len(labels)))
@@ -32,8 +34,9 @@ def prediction_plot(released: dict) -> Figure:
     ax.axvline(0, color="#555555", linewidth=0.8)
     ax.set_yticks(y, labels=labels)
     ax.invert_yaxis()
-    ax.set_xlabel(f"predicted change of {released['outcome']} (points; bar on total: 95 % interval)")
-    ax.set_title(f"{released['unit']}: {released['pattern']} instead of today's roster", fontsize=11, loc="left")
+    ax.set_xlabel(xlabel or f"predicted change of {released['outcome']} (points; bar on total: 95 % interval)")
+    ax.set_title(title or f"{released['unit']}: {released['pattern']} instead of today's roster", fontsize=11,
+                 loc="left")
     ax.grid(axis="x", color="#e5e5e5")
     ax.set_axisbelow(True)
     return fig

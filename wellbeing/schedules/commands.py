@@ -144,7 +144,9 @@ def _what_if_text(o: dict) -> str:
     lines = [f"What-if: unit {o['unit']} (group {o['group']}) on {o['pattern']}, wave {o['wave']}, "
              f"reference window {o['window'][0]} to {o['window'][1]} (end exclusive)"]
     if not o["released"]:
-        lines.append(f"suppressed ({o['reason']}): the unit or its group has fewer than K officers")
+        why = ("the group's officers outside the unit are fewer than K (their values would follow by subtraction)"
+               if o["reason"] == "complement" else "the unit or its group has fewer than K officers")
+        lines.append(f"suppressed ({o['reason']}): {why}")
         return "\n".join(lines)
     lines.append(f"{o['unit_officers']} officers of the unit, {o['group_officers']} in the group")
     lines.append("group feature                 now   proposed   change")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 
 from flask import render_template, request
+from flask_babel import gettext as _
 
 from ..auth.roles import role_required
 from ..core.patterns import PATTERNS
@@ -37,7 +38,13 @@ def what_if() -> tuple[str, int] | str:
             r = svc.what_if(form.unit.data.strip(), form.pattern.data, get_wave(form.wave.data), form.outcome.data)
             result = svc.release_what_if(r)
             if result["released"]:
-                plot = base64.b64encode(figure_png(prediction_plot(result))).decode("ascii")
+                fig = prediction_plot(
+                    result, title=_("%(unit)s: %(pattern)s instead of today’s roster", unit=result["unit"],
+                                    pattern=result["pattern"]),
+                    xlabel=_("predicted change of %(scale)s (points; bar on total: 95 %% interval)",
+                             scale=result["outcome"]),
+                    total_label=_("total"), empty_label=_("no released prediction"))
+                plot = base64.b64encode(figure_png(fig)).decode("ascii")
         except (WaveError, svc.WhatIfError) as exc:
             problem = str(exc)
     status = 400 if request.args and (form.errors or problem) else 200

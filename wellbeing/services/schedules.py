@@ -21,6 +21,7 @@ from datetime import date, datetime, time, timezone
 
 import numpy as np
 import pandas as pd
+from sqlalchemy import inspect as sa_inspect
 
 from ..core.disclosure import round_half_away
 from ..core.roster import DEFAULT_TIMEZONE
@@ -189,6 +190,13 @@ def released_wave_features(wave: Wave) -> tuple[WaveFeatures, pd.DataFrame]:
         if len(_CACHE) >= _CACHE_SIZE:
             _CACHE.pop(next(iter(_CACHE)))
         _CACHE[key] = wf
+    else:
+        # The cached rows were loaded by the session of an earlier request or CLI call, closed since (and
+        # expired by its commits): reading one raised DetachedInstanceError, so the second what-if in a
+        # process exited 1. Bind this call's rows instead (same keys: the cache key has
+        # the wave's id, and the snapshot frozen with a wave does not change).
+        wf.wave = wave
+        wf.snapshot = db.session.get(RosterSnapshot, sa_inspect(wf.snapshot).identity)
     if wf.released is None or wf.released_k != wave.min_cell:
         wf.released, wf.released_k = release_features(wf.table, wave.min_cell), wave.min_cell
         wf.plots.clear()
