@@ -25,7 +25,7 @@ from ..services.analysis import AnalysisError, closed_waves, common_scales
 from ..services.associations import ASSOCIATION_COLUMNS, Associations, associations
 from ..services.features import EXPOSURES
 from . import bp
-from .views import ROLES, _signature
+from .views import ROLES, waves_signature
 
 CACHE_SIZE = 8
 _CACHE: OrderedDict[tuple, Associations] = OrderedDict()
@@ -64,7 +64,7 @@ def _request() -> tuple[list[str], str | None]:
 
 
 def _result(waves: list[str], outcome: str) -> Associations:
-    key = (current_app.config["SQLALCHEMY_DATABASE_URI"], tuple(waves), outcome, _signature(waves))
+    key = (current_app.config["SQLALCHEMY_DATABASE_URI"], tuple(waves), outcome, waves_signature(waves))
     with _LOCK:
         if key in _CACHE:
             _CACHE.move_to_end(key)

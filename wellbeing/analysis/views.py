@@ -60,7 +60,7 @@ def _form(args: MultiDict | None = None) -> AnalysisForm:
     return form
 
 
-def _signature(slugs: list[str]) -> tuple:
+def waves_signature(slugs: list[str]) -> tuple:
     """The waves' state: status and response count (a closed wave's data no longer change)."""
     rows = db.session.execute(db.select(Wave.slug, Wave.status, db.func.count(Response.id))
                               .outerjoin(Response, Response.wave_id == Wave.id)
@@ -74,7 +74,7 @@ def _analysis(form: AnalysisForm) -> Analysis:
     exposure = form.exposure.data
     covs = tuple(sorted(form.covariates.data or []))
     key = (current_app.config["SQLALCHEMY_DATABASE_URI"], tuple(waves), form.outcome.data, exposure, covs,
-           _signature(waves))
+           waves_signature(waves))
     with _LOCK:
         if key in _CACHE:
             _CACHE.move_to_end(key)

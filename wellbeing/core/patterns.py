@@ -99,14 +99,14 @@ class ShiftPattern:
         c = self.crews[crew]
         total = 0.0
         for day in c.cycle:
-            for code in _codes(day):
+            for code in day_codes(day):
                 t = self.templates[code]
                 if t.duty_type in ("regular", "overtime", "training"):
                     total += t.hours - (t.break_min / 60 if net else 0)
         return total * 7 / len(c.cycle)
 
 
-def _codes(day: str) -> list[str]:
+def day_codes(day: str) -> list[str]:
     return [c for c in day.split("+") if c and c != "-"]
 
 

@@ -80,7 +80,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
-from .patterns import CYCLE_ANCHOR, SHIFT_PATTERN_SLUGS, ShiftPattern, _codes, get_pattern
+from .patterns import CYCLE_ANCHOR, SHIFT_PATTERN_SLUGS, ShiftPattern, day_codes, get_pattern
 from .tables import ImportRejected, RowError, detect_delimiter
 
 __all__ = [
@@ -1294,7 +1294,7 @@ def generate_shifts(
         members = ids[(crew_of == ci) & (extra == off)]
         pos = (dayn + crew.offset + off) % len(crew.cycle)
         for p, entry in enumerate(crew.cycle):
-            for code in _codes(entry):
+            for code in day_codes(entry):
                 dsel = days[pos == p]
                 if not len(dsel):
                     continue

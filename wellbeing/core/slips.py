@@ -35,7 +35,9 @@ QR_SIZE = 80.0  # points (28 mm): phones read a version-4 QR code of this size f
 _FONTS = {"WB-Sans": "DejaVuSans.ttf", "WB-Sans-Bold": "DejaVuSans-Bold.ttf", "WB-Mono": "DejaVuSansMono.ttf"}
 
 
-def _register_fonts() -> None:
+def register_fonts() -> None:
+    """Register the DejaVu TrueType fonts that matplotlib ships with ReportLab (once per process), so
+    Kazakh and Russian letters render in every PDF without depending on the machine's fonts."""
     folder = os.path.join(matplotlib.get_data_path(), "fonts", "ttf")
     for name, file in _FONTS.items():
         if name not in pdfmetrics.getRegisteredFontNames():
@@ -99,7 +101,7 @@ def slips_pdf(codes: Sequence[str], *, title: str, address: str, notes: Sequence
     Layout: two columns × five rows of 93 × 50 mm slips on A4 with dashed cut lines; the QR code sits at
     the top right, the title, address and notes to its left, the printed code across the bottom.
     """
-    _register_fonts()
+    register_fonts()
     buf = io.BytesIO()
     c = Canvas(buf, pagesize=A4, pageCompression=1)
     c.setTitle(title)

@@ -14,7 +14,7 @@ from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.units import mm
 from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from ..core.slips import _register_fonts
+from ..core.slips import register_fonts
 from .reports import H1, H2, SMALL, STYLE, fmt
 
 #: (column, header, decimals) of the PDF table.
@@ -28,7 +28,7 @@ PDF_COLUMNS = (("officers", "officers", 0), ("overtime_h_per_officer_month", "ov
 
 def costs_pdf(title: str, lines: list[str], released: pd.DataFrame, plots: list[bytes]) -> bytes:
     """A costs report: heading lines, the released rows (groups, regions, whole wave) and PNG plots."""
-    _register_fonts()
+    register_fonts()
     buf = io.BytesIO()
     doc = SimpleDocTemplate(buf, pagesize=landscape(A4), leftMargin=12 * mm, rightMargin=12 * mm,
                             topMargin=12 * mm, bottomMargin=12 * mm, title=title, author="wellbeing")

@@ -22,7 +22,7 @@ from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Tabl
 from ..core import plots
 from ..core.disclosure import round_half_away
 from ..core.pdf_text import markup
-from ..core.slips import _register_fonts
+from ..core.slips import register_fonts
 from ..models import Wave
 from .results import ScaleInfo, note_text
 
@@ -73,7 +73,7 @@ def results_pdf(wave: Wave, by: Sequence[str], table: pd.DataFrame, scales: Sequ
     slugs), ``reason_words`` says why a cell is hidden (default: the reason code), ``name`` picks a
     per-language text (default: English).
     """
-    _register_fonts()
+    register_fonts()
     row_label = row_label or (lambda r: " · ".join(str(r[x]) for x in by) if by else "all")
     reason_words = reason_words or str
     name = name or (lambda texts: texts.get("en") or next(iter(texts.values()), ""))
