@@ -110,3 +110,63 @@ def test_csv_headings_in_the_readers_language_on_request(app) -> None:  # type: 
     ru = c.get("/results/w1.csv?by=group&headers=labels").get_data(as_text=True)
     assert ru.splitlines()[0].split(",")[:2] == ["шкала", "регион"]
     assert ru.splitlines()[1:] == plain.splitlines()[1:]                            # same rows
+
+
+def test_plots_say_why_a_cell_is_hidden_in_words_not_codes(app) -> None:  # type: ignore[no-untyped-def]
+    """Regression (review of issue 20): the heat map and the means plot printed "below_k" in hidden cells."""
+    open_wave(app, "w1")
+    fill_wave(app, "w1", {"akm-d1-u1--all": 30, "akm-d2-u1--all": 12, "akm-d1-other--all": 3}, seed=7)
+    close(app, "w1")
+    c = _client(app)
+    means = c.get("/results/w1/means/cbi.work.svg?by=group").data
+    heat = c.get("/results/w1/heatmap.svg?by=group").data
+    assert b"hidden: fewer than K answered" in means and b"hidden" in heat
+    for code in (b"below_k", b"complementary", b"suppressed ("):
+        assert code not in means and code not in heat
+
+
+def test_same_named_departments_stay_two_rows_and_a_changed_department_gets_no_change(app, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Regression (review of issue 20): rows were keyed by display name, so two departments called
+    "District police 1" merged into one; and a department that gained a unit showed a change."""
+    from wellbeing.services import waves as wave_service
+    from wellbeing.services.units import import_units
+
+    units = ("unit_id,name,parent_id,level,headcount\n"
+             "r1,North region,,region,\nr1-d1,District police 1,r1,department,\n"
+             "r1-d1-u1,Patrol,r1-d1,unit,30\nr1-d1-u2,Duty unit,r1-d1,unit,30\n"
+             "r2,South region,,region,\nr2-d1,District police 1,r2,department,\nr2-d1-u1,Patrol,r2-d1,unit,30\n")
+    with app.app_context():
+        import_units(units.encode(), imported_by="test")
+        w1 = wave_service.create_wave("w1", ["cbi", "who5"], opens=date(2025, 3, 1), closes=date(2025, 3, 31),
+                                      units=["r1-d1-u1", "r2-d1-u1"])
+        wave_service.issue_codes(w1)
+        wave_service.open_wave(w1)
+    fill_wave(app, "w1", {"r1-d1-u1--all": 20, "r2-d1-u1--all": 20}, seed=3)
+    close(app, "w1")
+    with app.app_context():
+        w2 = wave_service.create_wave("w2", ["cbi", "who5"], opens=date(2026, 3, 1), closes=date(2026, 3, 31))
+        wave_service.issue_codes(w2)
+        wave_service.open_wave(w2)
+    fill_wave(app, "w2", {"r1-d1-u1--all": 20, "r1-d1-u2--all": 20, "r2-d1-u1--all": 20}, seed=4)
+    close(app, "w2")
+    c = _client(app)
+    html = c.get("/results/w2?by=department").get_data(as_text=True)
+    assert "District police 1, North region" in html and "District police 1, South region" in html
+    overview = html[html.index('id="overview"'):html.index('id="reasons"') if 'id="reasons"' in html else None]
+    assert overview.count("District police 1, ") >= 2
+    section = html[html.index('id="scale-cbi-work"'):]
+    north = re.search(r'<tr data-row="r1-d1">(.*?)</tr>', section, re.S).group(1)
+    south = re.search(r'<tr data-row="r2-d1">(.*?)</tr>', section, re.S).group(1)
+    assert re.search(r'<td class="num change[^"]*">–</td>', north)          # gained a unit: not comparable
+    assert re.search(r'<td class="num change[^"]*">[+-]?\d+</td>', south)    # same unit: a change
+
+
+def test_malformed_drill_down_and_headings_are_refused(app) -> None:  # type: ignore[no-untyped-def]
+    open_wave(app, "w1")
+    fill_wave(app, "w1", {"akm-d1-u1--all": 30, "akm-d2-u1--all": 12}, seed=7)
+    close(app, "w1")
+    c = _client(app)
+    assert c.get("/results/w1.csv?by=group&headers=zzz").status_code == 400
+    assert c.get("/results/w1?by=shift_pattern&in=*").status_code == 400
+    assert c.get("/results/w1?by=group&in=nowhere").status_code == 400
+    assert c.get("/results/w1?by=group&in=akm-d1").status_code == 200

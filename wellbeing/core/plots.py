@@ -29,7 +29,8 @@ def heatmap(table: pd.DataFrame, rows: Sequence[str], scales: Sequence[str],
     ----------
     table : released rows with columns ``row`` (the group label), ``scale``, ``mean``, ``n``,
         ``suppressed``, ``reason``, ``lo``, ``hi`` (the scale's range, for colour scaling to 0–1),
-        optional ``decimals`` (the scale's precision) and ``higher_is``.
+        optional ``decimals`` (the scale's precision), ``higher_is`` and ``reason_text`` (what a hidden
+        cell says, in the reader's words; default its reason code).
     Suppressed cells are hatched grey and labelled with their reason.
     """
     scale_labels = dict(scale_labels or {})
@@ -46,7 +47,8 @@ def heatmap(table: pd.DataFrame, rows: Sequence[str], scales: Sequence[str],
                 if c["suppressed"] or pd.isna(c["mean"]):
                     ax.add_patch(matplotlib.patches.Rectangle((j, i), 1, 1, facecolor="#eeeeee",
                                                               hatch="///", edgecolor="#999999", lw=0))
-                    ax.text(j + 0.5, i + 0.5, c["reason"] or SUPPRESSED_LABEL, ha="center", va="center",
+                    text = c.get("reason_text") or c["reason"] or SUPPRESSED_LABEL
+                    ax.text(j + 0.5, i + 0.5, text, ha="center", va="center",
                             fontsize=7, color="#555555")
                     continue
                 frac = (float(c["mean"]) - c["lo"]) / (c["hi"] - c["lo"])
@@ -73,7 +75,8 @@ def group_means(table: pd.DataFrame, *, unit: str, title: str = "", threshold: f
                 lo: float = 0, hi: float = 100) -> Figure:
     """Horizontal bars of released group means with their 95 % CI, ``n`` on every bar.
 
-    ``table`` columns: ``row``, ``mean``, ``ci_low``, ``ci_high``, ``n``, ``suppressed``, ``reason``.
+    ``table`` columns: ``row``, ``mean``, ``ci_low``, ``ci_high``, ``n``, ``suppressed``, ``reason``,
+    optional ``reason_text`` (what a hidden row says, in the reader's words).
     """
     with matplotlib.rc_context(RC):
         fig = Figure(figsize=(7.5, 1.0 + 0.32 * max(len(table), 1)), layout="constrained")
@@ -81,7 +84,8 @@ def group_means(table: pd.DataFrame, *, unit: str, title: str = "", threshold: f
         y = np.arange(len(table))
         for i, (_, r) in enumerate(table.iterrows()):
             if r["suppressed"] or pd.isna(r["mean"]):
-                ax.text(lo + 0.01 * (hi - lo), i, f"{SUPPRESSED_LABEL} ({r['reason']})", va="center",
+                text = r.get("reason_text") or f"{SUPPRESSED_LABEL} ({r['reason']})"
+                ax.text(lo + 0.01 * (hi - lo), i, text, va="center",
                         fontsize=7.5, color="#666666")
                 continue
             m = float(r["mean"])

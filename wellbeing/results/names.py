@@ -88,6 +88,14 @@ def level_names(wave: Wave) -> dict[str, dict[str, str]]:
     Import-only waves name groups by their stored label.
     """
     units = place_names()
+    region_of = {g.department_slug: g.region_slug for g in wave.groups if g.department_slug}
+    region_of.update({g.region_slug: None for g in wave.groups if g.region_slug})
+    places = _unique({slug: units.get(slug, slug) for slug in region_of},
+                     lambda slug: units.get(region_of.get(slug) or "", ""))
+    for g in wave.groups:        # a pool across a region's departments (DESIGN.md section 6)
+        if g.region_slug and not g.department_slug:
+            places[f"{g.region_slug}-pooled"] = str(_l("%(region)s, units pooled across departments",
+                                                     region=units.get(g.region_slug, g.region_slug)))
     groups: dict[str, str] = {}
     for g in wave.groups:
         slugs = [s for s in (g.unit_slugs or "").split(",") if s]
@@ -98,14 +106,38 @@ def level_names(wave: Wave) -> dict[str, dict[str, str]]:
         text = ", ".join(names)
         if len(slugs) > MAX_UNITS_NAMED:
             text += f" (+{len(slugs) - MAX_UNITS_NAMED})"
-        dept = units.get(g.department_slug or "")
+        dept = places.get(g.department_slug or "")
         if dept and dept not in text:
             text += f", {dept}"
         if g.shift_pattern and g.shift_pattern != "all":
             text += f" — {label(g.shift_pattern)}"
         groups[g.slug] = text
-    out: dict[str, dict[str, str]] = {"group": groups, "region": units, "department": units}
+    regions = {g.slug: g.region_slug for g in wave.groups}
+    groups = _unique(groups, lambda slug: units.get(regions.get(slug) or "", ""))
+    out: dict[str, dict[str, str]] = {"group": groups, "region": places, "department": places}
     out.update(context_menu(wave, STANDARD_DIMS)[1])       # context answers by their option labels
+    return out
+
+
+def _unique(names: dict[str, str], context: Any) -> dict[str, str]:
+    """Names made unique: a repeated name gets ``context(slug)`` (its region) appended, then a number.
+
+    Two districts may both be "District police department 1"; on one page (and in one plot, whose rows
+    are keyed by name) they must stay two rows.
+    """
+    seen: dict[str, int] = {}
+    for text in names.values():
+        seen[text] = seen.get(text, 0) + 1
+    out = {}
+    for slug, text in names.items():
+        if seen[text] > 1 and context(slug) and context(slug) not in text:
+            text = f"{text}, {context(slug)}"
+        out[slug] = text
+    count: dict[str, int] = {}
+    for slug, text in out.items():
+        count[text] = count.get(text, 0) + 1
+        if count[text] > 1:
+            out[slug] = f"{text} ({count[text]})"
     return out
 
 

@@ -88,7 +88,7 @@ def wave(slug: str) -> str:
     within = request.args.get("in", "")
     parent_dim = next((d for d in ("region", "department") if within and d in table.columns
                        and d not in by and (table[d] == within).any()), None)
-    if within and parent_dim is None:
+    if within and (parent_dim is None or within == "*"):
         abort(400, _("Nothing to show inside %(place)s for this breakdown.", place=within))
     if parent_dim:
         table = table[table[parent_dim] == within]
@@ -96,7 +96,8 @@ def wave(slug: str) -> str:
     if prev is not None:
         try:
             prev_table = svc.view(svc.release_wave(prev, by=by), by)
-            table = changes.add_changes(table, prev_table, by, changes.recurring_groups(w, prev))
+            table = changes.add_changes(table, prev_table, by, changes.recurring_groups(w, prev),
+                                        changes.recurring_places(w, prev))
         except (svc.ResultsError, ReleasePending):
             prev = None          # not comparable (or not yet released): no change column
     sections = []
@@ -113,10 +114,11 @@ def wave(slug: str) -> str:
     def row_label(r, by: list[str]) -> str:  # type: ignore[no-untyped-def]
         return row_name(r, by, names)
 
-    heat_rows: dict[str, dict[str, dict]] = {}
+    # keyed by the row's values, not its name: two groups may share a name (their cells must not merge)
+    heat_rows: dict[tuple, dict[str, dict]] = {}
     for sec in sections:
         for r in sec["rows"]:
-            heat_rows.setdefault(row_label(r, by), {})[sec["info"].scale_id] = {
+            heat_rows.setdefault((row_label(r, by), *(r[d] for d in by)), {})[sec["info"].scale_id] = {
                 **r, "css": svc.heat_class(None if r["suppressed"] else r["mean"], sec["info"])}
     sizes = {g.slug: g.size for g in w.groups}
     context_dims, _values = context_menu(w, BY_CHOICES)
@@ -148,6 +150,7 @@ def heatmap(slug: str, fmt: str) -> Response:
     t["hi"] = t["scale"].map(lambda s: infos[s].scale.range[1])
     t["higher_is"] = t["scale"].map(lambda s: infos[s].scale.higher_is)
     t["decimals"] = t["scale"].map(lambda s: infos[s].scale.precision)
+    t["reason_text"] = _("hidden")        # the heat map's cells are small: the page's legend says why
     rows = list(dict.fromkeys(t["row"]))
     columns = {k: loc(v.scale.name) or k for k, v in infos.items()}
     title = _("%(wave)s: mean scores by %(by)s", wave=w.title or w.slug, by=_by_words(by))
@@ -170,7 +173,8 @@ def means_plot(slug: str, scale_id: str, fmt: str) -> Response:
         abort(404)
     t = table[table["scale"] == scale_id]
     names = level_names(w)
-    t = t.assign(row=[row_name(r, by, names) for _, r in t.iterrows()])
+    t = t.assign(row=[row_name(r, by, names) for _, r in t.iterrows()],
+                 reason_text=[reason_words(r) if isinstance(r, str) and r else "" for r in t["reason"]])
     concern = [b.at for b in info.scale.bands if b.concern]
     name = loc(info.scale.name) or scale_id
     unit = _("%(scale)s (%(lo)s–%(hi)s points)", scale=name, lo=f"{info.scale.range[0]:g}",
@@ -212,7 +216,10 @@ def csv_export(slug: str) -> Response:
         body = f"wave,n,suppressed,reason\n{w.slug},{open_wave_count(w)},false,wave_open\n"
     else:
         table, _scales = released_view(w, by)
-        headers = {k: str(v) for k, v in CSV_HEADINGS.items()} if request.args.get("headers") == "labels" else None
+        wanted = request.args.get("headers", "")
+        if wanted not in ("", "labels"):
+            abort(400, _("headers: use 'labels' for headings in this language, or leave it out."))
+        headers = {k: str(v) for k, v in CSV_HEADINGS.items()} if wanted == "labels" else None
         body = svc.to_csv(table, headers)
     return Response(body, mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="results-{w.slug}.csv"'})

@@ -121,7 +121,8 @@ def results_pdf(wave: Wave, by: Sequence[str], table: pd.DataFrame, scales: Sequ
                          (_("hidden") if r["share_reason"] else "–"),
                          f"{num(r['share_ci_low'])}–{num(r['share_ci_high'])}" if pd.notna(r["share_ci_low"]) else ""])
         story.append(_table(data, [62 * mm, 14 * mm, 30 * mm, 24 * mm, 22 * mm, 20 * mm], supp))
-        t = rows.assign(row=[row_label(r) for _i, r in rows.iterrows()])
+        t = rows.assign(row=[row_label(r) for _i, r in rows.iterrows()],
+                        reason_text=[reason_words(x) if isinstance(x, str) and x else "" for x in rows["reason"]])
         if len(t) <= 40:
             story.append(Spacer(1, 4))
             story.append(_png(plots.group_means(t, unit=_("%(scale)s (points)", scale=name(sc.name) or info.scale_id),

@@ -2,9 +2,9 @@
 
 Both are computed from *released* numbers only: a change is the difference of two released (rounded)
 means of the same cell in two waves, so it reveals nothing either release does not. A cell is
-compared only where its definition recurs (DESIGN.md section 6): a region, department, shift pattern
-or language always; a reporting group only when the previous wave has a group with the same slug,
-the same pooled units and the same shift pattern.
+compared only where its definition recurs (DESIGN.md section 6): a shift pattern or language always;
+a region or department when it covers the same units in both waves; a reporting group only when the
+previous wave has a group with the same slug, the same pooled units and the same shift pattern.
 
 A change is called *meaningful* when it is at least half the standard deviation of the scale's
 published reference population — the distribution-based minimal important difference of Norman,
@@ -44,8 +44,25 @@ def recurring_groups(wave: Wave, previous: Wave) -> set[str]:
     return {g.slug for g in wave.groups if before.get(g.slug) == (g.unit_slugs, g.shift_pattern)}
 
 
+def recurring_places(wave: Wave, previous: Wave) -> set[str]:
+    """Department and region values (as the results table names them, pools included) that cover the
+    same units in both waves: a department that gained or lost a unit is not the same cell."""
+    def units_of(w: Wave) -> dict[str, frozenset[str]]:
+        out: dict[str, set[str]] = {}
+        for g in w.groups:
+            units = set((g.unit_slugs or "").split(",")) - {""}
+            dept = g.department_slug or (f"{g.region_slug}-pooled" if g.region_slug else "-")
+            for key in (dept, g.region_slug or "-"):
+                out.setdefault(key, set()).update(units)
+        return {k: frozenset(v) for k, v in out.items()}
+
+    now, before = units_of(wave), units_of(previous)
+    return {k for k, v in now.items() if before.get(k) == v and v}
+
+
 def add_changes(table: pd.DataFrame, previous_table: pd.DataFrame, by: Sequence[str],
-                comparable_groups: set[str] | None = None) -> pd.DataFrame:
+                comparable_groups: set[str] | None = None,
+                comparable_places: set[str] | None = None) -> pd.DataFrame:
     """``table`` with a ``change`` column: its released mean minus the previous wave's released mean.
 
     Parameters
@@ -53,6 +70,8 @@ def add_changes(table: pd.DataFrame, previous_table: pd.DataFrame, by: Sequence[
     table, previous_table : released views (``services.results.view``) of the same breakdown ``by``;
         columns ``scale``, the ``by`` dimensions, ``mean``, ``suppressed``.
     comparable_groups : for ``by == ["group"]``, the recurring group slugs (others get no change).
+    comparable_places : departments and regions covering the same units in both waves
+        (:func:`recurring_places`); when given, rows of other departments or regions get no change.
 
     Returns
     -------
@@ -72,6 +91,10 @@ def add_changes(table: pd.DataFrame, previous_table: pd.DataFrame, by: Sequence[
     if "group" in by:
         ok = table["group"].isin(comparable_groups or set())
         change[~ok.to_numpy()] = float("nan")
+    if comparable_places is not None:
+        for d in ("department", "region"):
+            if d in by:
+                change[~table[d].astype(str).isin(comparable_places).to_numpy()] = float("nan")
     return table.assign(change=change.to_numpy())
 
 
