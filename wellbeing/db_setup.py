@@ -88,7 +88,9 @@ def write_transaction() -> Iterator[Connection]:
     commit cannot be upgraded to a write). Not re-entrant: a block must not open another."""
     engine = db.engine
     if engine.dialect.name != "sqlite":
-        with engine.connect() as conn, conn.begin():
+        # the same marker as on SQLite (there it means BEGIN IMMEDIATE; here nothing but "a write block"),
+        # so that what counts write transactions counts them on both databases
+        with engine.connect().execution_options(sqlite_immediate=True) as conn, conn.begin():
             yield conn
         return
     with _SQLITE_WRITERS, engine.connect().execution_options(sqlite_immediate=True) as conn, conn.begin():
