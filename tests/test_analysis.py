@@ -10,7 +10,6 @@ from flask import Flask
 
 from wellbeing.demo import model
 from wellbeing.extensions import db
-from wellbeing.services.users import create_user
 
 from .helpers import DATA, close, fill_wave, open_wave
 

@@ -16,7 +16,6 @@ from wellbeing.models import AuditEntry
 from wellbeing.services.audit import AuditError, record
 from wellbeing.services.users import create_user
 
-
 DATA = Path(__file__).resolve().parent / "data"
 PASSWORD = "a long test password"
 

@@ -50,9 +50,9 @@ def setup(app: Flask, tmp_path: Path):  # type: ignore[no-untyped-def]
     f["codes"] = tmp_path / "codes.csv"
     f["codes"].write_bytes("code,start,end,duty_type\nД,08:00,20:00,regular\nН,20:00,08:00,regular\n".encode("cp1251"))
     f["weekly"] = tmp_path / "weekly.csv"
-    f["weekly"].write_bytes(("person_id,mon_start,mon_end,tue_start,tue_end,wed_start,wed_end,thu_start,thu_end,"
-                             "fri_start,fri_end,sat_start,sat_end,sun_start,sun_end\n"
-                             "P000001,08:00,17:00,,,,,,,,,,,,\n").encode() + "# примечание\n".encode("cp1251"))
+    f["weekly"].write_bytes((b"person_id,mon_start,mon_end,tue_start,tue_end,wed_start,wed_end,thu_start,thu_end,"
+                             b"fri_start,fri_end,sat_start,sat_end,sun_start,sun_end\n"
+                             b"P000001,08:00,17:00,,,,,,,,,,,,\n") + "# примечание\n".encode("cp1251"))
     f["shifts"] = tmp_path / "shifts.csv"
     f["shifts"].write_text(SHIFT_HEADER + "P000001,2024-04-01 08:00,2024-04-01 20:00,60,regular,D\n")
     f["huge_break"] = tmp_path / "huge-break.csv"

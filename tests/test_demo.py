@@ -14,8 +14,18 @@ from wellbeing.core.codes import normalise
 from wellbeing.demo import model
 from wellbeing.demo.structure import REGIONS, build
 from wellbeing.extensions import db
-from wellbeing.models import (AccessCode, ReportingGroup, Response, Score, ShiftRecord, Unit, User, Wave,
-                              WaveRoster, WaveStatus)
+from wellbeing.models import (
+    AccessCode,
+    ReportingGroup,
+    Response,
+    Score,
+    ShiftRecord,
+    Unit,
+    User,
+    Wave,
+    WaveRoster,
+    WaveStatus,
+)
 
 SEED = 7
 

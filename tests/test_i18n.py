@@ -248,10 +248,10 @@ def test_wave_service_messages_follow_the_page_language(app):
 @pytest.mark.parametrize("lang", LANGS)
 def test_every_page_renders_in_kazakh_and_russian(app, small_wave, lang):
     """No page fails in a translated language (a msgstr with a broken placeholder would raise)."""
+    from wellbeing.services.users import create_user
+
     from .test_gate import PASSWORD as GATE_PASSWORD
     from .test_gate import fill
-
-    from wellbeing.services.users import create_user
 
     with app.app_context():
         create_user("ana", "analyst", GATE_PASSWORD)

@@ -14,7 +14,6 @@ from wellbeing import create_app
 from wellbeing.core.csv_cells import neutralise
 from wellbeing.services.units import import_units
 
-
 DATA = Path(__file__).resolve().parent / "data"
 
 

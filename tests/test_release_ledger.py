@@ -4,6 +4,7 @@ breakdowns refused with 400; a pending release answered with "being computed", n
 from __future__ import annotations
 
 import threading
+from datetime import UTC
 
 import pytest
 from sqlalchemy import func, select
@@ -106,9 +107,9 @@ def test_a_pending_release_makes_the_page_say_so(app, wave, monkeypatch):
         info = next(s for s in svc.wave_scales(w) if s.scale_id == "who5.wellbeing")
         params = {"scale": info.scale_id, "instrument": info.instrument.content_hash, "by": []}
         key = ledger._key("table", w, params, ledger.data_state(w))  # noqa: SLF001 - play the other worker
-        from datetime import datetime, timezone
+        from datetime import datetime
 
-        now = datetime.now(timezone.utc).replace(tzinfo=None)  # a fresh claim (an old one is taken over)
+        now = datetime.now(UTC).replace(tzinfo=None)  # a fresh claim (an old one is taken over)
         db.session.add(ReleaseEntry(key=key, kind="table", wave_id=w.id, params="{}", algorithm_version="x",
                                     data_state="x", status=ReleaseStatus.pending, created_at=now))
         db.session.commit()

@@ -9,9 +9,8 @@ import pytest
 from sqlalchemy import create_engine, inspect
 
 from wellbeing.core.codes import format_code
-from wellbeing.extensions import db
-
 from wellbeing.core.sealing import unseal_text
+from wellbeing.extensions import db
 
 from .conftest import TEST_SEAL_KEY
 from .helpers import close, first_values, open_wave

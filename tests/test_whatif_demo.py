@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import re
 
-import pytest
 from flask import Flask
 
 from wellbeing.demo import model

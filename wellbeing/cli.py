@@ -26,7 +26,6 @@ from .core.instruments import InstrumentError, load_instrument
 from .core.sealing import new_key as new_seal_key
 from .core.tables import ImportRejected
 
-
 #: At most this many problems are printed; the rest are counted (a million-row file with one bad
 #: column must not print a million lines).
 MAX_PROBLEM_LINES = 50

@@ -4,8 +4,17 @@ import math
 
 import pytest
 
-from wellbeing.core.codes import (ALPHABET, BODY_LENGTH, CodeError, check_character, format_code, generate_code,
-                                  hmac_code, normalise, slips_count)
+from wellbeing.core.codes import (
+    ALPHABET,
+    BODY_LENGTH,
+    CodeError,
+    check_character,
+    format_code,
+    generate_code,
+    hmac_code,
+    normalise,
+    slips_count,
+)
 
 
 def test_codes_carry_at_least_128_bits():

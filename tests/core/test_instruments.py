@@ -6,8 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from wellbeing.core.instruments import (AnswerError, InstrumentError, load_catalogue, load_instrument,
-                                        parse_instrument, score)
+from wellbeing.core.instruments import (
+    AnswerError,
+    InstrumentError,
+    load_catalogue,
+    load_instrument,
+    parse_instrument,
+    score,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 SURVEYS = REPO / "surveys"

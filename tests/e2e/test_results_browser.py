@@ -15,8 +15,8 @@ pytestmark = pytest.mark.e2e
 def test_psychologist_reads_demo_results_and_pdf(demo_app, browser, shots):
     app = demo_app  # seeded and warmed as `make demo` does
     with app.app_context():
-        from wellbeing.models import Wave, WaveStatus
         from wellbeing.extensions import db
+        from wellbeing.models import Wave, WaveStatus
 
         closed = db.session.execute(db.select(Wave).filter_by(status=WaveStatus.closed)).scalars().first()
         slug = closed.slug

@@ -26,8 +26,16 @@ from ..survey.forms import choices
 from ..uploads import claim, stash
 from ..web import fint, label, loc
 from . import bp, downloads
-from .forms import (ActionForm, IssueCodesForm, OrderForm, UnitsImportForm, UnitsUploadForm, WaveForm,
-                    order_field_name, with_order_fields)
+from .forms import (
+    ActionForm,
+    IssueCodesForm,
+    OrderForm,
+    UnitsImportForm,
+    UnitsUploadForm,
+    WaveForm,
+    order_field_name,
+    with_order_fields,
+)
 
 log = logging.getLogger(__name__)
 

@@ -31,9 +31,9 @@ slug                      crews  cycle   h/week        sequence of one crew
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from collections.abc import Mapping
 
 __all__ = [
     "CYCLE_ANCHOR",

@@ -54,8 +54,9 @@ Chung, E., & Romano, J. P. (2013). Exact and asymptotically robust permutation t
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd

@@ -39,8 +39,9 @@ import logging
 import math
 import re
 import warnings
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -231,7 +232,7 @@ class _Recorder:
         self.prefix = prefix
         self._cm = warnings.catch_warnings(record=True)
 
-    def __enter__(self) -> "_Recorder":
+    def __enter__(self) -> _Recorder:
         self._caught = self._cm.__enter__()
         warnings.simplefilter("always")
         return self

@@ -11,11 +11,11 @@ and assumes the association is causal: the model was fitted across groups, not o
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-import datetime as dt
 import numpy as np
 import pandas as pd
 

@@ -7,7 +7,8 @@ hidden cell in plain words. CSV and JSON exports keep the slugs: they are read b
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 

@@ -20,7 +20,16 @@ from ..services.ledger import ReleasePending
 from ..services.submissions import open_wave_count
 from ..web import label, loc, select_locale
 from . import bp
-from .names import CSV_HEADINGS, REASON_WORDS, STANDARD_DIMS, context_menu, level_names, place_names, reason_words, row_name
+from .names import (
+    CSV_HEADINGS,
+    REASON_WORDS,
+    STANDARD_DIMS,
+    context_menu,
+    level_names,
+    place_names,
+    reason_words,
+    row_name,
+)
 from .renders import cached, render_key, table_digest
 
 ROLES = ("psychologist", "admin")

@@ -20,7 +20,7 @@ import platform
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 import numpy as np
@@ -216,7 +216,7 @@ class Analysis:
     robustness: dict[str, st.ModelResult] = field(default_factory=dict)
     counts: dict[str, Any] = field(default_factory=dict)
     group_rows: pd.DataFrame | None = None     # released group rows, filled on first use (bubble plot)
-    created: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    created: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     @property
     def released(self) -> bool:

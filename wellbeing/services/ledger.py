@@ -23,7 +23,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pandas as pd
@@ -112,7 +112,7 @@ def released(kind: str, wave: Wave, params: Mapping[str, Any], compute: Callable
         db.session.rollback()  # end the read: the next look sees other workers' commits
         if row is not None and row.status == ReleaseStatus.released:
             return decode(row.content)
-        now = datetime.now(timezone.utc).replace(tzinfo=None)
+        now = datetime.now(UTC).replace(tzinfo=None)
         if row is not None and row.status == ReleaseStatus.pending and now - row.created_at > STALE_PENDING:
             # The worker that claimed it died (killed by a timeout): the key is free again.
             with db.engine.begin() as conn:
@@ -125,7 +125,7 @@ def released(kind: str, wave: Wave, params: Mapping[str, Any], compute: Callable
                     conn.execute(insert(ReleaseEntry).values(
                         key=key, kind=kind, wave_id=wave.id, params=json.dumps(dict(params), sort_keys=True),
                         algorithm_version=ALGORITHM_VERSION, data_state=state, status=ReleaseStatus.pending,
-                        created_by=created_by, created_at=datetime.now(timezone.utc).replace(tzinfo=None)))
+                        created_by=created_by, created_at=datetime.now(UTC).replace(tzinfo=None)))
             except IntegrityError:
                 continue  # someone else claimed it a moment ago: wait for theirs
             try:

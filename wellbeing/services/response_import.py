@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import random
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import insert, select
 
@@ -71,6 +71,6 @@ def import_responses(wave: Wave, data: bytes, mapping: ResponseMapping, *, impor
                             language=mapping.language, answers=resp.answers, scores=resp.scores)
         conn.execute(insert(ImportRecord).values(
             kind=kind, file_hash=file_hash, rows=len(parsed), imported_by=imported_by,
-            imported_at=datetime.now(timezone.utc).replace(tzinfo=None)))
+            imported_at=datetime.now(UTC).replace(tzinfo=None)))
     log.info("imported %d responses into wave %s", len(parsed), slug)
     return report

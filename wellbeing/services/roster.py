@@ -18,7 +18,7 @@ import hashlib
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import numpy as np
 import pandas as pd
@@ -68,7 +68,7 @@ def _already(kind: str, digest: str) -> ImportRecord | None:
 def record_import(kind: str, digest: str, rows: int, imported_by: str) -> ImportRecord:
     """Add (and flush) the import record of an accepted import: kind, hash, rows, who, when (UTC)."""
     rec = ImportRecord(kind=kind, file_hash=digest, rows=rows, imported_by=imported_by,
-                       imported_at=datetime.now(timezone.utc).replace(tzinfo=None))
+                       imported_at=datetime.now(UTC).replace(tzinfo=None))
     db.session.add(rec)
     db.session.flush()
     return rec

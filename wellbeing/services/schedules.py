@@ -17,7 +17,7 @@ import csv
 import io
 import logging
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 
 import numpy as np
 import pandas as pd
@@ -115,7 +115,7 @@ def release_features(table: pd.DataFrame, k: int) -> pd.DataFrame:
 def _utc_seconds(d: date, tz: str) -> int:
     from zoneinfo import ZoneInfo
 
-    return int(datetime.combine(d, time(0), tzinfo=ZoneInfo(tz)).astimezone(timezone.utc).timestamp())
+    return int(datetime.combine(d, time(0), tzinfo=ZoneInfo(tz)).astimezone(UTC).timestamp())
 
 
 def wave_features(wave: Wave, *, tz: str = DEFAULT_TIMEZONE) -> WaveFeatures:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from ..core.units import UnitRow, parse_units
 from ..extensions import db
@@ -49,7 +49,7 @@ def import_units(data: bytes, *, imported_by: str, columns: Mapping[str, str] | 
             unit.parent = by_slug[r.parent_id] if r.parent_id else None
         db.session.add(ImportRecord(kind="units", file_hash=hashlib.sha256(data).hexdigest(),
                                     rows=len(rows), imported_by=imported_by,
-                                    imported_at=datetime.now(timezone.utc).replace(tzinfo=None)))
+                                    imported_at=datetime.now(UTC).replace(tzinfo=None)))
         db.session.commit()
     except Exception:
         db.session.rollback()

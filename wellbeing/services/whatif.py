@@ -97,8 +97,8 @@ def _utc(d: dt.date) -> int:
 
 def _exposure_values(feats: pd.DataFrame, exposures: Sequence[str], days: int) -> dict[str, float]:
     """Group means on the exposures' scale (as :func:`wellbeing.services.features.group_features`)."""
-    from .features import EXPOSURES
     from .fatigue import FATIGUE_EXPOSURES
+    from .features import EXPOSURES
 
     out = {}
     for name in exposures:
@@ -167,8 +167,7 @@ def what_if(unit: str, pattern: str | ShiftPattern, wave: Wave, outcome: str, *,
         from . import features as feat_service
     except ImportError as exc:  # pragma: no cover - before the features service is installed
         raise WhatIfError("schedule features are not available as model exposures on this installation") from exc
-    from .analysis import AnalysisError, closed_waves, did_platform, feature_names
-
+    from .analysis import AnalysisError, closed_waves, feature_names
     from .fatigue import FATIGUE_EXPOSURES
 
     unknown = [e for e in exposures if e not in feat_service.EXPOSURES and e not in FATIGUE_EXPOSURES]
