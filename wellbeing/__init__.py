@@ -65,6 +65,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     throttle.init_app(app)
     web.init_app(app)
+    register_blueprints(app)
 
     from . import cli
 
@@ -80,3 +81,18 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     with app.app_context():
         check_keys(app)  # refuses to start when sealed answers would not open with this SEAL_KEY
     return app
+
+
+def register_blueprints(app: Flask) -> None:
+    """The officer's pages (``main``, ``survey``), the staff pages (``auth``, ``admin``, ``results``,
+    ``schedules``) and the analysts' (``analysis``; roles analyst and admin)."""
+    from .admin import bp as admin_bp
+    from .analysis import bp as analysis_bp
+    from .auth import bp as auth_bp
+    from .main import bp as main_bp
+    from .results import bp as results_bp
+    from .schedules import bp as schedules_bp
+    from .survey import bp as survey_bp
+
+    for bp in (main_bp, survey_bp, auth_bp, admin_bp, results_bp, schedules_bp, analysis_bp):
+        app.register_blueprint(bp)

@@ -7,6 +7,8 @@ variables (``WELLBEING_DATABASE_URL`` selects the database) → the ``test_confi
 
 from __future__ import annotations
 
+from .languages import LANGUAGES
+
 DEFAULTS: dict[str, object] = {
     # Secrets: written to instance/config.py by `flask setup`; required outside tests.
     "SECRET_KEY": None,
@@ -22,8 +24,8 @@ DEFAULTS: dict[str, object] = {
     "MIN_CELL_K": 5,
     # Offer the fatigue index (services.fatigue) as model exposures: about 6x the other features' cost.
     "SCHEDULE_FATIGUE_EXPOSURES": False,
-    # Interface languages (DESIGN.md: Kazakh, Russian, English).
-    "LANGUAGES": ["kk", "ru", "en"],
+    # The deployment's languages: all interface languages (wellbeing.languages) unless narrowed.
+    "LANGUAGES": list(LANGUAGES),
     "BABEL_DEFAULT_LOCALE": "ru",
     # Extra instrument folders are searched after surveys/; instance/surveys/ always comes last and wins.
     "SURVEYS_PATHS": [],

@@ -1,4 +1,7 @@
-"""Blueprint registration, localisation, security headers and request-wide hooks.
+"""Request-wide hooks: localisation and template filters, security headers, staff audit, error pages.
+
+Imports no blueprint: the factory (:func:`wellbeing.create_app`) registers them; page helpers shared
+by blueprints live in :mod:`wellbeing.pages`.
 
 Survey routes (``/survey``) must not learn who is answering (DESIGN.md section 4, rule 5): no client
 address, user agent or referrer is read; ``current_user`` is never loaded there (Flask-Login's default
@@ -10,11 +13,10 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, abort, current_app, g, has_request_context, render_template, request
-from flask_babel import format_date, format_decimal
+from flask import Flask, abort, current_app, g, render_template, request
+from flask_babel import format_decimal
 from flask_babel import get_locale as babel_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -22,13 +24,13 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import BadRequest, HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
-from .core.disclosure import round_half_away
 from .extensions import babel, login_manager
+from .pages import fdate, fint, fnum, label, loc, round_half, select_locale
 
-SUPPORTED = ("kk", "ru", "en")
 #: Blueprints whose pages need a staff login (their responses are never cached).
 STAFF_BLUEPRINTS = frozenset({"auth", "admin", "results", "schedules", "analysis"})
-CSP = "default-src 'self'; img-src 'self' data:; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; form-action 'self'; "
+       "frame-ancestors 'none'; base-uri 'none'")
 # An SVG export opened on its own is a document under its response's CSP: matplotlib writes its
 # presentation as inline `style` attributes and one `<style>` element, which `style-src 'self'` blocks
 # (the plot shows as a black box). SVG documents get a policy of their own: inline styles and data:
@@ -77,52 +79,6 @@ class StripNetworkIdentity:
         return self.app(environ, start_response)
 
 
-def select_locale() -> str:
-    """Survey and public pages: the language chosen on the page (a cookie), else the browser's
-    preference. Staff pages: the same cookie, set on the account page. Never ``current_user`` on
-    survey routes. Outside a request (CLI, tasks) English, so that lazy messages can be printed."""
-    if not has_request_context():
-        return "en"
-    lang = getattr(g, "survey_lang", None) or request.cookies.get("wb_lang")
-    if lang in SUPPORTED:
-        return lang
-    return request.accept_languages.best_match(SUPPORTED) or default_language()
-
-
-def default_language() -> str:
-    lang = current_app.config.get("DEFAULT_LANGUAGE", "ru")
-    return lang if lang in SUPPORTED else "ru"
-
-
-def loc(texts: Mapping[str, str] | None, lang: str | None = None) -> str:
-    """Template filter: the text of a per-language table in the page's language (falls back ru → en)."""
-    if not texts:
-        return ""
-    lang = lang or select_locale()
-    for key in (lang, "ru", "en"):
-        if texts.get(key):
-            return texts[key]
-    return next(iter(texts.values()))
-
-
-#: Words stored as codes (wave status, role, language, a translation's status) and their page labels.
-LABELS: dict[str, Any] = {
-    "draft": _l("draft"), "issued": _l("issued"), "open": _l("open"), "closed": _l("closed"),
-    "admin": _l("administrator"), "psychologist": _l("psychologist"), "analyst": _l("analyst"),
-    "kk": _l("Kazakh"), "ru": _l("Russian"), "en": _l("English"), "all": _l("all languages"),
-    "original": _l("original"), "validated": _l("validated"), "provisional": _l("provisional translation"),
-    "unavailable": _l("unavailable"),
-    "group": _l("reporting group"), "department": _l("department"), "region": _l("region"),
-    "shift_pattern": _l("shift pattern"), "language": _l("language"), "whole_wave": _l("whole wave"),
-    "missing": _l("no answer"),
-    # shift patterns (wellbeing.core.patterns)
-    "fixed-8h": _l("fixed 8 h days"), "rotating-8h": _l("rotating 8 h"), "4-10": _l("4 × 10 h"),
-    "pitman-12h": _l("Pitman 12 h"), "4on4off-12h": _l("4 on, 4 off (12 h)"), "dupont-12h": _l("DuPont 12 h"),
-    "continental-12h": _l("continental 12 h (2-2-4)"), "24-72": _l("24/72"),
-    "24-48": _l("24/48"), "on-call": _l("day work with on-call weeks"),
-}
-
-
 #: Title and message of the app's error pages, by status code.
 ERROR_TEXTS: dict[int, tuple[Any, Any]] = {
     400: (_l("Bad request"), _l("The request could not be understood; nothing was stored. Go back and try again.")),
@@ -132,43 +88,6 @@ ERROR_TEXTS: dict[int, tuple[Any, Any]] = {
     500: (_l("Something went wrong"), _l("The server could not complete the request; nothing was stored. "
                                          "Try again later.")),
 }
-
-
-def label(code: object) -> str:
-    """Template filter: the translated label of a stored code word (itself if unknown)."""
-    key = str(code.value if hasattr(code, "value") else code)
-    text = LABELS.get(key)
-    return str(text) if text is not None else key
-
-
-def round_half(value: float | None, decimals: int = 0) -> str:
-    """Template filter: round once, half away from zero, then format for the page's locale."""
-    if value is None:
-        return "–"
-    rounded = round_half_away(value, decimals)
-    return format_decimal(rounded, format="#,##0" + ("." + "0" * decimals if decimals else ""))
-
-
-def fint(value: Any) -> str:
-    """Template filter: a whole number (count) in the page's locale, with its digit grouping
-    ("5,000", "5 000"); "–" for None."""
-    if value is None:
-        return "–"
-    return format_decimal(int(value), format="#,##0")
-
-
-def fnum(value: Any) -> str:
-    """Template filter: a published number (e.g. a reference mean) in the page's locale, unrounded."""
-    if value is None:
-        return "–"
-    return format_decimal(value)
-
-
-def fdate(value: Any) -> str:
-    """Template filter: a date in the page's locale (medium format), empty for None."""
-    if not value:
-        return ""
-    return format_date(value, format="medium")
 
 
 def upload_limit() -> None:
@@ -296,34 +215,3 @@ def init_app(app: Flask) -> None:
         else:
             message = _("What was sent is larger than any questionnaire page; nothing was stored.")
         return render_template("error.html", title=_("Too much data"), message=message), 413
-
-    from .main import bp as main_bp
-    from .survey import bp as survey_bp
-
-    app.register_blueprint(main_bp)
-    app.register_blueprint(survey_bp)
-    init_staff(app)
-    init_analysis(app)
-
-
-def init_staff(app: Flask) -> None:
-    """Staff blueprints (``auth``, ``admin``): login, roles and their own template context."""
-    from .admin import bp as admin_bp
-    from .auth import bp as auth_bp
-
-    app.register_blueprint(auth_bp)
-    app.register_blueprint(admin_bp)
-
-    from .results import bp as results_bp
-
-    app.register_blueprint(results_bp)
-    from .schedules import bp as schedules_bp
-
-    app.register_blueprint(schedules_bp)
-
-
-def init_analysis(app: Flask) -> None:
-    """The ``analysis`` blueprint (roles analyst and admin): pilots, models, reports."""
-    from .analysis import bp as analysis_bp
-
-    app.register_blueprint(analysis_bp)

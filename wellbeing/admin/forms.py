@@ -21,7 +21,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, StopValidation
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..survey.forms import choices
+from ..forms import choices
 
 
 def known_encoding(form: FlaskForm, field: StringField) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
-from collections import Counter, defaultdict
+from collections import defaultdict
 
 from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
@@ -16,15 +16,16 @@ from ..auth.roles import role_required
 from ..core.codes import slips_count
 from ..core.instruments import InstrumentError
 from ..core.tables import ImportRejected, RowError
-from ..extensions import db
-from ..models import AccessCode, Unit, UnitLevel, User, Wave, WaveStatus
+from ..forms import choices
+from ..models import Unit, UnitLevel, Wave, WaveStatus
+from ..pages import fint, label, loc
+from ..services import units as unit_service
 from ..services import waves as wave_service
 from ..services.catalogue import get_catalogue
 from ..services.submissions import open_wave_count, wave_instruments
 from ..services.units import import_units, preview_units
-from ..survey.forms import choices
+from ..services.users import user_count
 from ..uploads import claim, stash
-from ..web import fint, label, loc
 from . import bp, downloads
 from .forms import (
     ActionForm,
@@ -54,10 +55,8 @@ def _wave_or_404(slug: str) -> Wave:
 @bp.get("/")
 @role_required("admin")
 def index() -> str:
-    levels = Counter(str(lv) for (lv,) in db.session.execute(db.select(Unit.level)))
-    statuses = Counter(str(s) for (s,) in db.session.execute(db.select(Wave.status)))
-    users = db.session.execute(db.select(db.func.count()).select_from(User)).scalar_one()
-    return render_template("admin/index.html", levels=levels, statuses=statuses, users=users)
+    return render_template("admin/index.html", levels=unit_service.level_counts(),
+                           statuses=wave_service.status_counts(), users=user_count())
 
 
 # ------------------------------------------------------------------------------------------ units
@@ -65,7 +64,7 @@ def index() -> str:
 
 def _hierarchy() -> list[dict]:
     """Regions with their departments and units, for the units page."""
-    units = list(db.session.execute(db.select(Unit).order_by(Unit.slug)).scalars())
+    units = unit_service.all_units()
     children: dict[int | None, list[Unit]] = defaultdict(list)
     for u in units:
         children[u.parent_id].append(u)
@@ -133,8 +132,7 @@ def units_import() -> WerkzeugResponse | tuple[str, int]:
 def waves() -> str:
     rows = []
     for w in wave_service.list_waves():
-        codes = db.session.execute(
-            db.select(db.func.count()).select_from(AccessCode).where(AccessCode.wave_id == w.id)).scalar_one()
+        codes = wave_service.code_count(w)
         rows.append({"wave": w, "codes": codes,
                      "responses": open_wave_count(w) if w.status in (WaveStatus.open, WaveStatus.closed) else None})
     return render_template("admin/waves.html", rows=rows)
@@ -206,9 +204,7 @@ def _order_form(w: Wave):  # type: ignore[no-untyped-def]
 def wave(slug: str) -> str:
     w = _wave_or_404(slug)
     planned = wave_service.plan_groups(w) if w.status == WaveStatus.draft and not w.import_only else []
-    codes = dict(db.session.execute(
-        db.select(AccessCode.group_id, db.func.count()).where(AccessCode.wave_id == w.id)
-        .group_by(AccessCode.group_id)).all())
+    codes = wave_service.code_counts_by_group(w)
     responses = open_wave_count(w) if w.status in (WaveStatus.open, WaveStatus.closed) else None
     insts = wave_instruments(w)
     return render_template("admin/wave.html", wave=w, planned=planned, codes=codes, responses=responses,
@@ -292,17 +288,12 @@ def wave_slips(slug: str, token: str) -> WerkzeugResponse | tuple[str, int]:
     return resp
 
 
-def _codes_of(w: Wave) -> int:
-    return db.session.execute(db.select(db.func.count()).select_from(AccessCode)
-                              .where(AccessCode.wave_id == w.id)).scalar_one()
-
-
 def _lifecycle(slug: str, name: str, action) -> WerkzeugResponse | str:  # type: ignore[no-untyped-def]
     w = _wave_or_404(slug)
     form = ActionForm()
     if form.validate_on_submit():
         if form.confirmed.data != "1":
-            return _confirm(w, name, form, n_codes=_codes_of(w),
+            return _confirm(w, name, form, n_codes=wave_service.code_count(w),
                             responses=open_wave_count(w) if w.status == WaveStatus.open else None)
         try:
             action(w)
@@ -337,7 +328,7 @@ def wave_delete(slug: str) -> WerkzeugResponse | str:
     if not form.validate_on_submit():
         return redirect(url_for("admin.wave", slug=slug))
     if form.confirmed.data != "1":
-        return _confirm(w, "delete", form, n_codes=_codes_of(w))
+        return _confirm(w, "delete", form, n_codes=wave_service.code_count(w))
     try:
         n = wave_service.delete_wave(w)
     except wave_service.WaveError as exc:
@@ -358,7 +349,7 @@ def warm_in_background(app, wave_id: int) -> None:  # type: ignore[no-untyped-de
         from ..services.results import warm
 
         with app.app_context():
-            wave = db.session.get(Wave, wave_id)
+            wave = wave_service.wave_by_id(wave_id)
             if wave is not None:
                 warm(wave)
 

@@ -21,11 +21,11 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from ..auth.roles import role_required
 from ..core import model_plots as mp
 from ..core.association_plots import association_forest
-from ..services.analysis import AnalysisError, closed_waves, common_scales
+from ..services.analysis import AnalysisError, closed_waves, common_scales, waves_signature
 from ..services.associations import ASSOCIATION_COLUMNS, Associations, associations
 from ..services.features import EXPOSURES
 from . import bp
-from .views import ROLES, waves_signature
+from .views import ROLES
 
 CACHE_SIZE = 8
 _CACHE: OrderedDict[tuple, Associations] = OrderedDict()

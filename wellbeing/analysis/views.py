@@ -20,11 +20,18 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from ..auth.roles import role_required
 from ..core import model_plots as mp
-from ..extensions import db
-from ..models import Response, Unit, UnitLevel, Wave
 from ..services import analysis_report as report
-from ..services.analysis import Analysis, AnalysisError, closed_waves, did_platform, fit_platform, offered
+from ..services.analysis import (
+    Analysis,
+    AnalysisError,
+    closed_waves,
+    did_platform,
+    fit_platform,
+    offered,
+    waves_signature,
+)
 from ..services.pilots import PilotError, create_pilot, list_pilots
+from ..services.units import regions
 from . import bp
 from .forms import AnalysisForm, PilotForm
 
@@ -58,14 +65,6 @@ def _form(args: MultiDict | None = None) -> AnalysisForm:
         form.exposure.data = "shift_pattern"
     form.covariates.choices = [(c, c.replace("_", " ")) for c in opts["covariates"]]
     return form
-
-
-def waves_signature(slugs: list[str]) -> tuple:
-    """The waves' state: status and response count (a closed wave's data no longer change)."""
-    rows = db.session.execute(db.select(Wave.slug, Wave.status, db.func.count(Response.id))
-                              .outerjoin(Response, Response.wave_id == Wave.id)
-                              .where(Wave.slug.in_(slugs)).group_by(Wave.id)).all()
-    return tuple(sorted((s, str(st), n) for s, st, n in rows))
 
 
 def _analysis(form: AnalysisForm) -> Analysis:
@@ -123,8 +122,7 @@ def index() -> str | tuple[str, int]:
 
 
 def _region_choices() -> list[tuple[str, str]]:
-    return [(s, f"{s} · {n}") for s, n in db.session.execute(
-        db.select(Unit.slug, Unit.name).filter_by(level=UnitLevel.region).order_by(Unit.slug))]
+    return [(s, f"{s} · {n}") for s, n in regions()]
 
 
 @bp.post("/pilots")

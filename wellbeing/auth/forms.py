@@ -7,8 +7,9 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length
 
+from ..forms import choices
+from ..languages import LANGUAGE_NAMES
 from ..services.users import MAX_PASSWORD
-from ..survey.forms import LANGUAGE_NAMES, choices
 
 
 class LoginForm(FlaskForm):

@@ -19,8 +19,8 @@ import time
 
 from flask import current_app, session
 
-from ..extensions import db
 from ..models import User
+from ..services.users import end_sessions, user_by_id
 
 AUTH_AT = "staff_auth_at"
 SEEN_AT = "staff_seen_at"
@@ -44,8 +44,7 @@ def start(now: float | None = None) -> None:
 
 def end_all(user: User) -> None:
     """End every session of ``user`` (each cookie issued so far): increments the session version."""
-    user.session_version = (user.session_version or 0) + 1
-    db.session.commit()
+    end_sessions(user)
 
 
 def load(user_id: str, now: float | None = None) -> User | None:
@@ -62,7 +61,7 @@ def load(user_id: str, now: float | None = None) -> User | None:
             or now - auth_at > absolute or now - seen_at > idle):
         _forget()
         return None
-    user = db.session.get(User, uid)
+    user = user_by_id(uid)
     if user is None or not user.active or user.session_version != version:
         _forget()
         return None

@@ -15,6 +15,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from .. import throttle
 from ..extensions import login_manager
 from ..models import Role, User
+from ..pages import LANG_COOKIE
 from ..services.users import authenticate
 from . import bp, sessions
 from .forms import LanguageForm, LoginForm, LogoutForm
@@ -89,7 +90,6 @@ def logout() -> WerkzeugResponse:
     return redirect(url_for("auth.login"))
 
 
-LANG_COOKIE = "wb_lang"   # the same cookie the survey's language choice sets (web.select_locale reads it)
 
 
 @bp.get("/account")

@@ -27,11 +27,10 @@ def instruments() -> tuple[str, int] | str:
 @bp.get("/reporting-rules")
 def reporting_rules() -> str:
     """Generated from the live configuration: the deployment's K and each current wave's own K."""
-    from ..extensions import db
-    from ..models import Wave, WaveStatus
+    from ..models import WaveStatus
+    from ..services.waves import list_waves
 
-    waves = list(db.session.execute(db.select(Wave).where(Wave.status.in_(
-        [WaveStatus.issued, WaveStatus.open, WaveStatus.closed])).order_by(Wave.opens)).scalars())
+    waves = list_waves(statuses=[WaveStatus.issued, WaveStatus.open, WaveStatus.closed])
     k = max(int(current_app.config["MIN_CELL_K"]), 5)
     return render_template("main/reporting_rules.html", k=k, waves=waves,
                            ttl=current_app.config["DRAFT_TTL_HOURS"])

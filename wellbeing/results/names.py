@@ -12,9 +12,9 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from ..extensions import db
-from ..models import Unit, Wave
-from ..web import label, loc
+from ..models import Wave
+from ..pages import label, loc
+from ..services.units import unit_names
 
 #: Why a cell is hidden, in plain words (DESIGN.md rules 7–9 and 12; the codes of CLI.md).
 REASON_WORDS: dict[str, Any] = {
@@ -53,7 +53,7 @@ def reason_words(code: str | None) -> str:
 
 def place_names() -> dict[str, str]:
     """Unit, department and region names by slug (the roster's units file)."""
-    return dict(db.session.execute(db.select(Unit.slug, Unit.name)).tuples().all())
+    return unit_names()
 
 
 def context_menu(wave: Wave, standard: Sequence[str]) -> tuple[dict[str, str], dict[str, dict[str, str]]]:

@@ -12,13 +12,13 @@ from matplotlib.figure import Figure
 
 from ..auth.roles import role_required
 from ..core import plots
-from ..extensions import db
 from ..models import Wave, WaveStatus
+from ..pages import label, loc, select_locale
 from ..services import results as svc
 from ..services import wave_changes as changes
 from ..services.ledger import ReleasePending
 from ..services.submissions import open_wave_count
-from ..web import label, loc, select_locale
+from ..services.waves import find_wave, list_waves
 from . import bp
 from .names import (
     CSV_HEADINGS,
@@ -37,7 +37,7 @@ BY_CHOICES = STANDARD_DIMS
 
 
 def _wave(slug: str) -> Wave:
-    wave = db.session.execute(db.select(Wave).filter_by(slug=slug)).scalar_one_or_none()
+    wave = find_wave(slug)
     if wave is None:
         abort(404)
     return wave
@@ -52,7 +52,7 @@ def _by() -> list[str]:
 @bp.get("/")
 @role_required(*ROLES)
 def index() -> str:
-    waves = list(db.session.execute(db.select(Wave).order_by(Wave.opens, Wave.slug)).scalars())
+    waves = list_waves()
     counts = {w.id: open_wave_count(w) for w in waves}
     return render_template("results/index.html", waves=waves, counts=counts)
 
@@ -201,7 +201,7 @@ def trend_plot(scale_id: str, fmt: str) -> Response:
     if fmt not in ("png", "svg"):
         abort(404)
     level = request.args.get("level", "shift_pattern")
-    waves = list(db.session.execute(db.select(Wave).order_by(Wave.opens, Wave.slug)).scalars())
+    waves = list_waves()
     try:
         series = svc.trend(scale_id, level, waves)
     except svc.ResultsError as exc:

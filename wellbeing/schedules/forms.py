@@ -9,7 +9,7 @@ from wtforms import DateField, HiddenField, SelectField, StringField, SubmitFiel
 from wtforms.validators import DataRequired, Length, Optional
 
 from ..admin.forms import DELIMITERS, known_encoding
-from ..survey.forms import choices
+from ..forms import choices
 
 
 class RosterUploadForm(FlaskForm):

@@ -17,8 +17,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from ..auth.roles import role_required
 from ..core.schedule_plots import feature_boxplot, figure_png
 from ..core.tables import ImportRejected, RowError
-from ..extensions import db
-from ..models import ImportRecord, Wave
+from ..models import Wave
 from ..services import roster as roster_service
 from ..services import waves as wave_service
 from ..services.schedules import SUMMARY, FeaturesError, released_csv, released_wave_features, summary_rows
@@ -58,10 +57,8 @@ def _claimed(form: ImportForm, kind: str) -> Stashed | None:
 @bp.get("/")
 @role_required(*ROLES)
 def index() -> str:
-    shift_imports = list(db.session.execute(
-        db.select(ImportRecord).where(ImportRecord.kind.in_(SHIFT_KINDS)).order_by(ImportRecord.id.desc())
-        .limit(20)).scalars())
-    waves = list(db.session.execute(db.select(Wave).order_by(Wave.opens.desc(), Wave.slug)).scalars())
+    shift_imports = roster_service.recent_imports(SHIFT_KINDS)
+    waves = wave_service.list_waves(newest_first=True)
     return render_template("schedules/index.html", snapshots=roster_service.list_snapshots(),
                            shift_imports=shift_imports, waves=waves)
 
@@ -135,9 +132,7 @@ def roster_import() -> WerkzeugResponse | tuple[str, int]:
 @bp.get("/shifts")
 @role_required(*ROLES)
 def shifts() -> str:
-    imports = list(db.session.execute(
-        db.select(ImportRecord).where(ImportRecord.kind.in_(SHIFT_KINDS)).order_by(ImportRecord.id.desc())
-        .limit(20)).scalars())
+    imports = roster_service.recent_imports(SHIFT_KINDS)
     return render_template("schedules/shifts.html", form=ShiftsUploadForm(), imports=imports)
 
 

@@ -12,11 +12,9 @@ from ..auth.roles import role_required
 from ..core.patterns import PATTERNS
 from ..core.schedule_plots import figure_png
 from ..core.whatif_plots import prediction_plot
-from ..extensions import db
-from ..models import Wave
 from ..services import whatif as svc
 from ..services.analysis import closed_waves, common_scales
-from ..services.waves import WaveError, get_wave
+from ..services.waves import WaveError, get_wave, list_waves
 from . import bp
 from .forms import WhatIfForm
 
@@ -27,7 +25,7 @@ ROLES = ("analyst", "admin")
 @role_required(*ROLES)
 def what_if() -> tuple[str, int] | str:
     form = WhatIfForm(request.args)
-    waves = list(db.session.execute(db.select(Wave).order_by(Wave.opens.desc(), Wave.slug)).scalars())
+    waves = list_waves(newest_first=True)
     form.wave.choices = [(w.slug, w.slug) for w in waves if w.groups]
     form.pattern.choices = [(slug, p.name) for slug, p in PATTERNS.items()]
     scales = common_scales(closed_waves())

@@ -28,7 +28,8 @@ import pandas as pd
 
 from ..core import stats as st
 from ..core.disclosure import ModelCheck, check_model_release
-from ..models import Pilot, Wave, WaveStatus
+from ..extensions import db
+from ..models import Pilot, Response, Wave, WaveStatus
 from .model_audit import CONTEXT_SUFFIX, audit_model
 from .results import ScaleInfo, breakdown_menu, release_scale, score_rows, view, wave_scales
 from .waves import WaveError, get_wave
@@ -68,6 +69,14 @@ def feature_provider() -> Callable[[Wave], pd.DataFrame]:
     from .features import group_features
 
     return group_features
+
+
+def waves_signature(slugs: list[str]) -> tuple[tuple[str, str, int], ...]:
+    """The waves' state: status and response count (a closed wave's data no longer change)."""
+    rows = db.session.execute(db.select(Wave.slug, Wave.status, db.func.count(Response.id))
+                              .outerjoin(Response, Response.wave_id == Wave.id)
+                              .where(Wave.slug.in_(slugs)).group_by(Wave.id)).all()
+    return tuple(sorted((s, str(st), n) for s, st, n in rows))
 
 
 def closed_waves() -> list[Wave]:

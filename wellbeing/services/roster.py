@@ -81,6 +81,13 @@ def record_import(kind: str, digest: str, rows: int, imported_by: str) -> Import
 ValueMap = Mapping[str, Mapping[str, str]]
 
 
+def recent_imports(kinds: Sequence[str], limit: int = 20) -> list[ImportRecord]:
+    """The latest ``limit`` import records of these kinds (e.g. the shift imports), newest first."""
+    return list(db.session.execute(
+        db.select(ImportRecord).where(ImportRecord.kind.in_(list(kinds))).order_by(ImportRecord.id.desc())
+        .limit(limit)).scalars())
+
+
 def unit_ids() -> dict[str, int]:
     """Unit slug -> database id of the units (leaf level) officers can be on."""
     return {slug: uid for uid, slug in db.session.execute(

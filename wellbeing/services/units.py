@@ -11,6 +11,28 @@ from ..extensions import db
 from ..models import ImportRecord, Unit, UnitLevel
 
 
+def level_counts() -> dict[str, int]:
+    """Unit level (region, department, unit) -> number of units (the admin dashboard)."""
+    rows = db.session.execute(db.select(Unit.level, db.func.count()).group_by(Unit.level)).all()
+    return {str(level): int(n) for level, n in rows}
+
+
+def all_units() -> list[Unit]:
+    """Every unit, by slug."""
+    return list(db.session.execute(db.select(Unit).order_by(Unit.slug)).scalars())
+
+
+def unit_names() -> dict[str, str]:
+    """Unit, department and region names by slug (the units file)."""
+    return {slug: name for slug, name in db.session.execute(db.select(Unit.slug, Unit.name))}
+
+
+def regions() -> list[tuple[str, str]]:
+    """(slug, name) of every region, by slug."""
+    return [(s, n) for s, n in db.session.execute(
+        db.select(Unit.slug, Unit.name).filter_by(level=UnitLevel.region).order_by(Unit.slug))]
+
+
 def existing_levels() -> dict[str, str]:
     return {slug: str(level) for slug, level in db.session.execute(db.select(Unit.slug, Unit.level))}
 

@@ -60,6 +60,11 @@ def get_user(name: str) -> User | None:
     return db.session.execute(db.select(User).filter_by(name=name)).scalar_one_or_none()
 
 
+def user_count() -> int:
+    """Staff accounts, active or not."""
+    return int(db.session.execute(db.select(db.func.count()).select_from(User)).scalar_one())
+
+
 def list_users() -> list[User]:
     return list(db.session.execute(db.select(User).order_by(User.name)).scalars())
 
@@ -88,9 +93,20 @@ def disable_user(name: str) -> User:
     if user is None:
         raise UserError(f"name: no user {name!r}")
     user.active = False
-    user.session_version = (user.session_version or 0) + 1   # its open sessions end at once
-    db.session.commit()
+    end_sessions(user)   # its open sessions end at once
     return user
+
+
+def end_sessions(user: User) -> None:
+    """End every session of ``user`` (each cookie issued so far): increments its session version
+    (:mod:`wellbeing.auth.sessions`) and commits."""
+    user.session_version = (user.session_version or 0) + 1
+    db.session.commit()
+
+
+def user_by_id(uid: int) -> User | None:
+    """The account with primary key ``uid``, or None."""
+    return db.session.get(User, uid)
 
 
 def authenticate(name: str, password: str) -> User | None:

@@ -49,14 +49,49 @@ def deployment_k() -> int:
 
 
 def get_wave(slug: str) -> Wave:
-    wave = db.session.execute(db.select(Wave).filter_by(slug=slug)).scalar_one_or_none()
+    """The wave called ``slug``; raises :class:`WaveError` if there is none."""
+    wave = find_wave(slug)
     if wave is None:
         raise WaveError(_l("wave '%(slug)s': no such wave", slug=slug))
     return wave
 
 
-def list_waves() -> list[Wave]:
-    return list(db.session.execute(db.select(Wave).order_by(Wave.opens, Wave.slug)).scalars())
+def find_wave(slug: str) -> Wave | None:
+    """The wave called ``slug``, or None."""
+    return db.session.execute(db.select(Wave).filter_by(slug=slug)).scalar_one_or_none()
+
+
+def wave_by_id(wave_id: int) -> Wave | None:
+    """The wave with primary key ``wave_id``, or None (e.g. deleted meanwhile)."""
+    return db.session.get(Wave, wave_id)
+
+
+def list_waves(*, newest_first: bool = False, statuses: Sequence[WaveStatus] | None = None) -> list[Wave]:
+    """Every wave (or those in ``statuses``) by opening date then slug; ``newest_first`` reverses the
+    dates (slugs stay ascending within a date)."""
+    stmt = db.select(Wave).order_by(Wave.opens.desc() if newest_first else Wave.opens, Wave.slug)
+    if statuses is not None:
+        stmt = stmt.where(Wave.status.in_(list(statuses)))
+    return list(db.session.execute(stmt).scalars())
+
+
+def status_counts() -> dict[str, int]:
+    """Wave status -> number of waves (the admin dashboard)."""
+    rows = db.session.execute(db.select(Wave.status, db.func.count()).group_by(Wave.status)).all()
+    return {str(status): int(n) for status, n in rows}
+
+
+def code_count(wave: Wave) -> int:
+    """Access codes issued for ``wave`` (used or not: issuing is public, use is not)."""
+    return int(db.session.execute(db.select(db.func.count()).select_from(AccessCode)
+                                  .where(AccessCode.wave_id == wave.id)).scalar_one())
+
+
+def code_counts_by_group(wave: Wave) -> dict[int, int]:
+    """Reporting group id -> access codes issued for it."""
+    return {int(g): int(n) for g, n in db.session.execute(
+        db.select(AccessCode.group_id, db.func.count()).where(AccessCode.wave_id == wave.id)
+        .group_by(AccessCode.group_id)).all()}
 
 
 def create_wave(slug: str, instruments: Sequence[str], *, opens: date | None = None,
@@ -257,8 +292,8 @@ def issue_codes(wave: Wave, *, extra: float = 0.2) -> list[IssuedGroup]:
 def missing_languages(instruments: Sequence[Instrument]) -> dict[str, list[str]]:
     """Instrument id -> the deployment's languages (``LANGUAGES``) it cannot be shown in; only
     instruments lacking some language are listed. Officers choosing such a language see the items in
-    Russian, else English (``survey.forms.localized``)."""
-    langs = list(current_app.config.get("LANGUAGES", ["kk", "ru", "en"]))
+    Russian, else English (``pages.localized``)."""
+    langs = list(current_app.config["LANGUAGES"])
     out = {}
     for inst in instruments:
         lacking = [lang for lang in langs if lang not in inst.available_languages]
@@ -272,7 +307,7 @@ def wave_languages(wave: Wave) -> list[str]:
     printed in these); if no language is shared by all, those any instrument has."""
     from .submissions import wave_instruments
 
-    langs = list(current_app.config.get("LANGUAGES", ["kk", "ru", "en"]))
+    langs = list(current_app.config["LANGUAGES"])
     insts = wave_instruments(wave)
     common = [lang for lang in langs if all(lang in i.available_languages for i in insts)]
     return common or [lang for lang in langs if any(lang in i.available_languages for i in insts)] or langs

@@ -10,32 +10,14 @@ from wtforms import RadioField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, Optional
 
 from ..core.instruments import Instrument
-
-try:  # WTForms ≥ 3.3 declares choices as SelectChoice; older versions take (value, label) tuples.
-    from wtforms.fields.choices import SelectChoice
-except ImportError:  # pragma: no cover - WTForms < 3.3
-    SelectChoice = None  # type: ignore[assignment,misc]
-
-
-def choices(pairs):  # type: ignore[no-untyped-def]
-    """(value, label) pairs in the form this WTForms version wants."""
-    return [SelectChoice(v, lbl) if SelectChoice else (v, lbl) for v, lbl in pairs]
+from ..forms import choices
+from ..languages import LANGUAGE_NAMES
+from ..pages import localized
 
 
 def value_key(v: float) -> str:
     """Form value of a response option: ``100`` not ``100.0``."""
     return str(int(v)) if float(v).is_integer() else str(v)
-
-
-def localized(texts: Mapping[str, str], lang: str) -> str:
-    """Text in ``lang``, else Russian, else English, else any."""
-    for key in (lang, "ru", "en"):
-        if texts.get(key):
-            return texts[key]
-    return next(iter(texts.values()), "")
-
-
-LANGUAGE_NAMES = {"kk": "Қазақша", "ru": "Русский", "en": "English"}
 
 
 class CodeForm(FlaskForm):

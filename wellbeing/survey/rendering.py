@@ -18,7 +18,8 @@ from flask import current_app
 from markupsafe import Markup, escape
 
 from ..core.instruments import Instrument
-from .forms import CodeForm, LanguageForm, localized, value_key
+from ..pages import localized
+from .forms import CodeForm, LanguageForm, value_key
 
 #: Upper bound on cached fragments (each a few hundred bytes): cleared when it would be passed.
 MAX_FRAGMENTS = 8192

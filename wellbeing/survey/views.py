@@ -13,25 +13,17 @@ from flask_wtf.csrf import generate_csrf
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from .. import throttle
+from ..pages import LANG_COOKIE, localized, select_locale
 from ..services import submissions
-from ..web import default_language
 from . import bp, rendering
-from .forms import LANGUAGE_NAMES, CodeForm, LanguageForm, instrument_form, localized
+from .forms import CodeForm, LanguageForm, instrument_form
 
 log = logging.getLogger(__name__)
 
 NONCE_COOKIE = "wb_progress"
-LANG_COOKIE = "wb_lang"
 #: Set when answers are sent, so that Back or Reload says they were received: a flag in the browser only
 #: (value "1", no server state, DESIGN.md rule 4); removed when a code is entered again.
 SENT_COOKIE = "wb_sent"
-
-
-def _language() -> str:
-    lang = request.cookies.get(LANG_COOKIE)
-    if lang in LANGUAGE_NAMES:
-        return lang
-    return request.accept_languages.best_match(list(LANGUAGE_NAMES)) or default_language()
 
 
 def _state() -> submissions.State | None:
@@ -45,7 +37,7 @@ def _set_lang_cookie(resp: WerkzeugResponse, lang: str) -> None:
 
 @bp.before_request
 def _survey_language() -> None:
-    g.survey_lang = _language()
+    g.survey_lang = select_locale()   # the cookie, else the browser's preference (not yet g.survey_lang)
 
 
 @bp.get("/")
