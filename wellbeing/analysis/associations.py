@@ -8,8 +8,6 @@ analysis page does; what is cached has already been released.
 
 from __future__ import annotations
 
-import csv
-import io
 import threading
 from collections import OrderedDict
 
@@ -21,6 +19,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from ..auth.roles import role_required
 from ..core import model_plots as mp
 from ..core.association_plots import association_forest
+from ..core.csv_cells import frame_csv
 from ..services.analysis import AnalysisError, closed_waves, common_scales, waves_signature
 from ..services.associations import ASSOCIATION_COLUMNS, Associations, associations
 from ..services.features import EXPOSURES
@@ -125,13 +124,7 @@ def associations_plot() -> WerkzeugResponse:
 @role_required(*ROLES)
 def associations_csv() -> WerkzeugResponse:
     res = _released_or_404()
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=ASSOCIATION_COLUMNS, lineterminator="\n")
-    w.writeheader()
-    for r in res.table.to_dict(orient="records"):
-        w.writerow({c: ("" if r[c] is None or r[c] != r[c] else
-                        ("true" if r[c] is True else "false" if r[c] is False else r[c])) for c in ASSOCIATION_COLUMNS})
-    resp = current_app.response_class(buf.getvalue(), mimetype="text/csv")
+    resp = current_app.response_class(frame_csv(res.table, ASSOCIATION_COLUMNS), mimetype="text/csv")
     resp.headers["Content-Disposition"] = f'attachment; filename="associations-{res.scale}.csv"'
     resp.headers["Cache-Control"] = "private, no-store"
     return resp

@@ -16,34 +16,20 @@ page copies it into the code form with a same-origin script and removes it from 
 from __future__ import annotations
 
 import io
-import os
 from collections.abc import Sequence
 
-import matplotlib
 import segno
 from PIL import Image
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.utils import ImageReader, simpleSplit
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
 from .codes import format_code
+from .pdf import register_fonts
 
 PER_PAGE = 10
 QR_SIZE = 80.0  # points (28 mm): phones read a version-4 QR code of this size from about 30 cm
-_FONTS = {"WB-Sans": "DejaVuSans.ttf", "WB-Sans-Bold": "DejaVuSans-Bold.ttf", "WB-Mono": "DejaVuSansMono.ttf"}
-
-
-def register_fonts() -> None:
-    """Register the DejaVu TrueType fonts that matplotlib ships with ReportLab (once per process), so
-    Kazakh and Russian letters render in every PDF without depending on the machine's fonts."""
-    folder = os.path.join(matplotlib.get_data_path(), "fonts", "ttf")
-    for name, file in _FONTS.items():
-        if name not in pdfmetrics.getRegisteredFontNames():
-            pdfmetrics.registerFont(TTFont(name, os.path.join(folder, file)))
-
-
 def _fit(canvas: Canvas, text: str, font: str, size: float, width: float) -> float:
     """The largest font size ≤ ``size`` at which ``text`` fits in ``width`` points."""
     w = pdfmetrics.stringWidth(text, font, size)

@@ -6,17 +6,18 @@ rows only. A refused model yields the refusal and its reasons, no plot with numb
 
 from __future__ import annotations
 
-import io
 import logging
 from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
 from flask_babel import gettext as _
-from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
+from reportlab.platypus import Flowable, PageBreak
 
 from ..core import model_plots as mp
+from ..core.pdf import CELL, H1, H2, build_pdf, image, paragraph, table
+from ..core.plots import to_bytes
 from .analysis import Analysis, released_group_rows, resolve_waves, software_versions
 from .features import EXPOSURES
 
@@ -214,60 +215,58 @@ def reproduce(a: Analysis) -> dict[str, Any]:
             "date": a.created.strftime("%Y-%m-%d %H:%M UTC"), "command": cmd, "min_cell": a.k}
 
 
-def _table_text(rows: Sequence[dict[str, Any]], cols: Sequence[str]) -> str:
-    def cell(v: Any) -> str:
-        if v is None or isinstance(v, float) and v != v:
-            return ""
-        if isinstance(v, float):
-            return f"{v:.3g}" if abs(v) < 1e-3 and v else f"{v:.3f}"
-        return str(v)
+def _cell(v: Any) -> str:
+    """A number of the coefficient tables as printed (3 decimals, 3 significant digits below 0.001)."""
+    if v is None or isinstance(v, float) and v != v:
+        return ""
+    if type(v).__name__ in ("bool", "bool_"):   # Python or numpy
+        return "true" if v else "false"
+    if isinstance(v, float):
+        return f"{v:.3g}" if abs(v) < 1e-3 and v else f"{v:.3f}"
+    return str(v)
 
-    cells = [list(cols)] + [[cell(r.get(c)) for c in cols] for r in rows]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(cols))]
-    return "\n".join("  ".join(v.ljust(widths[i]) for i, v in enumerate(row)) for row in cells)
+
+def _table(rows: Sequence[dict[str, Any]], cols: Sequence[str]) -> Flowable:
+    """A released table of the report: the first column (a term) wraps, the rest are numbers."""
+    data: list[list[Any]] = [list(cols)]
+    data += [[paragraph(_cell(r.get(cols[0])), CELL), *[_cell(r.get(c)) for c in cols[1:]]] for r in rows]
+    return table(data, font_size=6.5)
 
 
 def report_pdf(a: Analysis) -> bytes:
-    """The report as PDF: text pages (summary, caveats, table, reproducibility), then one plot per page.
-
-    matplotlib's PDF backend with DejaVu Sans embedded (Cyrillic renders; no system font used).
-    """
+    """The report as PDF (:mod:`wellbeing.core.pdf`): summary, caveats, the released tables and the
+    reproducibility record, then the plots (PNG), one per page."""
     rep = reproduce(a)
-    lines: list[tuple[str, str]] = [("p", scale_label(a))]
+    story: list[Flowable] = [paragraph(_("Analysis report"), H1), paragraph(scale_label(a))]
     if a.scale is not None and len(a.scale.scale.name) > 1:
-        lines.append(("p", " · ".join(f"{lang}: {name}" for lang, name in a.scale.scale.name.items())))
-    lines.append(("h", _("Summary")))
-    lines += [("p", s) for s in summary(a)]
-    lines.append(("h", _("Caveats")))
-    lines += [("p", "• " + c) for c in caveats(a)]
-    lines.append(("h", _("Coefficients")))
+        story.append(paragraph(" · ".join(f"{lang}: {name}" for lang, name in a.scale.scale.name.items())))
+    story.append(paragraph(_("Summary"), H2))
+    story += [paragraph(s) for s in summary(a)]
+    story.append(paragraph(_("Caveats"), H2))
+    story += [paragraph("• " + c) for c in caveats(a)]
+    story.append(paragraph(_("Coefficients"), H2))
     cols = ["term", "estimate", "std_err", "ci_low", "ci_high", "p_value"]
     cols += [c for c in ("p_holm", "p_bh", "p_value_permutation") if c in a.terms().columns]
     cols += ["suppressed", "reason"]
-    lines.append(("m", _table_text(term_rows(a), cols)))
+    story.append(_table(term_rows(a), cols))
     if a.released and a.means is not None:
-        lines.append(("h", _("Estimated means per shift pattern")))
-        lines.append(("m", _table_text(a.means.to_dict(orient="records"),
-                                       ["shift_pattern", "estimate", "ci_low", "ci_high", "n"])))
+        story.append(paragraph(_("Estimated means per shift pattern"), H2))
+        story.append(_table(a.means.to_dict(orient="records"), ["shift_pattern", "estimate", "ci_low", "ci_high", "n"]))
     if a.released and "event_study" in a.main.tables:
-        lines.append(("h", _("Event study (waves relative to the first pilot wave; reference -1)")))
-        lines.append(("m", _table_text(a.main.tables["event_study"].to_dict(orient="records"),
-                                       ["rel_time", "term", "estimate", "ci_low", "ci_high"])))
+        story.append(paragraph(_("Event study (waves relative to the first pilot wave; reference -1)"), H2))
+        story.append(_table(a.main.tables["event_study"].to_dict(orient="records"),
+                            ["rel_time", "term", "estimate", "ci_low", "ci_high"]))
     warns = a.warnings()
     if warns:
-        lines.append(("h", _("Warnings from the fitting software")))
-        lines += [("p", "• " + w) for w in warns]
-    lines.append(("h", _("Reproducibility")))
-    lines += [("p", _("Formula: %(f)s", f=rep["formula"])), ("p", _("Method: %(m)s", m=rep["method"])),
-              ("p", _("Data: %(n)s responses, %(g)s clusters; per wave: %(w)s; K = %(k)s.", n=rep["n"],
-                      g=rep["groups"], w=", ".join(f"{k} {v}" for k, v in rep["counts"].get("per_wave", {}).items()),
-                      k=rep["min_cell"])),
-              ("p", _("Software: %(s)s.", s=", ".join(f"{k} {v}" for k, v in rep["software"].items()))),
-              ("p", _("Date: %(d)s. Command: %(c)s", d=rep["date"], c=rep["command"]))]
-    buf = io.BytesIO()
-    with PdfPages(buf, metadata={"Title": f"wellbeing analysis: {scale_label(a)}", "Creator": "wellbeing"}) as pdf:
-        for page in mp.text_pages(lines, title=_("Analysis report")):
-            pdf.savefig(page)
-        for name in plot_names(a):
-            pdf.savefig(figure(a, name))
-    return buf.getvalue()
+        story.append(paragraph(_("Warnings from the fitting software"), H2))
+        story += [paragraph("• " + w) for w in warns]
+    story.append(paragraph(_("Reproducibility"), H2))
+    story += [paragraph(t) for t in (
+        _("Formula: %(f)s", f=rep["formula"]), _("Method: %(m)s", m=rep["method"]),
+        _("Data: %(n)s responses, %(g)s clusters; per wave: %(w)s; K = %(k)s.", n=rep["n"], g=rep["groups"],
+          w=", ".join(f"{k} {v}" for k, v in rep["counts"].get("per_wave", {}).items()), k=rep["min_cell"]),
+        _("Software: %(s)s.", s=", ".join(f"{k} {v}" for k, v in rep["software"].items())),
+        _("Date: %(d)s. Command: %(c)s", d=rep["date"], c=rep["command"]))]
+    for name in plot_names(a):
+        story += [PageBreak(), image(to_bytes(figure(a, name), "png"), 178, max_height_mm=250)]
+    return build_pdf(story, title=f"wellbeing analysis: {scale_label(a)}")

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ..core import economics as ec
+from ..core.csv_cells import frame_csv
 from ..core.disclosure import round_half_away
 from ..core.roster import DEFAULT_TIMEZONE
 from ..extensions import db
@@ -301,22 +302,4 @@ def release_survey_paperwork(wave: Wave) -> pd.DataFrame:
 def costs_csv(released: pd.DataFrame) -> str:
     """The released costs rows as CSV (CLI.md: suppressed numbers empty, ``true``/``false``, whole numbers
     without a decimal point) — the same text as ``flask schedules costs --format csv``."""
-    import csv
-    import io
-
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(RELEASED_COLUMNS)
-    for rec in released[RELEASED_COLUMNS].itertuples(index=False):
-        cells = []
-        for v in rec:
-            if v is None or (not isinstance(v, str) and pd.isna(v)):
-                cells.append("")
-            elif isinstance(v, (bool, np.bool_)):
-                cells.append("true" if v else "false")
-            elif isinstance(v, float) and v.is_integer():
-                cells.append(str(int(v)))
-            else:
-                cells.append(str(v))
-        w.writerow(cells)
-    return buf.getvalue()
+    return frame_csv(released, RELEASED_COLUMNS)

@@ -1,21 +1,18 @@
-"""PDF of the released costs table (ReportLab platypus, DejaVu fonts as the results report).
+"""PDF of the released costs table (:mod:`wellbeing.core.pdf`, as the results report).
 
 Every number comes from :func:`wellbeing.services.costs.release_costs` output given in.
 """
 
 from __future__ import annotations
 
-import io
 from datetime import date
 
 import pandas as pd
-from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.units import mm
-from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Paragraph, Spacer
 
-from ..core.slips import register_fonts
-from .reports import H1, H2, SMALL, STYLE, fmt
+from ..core.pdf import H1, H2, SMALL, STYLE, build_pdf, image, register_fonts, table
+from .reports import fmt
 
 #: (column, header, decimals) of the PDF table.
 PDF_COLUMNS = (("officers", "officers", 0), ("overtime_h_per_officer_month", "overtime h/officer-month", 1),
@@ -29,9 +26,6 @@ PDF_COLUMNS = (("officers", "officers", 0), ("overtime_h_per_officer_month", "ov
 def costs_pdf(title: str, lines: list[str], released: pd.DataFrame, plots: list[bytes]) -> bytes:
     """A costs report: heading lines, the released rows (groups, regions, whole wave) and PNG plots."""
     register_fonts()
-    buf = io.BytesIO()
-    doc = SimpleDocTemplate(buf, pagesize=landscape(A4), leftMargin=12 * mm, rightMargin=12 * mm,
-                            topMargin=12 * mm, bottomMargin=12 * mm, title=title, author="wellbeing")
     story: list = [Paragraph(title, H1)] + [Paragraph(t, STYLE) for t in lines]
     story.append(Paragraph(f"Generated {date.today()}.", SMALL))
     for level, head in (("all", "Whole wave"), ("region", "Regions"), ("group", "Reporting groups")):
@@ -47,18 +41,7 @@ def costs_pdf(title: str, lines: list[str], released: pd.DataFrame, plots: list[
                 grey.append(i)
             else:
                 data.append([str(r.key), *[fmt(getattr(r, c), d) for c, _h, d in PDF_COLUMNS]])
-        t = Table(data, repeatRows=1, colWidths=[52 * mm] + [20 * mm] * len(PDF_COLUMNS))
-        style = [("FONT", (0, 0), (-1, -1), "WB-Sans", 6.5), ("FONT", (0, 0), (-1, 0), "WB-Sans-Bold", 6.5),
-                 ("ALIGN", (1, 0), (-1, -1), "RIGHT"), ("LINEBELOW", (0, 0), (-1, 0), 0.6, colors.black),
-                 ("LINEBELOW", (0, 1), (-1, -1), 0.25, colors.HexColor("#d0d7de"))]
-        style += [("TEXTCOLOR", (1, r), (-1, r), colors.HexColor("#6e7781")) for r in grey]
-        t.setStyle(TableStyle(style))
-        story.append(t)
+        story.append(table(data, [52 * mm] + [20 * mm] * len(PDF_COLUMNS), grey, font_size=6.5))
     for png in plots:
-        img = Image(io.BytesIO(png))
-        ratio = img.imageHeight / img.imageWidth
-        img.drawHeight = min(200 * mm * ratio, 180 * mm)
-        img.drawWidth = img.drawHeight / ratio
-        story += [Spacer(1, 4 * mm), img]
-    doc.build(story)
-    return buf.getvalue()
+        story += [Spacer(1, 4 * mm), image(png, 200, max_height_mm=180)]
+    return build_pdf(story, title=title, wide=True, margin_mm=12)

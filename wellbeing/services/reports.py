@@ -1,36 +1,26 @@
-"""PDF reports of released results (ReportLab platypus; plots rendered by matplotlib as PNG).
+"""The results report as PDF (:mod:`wellbeing.core.pdf`; plots rendered by matplotlib as PNG).
 
-Fonts are the DejaVu TrueType files that matplotlib ships (Kazakh and Russian letters render, no
-dependence on the machine's fonts). Every number comes from the released table given in.
+Every number comes from the released table given in.
 """
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 
 import pandas as pd
 from babel.numbers import format_decimal
 from flask_babel import gettext as _
-from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Image, Paragraph, Spacer
 
 from ..core import plots
 from ..core.disclosure import round_half_away
+from ..core.pdf import H1, H2, SMALL, STYLE, build_pdf, image, register_fonts
+from ..core.pdf import table as pdf_table
 from ..core.pdf_text import markup
-from ..core.slips import register_fonts
 from ..models import Wave
 from .results import ScaleInfo, note_text
-
-STYLE = ParagraphStyle("body", fontName="WB-Sans", fontSize=9, leading=12)
-H1 = ParagraphStyle("h1", parent=STYLE, fontName="WB-Sans-Bold", fontSize=15, leading=19, spaceAfter=6)
-H2 = ParagraphStyle("h2", parent=STYLE, fontName="WB-Sans-Bold", fontSize=11.5, leading=15, spaceBefore=8,
-                    spaceAfter=4)
-SMALL = ParagraphStyle("small", parent=STYLE, fontSize=7.5, leading=9.5, textColor=colors.HexColor("#57606a"))
 
 
 def fmt(v: object, decimals: int = 0) -> str:
@@ -41,24 +31,8 @@ def fmt(v: object, decimals: int = 0) -> str:
     return f"{x:.{decimals}f}"
 
 
-def _table(data: list[list[str]], widths: Sequence[float], suppressed_rows: Sequence[int] = ()) -> Table:
-    t = Table(data, colWidths=widths, repeatRows=1)
-    style = [("FONT", (0, 0), (-1, -1), "WB-Sans", 8), ("FONT", (0, 0), (-1, 0), "WB-Sans-Bold", 8),
-             ("LINEBELOW", (0, 0), (-1, 0), 0.6, colors.black), ("ALIGN", (1, 0), (-1, -1), "RIGHT"),
-             ("LINEBELOW", (0, 1), (-1, -1), 0.25, colors.HexColor("#d0d7de"))]
-    for r in suppressed_rows:
-        style.append(("TEXTCOLOR", (1, r), (-1, r), colors.HexColor("#6e7781")))
-    t.setStyle(TableStyle(style))
-    return t
-
-
 def _png(fig, width_mm: float = 170) -> Image:  # type: ignore[no-untyped-def]
-    data = plots.to_bytes(fig, "png")
-    img = Image(io.BytesIO(data))
-    ratio = img.imageHeight / img.imageWidth
-    img.drawWidth = width_mm * mm
-    img.drawHeight = width_mm * mm * ratio
-    return img
+    return image(plots.to_bytes(fig, "png"), width_mm)
 
 
 def results_pdf(wave: Wave, by: Sequence[str], table: pd.DataFrame, scales: Sequence[ScaleInfo],
@@ -85,9 +59,6 @@ def results_pdf(wave: Wave, by: Sequence[str], table: pd.DataFrame, scales: Sequ
         return format_decimal(float(text), format="#,##0" + ("." + "0" * decimals if decimals else ""),
                               locale=locale)
 
-    buf = io.BytesIO()
-    doc = SimpleDocTemplate(buf, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=16 * mm,
-                            bottomMargin=16 * mm, title=f"wellbeing — {wave.title}", author="wellbeing")
     # Every data text goes through markup(): a title such as "<img src=...>" must print as typed.
     breakdown = ", ".join(by) if by else _("whole wave")
     story: list = [Paragraph(markup(_("%(title)s — cohort results", title=wave.title)), H1),
@@ -120,7 +91,7 @@ def results_pdf(wave: Wave, by: Sequence[str], table: pd.DataFrame, scales: Sequ
                          num(r["share_high"]) if pd.notna(r["share_high"]) else
                          (_("hidden") if r["share_reason"] else "–"),
                          f"{num(r['share_ci_low'])}–{num(r['share_ci_high'])}" if pd.notna(r["share_ci_low"]) else ""])
-        story.append(_table(data, [62 * mm, 14 * mm, 30 * mm, 24 * mm, 22 * mm, 20 * mm], supp))
+        story.append(pdf_table(data, [62 * mm, 14 * mm, 30 * mm, 24 * mm, 22 * mm, 20 * mm], supp))
         t = rows.assign(row=[row_label(r) for _i, r in rows.iterrows()],
                         reason_text=[reason_words(x) if isinstance(x, str) and x else "" for x in rows["reason"]])
         if len(t) <= 40:
@@ -140,9 +111,8 @@ def results_pdf(wave: Wave, by: Sequence[str], table: pd.DataFrame, scales: Sequ
                      num(r["omega"], 2), r["flagged_items"], Paragraph(markup(
                          note_text(r["note"]) + (" · " + _("language versions differ")
                                                  if r.get("equivalence_flag") else "")), SMALL)])
-    story.append(_table(data, [30 * mm, 16 * mm, 12 * mm, 12 * mm, 22 * mm, 12 * mm, 30 * mm, 40 * mm]))
+    story.append(pdf_table(data, [30 * mm, 16 * mm, 12 * mm, 12 * mm, 22 * mm, 12 * mm, 30 * mm, 40 * mm]))
     story.append(Spacer(1, 6))
     story.append(Paragraph(markup(_("Residual risk (reporting rules): K−1 colleagues who pool their own answers "
                                     "can compute the last one from an exact group mean.")), SMALL))
-    doc.build(story)
-    return buf.getvalue()
+    return build_pdf(story, title=f"wellbeing — {wave.title}")

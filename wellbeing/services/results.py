@@ -21,7 +21,7 @@ import pandas as pd
 from flask import has_request_context
 from sqlalchemy import select
 
-from ..core.csv_cells import neutralise
+from ..core.csv_cells import frame_csv
 from ..core.disclosure import ScaleSpec
 from ..core.disclosure.joint import (
     ALGORITHM_VERSION,
@@ -533,16 +533,7 @@ def to_csv(table: pd.DataFrame, headers: Mapping[str, str] | None = None) -> str
     ``headers`` renames columns for people (e.g. in the reader's language); by default the header
     row holds the column names of CLI.md, which programs read.
     """
-    cols = export_columns(table)
-    out = table[cols].copy()
-    for c in ("n", "share_high", "share_ci_low", "share_ci_high"):
-        out[c] = out[c].astype("Int64")
-    out["suppressed"] = out["suppressed"].map({True: "true", False: "false"})
-    for c in out.columns[out.dtypes == object]:
-        out[c] = out[c].map(neutralise)      # a label such as "=cmd" must not run in a spreadsheet
-    if headers:
-        out = out.rename(columns={c: neutralise(headers[c]) for c in out.columns if c in headers})
-    return out.to_csv(index=False, lineterminator="\n", na_rep="")
+    return frame_csv(table, export_columns(table), headers)
 
 
 def plain_records(df: pd.DataFrame, columns: Sequence[str] | None = None) -> list[dict]:

@@ -13,8 +13,6 @@ number passes :func:`release_features`, the one place where group features are s
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
@@ -23,6 +21,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import inspect as sa_inspect
 
+from ..core.csv_cells import frame_csv
 from ..core.disclosure import round_half_away
 from ..core.roster import DEFAULT_TIMEZONE
 from ..core.schedules import aggregate_features, compute_features, reference_window
@@ -203,26 +202,10 @@ def released_wave_features(wave: Wave) -> tuple[WaveFeatures, pd.DataFrame]:
     return wf, wf.released.copy()
 
 
-def _cell(v: object) -> str:
-    """CLI.md's CSV text: empty for null, ``true``/``false``, whole numbers without a decimal point."""
-    if v is None or (isinstance(v, float) and v != v):
-        return ""
-    if isinstance(v, (bool, np.bool_)):
-        return "true" if v else "false"
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    return str(v)
-
-
 def released_csv(released: pd.DataFrame) -> str:
     """The released group-feature table as CSV, byte for byte what ``flask schedules features SLUG
     --format csv`` prints (columns :data:`RELEASED_COLUMNS`)."""
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(RELEASED_COLUMNS)
-    for row in released[RELEASED_COLUMNS].itertuples(index=False):
-        w.writerow([_cell(v) for v in row])
-    return buf.getvalue()
+    return frame_csv(released, RELEASED_COLUMNS)
 
 
 #: Features of the page's summary table: (feature, threshold or None, label). Without a threshold the

@@ -6,8 +6,6 @@ commits or raises :class:`WaveError` having saved nothing.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,6 +17,7 @@ from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
 
 from ..core.codes import generate_code, hmac_code, slips_count
+from ..core.csv_cells import write_csv
 from ..core.groups import GroupSpec, UnitCell, form_groups
 from ..core.instruments import Instrument
 from ..core.response_import import ImportGroup
@@ -343,13 +342,8 @@ def write_slips(wave: Wave, issued: Sequence[IssuedGroup], out_dir: str | Path, 
 
 
 def codes_csv(issued: Sequence[IssuedGroup]) -> str:
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["reporting_group", "code"])
-    for g in issued:
-        for c in g.codes:
-            w.writerow([g.slug, c])
-    return buf.getvalue()
+    """The issued codes as CSV: columns ``reporting_group``, ``code`` (one line per code)."""
+    return write_csv(("reporting_group", "code"), ((g.slug, c) for g in issued for c in g.codes))
 
 
 def open_wave(wave: Wave) -> None:
