@@ -9,21 +9,44 @@ from pathlib import Path
 from flask import Flask
 
 from wellbeing.services import waves as wave_service
+from wellbeing.services.roster import import_roster
 from wellbeing.services.units import import_units
 
 DATA = Path(__file__).resolve().parent / "data"
+#: Shift patterns of units-small.csv's units for roster-based groups (``open_wave(patterns=...)``): the
+#: two small units of akm-d1 pool into one rotating group, akm-d2's unit is alone on 24/72.
+SMALL_UNIT_PATTERNS = {"akm-d1-u1": "fixed-8h", "akm-d1-u2": "rotating-8h", "akm-d1-u3": "rotating-8h",
+                       "akm-d2-u1": "24-72"}
 
 
 def open_wave(app: Flask, slug: str = "w1", instruments: tuple[str, ...] = ("cbi", "who5"),
-              units_file: str = "units-small.csv") -> dict[str, list[str]]:
-    """Import units, create a wave, issue codes and open it; returns plain codes per group slug."""
+              units_file: str = "units-small.csv", patterns: dict[str, str] | None = None) -> dict[str, list[str]]:
+    """Import units, create a wave, issue codes and open it; returns plain codes per group slug.
+
+    ``patterns`` (unit slug -> shift pattern) first imports a roster (as of the day before the wave
+    opens) with each unit's headcount of officers on its pattern, so the groups carry shift patterns
+    from the roster, as in production (a test never edits a group frozen at issue)."""
     with app.app_context():
         import_units((DATA / units_file).read_bytes(), imported_by="test")
+        if patterns:
+            import_roster(_roster_csv(DATA / units_file, patterns), imported_by="test", as_of=date(2025, 12, 31))
         wave = wave_service.create_wave(slug, list(instruments), opens=date(2026, 1, 1),
                                         closes=date(2026, 12, 31))
         issued = wave_service.issue_codes(wave)
         wave_service.open_wave(wave)
         return {g.slug: list(g.codes) for g in issued}
+
+
+def _roster_csv(units_file: Path, patterns: dict[str, str]) -> bytes:
+    lines = ["person_id,unit_id,shift_pattern,position,contract_hours_week"]
+    n = 0
+    for row in units_file.read_text(encoding="utf-8").splitlines()[1:]:
+        unit, *_rest, level, headcount = row.split(",")
+        if level == "unit" and unit in patterns:
+            for _i in range(int(headcount)):
+                n += 1
+                lines.append(f"P{n:06d},{unit},{patterns[unit]},officer,40")
+    return ("\n".join(lines) + "\n").encode()
 
 
 CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')

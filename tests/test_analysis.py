@@ -11,7 +11,7 @@ from flask import Flask
 from wellbeing.demo import model
 from wellbeing.extensions import db
 
-from .helpers import DATA, close, fill_wave, open_wave
+from .helpers import DATA, SMALL_UNIT_PATTERNS, close, fill_wave, open_wave
 
 
 def _json(res) -> dict:  # type: ignore[no-untyped-def]
@@ -111,19 +111,12 @@ def test_models_did_csv_organ_donation(runner, tmp_path: Path) -> None:  # type:
 
 def test_platform_model_refused_when_a_level_is_below_k(app: Flask, runner) -> None:  # type: ignore[no-untyped-def]
     """units-small has few groups; one wave with a group of fewer than K respondents → model_refused."""
-    codes = open_wave(app, "w1")
+    codes = open_wave(app, "w1", patterns=SMALL_UNIT_PATTERNS)
     groups = sorted(codes)
     counts = {g: 12 for g in groups}
     counts[groups[-1]] = 3                      # below K = 5
     fill_wave(app, "w1", counts)
     close(app, "w1")
-    with app.app_context():
-        from wellbeing.models import ReportingGroup
-
-        # Shift patterns of the groups (as a roster would give them): the last group on its own pattern.
-        for i, g in enumerate(db.session.execute(db.select(ReportingGroup).order_by(ReportingGroup.slug)).scalars()):
-            g.shift_pattern = "24-72" if g.slug == groups[-1] else ("fixed-8h" if i % 2 else "rotating-8h")
-        db.session.commit()
     doc = _json(runner.invoke(args=["models", "fit", "--wave", "w1", "--outcome", "cbi.work", "--exposure",
                                     "shift_pattern", "--format", "json"]))
     assert doc["model"]["released"] is False and doc["model"]["reason"] == "model_refused"

@@ -7,10 +7,9 @@ import io
 from flask import Flask
 from pypdf import PdfReader
 
-from wellbeing.extensions import db
 from wellbeing.services.users import create_user
 
-from .helpers import close, fill_wave, open_wave
+from .helpers import SMALL_UNIT_PATTERNS, close, fill_wave, open_wave
 
 
 def _login(client, name: str, role: str) -> None:  # type: ignore[no-untyped-def]
@@ -21,19 +20,13 @@ def _login(client, name: str, role: str) -> None:  # type: ignore[no-untyped-def
 
 
 def _small_wave(app: Flask, below_k: bool) -> None:
-    codes = open_wave(app, "w1")
+    codes = open_wave(app, "w1", patterns=SMALL_UNIT_PATTERNS)
     groups = sorted(codes)
     counts = {g: 14 for g in groups}
     if below_k:
         counts[groups[-1]] = 3
     fill_wave(app, "w1", counts)
     close(app, "w1")
-    with app.app_context():
-        from wellbeing.models import ReportingGroup
-
-        for i, g in enumerate(db.session.execute(db.select(ReportingGroup).order_by(ReportingGroup.slug)).scalars()):
-            g.shift_pattern = "24-72" if g.slug == groups[-1] else ("fixed-8h" if i % 2 else "rotating-8h")
-        db.session.commit()
 
 
 Q = "/analysis/?waves=w1&outcome=cbi.work&exposure=shift_pattern"

@@ -4,11 +4,13 @@ import circle between modules at import time, and ``core/`` imports neither Flas
 from __future__ import annotations
 
 import ast
+from functools import cache
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "wellbeing"
 
 
+@cache
 def _modules() -> dict[str, ast.Module]:
     out = {}
     for path in PACKAGE.rglob("*.py"):

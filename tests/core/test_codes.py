@@ -62,7 +62,10 @@ def test_adjacent_transpositions_are_detected_except_the_known_luhn_pair():
 def test_hmac_depends_on_key_and_is_hex():
     code = generate_code()
     a, b = hmac_code("k1", code), hmac_code("k2", code)
-    assert a != b and len(a) == 64 and int(a, 16) >= 0
+    assert a != b and len(a) == 64 and set(a + b) <= set("0123456789abcdef")
+    # RFC 4231, test case 2 (HMAC-SHA-256, key "Jefe")
+    assert hmac_code("Jefe", "what do ya want for nothing?") == \
+        "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
 
 
 def test_check_character_known_value():
