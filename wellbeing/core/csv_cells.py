@@ -48,7 +48,7 @@ def cell_text(value: object) -> str:
     if type(value).__name__ in ("NAType", "NaTType"):  # pandas' missing values
         return ""
     if hasattr(value, "item") and not isinstance(value, (list, tuple, dict)):  # numpy scalars
-        value = value.item()  # type: ignore[union-attr]
+        value = value.item()
         if isinstance(value, bool):
             return "true" if value else "false"
     if isinstance(value, float):

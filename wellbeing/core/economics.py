@@ -247,9 +247,9 @@ def legal_overtime(
     pid = shifts["person_id"].astype("str")
     names = pd.Index(pd.unique(pd.Series(list(persons), dtype="str")) if persons is not None
                      else sorted(pid.unique()), name="person_id", dtype="str")
-    code = names.get_indexer(pid)
-    su = shifts["start"].astype("datetime64[us, UTC]").array.asi8 // 1_000_000
-    eu = shifts["end"].astype("datetime64[us, UTC]").array.asi8 // 1_000_000
+    code = names.get_indexer(pd.Index(pid))
+    su = shifts["start"].astype("datetime64[us, UTC]").array.asi8 // 1_000_000  # type: ignore[attr-defined]  # pandas-stubs lacks asi8
+    eu = shifts["end"].astype("datetime64[us, UTC]").array.asi8 // 1_000_000  # type: ignore[attr-defined]  # pandas-stubs lacks asi8
     ws, we = _wall(su, timezone), _wall(eu, timezone)
     epoch = dt.date(1970, 1, 1)
     w0, w1 = (d0 - epoch).days * 86400, (d1 - epoch).days * 86400
@@ -358,7 +358,7 @@ def person_costs(persons: pd.DataFrame, rates: Mapping[str, PayRate], window_day
                       if _rate_of(p if p == p else None, rates) is None})
     if missing:
         raise KeyError("no pay rate for position(s): " + ", ".join(missing) + " (add them or a '*' row)")
-    rs = [_rate_of(p if p == p else None, rates) for p in persons["position"]]
+    rs = [rate for p in persons["position"] if (rate := _rate_of(p if p == p else None, rates)) is not None]
     r = np.array([x.hourly_rate for x in rs])
     m_ot = np.array([x.overtime for x in rs])
     m_n = np.array([x.night for x in rs])

@@ -232,8 +232,8 @@ def simulate(
     n = len(names)
     codes = names.get_indexer(pid)
     worked = shifts["duty_type"].isin(WORKED_DUTY_TYPES).to_numpy() & (codes >= 0)
-    s_utc = shifts["start"].astype("datetime64[us, UTC]").array.asi8 // 1_000_000
-    e_utc = shifts["end"].astype("datetime64[us, UTC]").array.asi8 // 1_000_000
+    s_utc = shifts["start"].astype("datetime64[us, UTC]").array.asi8 // 1_000_000  # type: ignore[attr-defined]  # pandas-stubs lacks asi8
+    e_utc = shifts["end"].astype("datetime64[us, UTC]").array.asi8 // 1_000_000  # type: ignore[attr-defined]  # pandas-stubs lacks asi8
     keep = worked & (e_utc > t0 - 2 * 86400) & (s_utc < t1)
     c, s, e = codes[keep].astype(np.int64), s_utc[keep], e_utc[keep]
 
@@ -334,8 +334,8 @@ def shift_fatigue(
     r = simulate(shifts, start, end, timezone=timezone)
     w0 = _local_midnight_utc(pd.Timestamp(start).date(), tz)
     w1 = _local_midnight_utc(pd.Timestamp(end).date(), tz)
-    su = shifts["start"].astype("datetime64[us, UTC]").array.asi8 // 1_000_000
-    eu = shifts["end"].astype("datetime64[us, UTC]").array.asi8 // 1_000_000
+    su = shifts["start"].astype("datetime64[us, UTC]").array.asi8 // 1_000_000  # type: ignore[attr-defined]  # pandas-stubs lacks asi8
+    eu = shifts["end"].astype("datetime64[us, UTC]").array.asi8 // 1_000_000  # type: ignore[attr-defined]  # pandas-stubs lacks asi8
     sel = shifts["duty_type"].isin(WORKED_DUTY_TYPES).to_numpy() & (su >= w0) & (su < w1)
     out = shifts.loc[sel].copy()
     row_of = {p: i for i, p in enumerate(r["persons"])}

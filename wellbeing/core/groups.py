@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -55,8 +56,8 @@ def form_groups(cells: Iterable[UnitCell], k: int, names: Mapping[str, str] | No
             by_rp[(c.region, c.shift_pattern)].append(c)
     out: list[GroupSpec] = []
     for (region, pattern), rcells in sorted(by_rp.items()):
-        groups: list[dict] = []
-        leftovers: list[dict] = []
+        groups: list[dict[str, Any]] = []
+        leftovers: list[dict[str, Any]] = []
         by_dept: dict[str, list[UnitCell]] = defaultdict(list)
         for c in rcells:
             by_dept[c.department].append(c)
@@ -66,7 +67,7 @@ def form_groups(cells: Iterable[UnitCell], k: int, names: Mapping[str, str] | No
                 if c.size >= need:
                     groups.append({"pool": c.unit, "units": [c.unit], "dept": dept, "size": c.size})
             if small:
-                pool = {"pool": dept if len(small) == len(dcells) else f"{dept}-other",
+                pool: dict[str, Any] = {"pool": dept if len(small) == len(dcells) else f"{dept}-other",
                         "units": sorted(c.unit for c in small), "dept": dept,
                         "size": sum(c.size for c in small)}
                 (groups if pool["size"] >= need else leftovers).append(pool)

@@ -520,7 +520,7 @@ def score(instrument: Instrument, answers: Mapping[str, Any]) -> dict[str, Scale
     values = validate_answers(instrument, answers)
     result: dict[str, ScaleScore | None] = {}
     for sc in instrument.scales:
-        scored = [item_score(instrument, i, values[i]) for i in sc.items if values[i] is not None]
+        scored = [item_score(instrument, i, v) for i in sc.items if (v := values[i]) is not None]
         if len(scored) < sc.min_answered:
             result[sc.id] = None
             continue

@@ -82,7 +82,7 @@ def theta_from_cov(cov_re: np.ndarray, sigma2: float) -> np.ndarray:
         w, v = np.linalg.eigh((c + c.T) / 2)
         w = np.clip(w, 0, None)
         # a lower-triangular square root via QR of (V sqrt(W))^T
-        r = np.linalg.qr((v * np.sqrt(w)).T, mode="r")
+        r: np.ndarray = np.linalg.qr((v * np.sqrt(w)).T, mode="r")  # type: ignore[assignment]  # mode="r": R only
         L = r.T
         s = np.sign(np.diag(L))
         s[s == 0] = 1

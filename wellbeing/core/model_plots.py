@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -29,7 +30,7 @@ def _figure(width: float = 7.0, height: float = 4.0) -> Figure:
     return fig
 
 
-def _style(ax) -> None:  # type: ignore[no-untyped-def]
+def _style(ax: Any) -> None:
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     ax.tick_params(labelsize=9)

@@ -11,10 +11,15 @@ which interprets nothing.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
+
 from xml.sax.saxutils import escape
 
 #: Matplotlib rc parameters under which text is never parsed as mathtext.
-MPL_LITERAL = {"text.parse_math": False}
+MPL_LITERAL: dict[RcKeyType, Any] = {"text.parse_math": False}
 
 
 def markup(value: object) -> str:

@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import io
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
 
 import matplotlib
 import numpy as np
@@ -17,7 +21,7 @@ from matplotlib.figure import Figure
 
 from .pdf_text import MPL_LITERAL
 
-RC = {"font.family": "DejaVu Sans", "svg.fonttype": "none", "pdf.fonttype": 42, **MPL_LITERAL}
+RC: dict[RcKeyType, Any] = {"font.family": "DejaVu Sans", "svg.fonttype": "none", "pdf.fonttype": 42, **MPL_LITERAL}
 SUPPRESSED_LABEL = "suppressed"
 
 
@@ -124,7 +128,7 @@ def trend(series: pd.DataFrame, *, unit: str, title: str = "", lo: float = 0, hi
     lines = [(str(name), g[g["mean"].notna()]) for name, g in series.groupby("row", sort=True)]
     lines = [(n, g) for n, g in lines if not g.empty]
 
-    def draw(ax, name: str, g: pd.DataFrame, color: object = None) -> None:  # type: ignore[no-untyped-def]
+    def draw(ax: Any, name: str, g: pd.DataFrame, color: object = None) -> None:
         xs = [x[w] for w in g["wave"]]
         ax.plot(xs, g["mean"].astype(float), marker="o", label=name, color=color)
         if g["ci_low"].notna().all():

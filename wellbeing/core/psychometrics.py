@@ -436,7 +436,7 @@ def language_equivalence(groups: dict[str, pd.DataFrame], alpha_level: float = 0
     item_r: dict[str, dict[str, float]] = {}
     for k in langs:
         if frames[k].shape[1] >= 3:
-            item_r[k] = {i: float(r) for i, r in item_total(frames[k]).set_index("item")["r_drop"].items()}
+            item_r[k] = {str(i): float(r) for i, r in item_total(frames[k]).set_index("item")["r_drop"].items()}
         else:
             item_r[k] = {}
     pairs = [(a, b) for i, a in enumerate(langs) for b in langs[i + 1:]]

@@ -488,8 +488,8 @@ def _schedule_answers(rows: Sequence[tuple[int, dict[str, str]]], ws: WeeklySche
     for item_id, (col, bands) in SCHEDULE_ITEMS.items():
         cat = band(feats[col].where(reported), bands)
         codes = cat.cat.codes
-        for r, c in codes.items():
-            out[r][item_id] = None if c < 0 else float(c + 1)
+        for r, c in zip(codes.index, codes.to_numpy()):
+            out[int(r)][item_id] = None if c < 0 else float(c + 1)
     qr = Counter(int(v) for v in feats.loc[reported, "quick_returns_per_week"])
     summary = {"reported": int(reported.sum()), "not_reported": int((~reported).sum()),
                "quick_returns": dict(sorted(qr.items()))}

@@ -34,7 +34,9 @@ def build_cells(df: pd.DataFrame, dims: tuple[str, ...], levels: list[tuple[str,
     fs = df["sum"].fillna(0).to_numpy(dtype=float)
     fh = df["n_high"].to_numpy(dtype=np.int64) if "n_high" in df.columns else None
     fkeys = list(df[list(dims)].itertuples(index=False, name=None))
-    level_of, keys, members = [], [], []
+    level_of: list[int] = []
+    keys: list[tuple] = []
+    members: list[np.ndarray] = []
     index_of: list[dict[tuple, int]] = []
     for li, lv in enumerate(levels):
         pos = [dims.index(d) for d in lv]

@@ -35,6 +35,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, localcontext
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -250,7 +251,10 @@ def _table_cells(cells: pd.DataFrame, spec: TableSpec) -> tuple[list, list, list
     """Cells of one table over the joint cells: (level names, keys, members, relations)."""
     dims = spec.dims
     levels = normalise_levels(dims, spec.margins)
-    names, keys, members, index_of = [], [], [], []
+    names: list[str] = []
+    keys: list[tuple] = []
+    members: list[np.ndarray] = []
+    index_of: list[dict[tuple, int]] = []
     sub = cells[cells["n"] > 0]  # groups without respondents belong to the standard table only
     where = sub.index.to_numpy()
     for lv in levels:
@@ -454,7 +458,7 @@ def _protected(reg: _Registry) -> list[tuple[np.ndarray, str]]:
             if not reg.shown[i] and reg.reason[i] in PRIMARY_REASONS and reg.n[i] > 0]
 
 
-def _release_breakdown(cells, fn, fs, spec, ti, reg, facts, scale, k, wave_open):  # type: ignore[no-untyped-def]
+def _release_breakdown(cells, fn, fs, spec, ti, reg, facts, scale, k, wave_open):
     names, keys, members, relations = _table_cells(cells, spec)
     truth = cells["sum"].fillna(0).to_numpy(dtype=float)
     memo: dict = {}
@@ -544,7 +548,7 @@ def _release_breakdown(cells, fn, fs, spec, ti, reg, facts, scale, k, wave_open)
     return pd.DataFrame(rows), ids
 
 
-def _counting_rule(reg: _Registry, relations, new: set[int], k: int) -> bool:  # type: ignore[no-untyped-def]
+def _counting_rule(reg: _Registry, relations: Any, new: set[int], k: int) -> bool:
     """Rule 8's counting rule inside one table, withholding only the table's new cells."""
     changed_any, changed = False, True
     while changed:

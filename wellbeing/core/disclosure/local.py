@@ -43,6 +43,7 @@ Huangfu, Q., Hall, J. A. J. (2018). Parallelizing the dual revised simplex metho
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 from scipy import sparse
@@ -92,7 +93,7 @@ def neighbourhoods(supersets: Sequence[np.ndarray], targets: Sequence[np.ndarray
                            shape=(len(supersets), nvar))
     by_col = inc.tocsc()
     cap = max(1.0, MAX_SHARE * nvar)
-    out = []
+    out: list[list[int]] = []
     for members in targets:
         members = np.asarray(members, dtype=int)
         if members.size == 0:
@@ -178,7 +179,7 @@ def classify(lo: np.ndarray, hi: np.ndarray, a_ub: sparse.csr_array, b_ub: np.nd
         if all(np.all(ax <= b_ub + 1e-7) for ax in axs):
             base_ax[t] = (pair[0], pair[1], axs[0], axs[1])
     pending = list(range(len(targets)))
-    h = None
+    h: Any = None   # a highspy.Highs (untyped), made when the first target needs a linear program
     for level in range(TIERS):
         groups: dict[int, list[int]] = {}
         for t in pending:
@@ -208,14 +209,15 @@ def classify(lo: np.ndarray, hi: np.ndarray, a_ub: sparse.csr_array, b_ub: np.nd
                     model_ready = True
                 if t in base_ax:
                     x_min, x_max, ax_min, ax_max = base_ax[t]
-                    bounds = []
+                    ends: list[float] = []
                     for x, ax, sense in ((x_min, ax_min, "min"), (x_max, ax_max, "max")):
                         h.changeRowsBounds(live.size, every, minus_inf, b_ub[live] - (ax[live] - sub @ x[cols]))
                         one = _solve(h, cols.size, pos, points, lo[cols], hi[cols], only=sense)
-                        bounds.append(None if one is None else one[0])
+                        if one is not None:
+                            ends.append(one[0])
                     h.changeRowsBounds(live.size, every, minus_inf, fixed)
-                    if None not in bounds and wide_enough(t, bounds[0] + MARGIN, bounds[1] - MARGIN):
-                        status[t], ranges[t] = SAFE, (bounds[0], bounds[1])
+                    if len(ends) == 2 and wide_enough(t, ends[0] + MARGIN, ends[1] - MARGIN):
+                        status[t], ranges[t] = SAFE, (ends[0], ends[1])
                         continue
                 bounds = _solve(h, cols.size, pos, points, lo[cols], hi[cols])
                 if bounds is not None and wide_enough(t, bounds[0] + MARGIN, bounds[1] - MARGIN):
@@ -275,7 +277,7 @@ def implied_bounds(lo: np.ndarray, hi: np.ndarray, a_ub: sparse.csr_array, b_ub:
     return lo, hi
 
 
-def _solve(h, ncols: int, pos: np.ndarray, points: list | None, lo: np.ndarray, hi: np.ndarray,  # type: ignore[no-untyped-def]
+def _solve(h: Any, ncols: int, pos: np.ndarray, points: list | None, lo: np.ndarray, hi: np.ndarray,
            only: str | None = None) -> tuple[float, ...] | None:
     """Min and max (or ``only`` one) of the sum of columns ``pos`` on the model in ``h`` (None if not
     optimal)."""
@@ -297,7 +299,7 @@ def _solve(h, ncols: int, pos: np.ndarray, points: list | None, lo: np.ndarray, 
     return tuple(bounds)
 
 
-def _pass(h, lo: np.ndarray, hi: np.ndarray, a: sparse.csr_array, rhs: np.ndarray) -> None:  # type: ignore[no-untyped-def]
+def _pass(h: Any, lo: np.ndarray, hi: np.ndarray, a: sparse.csr_array, rhs: np.ndarray) -> None:
     import highspy
 
     lp = highspy.HighsLp()

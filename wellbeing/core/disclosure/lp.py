@@ -26,6 +26,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy import sparse
@@ -36,10 +37,10 @@ from wellbeing.core.disclosure.local import UNKNOWN, classify
 try:  # MIT; one model per program, re-solved from the last basis for every target
     import highspy
 except ImportError:  # pragma: no cover - scipy's HiGHS (one fresh model per LP) is the fallback
-    highspy = None
+    highspy = None  # type: ignore[assignment]
 
 
-def _quiet_highs():  # type: ignore[no-untyped-def]
+def _quiet_highs() -> Any:
     """A ``highspy.Highs`` with logging off. highspy 1.16 prints its banner to file descriptor 1 in the
     constructor, before any option can be set: that would corrupt the CLI's CSV/JSON on stdout, so
     descriptor 1 points at /dev/null while it is built."""
@@ -150,16 +151,17 @@ def lp_ranges(
     if idx:
         indptr = np.concatenate([[0], np.cumsum([m.size for m in idx])])
         indices = np.concatenate(idx)
-        a_ub = sparse.csr_array((np.concatenate(val), indices, indptr), shape=(len(idx), nvar))
+        a_ub: Any = sparse.csr_array((np.concatenate(val), indices, indptr), shape=(len(idx), nvar))
         if highspy is None and nvar * len(idx) < 40_000:  # small problems: dense input is parsed faster
             a_ub = a_ub.toarray()
-        b_ub = np.concatenate([np.array(b_high), -np.array(b_low), [float(e[2]) + EPS for e in extra]])
+        b_ub: np.ndarray | None = np.concatenate([np.array(b_high), -np.array(b_low),
+                                                  [float(e[2]) + EPS for e in extra]])
         constrained[indices] = True
     else:
         a_ub, b_ub = None, None
     # Variables that appear in no multi-cell constraint are free within their box: their range is
     # the box itself, no LP needed.
-    if highspy is not None and a_ub is not None:
+    if highspy is not None and a_ub is not None and b_ub is not None:
         a_ub = sparse.csr_array(a_ub)
         if truth is None or wide_enough is None:
             return _ranges_highs(lo, hi, a_ub, b_ub, constrained, targets)
@@ -169,11 +171,11 @@ def lp_ranges(
         rest = np.flatnonzero(status == UNKNOWN)
         if rest.size:
             solutions: list[tuple[np.ndarray, np.ndarray] | None] = []
-            out[rest] = _ranges_highs(lo, hi, a_ub, b_ub, constrained, [targets[t] for t in rest], solutions)
+            out[rest] = _ranges_highs(lo, hi, a_ub, b_ub, constrained, [targets[int(t)] for t in rest], solutions)
             if memo is not None:
-                for t, sol in zip(rest, solutions, strict=True):
+                for r, sol in zip(rest, solutions, strict=True):
                     if sol is not None and len(memo) < MEMO_SIZE:
-                        memo[keys[t]] = sol
+                        memo[keys[int(r)]] = sol
         return out
     bounds = list(zip(lo, hi, strict=True))
     out = np.empty((len(targets), 2))
@@ -182,10 +184,10 @@ def lp_ranges(
         if not constrained[members].any():
             out[t] = lo[members].sum(), hi[members].sum()
             continue
-        c = np.zeros(nvar)
-        c[members] = 1.0
-        res_min = linprog(c, A_ub=a_ub, b_ub=b_ub, bounds=bounds, method="highs")
-        res_max = linprog(-c, A_ub=a_ub, b_ub=b_ub, bounds=bounds, method="highs")
+        objective = np.zeros(nvar)
+        objective[members] = 1.0
+        res_min = linprog(objective, A_ub=a_ub, b_ub=b_ub, bounds=bounds, method="highs")
+        res_max = linprog(-objective, A_ub=a_ub, b_ub=b_ub, bounds=bounds, method="highs")
         if res_min.status != 0 or res_max.status != 0:
             raise RuntimeError(f"auditor LP failed: {res_min.message} / {res_max.message}")
         out[t] = res_min.fun, -res_max.fun

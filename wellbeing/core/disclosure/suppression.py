@@ -178,9 +178,10 @@ def protect_cells(
             return
         picks = {auditor_pick(cells, supp, t) for t in narrow}
         picks.discard(None)
-        if not picks:  # pragma: no cover - everything is suppressed, the LP cannot narrow
+        chosen = [p for p in picks if p is not None]
+        if not chosen:  # pragma: no cover - everything is suppressed, the LP cannot narrow
             raise RuntimeError("auditor: cannot protect the table")
-        for p in picks:
+        for p in chosen:
             supp[p] = True
             reason[p] = "complementary"
 
@@ -206,6 +207,8 @@ def audit_cells_joint(
     Returns ``{(kind, cell): (low, high)}`` for every protected withheld number narrowed below a
     quarter of its range (kind ``"mean"`` or ``"share"``).
     """
+    if scale.high_from is None:
+        raise ValueError("joint mean/share audit needs a scale with a concern band (high_from)")
     t, lo, hi, h = float(scale.high_from), scale.lo, scale.hi, scale.half_unit
     nf = cells.n.astype(float)
     F = cells.n_finest

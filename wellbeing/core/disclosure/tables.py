@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal, localcontext
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -265,7 +266,7 @@ def release_table(
             for i in range(ncell):
                 if not supp[i] and ssupp[i]:
                     reason[i] = share_reason[i]
-    rows = {"level": [level_name(levels[li]) for li in c.level_of]}
+    rows: dict[str, Any] = {"level": [level_name(levels[li]) for li in c.level_of]}
     for p, d in enumerate(dims):
         rows[d] = [key[p] for key in c.keys]
     rows["n"] = pd.array([int(c.n[i]) if not supp[i] else None for i in range(ncell)], dtype="Int64")
