@@ -101,3 +101,15 @@ def claim(token: str | None, *, kind: str, owner: str) -> Stashed | None:
     if data is None:
         return None
     return Stashed(data=data, options=dict(meta.get("options") or {}))
+
+
+def import_form(form_class: Any, data: bytes, *, kind: str, owner: str, **options: str) -> Any:
+    """The import step's form after a good preview: the file is stashed here and the page holds only
+    its token; ``options`` are the ones the preview was checked with (hidden fields of the form)."""
+    token = stash(data, kind=kind, owner=owner, options=options)
+    return form_class(formdata=None, payload=token, **options)
+
+
+def claim_form(form: Any, *, kind: str, owner: str) -> Stashed | None:
+    """The stashed upload an import form names (None if the form is invalid or the file is gone)."""
+    return claim(form.payload.data, kind=kind, owner=owner) if form.validate_on_submit() else None

@@ -12,7 +12,7 @@ from flask_babel import ngettext
 from flask_login import current_user
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from ..auth.roles import role_required
+from ..auth.roles import operator, role_required
 from ..core.codes import slips_count
 from ..core.instruments import InstrumentError
 from ..core.tables import ImportRejected, RowError
@@ -25,7 +25,7 @@ from ..services.catalogue import get_catalogue
 from ..services.submissions import open_wave_count, wave_instruments
 from ..services.units import import_units, preview_units
 from ..services.users import user_count
-from ..uploads import claim, stash
+from ..uploads import claim_form, import_form
 from . import bp, downloads
 from .forms import (
     ActionForm,
@@ -39,10 +39,6 @@ from .forms import (
 )
 
 log = logging.getLogger(__name__)
-
-
-def _operator() -> str:
-    return f"web:{current_user.name}"
 
 
 def _wave_or_404(slug: str) -> Wave:
@@ -97,12 +93,11 @@ def units_preview() -> tuple[str, int] | str:
         rows = preview_units(data, **opts)
     except ImportRejected as exc:
         errors = exc.errors   # sorted by row
-    import_form = None
+    form_next = None
     if not errors:   # the file stays on the server; the page carries only its token (wellbeing.uploads)
         options = {"delimiter": form.delimiter.data or "", "encoding": form.encoding.data}
-        token = stash(data, kind="units", owner=current_user.name, options=options)
-        import_form = UnitsImportForm(formdata=None, payload=token, **options)
-    return render_template("admin/units_preview.html", rows=rows, errors=errors, form=import_form,
+        form_next = import_form(UnitsImportForm, data, kind="units", owner=current_user.name, **options)
+    return render_template("admin/units_preview.html", rows=rows, errors=errors, form=form_next,
                            filename=form.file.data.filename), (400 if errors else 200)
 
 
@@ -110,12 +105,12 @@ def units_preview() -> tuple[str, int] | str:
 @role_required("admin")
 def units_import() -> WerkzeugResponse | tuple[str, int]:
     form = UnitsImportForm()
-    got = claim(form.payload.data, kind="units", owner=current_user.name) if form.validate_on_submit() else None
+    got = claim_form(form, kind="units", owner=current_user.name)
     if got is None:
         flash(_("The file did not arrive; upload it again."), "error")
         return redirect(url_for("admin.units"))
     try:
-        n = import_units(got.data, imported_by=_operator(), delimiter=got.options.get("delimiter") or None,
+        n = import_units(got.data, imported_by=operator(), delimiter=got.options.get("delimiter") or None,
                          encoding=got.options.get("encoding") or "utf-8")
     except ImportRejected as exc:
         return render_template("admin/units_preview.html", rows=[], errors=exc.errors, form=None,

@@ -16,6 +16,11 @@ F = TypeVar("F", bound=Callable[..., Any])
 ALL_ROLES: tuple[str, ...] = tuple(Role.__members__)
 
 
+def operator() -> str:
+    """The logged-in staff member as the audit log and import records name them (``web:<name>``)."""
+    return f"web:{current_user.name}"
+
+
 def role_required(*roles: str) -> Callable[[F], F]:
     """Let a view run only for a logged-in, active user holding one of ``roles``.
 

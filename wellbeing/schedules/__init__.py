@@ -16,8 +16,4 @@ bp.context_processor(staff_context)
 # wellbeing.web.upload_limit before the CSRF check reads the form.
 
 
-from . import (
-    costs_views,  # noqa: E402,F401
-    views,  # noqa: E402,F401
-    whatif_views,  # noqa: E402,F401
-)
+from . import costs_views, views, whatif_views  # noqa: E402,F401  (routes register on bp)

@@ -13,7 +13,7 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from ..auth.roles import role_required
+from ..auth.roles import operator, role_required
 from ..core.cost_plots import group_bars
 from ..core.schedule_plots import figure_png
 from ..core.tables import ImportRejected
@@ -83,10 +83,9 @@ def costs_upload(slug: str, kind: str) -> WerkzeugResponse | tuple[str, int]:
     form = CostFileForm(prefix=kind)
     if not form.validate_on_submit():
         return _render(wave, status=400, which=kind)
-    from flask_login import current_user
 
     try:
-        n = svc.store_cost_file(kind, form.file.data.read(), imported_by=f"web:{current_user.name}",
+        n = svc.store_cost_file(kind, form.file.data.read(), imported_by=operator(),
                                 filename=form.file.data.filename or "", delimiter=form.delimiter.data or None,
                                 encoding=form.encoding.data or "utf-8")
     except ImportRejected as exc:

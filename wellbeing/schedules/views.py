@@ -14,14 +14,14 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from ..auth.roles import role_required
+from ..auth.roles import operator, role_required
 from ..core.schedule_plots import feature_boxplot, figure_png
 from ..core.tables import ImportRejected, RowError
 from ..models import Wave
 from ..services import roster as roster_service
 from ..services import waves as wave_service
 from ..services.schedules import SUMMARY, FeaturesError, released_csv, released_wave_features, summary_rows
-from ..uploads import Stashed, claim, stash
+from ..uploads import Stashed, claim_form, import_form
 from . import bp
 from .forms import ImportForm, RosterUploadForm, ShiftsUploadForm
 
@@ -39,19 +39,12 @@ PLOTS: dict[str, tuple[str, str, float | None, str]] = {
 }
 
 
-def _operator() -> str:
-    return f"web:{current_user.name}"
-
-
 def _import_form(data: bytes, kind: str, **options: str) -> ImportForm:
-    """The import step's form: the file stays on the server (:mod:`wellbeing.uploads`), the page holds
-    only its token; the options are the ones the preview was checked with."""
-    token = stash(data, kind=kind, owner=current_user.name, options=options)
-    return ImportForm(formdata=None, payload=token, **options)
+    return import_form(ImportForm, data, kind=kind, owner=current_user.name, **options)
 
 
 def _claimed(form: ImportForm, kind: str) -> Stashed | None:
-    return claim(form.payload.data, kind=kind, owner=current_user.name) if form.validate_on_submit() else None
+    return claim_form(form, kind=kind, owner=current_user.name)
 
 
 @bp.get("/")
@@ -111,7 +104,7 @@ def roster_import() -> WerkzeugResponse | tuple[str, int]:
     opts = got.options
     try:
         as_of = date.fromisoformat(opts["as_of"]) if opts.get("as_of") else None
-        res = roster_service.import_roster(got.data, imported_by=_operator(), as_of=as_of,
+        res = roster_service.import_roster(got.data, imported_by=operator(), as_of=as_of,
                                            delimiter=opts.get("delimiter") or None,
                                            encoding=opts.get("encoding") or "utf-8")
     except ImportRejected as exc:
@@ -182,7 +175,7 @@ def shifts_import() -> WerkzeugResponse | tuple[str, int]:
         return redirect(url_for("schedules.shifts"))
     opts = got.options
     try:
-        res = roster_service.import_shifts(got.data, imported_by=_operator(),
+        res = roster_service.import_shifts(got.data, imported_by=operator(),
                                            timezone=opts.get("timezone") or "Asia/Almaty",
                                            delimiter=opts.get("delimiter") or None,
                                            encoding=opts.get("encoding") or "utf-8")
