@@ -13,6 +13,7 @@ from typing import Any
 from flask import current_app, g, has_request_context, request
 from flask_babel import format_date, format_decimal
 from flask_babel import lazy_gettext as _l
+from werkzeug.wrappers import Response
 
 from .core.disclosure import round_half_away
 from .languages import LANGUAGES
@@ -106,3 +107,12 @@ def fdate(value: Any) -> str:
     if not value:
         return ""
     return format_date(value, format="medium")
+
+
+def download(body: bytes | str, mimetype: str, filename: str | None = None) -> Response:
+    """An export (CSV, PDF, plot): an attachment named ``filename`` when given, else shown in place.
+    Staff blueprints' responses are never cached (``Cache-Control: no-store``, :mod:`wellbeing.web`)."""
+    resp = current_app.response_class(body, mimetype=mimetype)
+    if filename:
+        resp.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return resp

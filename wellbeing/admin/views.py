@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import io
 import logging
 from collections import defaultdict
 
-from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
@@ -18,7 +17,7 @@ from ..core.instruments import InstrumentError
 from ..core.tables import ImportRejected, RowError
 from ..forms import choices
 from ..models import Unit, UnitLevel, Wave, WaveStatus
-from ..pages import fint, label, loc
+from ..pages import download, fint, label, loc
 from ..services import units as unit_service
 from ..services import waves as wave_service
 from ..services.catalogue import get_catalogue
@@ -277,10 +276,7 @@ def wave_slips(slug: str, token: str) -> WerkzeugResponse | tuple[str, int]:
                                message=_("Slips can be downloaded once, by the session that issued the "
                                          "codes. Plain codes are not kept anywhere else.")), 404
     data, filename = got
-    resp = send_file(io.BytesIO(data), mimetype="application/zip", as_attachment=True,
-                     download_name=filename, max_age=0)
-    resp.headers["Cache-Control"] = "no-store"
-    return resp
+    return download(data, "application/zip", filename)
 
 
 def _lifecycle(slug: str, name: str, action) -> WerkzeugResponse | str:  # type: ignore[no-untyped-def]

@@ -20,6 +20,7 @@ from ..auth.roles import role_required
 from ..core import model_plots as mp
 from ..core.association_plots import association_forest
 from ..core.csv_cells import frame_csv
+from ..pages import download
 from ..services.analysis import AnalysisError, closed_waves, common_scales, waves_signature
 from ..services.associations import ASSOCIATION_COLUMNS, Associations, associations
 from ..services.features import EXPOSURES
@@ -115,16 +116,11 @@ def associations_plot() -> WerkzeugResponse:
     fig = association_forest(t, xlabel=_("difference in %(scale)s, points, per stated unit", scale=res.scale),
                              title=_("What goes with %(scale)s (95%% CI)", scale=res.scale),
                              single_label=_("one model per feature"), joint_label=_("joint model"))
-    resp = current_app.response_class(mp.render(fig, "png"), mimetype="image/png")
-    resp.headers["Cache-Control"] = "private, no-store"
-    return resp
+    return download(mp.render(fig, "png"), "image/png")
 
 
 @bp.get("/associations.csv")
 @role_required(*ROLES)
 def associations_csv() -> WerkzeugResponse:
     res = _released_or_404()
-    resp = current_app.response_class(frame_csv(res.table, ASSOCIATION_COLUMNS), mimetype="text/csv")
-    resp.headers["Content-Disposition"] = f'attachment; filename="associations-{res.scale}.csv"'
-    resp.headers["Cache-Control"] = "private, no-store"
-    return resp
+    return download(frame_csv(res.table, ASSOCIATION_COLUMNS), "text/csv", f"associations-{res.scale}.csv")

@@ -20,6 +20,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from ..auth.roles import role_required
 from ..core import model_plots as mp
+from ..pages import download
 from ..services import analysis_report as report
 from ..services.analysis import (
     Analysis,
@@ -160,9 +161,7 @@ def plot(name: str, fmt: str) -> WerkzeugResponse:
     except LookupError:
         abort(404)
     mime = {"png": "image/png", "svg": "image/svg+xml"}[fmt]
-    resp = current_app.response_class(mp.render(fig, fmt), mimetype=mime)
-    resp.headers["Cache-Control"] = "private, no-store"
-    return resp
+    return download(mp.render(fig, fmt), mime)
 
 
 @bp.get("/report")
@@ -186,8 +185,5 @@ def report_pdf() -> WerkzeugResponse:
     form, analysis, error = _validated()
     if analysis is None:
         abort(400)
-    resp = current_app.response_class(report.report_pdf(analysis), mimetype="application/pdf")
-    name = f"analysis-{analysis.request['outcome']}-{analysis.kind}.pdf"
-    resp.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    resp.headers["Cache-Control"] = "private, no-store"
-    return resp
+    return download(report.report_pdf(analysis), "application/pdf",
+                    f"analysis-{analysis.request['outcome']}-{analysis.kind}.pdf")

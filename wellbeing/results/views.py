@@ -13,7 +13,7 @@ from matplotlib.figure import Figure
 from ..auth.roles import role_required
 from ..core import plots
 from ..models import Wave, WaveStatus
-from ..pages import label, loc, select_locale
+from ..pages import download, label, loc, select_locale
 from ..services import results as svc
 from ..services import wave_changes as changes
 from ..services.ledger import ReleasePending
@@ -230,8 +230,7 @@ def csv_export(slug: str) -> Response:
             abort(400, _("headers: use 'labels' for headings in this language, or leave it out."))
         headers = {k: str(v) for k, v in CSV_HEADINGS.items()} if wanted == "labels" else None
         body = svc.to_csv(table, headers)
-    return Response(body, mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="results-{w.slug}.csv"'})
+    return download(body, "text/csv", f"results-{w.slug}.csv")
 
 
 @bp.get("/<slug>.pdf")
@@ -252,15 +251,14 @@ def pdf_export(slug: str) -> Response:
     pdf = cached("results-pdf", key, lambda: results_pdf(
         w, by, table, scales, reliability, row_label=lambda r: row_name(r, by, names),
         reason_words=reason_words, name=loc, locale=locale))
-    return Response(pdf, mimetype="application/pdf",
-                    headers={"Content-Disposition": f'attachment; filename="results-{w.slug}.pdf"'})
+    return download(pdf, "application/pdf", f"results-{w.slug}.pdf")
 
 
 def _image(kind: str, fmt: str, inputs: tuple, draw: Callable[[], Figure]) -> Response:
     """A plot drawn from ``inputs`` (released rows' digest and every printed text), rendered once per
     release, locale and format (:mod:`.renders`)."""
     data = cached(kind, render_key(kind, fmt, select_locale(), *inputs), lambda: plots.to_bytes(draw(), fmt))
-    return Response(data, mimetype="image/png" if fmt == "png" else "image/svg+xml")
+    return download(data, "image/png" if fmt == "png" else "image/svg+xml")
 
 
 @bp.app_template_global()

@@ -18,6 +18,7 @@ from ..core.cost_plots import group_bars
 from ..core.schedule_plots import figure_png
 from ..core.tables import ImportRejected
 from ..models import Wave
+from ..pages import download
 from ..services import costs as svc
 from ..services import waves as wave_service
 from . import bp
@@ -105,8 +106,7 @@ def costs_csv(slug: str) -> Response:
         _wc, released = _released(wave)
     except svc.CostsError:
         abort(404)
-    return Response(svc.costs_csv(released), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="costs-{wave.slug}.csv"'})
+    return download(svc.costs_csv(released), "text/csv", f"costs-{wave.slug}.csv")
 
 
 def _plot(wave: Wave, wc, released, which: str):  # type: ignore[no-untyped-def]
@@ -138,9 +138,7 @@ def costs_plot(slug: str, which: str) -> Response:
         wc, released = _released(wave)
     except svc.CostsError:
         abort(404)
-    resp = Response(figure_png(_plot(wave, wc, released, which)), mimetype="image/png")
-    resp.headers["Cache-Control"] = "private, no-store"
-    return resp
+    return download(figure_png(_plot(wave, wc, released, which)), "image/png")
 
 
 @bp.get("/waves/<slug>/costs.pdf")
@@ -166,5 +164,4 @@ def costs_pdf(slug: str) -> Response:
     pngs = [figure_png(_plot(wave, wc, released, w)) for w in PLOTS
             if w != "paperwork" or released["paperwork_h_per_officer_week"].notna().any()]
     pdf = build(f"Overtime, its cost and paperwork — {wave.title}", lines, released, pngs)
-    return Response(pdf, mimetype="application/pdf",
-                    headers={"Content-Disposition": f'attachment; filename="costs-{wave.slug}.pdf"'})
+    return download(pdf, "application/pdf", f"costs-{wave.slug}.pdf")

@@ -18,6 +18,7 @@ from ..auth.roles import operator, role_required
 from ..core.schedule_plots import feature_boxplot, figure_png
 from ..core.tables import ImportRejected, RowError
 from ..models import Wave
+from ..pages import download
 from ..services import roster as roster_service
 from ..services import waves as wave_service
 from ..services.schedules import SUMMARY, FeaturesError, released_csv, released_wave_features, summary_rows
@@ -236,10 +237,7 @@ def features_csv(slug: str) -> Response:
         _wf, released = released_wave_features(wave)
     except FeaturesError:
         abort(404)
-    resp = Response(released_csv(released), mimetype="text/csv")
-    resp.headers["Content-Disposition"] = f'attachment; filename="schedule-features-{wave.slug}.csv"'
-    resp.headers["Cache-Control"] = "private, no-store"
-    return resp
+    return download(released_csv(released), "text/csv", f"schedule-features-{wave.slug}.csv")
 
 
 @bp.get("/waves/<slug>/plots/<feature>.png")
@@ -263,6 +261,4 @@ def feature_plot(slug: str, feature: str) -> Response:
         fig = feature_boxplot(wf.persons, feature, shown, title=f"{title} — {wave.slug}", xlabel=xlabel,
                               reference=ref, reference_label=ref_label, note=note)
         png = wf.plots[key] = figure_png(fig)
-    resp = Response(png, mimetype="image/png")
-    resp.headers["Cache-Control"] = "private, no-store"
-    return resp
+    return download(png, "image/png")
