@@ -17,9 +17,9 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from ..auth.roles import role_required
-from ..core import model_plots as mp
 from ..core.association_plots import association_forest
 from ..core.csv_cells import frame_csv
+from ..core.plots import to_bytes
 from ..pages import download
 from ..services.analysis import AnalysisError, closed_waves, common_scales, waves_signature
 from ..services.associations import ASSOCIATION_COLUMNS, Associations, associations
@@ -116,7 +116,7 @@ def associations_plot() -> WerkzeugResponse:
     fig = association_forest(t, xlabel=_("difference in %(scale)s, points, per stated unit", scale=res.scale),
                              title=_("What goes with %(scale)s (95%% CI)", scale=res.scale),
                              single_label=_("one model per feature"), joint_label=_("joint model"))
-    return download(mp.render(fig, "png"), "image/png")
+    return download(to_bytes(fig, "png"), "image/png")
 
 
 @bp.get("/associations.csv")

@@ -19,7 +19,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from ..auth.roles import role_required
-from ..core import model_plots as mp
+from ..core.plots import to_bytes
 from ..pages import download
 from ..services import analysis_report as report
 from ..services.analysis import (
@@ -161,7 +161,7 @@ def plot(name: str, fmt: str) -> WerkzeugResponse:
     except LookupError:
         abort(404)
     mime = {"png": "image/png", "svg": "image/svg+xml"}[fmt]
-    return download(mp.render(fig, fmt), mime)
+    return download(to_bytes(fig, fmt), mime)
 
 
 @bp.get("/report")

@@ -11,6 +11,8 @@ from collections.abc import Sequence
 import numpy as np
 from matplotlib.figure import Figure
 
+from .plots import finish_group_rows, group_rows_figure, reference_line
+
 __all__ = ["group_bars"]
 
 
@@ -25,21 +27,13 @@ def group_bars(labels: Sequence[str], values: Sequence[float], *, title: str, xl
     """
     labels = list(labels)
     n = len(labels)
-    fig = Figure(figsize=(7.5, 1.5 + 0.24 * max(n, 1)), dpi=100, layout="constrained")
-    ax = fig.add_subplot()
+    fig, ax = group_rows_figure(n, 1.5)
     y = np.arange(n)
     if n:
         ax.barh(y, [float(v) for v in values], color="#9cc3e4", edgecolor="#2c5d8a", height=0.65)
         ax.set_yticks(y, labels=labels, fontsize=7 if n > 30 else 9)
         ax.invert_yaxis()
-    else:
-        ax.text(0.5, 0.5, "no group to show", ha="center", va="center", transform=ax.transAxes)
-        ax.set_yticks([])
-    if reference is not None:
-        ax.axvline(reference, color="#b03a2e", linestyle="--", linewidth=1)
-        if reference_label:
-            ax.annotate(reference_label, (reference, 1.0), xycoords=("data", "axes fraction"), xytext=(3, -10),
-                        textcoords="offset points", fontsize=8, color="#b03a2e")
+    reference_line(ax, reference, reference_label, "#b03a2e")
     if second is not None and n and any(v is not None for v in second):
         tw = ax.twiny()
         pts = [(v, i) for i, v in enumerate(second) if v is not None]
@@ -48,10 +42,4 @@ def group_bars(labels: Sequence[str], values: Sequence[float], *, title: str, xl
         tw.set_xlabel(second_label, color="#7d3c98", fontsize=9)
         tw.tick_params(axis="x", colors="#7d3c98")
         ax.set_ylim(n - 0.5, -0.5)   # the twin's points must not stretch the shared y axis
-    ax.set_xlabel(xlabel)
-    ax.set_title(title, fontsize=11, loc="left")
-    ax.grid(axis="x", color="#e5e5e5")
-    ax.set_axisbelow(True)
-    if note:
-        fig.text(0.01, 0.002, note, fontsize=8, color="#555555", ha="left", va="bottom")
-    return fig
+    return finish_group_rows(fig, ax, title=title, xlabel=xlabel, note=note)

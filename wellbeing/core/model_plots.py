@@ -8,7 +8,6 @@ axes carry labels with units, and n is shown.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 from typing import Any
 
@@ -36,15 +35,6 @@ def _style(ax: Any) -> None:
     ax.tick_params(labelsize=9)
     for item in [ax.title, ax.xaxis.label, ax.yaxis.label, *ax.get_xticklabels(), *ax.get_yticklabels()]:
         item.set_fontfamily(FONT)
-
-
-def render(fig: Figure, fmt: str = "png") -> bytes:
-    """The figure as PNG (150 dpi), SVG or PDF bytes."""
-    if fmt not in ("png", "svg", "pdf"):
-        raise ValueError(f"format {fmt!r}: png, svg or pdf")
-    buf = io.BytesIO()
-    fig.savefig(buf, format=fmt, dpi=150 if fmt == "png" else None, metadata=None if fmt != "png" else {})
-    return buf.getvalue()
 
 
 def forest_plot(terms: pd.DataFrame, *, xlabel: str, title: str, n: int | None = None,

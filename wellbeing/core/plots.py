@@ -166,8 +166,44 @@ def trend(series: pd.DataFrame, *, unit: str, title: str = "", lo: float = 0, hi
     return fig
 
 
+def group_rows_figure(n: int, base_height: float = 1.5) -> tuple[Figure, Any]:
+    """A figure 7.5 in wide with one horizontal row (0.24 in) per group, and its axes; without groups the
+    axes say so. Rows are drawn top to bottom by the caller (``ax.invert_yaxis()``)."""
+    fig = Figure(figsize=(7.5, base_height + 0.24 * max(n, 1)), dpi=100, layout="constrained")
+    ax = fig.add_subplot()
+    if not n:
+        ax.text(0.5, 0.5, "no group to show", ha="center", va="center", transform=ax.transAxes)
+        ax.set_yticks([])
+    return fig, ax
+
+
+def reference_line(ax: Any, x: float | None, label: str, color: str) -> None:
+    """A dashed vertical threshold (e.g. 48 h/week) labelled at the top of the axes."""
+    if x is None:
+        return
+    ax.axvline(x, color=color, linestyle="--", linewidth=1)
+    if label:
+        ax.annotate(label, (x, 1.0), xycoords=("data", "axes fraction"), xytext=(3, -10),
+                    textcoords="offset points", fontsize=8, color=color)
+
+
+def finish_group_rows(fig: Figure, ax: Any, *, title: str, xlabel: str, note: str) -> Figure:
+    """Title, x label, a light grid behind the rows and the ``note`` (e.g. groups not shown) below."""
+    ax.set_xlabel(xlabel)
+    ax.set_title(title, fontsize=11, loc="left")
+    ax.grid(axis="x", color="#e5e5e5")
+    ax.set_axisbelow(True)
+    if note:
+        fig.text(0.01, 0.002, note, fontsize=8, color="#555555", ha="left", va="bottom")
+    return fig
+
+
 def to_bytes(fig: Figure, fmt: str = "png") -> bytes:
-    """Render a Figure to PNG (150 dpi) or SVG bytes."""
+    """Render a Figure to PNG (150 dpi) or SVG bytes: the one image renderer (pages, PDFs, exports).
+
+    Raises ValueError for another format."""
+    if fmt not in ("png", "svg"):
+        raise ValueError(f"format {fmt!r}: png or svg")
     buf = io.BytesIO()
     with matplotlib.rc_context(RC):
         fig.savefig(buf, format=fmt, dpi=150)

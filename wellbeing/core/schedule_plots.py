@@ -8,12 +8,13 @@ outlier points are drawn.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+
+from .plots import finish_group_rows, group_rows_figure, reference_line
 
 WHISKERS = (10, 90)   # percentiles of the whiskers (no min/max: those are one officer's values)
 
@@ -39,36 +40,15 @@ def feature_boxplot(persons: pd.DataFrame, feature: str, groups: Sequence[str], 
     """
     groups = list(groups)
     data = [persons.loc[persons["group"] == g, feature].dropna().to_numpy(dtype=float) for g in groups]
-    height = 1.4 + 0.24 * max(len(groups), 1)
-    fig = Figure(figsize=(7.5, height), dpi=100, layout="constrained")
-    ax = fig.add_subplot()
+    fig, ax = group_rows_figure(len(groups), 1.4)
     if groups:
         ax.boxplot(data, orientation="horizontal", whis=WHISKERS, showfliers=False, widths=0.6,
                    medianprops={"color": "#b03a2e"}, patch_artist=True,
                    boxprops={"facecolor": "#d6e4f0", "edgecolor": "#2c5d8a"})
         ax.set_yticks(np.arange(1, len(groups) + 1), labels=groups, fontsize=7 if len(groups) > 30 else 9)
         ax.invert_yaxis()
-    else:
-        ax.text(0.5, 0.5, "no group to show", ha="center", va="center", transform=ax.transAxes)
-        ax.set_yticks([])
-    if reference is not None:
-        ax.axvline(reference, color="#555555", linestyle="--", linewidth=1)
-        if reference_label:
-            ax.annotate(reference_label, (reference, 1.0), xycoords=("data", "axes fraction"),
-                        xytext=(3, -10), textcoords="offset points", fontsize=8, color="#555555")
-    ax.set_xlabel(xlabel)
+    reference_line(ax, reference, reference_label, "#555555")
     if len(groups) > 30:   # a tall plot: the scale on top too
         ax.tick_params(axis="x", labeltop=True)
-    ax.set_title(title, fontsize=11, loc="left")
-    ax.grid(axis="x", color="#e5e5e5")
-    ax.set_axisbelow(True)
-    if note:
-        fig.text(0.01, 0.002, note, fontsize=8, color="#555555", ha="left", va="bottom")
-    return fig
+    return finish_group_rows(fig, ax, title=title, xlabel=xlabel, note=note)
 
-
-def figure_png(fig: Figure) -> bytes:
-    """A Figure as PNG bytes (Agg canvas, DejaVu Sans: covers Kazakh and Russian letters)."""
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    return buf.getvalue()

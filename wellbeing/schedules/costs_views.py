@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from ..auth.roles import operator, role_required
 from ..core.cost_plots import group_bars
-from ..core.schedule_plots import figure_png
+from ..core.plots import to_bytes
 from ..core.tables import ImportRejected
 from ..models import Wave
 from ..pages import download
@@ -138,7 +138,7 @@ def costs_plot(slug: str, which: str) -> Response:
         wc, released = _released(wave)
     except svc.CostsError:
         abort(404)
-    return download(figure_png(_plot(wave, wc, released, which)), "image/png")
+    return download(to_bytes(_plot(wave, wc, released, which)), "image/png")
 
 
 @bp.get("/waves/<slug>/costs.pdf")
@@ -161,7 +161,7 @@ def costs_pdf(slug: str) -> Response:
     if remove or merge:
         lines.append("Paperwork scenario: remove " + (", ".join(remove) or "none") + "; merge "
                      + (", ".join(f"{a} + {b}" for a, b in merge) or "none") + ".")
-    pngs = [figure_png(_plot(wave, wc, released, w)) for w in PLOTS
+    pngs = [to_bytes(_plot(wave, wc, released, w)) for w in PLOTS
             if w != "paperwork" or released["paperwork_h_per_officer_week"].notna().any()]
     pdf = build(f"Overtime, its cost and paperwork — {wave.title}", lines, released, pngs)
     return download(pdf, "application/pdf", f"costs-{wave.slug}.pdf")

@@ -15,7 +15,8 @@ from flask_login import current_user
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from ..auth.roles import operator, role_required
-from ..core.schedule_plots import feature_boxplot, figure_png
+from ..core.plots import to_bytes
+from ..core.schedule_plots import feature_boxplot
 from ..core.tables import ImportRejected, RowError
 from ..models import Wave
 from ..pages import download
@@ -260,5 +261,5 @@ def feature_plot(slug: str, feature: str) -> Response:
                 if hidden else "")
         fig = feature_boxplot(wf.persons, feature, shown, title=f"{title} — {wave.slug}", xlabel=xlabel,
                               reference=ref, reference_label=ref_label, note=note)
-        png = wf.plots[key] = figure_png(fig)
+        png = wf.plots[key] = to_bytes(fig)
     return download(png, "image/png")

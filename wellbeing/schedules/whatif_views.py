@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 
 from ..auth.roles import role_required
 from ..core.patterns import PATTERNS
-from ..core.schedule_plots import figure_png
+from ..core.plots import to_bytes
 from ..core.whatif_plots import prediction_plot
 from ..services import whatif as svc
 from ..services.analysis import closed_waves, common_scales
@@ -42,7 +42,7 @@ def what_if() -> tuple[str, int] | str:
                     xlabel=_("predicted change of %(scale)s (points; bar on total: 95 %% interval)",
                              scale=result["outcome"]),
                     total_label=_("total"), empty_label=_("no released prediction"))
-                plot = base64.b64encode(figure_png(fig)).decode("ascii")
+                plot = base64.b64encode(to_bytes(fig)).decode("ascii")
         except (WaveError, svc.WhatIfError) as exc:
             problem = str(exc)
     status = 400 if request.args and (form.errors or problem) else 200
