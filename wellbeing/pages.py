@@ -8,10 +8,13 @@ Imports no blueprint (blueprints import this module; the factory registers them)
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
+from babel.numbers import NumberPattern, parse_pattern
 from flask import current_app, g, has_request_context, request
 from flask_babel import format_date, format_decimal
+from flask_babel import get_locale as babel_locale
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
@@ -79,12 +82,19 @@ def label(code: object) -> str:
     return str(text) if text is not None else key
 
 
+@lru_cache(maxsize=32)
+def _number_pattern(fmt: str) -> NumberPattern:
+    return parse_pattern(fmt)
+
+
 def round_half(value: float | None, decimals: int = 0) -> str:
-    """Template filter: round once, half away from zero, then format for the page's locale."""
+    """Template filter: round once, half away from zero, then format for the page's locale (Babel's
+    pattern for ``#,##0.0…``, parsed once per pattern: the feedback page formats about twenty numbers)."""
     if value is None:
         return "–"
     rounded = round_half_away(value, decimals)
-    return format_decimal(rounded, format="#,##0" + ("." + "0" * decimals if decimals else ""))
+    fmt = "#,##0" + ("." + "0" * decimals if decimals else "")
+    return _number_pattern(fmt).apply(rounded, babel_locale() or "en")
 
 
 def fint(value: Any) -> str:
