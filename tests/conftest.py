@@ -14,10 +14,11 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from flask import Flask
 from flask_migrate import upgrade
 
 from wellbeing import create_app
@@ -145,17 +146,16 @@ def runner(app):  # type: ignore[no-untyped-def]
     return app.test_cli_runner()
 
 
-@pytest.fixture(scope="session")
-def demo_template(tmp_path_factory: pytest.TempPathFactory, migrated_db: Path | str,
-                  pg_server: PgServer | None) -> Path:
-    """An instance folder holding the seeded demonstration pilot (seed 1) with the baseline wave's
-    released tables warmed — built once per session, copied for each test that needs it (`demo_app`).
-    On PostgreSQL the demo is seeded on a SQLite file as usual and its rows copied into a template
-    database (named in the folder's ``.pg-template`` file; see :func:`tests.pg.copy_rows`)."""
-    folder = tmp_path_factory.mktemp("demo-instance")
+def build_template(tmp_path_factory: pytest.TempPathFactory, migrated_db: Path | str,
+                   pg_server: PgServer | None, label: str, build: Callable[[Flask], None]) -> Path:
+    """An instance folder whose database holds what ``build(app)`` stored — built once per session
+    (by a session-scoped fixture), copied for each test by :func:`app_on_template`. On PostgreSQL the
+    data are built on a SQLite file as usual and copied into a template database (named in the folder's
+    ``.pg-template`` file; see :func:`tests.pg.copy_rows`)."""
+    folder = tmp_path_factory.mktemp(label)
     db_file = folder / "wellbeing.sqlite"
     if pg_server is not None:
-        sqlite_template = tmp_path_factory.mktemp("template-sqlite") / "template.sqlite"
+        sqlite_template = tmp_path_factory.mktemp(f"{label}-sqlite") / "template.sqlite"
         app = create_app(make_config(folder, sqlite_template))
         with app.app_context():
             upgrade(directory=str(REPO / "migrations"))
@@ -166,33 +166,60 @@ def demo_template(tmp_path_factory: pytest.TempPathFactory, migrated_db: Path | 
         sqlite_template = Path(migrated_db)
     shutil.copy(sqlite_template, db_file)
     app = create_app(make_config(folder, db_file, INSTANCE_PATH=str(folder)))
-    runner = app.test_cli_runner()
-    res = runner.invoke(args=["demo", "seed", "--seed", "1"])
-    assert res.exit_code == 0, res.output
+    build(app)
     with app.app_context():
         from wellbeing.extensions import db
-        from wellbeing.services.results import warm
-        from wellbeing.services.waves import get_wave
 
-        warm(get_wave("baseline"))  # the wave the browser tests open (`flask cache warm` does all)
         db.engine.dispose()
     if pg_server is not None:
-        name = pg_server.create("demo", template=str(migrated_db))
+        name = pg_server.create(label, template=str(migrated_db))
         copy_rows(f"sqlite:///{db_file}", pg_server.url(name))
         (folder / ".pg-template").write_text(name)
         db_file.unlink()
     return folder
 
 
-@pytest.fixture
-def demo_app(request: pytest.FixtureRequest, instance: Path, demo_template: Path,
-             pg_server: PgServer | None):  # type: ignore[no-untyped-def]
-    """The app on a private copy of the seeded demo (database, demo codes and released-table cache)."""
-    shutil.copytree(demo_template, instance, dirs_exist_ok=True)
+def app_on_template(request: pytest.FixtureRequest, instance: Path, template: Path,
+                    pg_server: PgServer | None) -> Flask:
+    """The app on a private copy of a :func:`build_template` folder (database and instance files)."""
+    shutil.copytree(template, instance, dirs_exist_ok=True)
     db_file = instance / "wellbeing.sqlite"
     if pg_server is not None:
-        template: Path | str = (demo_template / ".pg-template").read_text()
+        uri = _database_uri(request, pg_server, (template / ".pg-template").read_text(), db_file)
     else:
-        template = demo_template / "wellbeing.sqlite"
-    uri = _database_uri(request, pg_server, template, db_file) if pg_server is not None else f"sqlite:///{db_file}"
+        uri = f"sqlite:///{db_file}"
     return create_app(make_config(instance, db_file, INSTANCE_PATH=str(instance), SQLALCHEMY_DATABASE_URI=uri))
+
+
+def _seed_demo(app: Flask) -> None:
+    res = app.test_cli_runner().invoke(args=["demo", "seed", "--seed", "1"])
+    assert res.exit_code == 0, res.output
+    with app.app_context():
+        from wellbeing.services.results import warm
+        from wellbeing.services.waves import get_wave
+
+        warm(get_wave("baseline"))  # the wave the browser tests open (`flask cache warm` does all)
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory: pytest.TempPathFactory, migrated_db: Path | str,
+                  pg_server: PgServer | None) -> Path:
+    """An instance folder holding the seeded demonstration pilot (seed 1) with the baseline wave's
+    released tables warmed — built once per session, copied for each test that needs it (`demo_app`)."""
+    return build_template(tmp_path_factory, migrated_db, pg_server, "demo-instance", _seed_demo)
+
+
+@pytest.fixture
+def demo_app(request: pytest.FixtureRequest, instance: Path, demo_template: Path,
+             pg_server: PgServer | None) -> Flask:
+    """The app on a private copy of the seeded demo (database, demo codes and released-table cache)."""
+    return app_on_template(request, instance, demo_template, pg_server)
+
+
+@pytest.fixture(scope="session")
+def results_template(tmp_path_factory: pytest.TempPathFactory, migrated_db: Path | str,
+                     pg_server: PgServer | None) -> Path:
+    """The results tests' closed wave (:func:`tests.helpers.build_results_wave`), built once per session."""
+    from .helpers import build_results_wave
+
+    return build_template(tmp_path_factory, migrated_db, pg_server, "results-wave", build_results_wave)

@@ -127,3 +127,18 @@ def sql_rows(app: Flask, sql: str) -> list[tuple]:
             return [tuple(r) for r in result] if result.returns_rows else []
     finally:
         eng.dispose()
+
+
+RESULTS_PASSWORD = "correct-horse-1"
+
+
+def build_results_wave(app: Flask) -> None:
+    """The results tests' wave: w1 closed, three groups (one below K = 5), users ``psy`` and ``ana``."""
+    from wellbeing.services.users import create_user
+
+    open_wave(app, instruments=("cbi", "who5", "context"))
+    fill_wave(app, "w1", {"akm-d1-u1--all": 40, "akm-d1-other--all": 3, "akm-d2-u1--all": 12}, seed=7)
+    close(app, "w1")
+    with app.app_context():
+        create_user("psy", "psychologist", RESULTS_PASSWORD)
+        create_user("ana", "analyst", RESULTS_PASSWORD)

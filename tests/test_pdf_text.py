@@ -11,7 +11,7 @@ from wellbeing.core.pdf_text import markup
 from wellbeing.extensions import db
 from wellbeing.services.waves import get_wave
 
-from .test_results import logged_in, wave  # noqa: F401  (fixture)
+from .test_results import app, logged_in, wave  # noqa: F401  (fixtures)
 
 TITLE = ('Spring <img src="/etc/hostname" width="50" height="50"/> '
          '<a href="javascript:alert(1)">click</a> <b>bold & $x^2$')

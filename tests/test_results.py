@@ -10,22 +10,25 @@ import pandas as pd
 import pytest
 from pypdf import PdfReader
 
+from wellbeing import create_app
 from wellbeing.core.summaries import mean_ci, wilson_ci
 from wellbeing.services.users import create_user
 
-from .helpers import close, fill_wave, open_wave
+from .conftest import app_on_template
+from .helpers import RESULTS_PASSWORD as PASSWORD
+from .helpers import fill_wave, open_wave
 
-PASSWORD = "correct-horse-1"
+
+@pytest.fixture
+def app(request, app_config, instance, pg_server):  # type: ignore[no-untyped-def]
+    """A test asking for ``wave`` gets a private copy of the session's closed wave; others an empty app."""
+    if "wave" in request.fixturenames:
+        return app_on_template(request, instance, request.getfixturevalue("results_template"), pg_server)
+    return create_app(app_config)
 
 
 @pytest.fixture
 def wave(app):  # type: ignore[no-untyped-def]
-    open_wave(app, instruments=("cbi", "who5", "context"))
-    fill_wave(app, "w1", {"akm-d1-u1--all": 40, "akm-d1-other--all": 3, "akm-d2-u1--all": 12}, seed=7)
-    close(app, "w1")
-    with app.app_context():
-        create_user("psy", "psychologist", PASSWORD)
-        create_user("ana", "analyst", PASSWORD)
     return "w1"
 
 
