@@ -7,7 +7,7 @@ PORT ?= 5000
 BIND ?= 127.0.0.1:8000
 export FLASK_APP := wellbeing
 
-.PHONY: demo test install sysdeps serve translations clean security
+.PHONY: demo test install sysdeps serve translations clean security lint
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,10 @@ translations: install
 # bandit (fails on medium+ findings not justified inline) and pip-audit (says so when it cannot run).
 security: install
 	bash scripts/security.sh
+
+# ruff (lint + import order) and mypy on wellbeing/core, as CI runs them (configuration in pyproject.toml).
+lint: install
+	bash scripts/lint.sh
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -94,7 +94,8 @@ def one_run(kind: str, args: argparse.Namespace, n: int) -> dict[str, object]:
         from wellbeing.extensions import db
         from wellbeing.services import waves
 
-        app = create_app({"SECRET_KEY": "x", "CODE_HMAC_KEY": HMAC_KEY, "SEAL_KEY": SEAL_KEY, "SQLALCHEMY_DATABASE_URI": url,
+        app = create_app({"SECRET_KEY": "x", "CODE_HMAC_KEY": HMAC_KEY, "SEAL_KEY": SEAL_KEY,
+                          "SQLALCHEMY_DATABASE_URI": url,
                           "INSTANCE_PATH": str(dep.folder)})
         with app.app_context():
             waves.close_wave(waves.get_wave("bench"), warm=False)

@@ -9,7 +9,8 @@ serve a bare Flask route that inserts one row (``benchmarks/bare_app.py``): the 
 
 Printed per database and concurrency: completed (acknowledged) submissions/s; p50/p95/p99 latency per
 request kind and per whole submission; errors; acknowledged vs stored (responses, plus the
-``pending_response`` rows: the sealed submits of issue 15 not yet released in a batch); the gunicorn processes' CPU per request
+``pending_response`` rows: the sealed submits of issue 15 not yet released in a batch); the gunicorn processes'
+CPU per request
 (from /proc: user + system time of the master, its workers and reaped workers, over the run); the
 ratio of that to the bare route's.
 
@@ -300,7 +301,8 @@ async def officer(base: str, codes: Iterator[str], tally: Tally, deadline: float
         if code is None:
             tally.errors["out of codes"] += 1
             return
-        async with httpx.AsyncClient(base_url=base, follow_redirects=False, timeout=120, verify=_ssl_context()) as client:
+        async with httpx.AsyncClient(base_url=base, follow_redirects=False, timeout=120,
+                                     verify=_ssl_context()) as client:
             t = time.perf_counter()
             try:
                 await one_submission(client, code, tally, rng)
@@ -457,7 +459,8 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 for c in args.concurrency:
                     before = counts(url)
-                    tally, s = measure(server, lambda c=c: run_survey(server.base, codes, c, args.duration))
+                    tally, s = measure(server, lambda c=c, server=server, codes=codes:
+                                       run_survey(server.base, codes, c, args.duration))
                     after = counts(url)
                     s["stored"] = (after["responses"] + after["pending"]) - (before["responses"] + before["pending"])
                     s["used_codes"] = after["used_codes"] - before["used_codes"]
@@ -471,14 +474,15 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 for c in args.concurrency:
                     before = counts(url)["bare_rows"]
-                    tally, s = measure(bare, lambda c=c: run_bare(bare.base, c, args.duration))
+                    tally, s = measure(bare, lambda c=c, bare=bare: run_bare(bare.base, c, args.duration))
                     s["stored"] = counts(url)["bare_rows"] - before
                     bare_runs[c] = s
             finally:
                 bare.stop()
         for c in args.concurrency:
             s, b = survey_runs[c], bare_runs[c]
-            s["ratio_cpu_to_bare"] = round(s["server_cpu_ms_per_request"] / max(1e-9, b["server_cpu_ms_per_request"]), 2)
+            s["ratio_cpu_to_bare"] = round(s["server_cpu_ms_per_request"]
+                                           / max(1e-9, b["server_cpu_ms_per_request"]), 2)
             print_run(f"{kind}, survey, {c} concurrent officers", s)
             print(f"  acknowledged {s['acknowledged']} vs stored {s['stored']} (codes used {s['used_codes']}); "
                   f"CPU per request {s['ratio_cpu_to_bare']}x the bare route's")

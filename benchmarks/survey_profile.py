@@ -59,19 +59,21 @@ def main(argv: list[str] | None = None) -> int:
             cpu[kind].append(time.process_time() - t)
             return r
 
-        for i, code in enumerate(dep.codes[:args.submissions]):
+        for code in dep.codes[:args.submissions]:
             c = app.test_client()
-            r = timed("start GET", lambda: c.get("/survey/"))
-            r = timed("code POST", lambda: c.post("/survey/", data={"code": code, "language": "en",
-                                                                   "csrf_token": load.csrf(r.text)}))
+            r = timed("start GET", lambda c=c: c.get("/survey/"))
+            token = load.csrf(r.text)
+            r = timed("code POST", lambda c=c, code=code, token=token: c.post(
+                "/survey/", data={"code": code, "language": "en", "csrf_token": token}))
             assert r.status_code == 303, r.status_code
             path = r.headers["location"]
             while True:
-                page = timed("page GET", lambda: c.get(path))
+                page = timed("page GET", lambda c=c, path=path: c.get(path))
                 assert page.status_code == 200, page.status_code
                 data = {**load.page_answers(page.text, rng), "csrf_token": load.csrf(page.text)}
                 last = "Send my answers" in page.text
-                r = timed("submit POST" if last else "page POST", lambda: c.post(path, data=data))
+                r = timed("submit POST" if last else "page POST",
+                          lambda c=c, path=path, data=data: c.post(path, data=data))
                 if last:
                     assert r.status_code == 200 and "your answers were sent" in r.text, r.status_code
                     break

@@ -56,7 +56,8 @@ def setup(app: Flask, tmp_path: Path):  # type: ignore[no-untyped-def]
     f["shifts"] = tmp_path / "shifts.csv"
     f["shifts"].write_text(SHIFT_HEADER + "P000001,2024-04-01 08:00,2024-04-01 20:00,60,regular,D\n")
     f["huge_break"] = tmp_path / "huge-break.csv"
-    f["huge_break"].write_text(SHIFT_HEADER + "P000001,2024-04-01 08:00,2024-04-01 20:00,99999999999999999999,regular,D\n")
+    f["huge_break"].write_text(SHIFT_HEADER
+                               + "P000001,2024-04-01 08:00,2024-04-01 20:00,99999999999999999999,regular,D\n")
     f["deep"] = tmp_path / "deep.toml"
     f["deep"].write_text(nested_toml())
     f["deep_instrument"] = tmp_path / "deep-instrument.toml"

@@ -82,7 +82,8 @@ def test_fifty_parallel_submissions_of_one_code_store_one_response(app):
             or (r[0] == 410 and "enter your code again" in r[1])]
     assert len(results) == N
     assert len(ok) == 1, [r[0] for r in results]
-    others = sorted({(r[0], re.findall(r"<h1>([^<]*)", r[1])[:1][0] if "<h1>" in r[1] else r[1][:300]) for r in results if r not in ok and r not in used})
+    others = sorted({(r[0], re.findall(r"<h1>([^<]*)", r[1])[:1][0] if "<h1>" in r[1] else r[1][:300])
+                     for r in results if r not in ok and r not in used})
     assert len(used) == N - 1, others
     # Stored once, sealed (readable later in a batch of >= K: services.batches).
     assert sql_rows(app, "select count(*) from pending_response") == [(1,)]

@@ -186,7 +186,8 @@ def test_costs_page_upload_errors_numbers_plots_csv_pdf(app: Flask, wave: str) -
     assert _post_file(c, url + "/register", "register", REGISTER, page.text).status_code == 302
     page = c.get(url)
     assert page.status_code == 200
-    assert "1065000" in page.text.replace(" ", "").replace(",", "").replace("\u202f", "")  # the 24/72 group's premium cost
+    # the 24/72 group's premium cost
+    assert "1065000" in page.text.replace(" ", "").replace(",", "").replace("\u202f", "")
     assert "fewer than K officers: suppressed" in page.text
     assert "withheld: it would reveal a group under K" in page.text
     for which in ("overtime", "paperwork"):

@@ -57,7 +57,8 @@ def test_demo_seed_builds_the_pilot_with_planted_effects(app: Flask, runner) -> 
         assert _count(db.select(db.func.count()).select_from(Response).filter_by(wave_id=closed.id)) >= 5000
 
         per_group = dict(db.session.execute(
-            db.select(Response.group_id, db.func.count()).filter_by(wave_id=open_.id).group_by(Response.group_id)).all())
+            db.select(Response.group_id, db.func.count()).filter_by(wave_id=open_.id)
+            .group_by(Response.group_id)).all())
         assert {g.id for g in open_.groups} == set(per_group)
         assert min(per_group.values()) > open_.min_cell
         unused = _count(db.select(db.func.count()).select_from(AccessCode).filter_by(wave_id=open_.id, used=False))

@@ -156,7 +156,8 @@ def test_associations_screen_standardises_adjusts_and_explains_every_dash(app: F
     assert csv_[0] == ",".join(ASSOCIATION_COLUMNS) and len(csv_) == 1 + len(t)
 
 
-def test_features_page_explains_every_dash_caches_plots_and_downloads_the_cli_csv(app: Flask, runner, client, crafted) -> None:  # type: ignore[no-untyped-def]
+def test_features_page_explains_every_dash_caches_plots_and_downloads_the_cli_csv(  # type: ignore[no-untyped-def]
+        app: Flask, runner, client, crafted) -> None:
     import re
 
     from wellbeing.services.schedules import released_wave_features

@@ -246,7 +246,7 @@ def test_wave_service_messages_follow_the_page_language(app):
 
 
 @pytest.mark.parametrize("lang", LANGS)
-def test_every_page_renders_in_kazakh_and_russian(app, small_wave, lang):
+def test_every_page_renders_in_kazakh_and_russian(app, small_wave, lang):  # noqa: F811 - the fixture
     """No page fails in a translated language (a msgstr with a broken placeholder would raise)."""
     from wellbeing.services.users import create_user
 

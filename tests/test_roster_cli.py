@@ -120,7 +120,9 @@ def test_grid_import_with_inrc_times_is_idempotent_and_overlaps_are_refused(app:
         first = db.session.execute(db.select(ShiftRecord).filter_by(person_id="Patrick")
                                    .order_by(ShiftRecord.start_utc)).scalars().first()
         # Patrick's first cell is N: 22:30 local (UTC+5) on Monday 1 April = 17:30 UTC, 8 h long
-        assert first.start_utc == int(__import__("datetime").datetime(2024, 4, 1, 17, 30, tzinfo=__import__("datetime").timezone.utc).timestamp())
+        import datetime as dt
+
+        assert first.start_utc == int(dt.datetime(2024, 4, 1, 17, 30, tzinfo=dt.UTC).timestamp())
         assert first.end_utc - first.start_utc == 8 * 3600 and first.shift_code == "N"
     again = runner.invoke(args=args)
     ok(again)

@@ -42,7 +42,8 @@ def upload(client, url: str, text: str, **fields: str):  # type: ignore[no-untyp
 def payload(html: str) -> str:
     import re
 
-    m = re.search(r'name="payload" type="hidden" value="([^"]+)"|id="payload" name="payload" type="hidden" value="([^"]+)"', html)
+    m = re.search(r'name="payload" type="hidden" value="([^"]+)"'
+                  r'|id="payload" name="payload" type="hidden" value="([^"]+)"', html)
     assert m, "no payload in the preview"
     return m.group(1) or m.group(2)
 
@@ -79,7 +80,8 @@ def test_shift_upload_shows_every_error_with_rows(app: Flask, analyst) -> None: 
     assert res.status_code == 400 and "problems; nothing was saved" in html
     for text in ("person not in the roster", "end is not after start", "overlaps the shift in row 2"):
         assert text in html
-    good = "person_id,start,end,break_min,duty_type,shift_code\nP000001,2024-04-01 08:00,2024-04-02 08:00,60,regular,S\n"
+    good = ("person_id,start,end,break_min,duty_type,shift_code\n"
+            "P000001,2024-04-01 08:00,2024-04-02 08:00,60,regular,S\n")
     res = upload(analyst, "/schedules/shifts/preview", good, timezone="Asia/Almaty")
     html = res.get_data(as_text=True)
     assert res.status_code == 200 and "1 shift record is valid" in html and "2024-04-01 08:00" in html

@@ -145,7 +145,8 @@ def answer_survey(base: str, code: str, who5_digit: int | None = None) -> int:
     same option on every WHO-5 item (0-5), so each submission is recognisable in storage."""
     b = Browser(base)
     _, html, _ = b.request("/survey/")
-    status, html, loc = b.request("/survey/", {"code": code, "language": "en", "csrf_token": CSRF.search(html).group(1)})
+    status, html, loc = b.request("/survey/", {"code": code, "language": "en",
+                                               "csrf_token": CSRF.search(html).group(1)})
     assert status == 303, html[:300]
     while True:
         path = urllib.parse.urlsplit(loc).path

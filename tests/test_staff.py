@@ -171,7 +171,8 @@ def test_psychologist_lands_on_results(client: FlaskClient, staff: dict[str, str
 def test_units_upload_preview_lists_every_error_then_imports(app: Flask, client: FlaskClient,
                                                              staff: dict[str, str]) -> None:
     login(client, "admin")
-    bad = b"unit_id,name,parent_id,level,headcount\nkrg,Karaganda,,region,\nkrg-d1,Dept,nowhere,department,\nKRG x,Unit,krg-d1,unit,-3\n"
+    bad = (b"unit_id,name,parent_id,level,headcount\nkrg,Karaganda,,region,\nkrg-d1,Dept,nowhere,department,\n"
+           b"KRG x,Unit,krg-d1,unit,-3\n")
     resp = client.post("/admin/units/preview", data={"file": (io.BytesIO(bad), "u.csv"), "encoding": "utf-8"},
                        content_type="multipart/form-data")
     page = resp.get_data(as_text=True)

@@ -141,7 +141,8 @@ def test_code_never_appears_after_entry(app, client, codes):
     seen = run_survey(client, code)
     variants = {code, format_code(code), code.lower()}
     for resp in seen:
-        blob = resp.get_data(as_text=True) + " ".join(resp.headers.getlist("Set-Cookie")) + resp.headers.get("Location", "")
+        blob = (resp.get_data(as_text=True) + " ".join(resp.headers.getlist("Set-Cookie"))
+                + resp.headers.get("Location", ""))
         for v in variants:
             assert v not in blob
     for cookie in client._cookies.values():  # noqa: SLF001 - the test client's cookie jar

@@ -64,7 +64,8 @@ def tables(draw):
                     most = min(n, math.floor((total - scale.lo * n) / (t - scale.lo) + 1e-9))
                     high = draw(st.integers(least, max(least, most)))
                 rows.append(
-                    {"region": f"R{r}", "group": f"R{r}g{g}", "shift_pattern": p, "n": n, "sum": float(total), "n_high": high}
+                    {"region": f"R{r}", "group": f"R{r}g{g}", "shift_pattern": p, "n": n, "sum": float(total),
+                     "n_high": high}
                 )
     return scale, pd.DataFrame(rows)
 

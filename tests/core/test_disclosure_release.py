@@ -14,7 +14,8 @@ K = 5
 def cell(out, **where):
     """The one released row matching ``where`` (unnamed dimensions must be "*")."""
     mask = np.ones(len(out), dtype=bool)
-    for d in [c for c in out.columns if c not in ("level", "n", "mean", "share_high", "suppressed", "reason", "share_reason")]:
+    numbers = ("level", "n", "mean", "share_high", "suppressed", "reason", "share_reason")
+    for d in [c for c in out.columns if c not in numbers]:
         mask &= out[d].astype(str) == str(where.get(d, ALL))
     rows = out[mask]
     assert len(rows) == 1, (where, rows)
@@ -237,7 +238,8 @@ def test_scale_with_fewer_than_k_answers():
 
 def test_open_wave_releases_only_the_total_count():
     cells = pd.DataFrame(
-        {"region": ["R1", "R1", "R2"], "group": ["a", "b", "c"], "n": [30, 40, 50], "sum": [1500.0, 1600.0, 2000.0], "n_high": [10, 12, 20]}
+        {"region": ["R1", "R1", "R2"], "group": ["a", "b", "c"], "n": [30, 40, 50], "sum": [1500.0, 1600.0, 2000.0],
+         "n_high": [10, 12, 20]}
     )
     out = release_table(cells, ["region", "group"], CBI, margins=[["region"]], wave_open=True)
     total = cell(out, region=ALL, group=ALL)

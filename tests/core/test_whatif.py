@@ -21,7 +21,8 @@ def test_prediction_by_hand():
     p = predict_change({"a": 2.0, "b": -1.0, "Intercept": 9.0}, cov, {"a": 3.0, "b": 2.0})
     assert p.estimate == pytest.approx(4.0)
     assert p.std_err == pytest.approx(math.sqrt(31))
-    assert (p.ci_low, p.ci_high) == pytest.approx((4 - 1.959964 * math.sqrt(31), 4 + 1.959964 * math.sqrt(31)), abs=1e-5)
+    half = 1.959964 * math.sqrt(31)
+    assert (p.ci_low, p.ci_high) == pytest.approx((4 - half, 4 + half), abs=1e-5)
     assert list(p.terms["contribution"]) == [6.0, -2.0]
     with pytest.raises(KeyError, match="c"):
         predict_change({"a": 1.0}, cov, {"c": 1.0})

@@ -58,7 +58,8 @@ def _walk_admin_pages(live_app: Flask, live_server: str, browser, shots: Path,  
 
     # Units: a file with errors is listed row by row; the good one is previewed, then imported.
     page.click("nav.staff >> text=Units")
-    bad = b"unit_id,name,parent_id,level,headcount\nkrg,Karaganda,,region,\nkrg-d1,Dept,nowhere,department,\nKRG x,Unit,krg-d1,unit,-3\n"
+    bad = (b"unit_id,name,parent_id,level,headcount\nkrg,Karaganda,,region,\nkrg-d1,Dept,nowhere,department,\n"
+           b"KRG x,Unit,krg-d1,unit,-3\n")
     page.set_input_files("#file", files=[{"name": "units.csv", "mimeType": "text/csv", "buffer": bad}])
     page.click("text=Check the file")
     assert page.locator("td.error").count() >= 3

@@ -25,7 +25,8 @@ pytestmark = pytest.mark.e2e
 
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True,
          "has_touch": True}
-CHECKED = "() => Object.fromEntries([...document.querySelectorAll('input[type=radio]:checked')].map(i => [i.name, i.value]))"
+CHECKED = ("() => Object.fromEntries([...document.querySelectorAll('input[type=radio]:checked')]"
+           ".map(i => [i.name, i.value]))")
 
 
 class Lines(logging.Handler):

@@ -21,7 +21,8 @@ class AnalysisForm(Form):
 
 class PilotForm(FlaskForm):
     slug = StringField(_l("Pilot slug"), validators=[DataRequired(), Length(max=64),
-                                                    Regexp(r"^[a-z0-9][a-z0-9-]*$", message=_l("lower-case letters, digits and '-'"))])
+                                                    Regexp(r"^[a-z0-9][a-z0-9-]*$",
+                                                           message=_l("lower-case letters, digits and '-'"))])
     title = StringField(_l("Title"), validators=[Length(max=200)])
     regions = MultiCheckboxField(_l("Pilot regions"), validators=[AtLeastOne()])
     starts = DateField(_l("Pilot starts"), validators=[DataRequired()])

@@ -3,7 +3,8 @@
 A code carries 130 random bits from :mod:`secrets` (26 symbols of Crockford's base-32 alphabet, which
 leaves out I, L, O and U so that codes read aloud and typed from paper survive) and one check
 character computed with the Luhn mod-N algorithm over the same alphabet (detects every single-symbol
-error and every transposition of adjacent symbols but one: ``0Z`` ↔ ``Z0``, as Luhn's ``09`` ↔ ``90``). Printed in groups of four for reading.
+error and every transposition of adjacent symbols but one: ``0Z`` ↔ ``Z0``, as Luhn's ``09`` ↔ ``90``). Printed in
+groups of four for reading.
 
 Only ``hmac_code(key, code)`` (HMAC-SHA-256, hex) is stored (DESIGN.md section 4, rule 2).
 """

@@ -345,7 +345,8 @@ def person_costs(persons: pd.DataFrame, rates: Mapping[str, PayRate], window_day
     * compliance scenario: ``hours_moved`` = max(above_day_h, above_month_h, above_year_h) — the
       overtime that must go to keep the strictest of the art. 78 limits (a lower bound: the limits
       may bind on different days); ``fte_moved`` = hours_moved / (contract_hours_week × weeks of the
-      accounting periods counted, ``days_counted`` / 7, else of the window), the officers-equivalent needed to work those hours in normal time;
+      accounting periods counted, ``days_counted`` / 7, else of the window), the officers-equivalent needed to work
+      those hours in normal time;
       ``cost_moved_now`` = hours_moved × r × m_ot, ``cost_moved_regular`` = hours_moved × r and
       ``savings`` = their difference, hours_moved × r × (m_ot − 1).
 

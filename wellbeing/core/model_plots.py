@@ -98,8 +98,8 @@ def bubble_plot(rows: pd.DataFrame, *, x: str, ylabel: str, title: str, xlabel: 
         xs = r[x].astype(str).map(pos).to_numpy(float) + rng.uniform(-0.25, 0.25, len(r))
         ax.scatter(xs, r["mean"], s=size, alpha=0.45, color=COLOR, edgecolor="white")
         counts = r.groupby(r[x].astype(str))["n"].agg(["size", "sum"])
-        ax.set_xticks(range(len(levels)), [f"{lv}\n{int(counts.loc[lv, 'size'])} groups\nn = {int(counts.loc[lv, 'sum']):,}"
-                                            for lv in levels])
+        ax.set_xticks(range(len(levels)), [
+            f"{lv}\n{int(counts.loc[lv, 'size'])} groups\nn = {int(counts.loc[lv, 'sum']):,}" for lv in levels])
         ax.set_xlabel(xlabel or x.replace("_", " "))
     for n_ref in (20, 80):
         ax.scatter([], [], s=8 + 0.9 * n_ref, color=COLOR, alpha=0.45, label=f"n = {n_ref}")

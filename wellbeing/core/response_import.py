@@ -573,7 +573,8 @@ def parse_responses(data: bytes | str, mapping: ResponseMapping, instruments: Ma
             if not done:
                 if key == "":
                     row_errors.append(RowError(row, t.column, raw, "blank",
-                                               "empty cell: declare it in [values], e.g. \"*\" = { \"\" = \"missing\" }"))
+                                               "empty cell: declare it in [values], "
+                                               "e.g. \"*\" = { \"\" = \"missing\" }"))
                     continue
                 try:
                     value = float(key)

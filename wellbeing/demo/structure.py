@@ -83,7 +83,7 @@ def build(seed: int) -> Structure:
     plain = [r for r in REGIONS if r[2] == "region"]
     three = set(rng.choice(len(plain), REGIONS_WITH_THREE_DEPARTMENTS, replace=False).tolist())
     out: list[DemoUnit] = []
-    for idx, (rslug, rname, kind, places) in enumerate(REGIONS):
+    for rslug, rname, kind, places in REGIONS:
         out.append(DemoUnit(rslug, rname, "region", None, intercept=float(rng.normal(0, model.SD_REGION)),
                             region=rslug))
         if kind == "city":

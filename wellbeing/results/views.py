@@ -136,7 +136,8 @@ def wave(slug: str) -> str:
                            by_choices=list(BY_CHOICES) + list(context_dims), by_labels=context_dims,
                            row_label=row_label,
                            heat_rows=heat_rows, sizes=sizes, reason_words=reason_words, previous=prev,
-                           drill=_drill(by), within=within, within_name=names.get(parent_dim or "", {}).get(within, within),
+                           drill=_drill(by), within=within,
+                           within_name=names.get(parent_dim or "", {}).get(within, within),
                            legend=_reasons_used([r for sec in sections for r in sec["rows"]]),
                            total=svc.plain_records(svc.view(svc.release_wave(w, scales=[scales[0].scale_id]), []))[0]
                            if scales else None)

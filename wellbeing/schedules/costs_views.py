@@ -154,7 +154,8 @@ def costs_pdf(slug: str) -> Response:
     start, end = wc.window
     lines = [f"Wave {wave.slug}; reference window {start} to {end} (end exclusive); money in {wc.currency}. "
              f"Overtime by each officer's accounting period (roster column accounting_period, default the "
-             f"calendar month; norm = contract hours per week / 7 per day); limits of the Labour Code of the Republic of Kazakhstan, art. 78: 2 h/day, 12 h/month, "
+             f"calendar month; norm = contract hours per week / 7 per day); limits of the Labour Code of the "
+             f"Republic of Kazakhstan, art. 78: 2 h/day, 12 h/month, "
              f"120 h/year (pro rata). Groups under K = {wave.min_cell} officers and totals that would reveal "
              f"them are suppressed."]
     remove, merge = wc.scenario["remove"], wc.scenario["merge"]

@@ -209,7 +209,8 @@ def reproduce(a: Analysis) -> dict[str, Any]:
                f"--exposure {','.join(exposure_list(a))}"
                + (f" --covariates {','.join(r['covariates'])}" if r["covariates"] else "") + " --format json")
     else:
-        cmd = f"flask models did --waves {','.join(r['waves'])} --pilot {r['pilot']} --outcome {r['outcome']} --format json"
+        cmd = (f"flask models did --waves {','.join(r['waves'])} --pilot {r['pilot']} --outcome {r['outcome']}"
+               " --format json")
     return {"formula": a.main.info.get("formula"), "method": a.main.info.get("method"), "counts": a.counts,
             "n": a.main.info.get("n"), "groups": a.main.info.get("n_groups"), "software": software_versions(),
             "date": a.created.strftime("%Y-%m-%d %H:%M UTC"), "command": cmd, "min_cell": a.k}

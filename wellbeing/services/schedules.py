@@ -67,7 +67,8 @@ def release_features(table: pd.DataFrame, k: int) -> pd.DataFrame:
     A group with fewer than ``k`` officers (the wave's ``min_cell``) shows no numbers: its rows get
     ``suppressed`` True, ``reason`` ``below_k`` and null ``officers``, ``n``, ``mean``, ``median`` and
     ``share_pct``. Other rows get ``suppressed`` False and an empty reason, except that a share whose
-    numerator or complement is below ``k`` is withheld (``share_pct`` null, reason ``share_below_k``). Numbers are rounded once,
+    numerator or complement is below ``k`` is withheld (``share_pct`` null, reason ``share_below_k``). Numbers are
+    rounded once,
     half away from zero (DESIGN.md rule 10): means and medians to one decimal (hours, and counts per
     window), shares to whole percent (``share_pct`` = 100 × share of officers above the threshold).
 

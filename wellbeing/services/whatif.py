@@ -86,7 +86,8 @@ def _roster(wave_snapshot) -> pd.DataFrame:  # type: ignore[no-untyped-def]
     rows = db.session.execute(
         db.select(RosterEntry.person_id, Unit.slug, RosterEntry.position, RosterEntry.contract_hours_week)
         .join(Unit, Unit.id == RosterEntry.unit_id).where(RosterEntry.snapshot_id == wave_snapshot.id)).all()
-    return pd.DataFrame(rows, columns=["person_id", "unit_id", "position", "contract_hours_week"]).set_index("person_id")
+    columns = ["person_id", "unit_id", "position", "contract_hours_week"]
+    return pd.DataFrame(rows, columns=columns).set_index("person_id")
 
 
 def _utc(d: dt.date) -> int:
@@ -131,7 +132,8 @@ def feature_model_key(model_waves: Sequence[str], outcome: str, exposures: Seque
     imports = db.session.execute(db.select(db.func.max(ImportRecord.id))).scalar_one()
     with db.engine.connect() as conn:  # the ledger commits on its own connections: read the latest
         ledger = conn.execute(
-            db.select(db.func.max(ReleaseEntry.id), db.func.count(ReleaseEntry.id), db.func.count(ReleaseEntry.content_hash))
+            db.select(db.func.max(ReleaseEntry.id), db.func.count(ReleaseEntry.id),
+                      db.func.count(ReleaseEntry.content_hash))
             .where(ReleaseEntry.wave_id.in_([w.id for w in waves]))).one()
     return (str(db.engine.url), tuple(model_waves), outcome, tuple(exposures),
             tuple(data_state(w) for w in waves), imports, tuple(ledger),
@@ -319,7 +321,8 @@ def release_what_if(r: WhatIf) -> dict:
     out["features"] = feats
     out["unit_officers"], out["group_officers"] = r.unit_officers, r.group_officers
     ot = r.overtime
-    out["overtime"] = {"h_per_officer_month_now": rnd(ot["now"], 1), "h_per_officer_month_proposed": rnd(ot["proposed"], 1),
+    out["overtime"] = {"h_per_officer_month_now": rnd(ot["now"], 1),
+                       "h_per_officer_month_proposed": rnd(ot["proposed"], 1),
                        "change": rnd(ot["proposed"] - ot["now"], 1)}
     if "cost_now_year" in ot:
         out["overtime"].update(premium_cost_year_now=rnd(ot["cost_now_year"], 0),
