@@ -93,7 +93,8 @@ def main(argv: list[str] | None = None) -> int:
 
     from wellbeing import create_app
     from wellbeing.core.psychometrics import reliability
-    from wellbeing.core.stats import fit_mixed, fit_ols_cluster
+    from wellbeing.core.stats.mixed import fit_mixed
+    from wellbeing.core.stats.robust import fit_ols_cluster
     from wellbeing.services.results import item_frame, wave_reliability, wave_scales
     from wellbeing.services.waves import get_wave
 
