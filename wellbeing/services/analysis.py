@@ -342,7 +342,8 @@ def fit_platform(wave_slugs: Sequence[str], outcome: str, exposure: str | Sequen
     covariates : from :data:`BASE_COVARIATES`, ``shift_pattern`` (when features are offered) and the
         features
 
-    The model is ``score ~ exposure + covariates + (1 | pool)`` (REML, :func:`~wellbeing.core.stats.mixed.fit_mixed`), with
+    The model is ``score ~ exposure + covariates + (1 | pool)`` (REML,
+    :func:`~wellbeing.core.stats.mixed.fit_mixed`), with
     the ICC of the null model, marginal means per shift pattern, GEE (exchangeable) and cluster-robust
     OLS as robustness checks, and Holm and Benjamini–Hochberg adjusted p-values of the non-intercept
     terms. Released only when rule 12 holds (K = the largest ``min_cell`` of the waves).
