@@ -63,7 +63,7 @@ def test_sleepstudy_random_slopes_reml_matches_lme4(sleep):
 
 def test_sleepstudy_ml_gives_lme4_loglik_and_aic(sleep):
     r = fit_mixed(sleep, "Reaction", "Days", "Subject", re_formula="~Days", reml=False,
-                     icc=False)
+                  icc=False)
     assert r.info["method"] == "mixedlm-ml"
     assert r.info["llf"] == pytest.approx(-875.969672, abs=1e-3)
     assert r.info["aic"] == pytest.approx(1763.939344, abs=1e-3)
@@ -110,7 +110,7 @@ def test_random_intercept_pools_matches_lme4(pools):
 
 def test_pools_ml_fit_matches_lme4(pools):
     r = fit_mixed(pools, "score", "C(shift_pattern) + night_share + C(wave)", "pool",
-                     reml=False, icc=False)
+                  reml=False, icc=False)
     assert r.info["llf"] == pytest.approx(-3045.364595, abs=1e-3)
     assert r.info["aic"] == pytest.approx(6104.729191, abs=2e-3)
     t = r.terms.set_index("term")
@@ -119,7 +119,7 @@ def test_pools_ml_fit_matches_lme4(pools):
 
 def test_marginal_means_match_emmeans_style_computation_in_r(pools):
     r = fit_mixed(pools, "score", "C(shift_pattern) + night_share + C(wave)", "pool",
-                     icc=False)
+                  icc=False)
     mm = marginal_means(r, pools, "shift_pattern").set_index("level")
     ref = {"day": (54.95625166, 1.12877532), "night": (60.21601834, 1.16800396),
            "rotating": (56.48947780, 1.21133825)}
@@ -314,7 +314,7 @@ def test_singular_check_does_not_depend_on_outcome_units(pools):
             2.0 * factor, rel=0.15)
     for factor in (1e-3, 1e3):
         r = fit_mixed(pools.assign(score=pools.score * factor), "score", "night_share",
-                         "pool", icc=False)
+                      "pool", icc=False)
         assert not r.info["singular"], factor
 
 
@@ -537,7 +537,7 @@ def test_organ_donation_fixest_convention_on_request(organ):
     assert "fixest" in r.info["se_convention"]
     with pytest.raises(ValueError, match="nested"):
         did_twfe(organ.assign(region=np.arange(len(organ)) % 3), "Rate", "State", "Quarter",
-                    "treated", cluster="region", k_convention="nested")
+                 "treated", cluster="region", k_convention="nested")
 
 
 def test_group_level_factor_with_no_between_group_df_gets_no_interval():

@@ -186,7 +186,7 @@ def event_study(data: pd.DataFrame, outcome: str, unit: str, time: str, treated:
         cia = res.conf_int(alpha=1 - ci)
     names = [c for c in cols if c in res.params.index]
     terms = terms_frame(names, res.params[names], res.bse[names], res.pvalues[names],
-                         cia.loc[names, 0], cia.loc[names, 1])
+                        cia.loc[names, 0], cia.loc[names, 1])
     terms["rel_time"] = [int(re.sub("^rel_", "", n).replace("m", "-").replace("p", "")) for n in names]
     ref = pd.DataFrame([{"term": name(reference), "estimate": 0.0, "std_err": np.nan,
                          "ci_low": np.nan, "ci_high": np.nan, "p_value": np.nan,
@@ -248,11 +248,11 @@ def did(data: pd.DataFrame, outcome: str, unit: str, time: str, treated: str,
                          "only: with one or few treated clusters they reject true nulls far too "
                          "often (MacKinnon & Webb 2017, 2018)")})
         terms = terms_frame(["treated"], [summ["estimate"]], [summ["std_err"]], [summ["p_value"]],
-                             [summ["ci_low"]], [summ["ci_high"]])
+                            [summ["ci_low"]], [summ["ci_high"]])
         terms["p_value_permutation"] = summ["p_value"]
         if not math.isfinite(summ["ci_low"]):
             add_warning(info["warnings"], f"with R = {summ['n_permutations']} assignments the "
-                         f"permutation interval at {ci:.0%} is unbounded (1/R > {1 - ci:.2g})")
+                        f"permutation interval at {ci:.0%} is unbounded (1/R > {1 - ci:.2g})")
     else:
         terms = base.terms
     return ModelResult(terms, info, tables, base.fit)

@@ -248,7 +248,7 @@ def fit_mixed(
         zero[[i for i, (a, b) in enumerate(zip(*np.tril_indices(prof.q))) if a == b]] = 0.0
         info["deviance_increase_at_zero_variance"] = float(prof.deviance(zero) - fit.at.deviance)
         add_warning(sink, "singular fit: a random-effect SD is below 1e-4 of the residual SD "
-                           "(lme4's isSingular): its variance is estimated as zero")
+                          "(lme4's isSingular): its variance is estimated as zero")
         if _sm_zero_variance(res) and _issue_10239(res, formula, d):
             msg = ("statsmodels issue 10239: random-effect variance collapsed and fixed effects "
                    "of between-group terms were returned as 0 despite 'converged'")
@@ -271,8 +271,8 @@ def fit_mixed(
 
     if np.any(df < 1):
         add_warning(sink, f"no degrees of freedom left for {int((df < 1).sum())} term(s) (G = "
-                           f"{info['n_groups']} groups for the group-level terms): their intervals "
-                           "and p-values are left empty")
+                          f"{info['n_groups']} groups for the group-level terms): their intervals "
+                          "and p-values are left empty")
     fe = np.asarray(res.fe_params, dtype=float)
     vcov = fit.at.vcov
     se = np.sqrt(np.diag(vcov))

@@ -103,8 +103,8 @@ def fit_by_strategy(formula: str, data: pd.DataFrame, group: str, re_formula: st
     flat = prof.q == 1 and _flat_profile(prof, dev_opt)
     if flat:  # any θ is an optimum: the Hessian is 0, which says nothing against the fit
         add_warning(sink, f"{prefix}the random-intercept variance is not identified: the deviance is the "
-                           f"same for every value of it (the fixed effects absorb every {group} "
-                           f"difference, e.g. one {group} per exposure level)")
+                          f"same for every value of it (the fixed effects absorb every {group} "
+                          f"difference, e.g. one {group} per exposure level)")
     opt = prof.at(theta)
     L = np.zeros((prof.q, prof.q))
     L[np.tril_indices(prof.q)] = theta

@@ -78,7 +78,7 @@ class ModelResult:
         out: dict[str, Any] = {
             "model": json_safe(self.info),
             "terms": json_safe(self.terms[TERM_COLUMNS + [c for c in self.terms.columns
-                                                           if c not in TERM_COLUMNS]]),
+                                                          if c not in TERM_COLUMNS]]),
         }
         for name, table in self.tables.items():
             out[name] = json_safe(table)

@@ -57,7 +57,7 @@ def fit_ols_cluster(data: pd.DataFrame, outcome: str, predictors: str, cluster: 
     if G < 30:
         add_warning(sink, f"few clusters (G={G}): cluster-robust standard errors may be unreliable")
     terms = terms_frame(list(res.params.index), res.params, res.bse, res.pvalues,
-                         ci_arr[:, 0], ci_arr[:, 1])
+                        ci_arr[:, 0], ci_arr[:, 1])
     terms["df"] = int(G - 1)
     info = {
         "n": int(res.nobs), "n_groups": G, "icc": None, "converged": True, "warnings": sink,
