@@ -1,4 +1,4 @@
-"""Speed and agreement of :func:`wellbeing.core.stats.fit_mixed` with lme4 at national size.
+"""Speed and agreement of :func:`wellbeing.core.stats.mixed.fit_mixed` with lme4 at national size.
 
 Simulates 100,000 responses in 500 groups with 3 predictors (two continuous, one binary; x2
 correlated with the group effect), writes them to a CSV in a temporary directory, and fits
@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from wellbeing.core.stats import fit_mixed
+from wellbeing.core.stats.mixed import fit_mixed
 
 R_SCRIPT = r"""
 suppressPackageStartupMessages(library(lme4))

@@ -4,15 +4,15 @@ Simulates repeated cross-sections with **no** pilot effect: R regions whose size
 wave) are spread evenly from ``--min-size`` to ``--max-size`` (default 40-600), the pilot being the
 smallest region, W waves (the second half after the pilot start), region and wave fixed effects,
 a region x wave shock (SD ``--cell-sd``) and individual noise (SD ``--sd``). Each data set goes
-through :func:`wellbeing.core.stats.did_cross_sections` and three tests are scored at 5 % and 10 %:
+through :func:`wellbeing.core.stats.did.did_cross_sections` and three tests are scored at 5 % and 10 %:
 
 * studentised permutation (the reported ``p_value``; :mod:`wellbeing.core.pilot_inference`),
 * permutation of the raw estimate (the former method, placebo-in-space),
 * cluster-robust CR1 t-test (the robustness table; on the first ``--cluster-reps`` data sets
   only, as its dummy regression on ~38,000 rows dominates the run time).
 
-Both permutation p-values come from one :func:`wellbeing.core.stats.permutation_did` call (the
-engine of ``did_cross_sections``), the CR1 one from :func:`wellbeing.core.stats.did_twfe`.
+Both permutation p-values come from one :func:`wellbeing.core.stats.permutation.permutation_did` call (the
+engine of ``did_cross_sections``), the CR1 one from :func:`wellbeing.core.stats.did.did_twfe`.
 
 A valid test rejects about 5 % / 10 % of these true nulls; the acceptance band at 5 % is
 3.5-6.5 % (about +-2.2 binomial SE at 1,000 replications). With 20 regions the permutation p is a
@@ -32,7 +32,8 @@ import time
 import numpy as np
 import pandas as pd
 
-from wellbeing.core.stats import did_twfe, permutation_did
+from wellbeing.core.stats.did import did_twfe
+from wellbeing.core.stats.permutation import permutation_did
 
 log = logging.getLogger("null_pilot")
 

@@ -25,7 +25,8 @@ import time
 import numpy as np
 import pandas as pd
 
-from wellbeing.core.stats import did_cross_sections, fit_mixed
+from wellbeing.core.stats.did import did_cross_sections
+from wellbeing.core.stats.mixed import fit_mixed
 
 PLANTED = 10.0  # score points per unit of night-shift share (0-1)
 

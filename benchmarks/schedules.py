@@ -7,8 +7,8 @@ a CSV of local times into a temporary directory, then measures, each in a fresh 
 * **baseline** — ``pandas.read_csv`` of the same file plus ``pandas.to_datetime`` of ``start`` and
   ``end`` (explicit format);
 * **pipeline** — :func:`wellbeing.core.roster.parse_shifts` (reading, every validation rule,
-  local time -> UTC) + :func:`wellbeing.core.schedules.compute_features` over the 90-day window +
-  :func:`wellbeing.core.schedules.aggregate_features` over 1,000 groups.
+  local time -> UTC) + :func:`wellbeing.core.schedules.features.compute_features` over the 90-day window +
+  :func:`wellbeing.core.schedules.thresholds.aggregate_features` over 1,000 groups.
 
 Each measurement runs ``--repeat`` times (default 2, interleaved) and the fastest run counts, as
 usual for timings on a shared machine. Reports seconds, peak resident memory
@@ -90,7 +90,8 @@ def run_pipeline(path: str, days: int) -> dict:
     import pandas as pd
 
     from wellbeing.core.roster import parse_shifts
-    from wellbeing.core.schedules import aggregate_features, compute_features
+    from wellbeing.core.schedules.features import compute_features
+    from wellbeing.core.schedules.thresholds import aggregate_features
 
     t = time.perf_counter()
     shifts = parse_shifts(path)

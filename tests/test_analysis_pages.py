@@ -47,12 +47,12 @@ def test_analysis_requires_the_analyst_or_admin_role(app: Flask, client) -> None
 def test_refused_model_page_shows_reason_and_no_numbers(app: Flask, client, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """Rule 12 is judged on the design, before any fit: a model that may not be shown is never fitted
     (regression: the fit ran first, and when it failed on the random data the page was a 400)."""
-    from wellbeing.core import stats
+    from wellbeing.services import analysis
 
     def no_fit(*a, **k):  # type: ignore[no-untyped-def]
         raise AssertionError("a model refused by rule 12 was fitted")
 
-    monkeypatch.setattr(stats, "fit_mixed", no_fit)
+    monkeypatch.setattr(analysis, "fit_mixed", no_fit)
     _small_wave(app, below_k=True)
     _login(client, "ana", "analyst")
     r = client.get(Q)

@@ -341,7 +341,7 @@ class RosterEntry(db.Model):
     shift_pattern: Mapped[str | None] = mapped_column(String(32))   # catalogue slug; None = unknown
     position: Mapped[str | None] = mapped_column(String(120))
     contract_hours_week: Mapped[float]                                # hours per week
-    # accounting period of working time (core.schedules.ACCOUNTING_PERIODS); None = the default (month)
+    # accounting period of working time (core.roster.ACCOUNTING_PERIODS); None = the default (month)
     accounting_period: Mapped[str | None] = mapped_column(String(16))
 
 

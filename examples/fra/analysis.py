@@ -37,7 +37,7 @@ import pandas as pd
 
 log = logging.getLogger("fra-analysis")
 
-#: Band codes of surveys/selfreport_schedule.toml (1 = first band of wellbeing.core.schedules).
+#: Band codes of surveys/selfreport_schedule.toml (1 = first band of wellbeing.core.schedules.bands).
 NIGHT = {"1": "0 h", "2": "1-8 h", "3": "9-16 h", "4": ">16 h"}
 AGE = {"1": "20-29", "2": "30-39", "3": "40-49", "4": "50-59", "5": "60+"}
 SCHEDULES = ["first-shift", "second-shift", "third-shift", "relief", "extraboard"]
@@ -93,7 +93,8 @@ def main(argv: list[str] | None = None) -> int:
 
     from wellbeing import create_app
     from wellbeing.core.psychometrics import reliability
-    from wellbeing.core.stats import fit_mixed, fit_ols_cluster
+    from wellbeing.core.stats.mixed import fit_mixed
+    from wellbeing.core.stats.robust import fit_ols_cluster
     from wellbeing.services.results import item_frame, wave_reliability, wave_scales
     from wellbeing.services.waves import get_wave
 

@@ -35,7 +35,7 @@ def overtime() -> pd.DataFrame:
 
 def test_overtime_above_each_legal_limit_by_hand():
     """The window 1-28 January holds no complete month: the window itself is the accounting period
-    (core.schedules.accounting_periods). A: norm 40/7 × 28 = 160 h; worked 20 × 10 + 5 = 205 h → 45 h
+    (core.schedules.accounting.accounting_periods). A: norm 40/7 × 28 = 160 h; worked 20 × 10 + 5 = 205 h → 45 h
     of overtime. Daily limit: the 5 h overtime record on 6 Jan is 3 h over 2 h. Monthly: 45 − 12 ×
     28/30.4375 = 33.96 h.
     Yearly (pro rata): 45 − 120 × 28/365.25 = 35.801 h. Weekend hours: 5 (Saturday). B: 16 night

@@ -12,18 +12,10 @@ import pandas as pd
 import pytest
 
 from wellbeing.core.roster import INRC_CODES, ImportRejected, generate_shifts, parse_grid, parse_shifts
-from wellbeing.core.schedules import (
-    FEATURE_COLUMNS,
-    NIGHT_HOURS_BANDS,
-    QUICK_RETURNS_BANDS,
-    THRESHOLDS,
-    WEEKLY_FEATURE_COLUMNS,
-    WEEKLY_HOURS_BANDS,
-    aggregate_features,
-    band,
-    compute_features,
-    weekly_schedule_features,
-)
+from wellbeing.core.schedules.bands import NIGHT_HOURS_BANDS, QUICK_RETURNS_BANDS, WEEKLY_HOURS_BANDS, band
+from wellbeing.core.schedules.features import FEATURE_COLUMNS, compute_features
+from wellbeing.core.schedules.self_report import WEEKLY_FEATURE_COLUMNS, weekly_schedule_features
+from wellbeing.core.schedules.thresholds import THRESHOLDS, aggregate_features
 
 ROSTERS = Path(__file__).resolve().parents[1] / "data" / "rosters"
 # The FRA railroad dispatchers' shift diaries, copied into tests/data with their attribution (README there).
@@ -397,7 +389,7 @@ def test_features_match_a_plain_python_reference_across_the_tz_change(seed):
 
 
 def test_reference_window_is_the_90_days_before_opening():
-    from wellbeing.core.schedules import reference_window
+    from wellbeing.core.schedules.features import reference_window
 
     start, end = reference_window("2024-06-01")
     assert (str(start), str(end)) == ("2024-03-03", "2024-06-01")
@@ -475,7 +467,7 @@ def test_24_72_officer_at_42_h_a_week_has_the_laws_overtime_not_per_iso_week():
 def test_accounting_periods_inside_the_window_and_unknown_kinds():
     import datetime as dt
 
-    from wellbeing.core.schedules import accounting_periods
+    from wellbeing.core.schedules.accounting import accounting_periods
 
     d = dt.date
     assert accounting_periods("week", d(2024, 1, 3), d(2024, 1, 22)) == [

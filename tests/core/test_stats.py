@@ -9,7 +9,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from wellbeing.core import stats as st
+from wellbeing.core.stats import mixed
+from wellbeing.core.stats.did import did, did_cross_sections, did_twfe
+from wellbeing.core.stats.formula import design
+from wellbeing.core.stats.marginal import marginal_means
+from wellbeing.core.stats.mixed import fit_mixed, icc_null
+from wellbeing.core.stats.mixed_strategy import OPTIMISERS, ModelRefused
+from wellbeing.core.stats.multitest import adjust_pvalues, adjust_terms
+from wellbeing.core.stats.permutation import ONE_TREATED_CLUSTER_NOTE, permutation_did
+from wellbeing.core.stats.result import TERM_COLUMNS
+from wellbeing.core.stats.robust import fit_gee, fit_ols_cluster
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 
@@ -35,7 +44,7 @@ def organ() -> pd.DataFrame:
 
 
 def test_sleepstudy_random_slopes_reml_matches_lme4(sleep):
-    r = st.fit_mixed(sleep, "Reaction", "Days", "Subject", re_formula="~Days", icc=False)
+    r = fit_mixed(sleep, "Reaction", "Days", "Subject", re_formula="~Days", icc=False)
     t = r.terms.set_index("term")
     assert t.loc["Intercept", "estimate"] == pytest.approx(251.40510485, abs=0.01)
     assert t.loc["Days", "estimate"] == pytest.approx(10.46728596, abs=0.01)
@@ -53,8 +62,8 @@ def test_sleepstudy_random_slopes_reml_matches_lme4(sleep):
 
 
 def test_sleepstudy_ml_gives_lme4_loglik_and_aic(sleep):
-    r = st.fit_mixed(sleep, "Reaction", "Days", "Subject", re_formula="~Days", reml=False,
-                     icc=False)
+    r = fit_mixed(sleep, "Reaction", "Days", "Subject", re_formula="~Days", reml=False,
+                  icc=False)
     assert r.info["method"] == "mixedlm-ml"
     assert r.info["llf"] == pytest.approx(-875.969672, abs=1e-3)
     assert r.info["aic"] == pytest.approx(1763.939344, abs=1e-3)
@@ -64,7 +73,7 @@ def test_sleepstudy_ml_gives_lme4_loglik_and_aic(sleep):
 
 
 def test_random_intercept_pools_matches_lme4(pools):
-    r = st.fit_mixed(pools, "score", "C(shift_pattern) + night_share + C(wave)", "pool")
+    r = fit_mixed(pools, "score", "C(shift_pattern) + night_share + C(wave)", "pool")
     t = r.terms.set_index("term")
     lme4 = {  # estimate, SE from summary(lmer(...))$coefficients
         "Intercept": (53.780842155, 1.5772949746),
@@ -96,12 +105,12 @@ def test_random_intercept_pools_matches_lme4(pools):
     row = t.loc["night_share"]
     assert row["ci_high"] == pytest.approx(row["estimate"] + sps.t.ppf(0.975, 36) * row["std_err"],
                                            rel=1e-9)
-    assert list(r.terms.columns) == st.TERM_COLUMNS + ["df"]
+    assert list(r.terms.columns) == TERM_COLUMNS + ["df"]
 
 
 def test_pools_ml_fit_matches_lme4(pools):
-    r = st.fit_mixed(pools, "score", "C(shift_pattern) + night_share + C(wave)", "pool",
-                     reml=False, icc=False)
+    r = fit_mixed(pools, "score", "C(shift_pattern) + night_share + C(wave)", "pool",
+                  reml=False, icc=False)
     assert r.info["llf"] == pytest.approx(-3045.364595, abs=1e-3)
     assert r.info["aic"] == pytest.approx(6104.729191, abs=2e-3)
     t = r.terms.set_index("term")
@@ -109,9 +118,9 @@ def test_pools_ml_fit_matches_lme4(pools):
 
 
 def test_marginal_means_match_emmeans_style_computation_in_r(pools):
-    r = st.fit_mixed(pools, "score", "C(shift_pattern) + night_share + C(wave)", "pool",
-                     icc=False)
-    mm = st.marginal_means(r, pools, "shift_pattern").set_index("level")
+    r = fit_mixed(pools, "score", "C(shift_pattern) + night_share + C(wave)", "pool",
+                  icc=False)
+    mm = marginal_means(r, pools, "shift_pattern").set_index("level")
     ref = {"day": (54.95625166, 1.12877532), "night": (60.21601834, 1.16800396),
            "rotating": (56.48947780, 1.21133825)}
     for lev, (est, se) in ref.items():
@@ -122,11 +131,11 @@ def test_marginal_means_match_emmeans_style_computation_in_r(pools):
 
 
 def test_to_json_has_cli_shape(pools):
-    r = st.fit_mixed(pools, "score", "C(shift_pattern) + night_share", "pool")
+    r = fit_mixed(pools, "score", "C(shift_pattern) + night_share", "pool")
     doc = json.loads(r.to_json())
     assert {"n", "n_groups", "icc", "converged", "warnings", "formula", "method"} <= set(doc["model"])
     assert doc["model"]["aic"] is None  # NaN -> null
-    assert set(doc["terms"][0]) >= set(st.TERM_COLUMNS)
+    assert set(doc["terms"][0]) >= set(TERM_COLUMNS)
     assert isinstance(doc["model"]["warnings"], list)
 
 
@@ -160,13 +169,13 @@ def test_issue_10239_is_detected_and_avoided(monkeypatch):
         raw = mlm.MixedLM.from_formula("y ~ x + w", d, groups=d["g"]).fit()
     assert raw.converged and raw.fe_params["Intercept"] == 0.0  # the bug itself
     # detected only where statsmodels took its pseudo-inverse branch (relative variance ~ 0)
-    assert st._sm_zero_variance(raw) and st._issue_10239(raw, "y ~ x + w", d)
+    assert mixed._sm_zero_variance(raw) and mixed._issue_10239(raw, "y ~ x + w", d)
     # started at lme4's profiled optimum, statsmodels gives GLS at tau^2 = 0, i.e. OLS
-    r = st.fit_mixed(d, "y", "x + w", "g", icc=False)
+    r = fit_mixed(d, "y", "x + w", "g", icc=False)
     assert r.info["singular"] and r.info["method"] == "mixedlm-reml"
     assert any("singular fit" in w for w in r.info["warnings"])
     t = r.terms.set_index("term")
-    ols = st.fit_ols_cluster(d, "y", "x + w", "g").terms.set_index("term")
+    ols = fit_ols_cluster(d, "y", "x + w", "g").terms.set_index("term")
     for term in ("Intercept", "x", "w"):
         assert t.loc[term, "estimate"] == pytest.approx(ols.loc[term, "estimate"], abs=1e-6)
     assert t.loc["x", "estimate"] == pytest.approx(2, abs=0.3)
@@ -175,7 +184,7 @@ def test_issue_10239_is_detected_and_avoided(monkeypatch):
 
 def test_warnings_are_recorded_not_swallowed():
     d = _collapsed_re_data()
-    r = st.fit_mixed(d, "y", "x + w", "g", icc=False)
+    r = fit_mixed(d, "y", "x + w", "g", icc=False)
     # default optimisers: statsmodels warns about the boundary; we record it
     assert r.info["singular"]
     assert any("boundary" in w.lower() or "singular" in w.lower() for w in r.info["warnings"])
@@ -183,9 +192,9 @@ def test_warnings_are_recorded_not_swallowed():
 
 
 def test_gee_and_cluster_ols_robustness(pools):
-    g = st.fit_gee(pools, "score", "C(shift_pattern) + night_share + C(wave)", "pool")
-    o = st.fit_ols_cluster(pools, "score", "C(shift_pattern) + night_share + C(wave)", "pool")
-    m = st.fit_mixed(pools, "score", "C(shift_pattern) + night_share + C(wave)", "pool", icc=False)
+    g = fit_gee(pools, "score", "C(shift_pattern) + night_share + C(wave)", "pool")
+    o = fit_ols_cluster(pools, "score", "C(shift_pattern) + night_share + C(wave)", "pool")
+    m = fit_mixed(pools, "score", "C(shift_pattern) + night_share + C(wave)", "pool", icc=False)
     for r in (g, o):
         t = r.terms.set_index("term")
         assert t.loc["shift_pattern[night]", "estimate"] == pytest.approx(
@@ -207,22 +216,22 @@ P = [0.001, 0.008, 0.012, 0.030, 0.041, 0.20, 0.74]
 
 
 def test_holm_and_bh_match_r_p_adjust():
-    h = st.adjust_pvalues(P, method="holm")
+    h = adjust_pvalues(P, method="holm")
     np.testing.assert_allclose(h["p_adjusted"], [0.007, 0.048, 0.06, 0.12, 0.123, 0.4, 0.74])
     assert (h["method"] == "holm").all()
-    b = st.adjust_pvalues(P, method="bh")
+    b = adjust_pvalues(P, method="bh")
     np.testing.assert_allclose(b["p_adjusted"],
                                [0.007, 0.028, 0.028, 0.0525, 0.0574, 0.2333333333, 0.74])
     assert (b["method"] == "fdr_bh").all()
     with pytest.raises(TypeError):
-        st.adjust_pvalues(P)  # method is required
+        adjust_pvalues(P)  # method is required
     with pytest.raises(ValueError):
-        st.adjust_pvalues(P, method="hs")
+        adjust_pvalues(P, method="hs")
 
 
 def test_adjust_terms_skips_intercept(pools):
-    r = st.fit_mixed(pools, "score", "C(shift_pattern) + night_share", "pool", icc=False)
-    a = st.adjust_terms(r.terms, "holm")
+    r = fit_mixed(pools, "score", "C(shift_pattern) + night_share", "pool", icc=False)
+    a = adjust_terms(r.terms, "holm")
     assert np.isnan(a.loc[a.term == "Intercept", "p_adjusted"]).all()
     assert (a["p_adjust_method"] == "holm").all()
     fam = a[a.term != "Intercept"]
@@ -233,19 +242,19 @@ def test_adjust_terms_skips_intercept(pools):
 
 
 def test_organ_donation_twfe_and_cr1(organ):
-    r = st.did_twfe(organ, "Rate", "State", "Quarter", "treated")
+    r = did_twfe(organ, "Rate", "State", "Quarter", "treated")
     t = r.terms.set_index("term").loc["treated"]
     assert t["estimate"] == pytest.approx(-0.02246, abs=1e-4)
     assert t["std_err"] == pytest.approx(0.00672, abs=5e-6)
     assert "every regressor" in r.info["se_convention"]
     assert r.info["n"] == 162 and r.info["n_units"] == 27 and r.info["n_periods"] == 6
     assert r.info["n_treated_units"] == 1
-    assert st.ONE_TREATED_CLUSTER_NOTE in r.info["warnings"]
+    assert ONE_TREATED_CLUSTER_NOTE in r.info["warnings"]
     assert r.info["df_resid"] == 162 - 1 - 26 - 5 - 1
 
 
 def test_organ_donation_permutation_p_is_5_of_27(organ):
-    placebo, s = st.permutation_did(organ, "Rate", "State", "Quarter", "treated")
+    placebo, s = permutation_did(organ, "Rate", "State", "Quarter", "treated")
     assert s["p_value"] == pytest.approx(5 / 27)
     assert s["n_permutations"] == 27 and s["p_floor"] == pytest.approx(1 / 27)
     assert "1/27" in s["note"] and "MacKinnon" in s["note"]
@@ -255,7 +264,7 @@ def test_organ_donation_permutation_p_is_5_of_27(organ):
 
 
 def test_organ_donation_did_report_and_event_study(organ):
-    r = st.did(organ, "Rate", "State", "Quarter_Num", "treated")
+    r = did(organ, "Rate", "State", "Quarter_Num", "treated")
     assert r.info["permutation_p"] == pytest.approx(5 / 27)
     assert r.info["permutation_p_floor"] == pytest.approx(1 / 27)
     es = r.tables["event_study"].set_index("rel_time")
@@ -281,7 +290,7 @@ def test_did_cross_sections_individual_level():
             rows += [{"region": f"r{reg}", "wave": f"2026-{w}", "score": v, "treated": treated}
                      for v in y]
     d = pd.DataFrame(rows)
-    r = st.did_cross_sections(d, "score")
+    r = did_cross_sections(d, "score")
     t = r.terms.set_index("term").loc["treated"]
     assert t["estimate"] == pytest.approx(5, abs=2)
     assert r.info["cell_sizes"] == {"min": 12, "max": 12, "n_cells": 32}
@@ -293,25 +302,25 @@ def test_permutation_refuses_staggered_adoption(organ):
     d = organ.copy()
     d.loc[(d.State == "Alaska") & (d.Quarter_Num >= 5), "treated"] = 1
     with pytest.raises(ValueError, match="staggered"):
-        st.permutation_did(d, "Rate", "State", "Quarter", "treated")
+        permutation_did(d, "Rate", "State", "Quarter", "treated")
 
 
 def test_singular_check_does_not_depend_on_outcome_units(pools):
     d = _collapsed_re_data()
     for factor in (1e-3, 1.0, 1e3):
-        r = st.fit_mixed(d.assign(y=d.y * factor), "y", "x + w", "g", icc=False)
+        r = fit_mixed(d.assign(y=d.y * factor), "y", "x + w", "g", icc=False)
         assert r.info["singular"], factor
         assert r.terms.set_index("term").loc["x", "estimate"] == pytest.approx(
             2.0 * factor, rel=0.15)
     for factor in (1e-3, 1e3):
-        r = st.fit_mixed(pools.assign(score=pools.score * factor), "score", "night_share",
-                         "pool", icc=False)
+        r = fit_mixed(pools.assign(score=pools.score * factor), "score", "night_share",
+                      "pool", icc=False)
         assert not r.info["singular"], factor
 
 
 def test_icc_null_direct(pools):
     sink: list[str] = []
-    assert st.icc_null(pools, "score", "pool", sink) == pytest.approx(0.12980892, abs=1e-4)
+    assert icc_null(pools, "score", "pool", sink) == pytest.approx(0.12980892, abs=1e-4)
 
 
 # ------------------------------------------------------------------ issue 19: fitting strategy vs lme4
@@ -357,12 +366,12 @@ def test_random_slopes_match_lme4_through_csv_engine_with_dotted_names():
     assert vc['group:Q("HRS.c")'] == pytest.approx(4.186676264e-05, rel=2e-2)
     assert r.info["deviance"] == pytest.approx(18400.616434, abs=1e-3)
     assert r.info["singular"]  # lme4: isSingular TRUE (correlation 1)
-    assert r.info["converged"] and r.info["optimiser"] in st.OPTIMISERS
+    assert r.info["converged"] and r.info["optimiser"] in OPTIMISERS
 
 
 def test_random_slopes_ml_match_lme4(slopes):
     d = slopes.rename(columns={"HRS.c": "HRSc", "G.HRS": "GHRS"})
-    r = st.fit_mixed(d, "WBEING", "HRSc + GHRS", "GRP", re_formula="~HRSc", reml=False, icc=False)
+    r = fit_mixed(d, "WBEING", "HRSc + GHRS", "GRP", re_formula="~HRSc", reml=False, icc=False)
     t = r.terms.set_index("term")
     assert t.loc["HRSc", "estimate"] == pytest.approx(-0.04763036868, abs=1e-6)
     assert t.loc["HRSc", "std_err"] == pytest.approx(0.003874785886, rel=5e-3)
@@ -374,7 +383,7 @@ def test_random_intercept_ses_are_lme4s_and_t_is_unit_free(slopes):
     d = slopes.rename(columns={"HRS.c": "HRSc", "G.HRS": "GHRS"})
     ref = {"Intercept": (5.3464458086, 0.33159459419), "HRSc": (-0.0475938794, 0.00381716414),
            "GHRS": (-0.1296054154, 0.02951318991)}
-    r = st.fit_mixed(d, "WBEING", "HRSc + GHRS", "GRP", icc=False)
+    r = fit_mixed(d, "WBEING", "HRSc + GHRS", "GRP", icc=False)
     t = r.terms.set_index("term")
     for term, (est, se) in ref.items():
         assert t.loc[term, "estimate"] == pytest.approx(est, rel=1e-6), term
@@ -382,7 +391,7 @@ def test_random_intercept_ses_are_lme4s_and_t_is_unit_free(slopes):
     assert not r.info["singular"]
     # outcome in units 1e4 times larger: tau^2 = 5.3e-10, the same t statistics (lme4: 16.12343673,
     # -12.46838695, -4.39143930) and no singular-fit or OLS artefact
-    r4 = st.fit_mixed(d.assign(WBEING=d.WBEING * 1e-4), "WBEING", "HRSc + GHRS", "GRP", icc=False)
+    r4 = fit_mixed(d.assign(WBEING=d.WBEING * 1e-4), "WBEING", "HRSc + GHRS", "GRP", icc=False)
     t4 = r4.terms.set_index("term")
     assert r4.info["method"] == "mixedlm-reml" and not r4.info["singular"]
     assert r4.info["variance_components"]["group:Group"] == pytest.approx(5.317404992e-10, rel=1e-4)
@@ -393,7 +402,7 @@ def test_random_intercept_ses_are_lme4s_and_t_is_unit_free(slopes):
 
 
 def test_sleepstudy_random_intercept_ses_match_lme4(sleep):
-    r = st.fit_mixed(sleep, "Reaction", "Days", "Subject", icc=False)
+    r = fit_mixed(sleep, "Reaction", "Days", "Subject", icc=False)
     t = r.terms.set_index("term")
     assert t.loc["Intercept", "std_err"] == pytest.approx(9.7467162692, rel=1e-4)
     assert t.loc["Days", "std_err"] == pytest.approx(0.8042214289, rel=1e-4)
@@ -403,8 +412,8 @@ def test_sleepstudy_random_intercept_ses_match_lme4(sleep):
 def test_fra_null_model_matches_lme4_not_singular():
     fra = pd.read_csv(DATA / "fra-dispatchers.csv").dropna(subset=["Mentally_Drained", "job_schedule"])
     sink: list[str] = []
-    assert st.icc_null(fra, "Mentally_Drained", "job_schedule", sink) == pytest.approx(0.00196120, abs=2e-6)
-    r = st.fit_mixed(fra, "Mentally_Drained", "1", "job_schedule", icc=False)
+    assert icc_null(fra, "Mentally_Drained", "job_schedule", sink) == pytest.approx(0.00196120, abs=2e-6)
+    r = fit_mixed(fra, "Mentally_Drained", "1", "job_schedule", icc=False)
     assert r.info["variance_components"]["group:Group"] == pytest.approx(0.00103855253, rel=1e-3)
     assert not r.info["singular"] and r.info["method"] == "mixedlm-reml"
     t = r.terms.set_index("term").loc["Intercept"]
@@ -425,9 +434,9 @@ def test_no_converging_optimiser_refuses_with_reasons(monkeypatch, pools):
         return orig(self, *a, **k)
 
     monkeypatch.setattr(mlm.MixedLM, "fit", one_step)
-    with pytest.raises(st.ModelRefused) as exc:
-        st.fit_mixed(pools, "score", "night_share", "pool", icc=False)
-    assert [r.split(":")[0] for r in exc.value.reasons] == list(st.OPTIMISERS)
+    with pytest.raises(ModelRefused) as exc:
+        fit_mixed(pools, "score", "night_share", "pool", icc=False)
+    assert [r.split(":")[0] for r in exc.value.reasons] == list(OPTIMISERS)
     assert all("did not converge" in r or "optimum" in r for r in exc.value.reasons)
 
 
@@ -442,7 +451,7 @@ def test_a_random_intercept_confounded_with_the_exposure_is_fitted_with_a_warnin
             for i, (pat, n) in enumerate((("fixed-8h", 14), ("rotating-8h", 14), ("24-72", 6)))
             for s in rng.normal(50, 15, n)]
     data = pd.DataFrame(rows)
-    r = st.fit_mixed(data, "score", "C(pattern)", "pool", icc=False)
+    r = fit_mixed(data, "score", "C(pattern)", "pool", icc=False)
     assert any("not identified" in w for w in r.info["warnings"])
     t = r.terms.set_index("term")
     means = data.groupby("pattern")["score"].mean()
@@ -453,7 +462,7 @@ def test_a_random_intercept_confounded_with_the_exposure_is_fitted_with_a_warnin
 def test_design_gives_rule_12_inputs_without_fitting() -> None:
     data = pd.DataFrame({"pool": list("aabbcc") * 3, "pattern": ["x", "y"] * 9,
                          "score": np.arange(18.0)})
-    d = st.design(data, "score", "C(pattern)", "pool")
+    d = design(data, "score", "C(pattern)", "pool")
     assert d.info["n"] == 18 and d.info["df_resid"] == 16 and d.info["n_groups"] == 3
     assert d.info["factor_levels"] == {"pattern": {"x": 9, "y": 9}}
     assert list(d.terms["term"]) == ["Intercept", "pattern[y]"] and d.terms["estimate"].isna().all()
@@ -477,21 +486,21 @@ def _unequal_null_pilot(seed: int = 12) -> pd.DataFrame:
 
 def test_small_pilot_region_is_not_an_effect_once_studentised():
     d = _unequal_null_pilot()
-    placebo, s = st.permutation_did(d, "score", "region", "wave", "treated")
+    placebo, s = permutation_did(d, "score", "region", "wave", "treated")
     # the raw estimate of a 4-response region is the most extreme of the 10 by noise alone
     assert s["p_value_estimate"] == pytest.approx(0.1)
     assert placebo.set_index("assignment").loc["r0", "std_err"] > 5 * placebo["std_err"].median()
     assert s["p_value"] >= 0.3 and s["statistic"] == "t"
     # the SE is the model one: sigma^2/S + tau^2 sum(n^2 d~^2)/S^2, sigma^2 the within-cell variance
     assert s["sigma2"] == pytest.approx(100, rel=0.1)
-    raw = st.permutation_did(d, "score", "region", "wave", "treated", statistic="estimate")[1]
+    raw = permutation_did(d, "score", "region", "wave", "treated", statistic="estimate")[1]
     assert raw["p_value"] == pytest.approx(0.1)
 
 
 def test_did_reports_permutation_inference_and_keeps_cr1_aside():
     d = _unequal_null_pilot()
     d.loc[d.treated == 1, "score"] += 0.0
-    r = st.did_cross_sections(d, "score", with_event_study=False)
+    r = did_cross_sections(d, "score", with_event_study=False)
     t = r.terms.set_index("term").loc["treated"]
     assert t["p_value"] == r.info["permutation_p"] == t["p_value_permutation"]
     cr1 = r.tables["cluster_robust"].set_index("term").loc["treated"]
@@ -512,7 +521,7 @@ def test_permutation_interval_covers_a_planted_effect_with_20_regions():
             rows.append(pd.DataFrame({"region": f"r{reg:02d}", "wave": w, "score": y,
                                       "treated": int(reg == 0 and w >= 3)}))
     d = pd.concat(rows, ignore_index=True)
-    _, s = st.permutation_did(d, "score", "region", "wave", "treated")
+    _, s = permutation_did(d, "score", "region", "wave", "treated")
     assert s["ci_low"] < 4.0 < s["ci_high"]
     assert s["ci_low"] < s["estimate"] < s["ci_high"]
     # inverting at a bound gives p just above 5 %: the bound is where the pilot stops being extreme
@@ -521,14 +530,14 @@ def test_permutation_interval_covers_a_planted_effect_with_20_regions():
 
 def test_organ_donation_fixest_convention_on_request(organ):
     """fixest's default (fixef.K = 'nested') 0.00613, statsmodels' CR1 with every dummy 0.00672."""
-    r = st.did_twfe(organ, "Rate", "State", "Quarter", "treated", k_convention="nested")
+    r = did_twfe(organ, "Rate", "State", "Quarter", "treated", k_convention="nested")
     t = r.terms.set_index("term").loc["treated"]
     assert t["std_err"] == pytest.approx(0.00613, abs=5e-6)
     assert t["estimate"] == pytest.approx(-0.022459, abs=1e-6)
     assert "fixest" in r.info["se_convention"]
     with pytest.raises(ValueError, match="nested"):
-        st.did_twfe(organ.assign(region=np.arange(len(organ)) % 3), "Rate", "State", "Quarter",
-                    "treated", cluster="region", k_convention="nested")
+        did_twfe(organ.assign(region=np.arange(len(organ)) % 3), "Rate", "State", "Quarter",
+                 "treated", cluster="region", k_convention="nested")
 
 
 def test_group_level_factor_with_no_between_group_df_gets_no_interval():
@@ -537,7 +546,7 @@ def test_group_level_factor_with_no_between_group_df_gets_no_interval():
     g = np.repeat(np.arange(3), 30)
     d = pd.DataFrame({"g": g, "pattern": np.array(["a", "b", "c"])[g],
                       "w": rng.normal(size=90), "y": 50 + rng.normal(0, 2, 3)[g] + rng.normal(0, 5, 90)})
-    r = st.fit_mixed(d, "y", "C(pattern) + w", "g", icc=False)
+    r = fit_mixed(d, "y", "C(pattern) + w", "g", icc=False)
     t = r.terms.set_index("term")
     assert t.loc["pattern[b]", "df"] == 0 and np.isnan(t.loc["pattern[b]", "ci_low"])
     assert np.isnan(t.loc["pattern[b]", "p_value"]) and np.isfinite(t.loc["pattern[b]", "estimate"])

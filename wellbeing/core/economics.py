@@ -31,7 +31,8 @@ import numpy as np
 import pandas as pd
 
 from .roster import DEFAULT_TIMEZONE, WORKED_DUTY_TYPES
-from .schedules import DEFAULT_ACCOUNTING_PERIOD, MONTH_DAYS, accounting_periods
+from .schedules.accounting import DEFAULT_ACCOUNTING_PERIOD, accounting_periods
+from .schedules.definitions import MONTH_DAYS
 from .tables import ImportRejected, RowError, read_table
 
 __all__ = [
@@ -219,10 +220,11 @@ def legal_overtime(
 ) -> pd.DataFrame:
     """Overtime by the legal accounting period and hours above each art. 78 limit, per person.
 
-    Accounting as :func:`wellbeing.core.schedules.overtime_by_accounting_period` (the features'
-    ``overtime_hours``): each person's accounting period (roster column ``accounting_period``: week,
-    month — the default —, quarter, year) gives the periods of :func:`~wellbeing.core.schedules.
-    accounting_periods` (the complete calendar periods inside the window, else the window itself);
+    Accounting as :func:`wellbeing.core.schedules.accounting.overtime_by_accounting_period` (the
+    features' ``overtime_hours``): each person's accounting period (roster column ``accounting_period``:
+    week, month — the default —, quarter, year) gives the periods of
+    :func:`~wellbeing.core.schedules.accounting.accounting_periods` (the complete calendar periods inside
+    the window, else the window itself);
     a period's norm is ``contract_hours_week / 7`` per day; ``overtime_p = max(0, worked_p − norm_p)``
     (net worked hours of shifts starting in *p*) and ``overtime_hours = Σ_p overtime_p``. Hours above
     the limits:
@@ -286,7 +288,7 @@ def legal_overtime(
                                          weights=np.maximum(0, per_day - DAY_LIMIT_H), minlength=n)
     else:
         out["above_day_h"] = 0.0
-    # accounting periods (core.schedules.accounting_periods: complete calendar periods in the window,
+    # accounting periods (core.schedules.accounting.accounting_periods: complete calendar periods in the window,
     # else the window itself), per person's kind
     if isinstance(contract_hours, Mapping):
         ch = np.array([float(contract_hours.get(p, 40.0)) for p in names])

@@ -1,7 +1,7 @@
 """lme4's profiled deviance of a linear mixed model with one grouping factor.
 
 The job of this module: evaluate and minimise the criterion lme4 minimises, exactly, from group
-cross-products only, so that :func:`wellbeing.core.stats.fit_mixed` can (a) start statsmodels at
+cross-products only, so that :func:`wellbeing.core.stats.mixed.fit_mixed` can (a) start statsmodels at
 the optimum, (b) certify statsmodels' answer (a fit that does not reach this optimum is not
 accepted), (c) compute lme4's fixed-effect covariance :math:`\\hat\\sigma^2 (X^\\top V^{-1} X)^{-1}`
 and (d) test singularity by the profile at the boundary, without depending on the outcome's units.

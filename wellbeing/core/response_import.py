@@ -18,7 +18,7 @@ row 1 — and the column; one :class:`~wellbeing.core.tables.ImportRejected` lis
   a blank cell not recoded is refused (``blank``), so that missing answers are always declared;
 * the reporting-group value must be one of the wave's groups file (``unknown_group``);
 * a self-reported week (``[weekly_schedule]``) becomes banded context answers (night hours per week,
-  mean shift length, weekly hours; :mod:`wellbeing.core.schedules`); the clock times themselves are
+  mean shift length, weekly hours; :mod:`wellbeing.core.schedules.self_report`); the clock times themselves are
   never returned, so they cannot be stored. A week without any shift counts as not reported.
 
 Values are compared after :func:`normalise_value`, so ``"1"``, ``"1.0"`` and ``" 1 "`` are the same
@@ -39,14 +39,8 @@ from typing import Any
 import pandas as pd
 
 from .instruments import Instrument, ScaleScore, score, validate_answers
-from .schedules import (
-    NIGHT_HOURS_BANDS,
-    SHIFT_LENGTH_BANDS,
-    WEEKLY_HOURS_BANDS,
-    Band,
-    band,
-    weekly_schedule_features,
-)
+from .schedules.bands import NIGHT_HOURS_BANDS, SHIFT_LENGTH_BANDS, WEEKLY_HOURS_BANDS, Band, band
+from .schedules.self_report import weekly_schedule_features
 from .tables import ImportRejected, RowError, read_table
 
 log = logging.getLogger(__name__)

@@ -27,7 +27,7 @@ def feature_boxplot(persons: pd.DataFrame, feature: str, groups: Sequence[str], 
     Parameters
     ----------
     persons : DataFrame
-        Per-person features with a ``group`` column (e.g. :func:`wellbeing.core.schedules.compute_features`
+        Per-person features with a ``group`` column (e.g. :func:`wellbeing.core.schedules.features.compute_features`
         plus the person's reporting group).
     feature : str
         Column to plot (its unit goes in ``xlabel``).

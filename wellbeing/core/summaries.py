@@ -34,20 +34,6 @@ def cell_statistics(scores: pd.DataFrame, dims: Sequence[str]) -> pd.DataFrame:
     return out.reset_index()
 
 
-def mean_ci(n: int, total: float, sumsq: float, level: float = 0.95) -> tuple[float, float, float]:
-    """Mean, and its two-sided ``level`` confidence interval from the t distribution with n − 1 df.
-
-    ``sd`` is the sample standard deviation (n − 1 denominator). Returns (mean, low, high); low and
-    high are NaN for n < 2.
-    """
-    mean = total / n
-    if n < 2:
-        return mean, float("nan"), float("nan")
-    var = max((sumsq - n * mean * mean) / (n - 1), 0.0)
-    half = sps.t.ppf(0.5 + level / 2, n - 1) * np.sqrt(var / n)
-    return mean, mean - half, mean + half
-
-
 def wilson_ci(count: int, n: int, level: float = 0.95) -> tuple[float, float]:
     """Wilson score interval of a proportion (Wilson 1927; statsmodels ``proportion_confint``),
     as fractions in [0, 1]."""

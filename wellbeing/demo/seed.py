@@ -401,9 +401,10 @@ def unit_ids_of(structure: Structure) -> dict[str, str]:
 
 def unit_features(frame, structure: Structure, start: date, end: date) -> dict[str, tuple[float, float]]:  # type: ignore[no-untyped-def]
     """Unit slug -> (night hours, quick returns) a month over ``[start, end)``: the mean over the unit's
-    officers of ``core.schedules.compute_features`` × 30.4375 / window days (what the released group
+    officers of ``core.schedules.features.compute_features`` × 30.4375 / window days (what the released group
     features give, before rounding), for the latent burnout's per-feature terms."""
-    from ..core.schedules import MONTH_DAYS, compute_features
+    from ..core.schedules.definitions import MONTH_DAYS
+    from ..core.schedules.features import compute_features
 
     unit_of = unit_ids_of(structure)
     f = compute_features(frame, start, end, persons=list(unit_of))

@@ -26,8 +26,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..core import stats as st
 from ..core.disclosure import ModelCheck, check_model_release
+from ..core.stats.did import did, did_cross_sections
+from ..core.stats.formula import design, quote_name
+from ..core.stats.marginal import marginal_means
+from ..core.stats.mixed import fit_mixed
+from ..core.stats.mixed_strategy import ModelRefused
+from ..core.stats.multitest import adjust_terms
+from ..core.stats.result import ModelResult, json_safe
+from ..core.stats.robust import fit_gee, fit_ols_cluster
 from ..extensions import db
 from ..models import Pilot, Response, Wave, WaveStatus
 from .model_audit import CONTEXT_SUFFIX, audit_model
@@ -217,12 +224,12 @@ class Analysis:
 
     kind: str                      # "fit" or "did"
     request: dict[str, Any]
-    main: st.ModelResult
+    main: ModelResult
     check: ModelCheck
     k: int
     scale: ScaleInfo | None = None
     means: pd.DataFrame | None = None
-    robustness: dict[str, st.ModelResult] = field(default_factory=dict)
+    robustness: dict[str, ModelResult] = field(default_factory=dict)
     counts: dict[str, Any] = field(default_factory=dict)
     group_rows: pd.DataFrame | None = None     # released group rows, filled on first use (bubble plot)
     created: datetime = field(default_factory=lambda: datetime.now(UTC))
@@ -251,17 +258,17 @@ class Analysis:
             for key in ("icc", "permutation_p", "df_resid"):
                 if key in model:
                     model[key] = None
-        out: dict[str, Any] = {"model": st._json_safe(model),
-                               "terms": st._json_safe(self.terms())}
+        out: dict[str, Any] = {"model": json_safe(model),
+                               "terms": json_safe(self.terms())}
         if self.released:
             if self.means is not None:
-                out["marginal_means"] = st._json_safe(self.means)
+                out["marginal_means"] = json_safe(self.means)
             for name, r in self.robustness.items():
                 out.setdefault("robustness", {})[name] = {
                     "method": r.info["method"], "warnings": r.info["warnings"],
-                    "terms": st._json_safe(r.terms[TERM_OUT])}
+                    "terms": json_safe(r.terms[TERM_OUT])}
             for name, t in self.main.tables.items():
-                out[name] = st._json_safe(t)
+                out[name] = json_safe(t)
         return out
 
     def warnings(self) -> list[str]:
@@ -287,7 +294,7 @@ def released_terms(terms: pd.DataFrame, check: ModelCheck) -> pd.DataFrame:
 def _adjust(terms: pd.DataFrame, exclude: Sequence[str]) -> pd.DataFrame:
     out = terms.copy()
     for method in ADJUST_METHODS:
-        adj = st.adjust_terms(terms, method, exclude=exclude)
+        adj = adjust_terms(terms, method, exclude=exclude)
         out[f"p_{method}"] = adj["p_adjusted"]
     return out
 
@@ -344,7 +351,8 @@ def fit_platform(wave_slugs: Sequence[str], outcome: str, exposure: str | Sequen
     covariates : from :data:`BASE_COVARIATES`, ``shift_pattern`` (when features are offered) and the
         features
 
-    The model is ``score ~ exposure + covariates + (1 | pool)`` (REML, :func:`stats.fit_mixed`), with
+    The model is ``score ~ exposure + covariates + (1 | pool)`` (REML,
+    :func:`~wellbeing.core.stats.mixed.fit_mixed`), with
     the ICC of the null model, marginal means per shift pattern, GEE (exchangeable) and cluster-robust
     OLS as robustness checks, and Holm and Benjamini–Hochberg adjusted p-values of the non-intercept
     terms. Released only when rule 12 holds (K = the largest ``min_cell`` of the waves).
@@ -387,36 +395,36 @@ def fit_platform(wave_slugs: Sequence[str], outcome: str, exposure: str | Sequen
               "reference_level": ref}
     if feats:
         counts["responses_without_released_features"] = int(n_before - len(data))
-    pre = st.design(data, "score", predictors, "pool")
+    pre = design(data, "score", predictors, "pool")
     check = check_model_release(pre.info["df_resid"], pre.info["factor_levels"], k)
     if not check.released:             # judged on the design: a model that may not be shown is not fitted
         pre.info["formula"] = f"score[{outcome}] ~ {predictors} + (1 | pool)"
         log.info("model refused (rule 12): %s", "; ".join(check.problems))
         return Analysis("fit", request, pre, check, k, scale, counts=counts)
     try:
-        main = st.fit_mixed(data, "score", predictors, "pool")
-    except st.ModelRefused as exc:
+        main = fit_mixed(data, "score", predictors, "pool")
+    except ModelRefused as exc:
         raise AnalysisError(f"{exc} — no estimate is shown") from exc
     main.info["formula"] = f"score[{outcome}] ~ {predictors} + (1 | pool)"
     if feats:
         main.info["inference_note"] = GROUP_LEVEL_NOTE
     check = check_model_release(main.info["df_resid"], main.info.get("factor_levels"), k)
     adj_terms = _adjust(tidy_terms(main.terms), ["Intercept"])
-    main = st.ModelResult(adj_terms, main.info, main.tables, main.fit, vcov=main.vcov)
+    main = ModelResult(adj_terms, main.info, main.tables, main.fit, vcov=main.vcov)
     analysis = Analysis("fit", request, main, check, k, scale, counts=counts)
     if not check.released:
         log.info("model refused (rule 12): %s", "; ".join(check.problems))
         return analysis
     if "shift_pattern" in terms_in:
         try:
-            mm = st.marginal_means(main, data, "shift_pattern")
+            mm = marginal_means(main, data, "shift_pattern")
             analysis.means = mm.rename(columns={"level": "shift_pattern"})
         except (ValueError, RuntimeError) as exc:
             main.info["warnings"].append(f"marginal means: {exc}")
     if robustness:
-        for name, fn in (("gee", st.fit_gee), ("ols_cluster", st.fit_ols_cluster)):
+        for name, fn in (("gee", fit_gee), ("ols_cluster", fit_ols_cluster)):
             r = fn(data, "score", predictors, "pool")
-            analysis.robustness[name] = st.ModelResult(tidy_terms(r.terms), r.info, r.tables, r.fit)
+            analysis.robustness[name] = ModelResult(tidy_terms(r.terms), r.info, r.tables, r.fit)
     joint = audit_model([main.fit, *(r.fit for r in analysis.robustness.values())], data, waves, scale)
     if not joint.released:
         log.info("model refused (joint auditor): %s", "; ".join(joint.problems))
@@ -451,8 +459,8 @@ def did_platform(wave_slugs: Sequence[str], pilot_slug: str, outcome: str) -> An
     data["treated"] = (data["region"].isin(regions) & data["wave"].map(after)).astype(int)
     order = [w.slug for w in waves]
     k = max(w.min_cell for w in waves)
-    main = st.did_cross_sections(data, "score", region="region", wave="wave", treated="treated",
-                                 wave_order=order)
+    main = did_cross_sections(data, "score", region="region", wave="wave", treated="treated",
+                              wave_order=order)
     main.info["formula"] = f"score[{outcome}] ~ treated + C(region) + C(wave)"
     levels = dict(main.info.get("factor_levels") or {})
     levels["treated"] = {str(k_): int(v) for k_, v in data["treated"].value_counts().sort_index().items()}
@@ -509,10 +517,10 @@ def quote_columns(text: str, columns: Sequence[str]) -> str:
     ``G.HRS + x`` → ``Q("G.HRS") + x`` (patsy would read ``G.HRS`` as attribute access).
     """
     cols = set(columns)
-    return _NAME.sub(lambda m: st.quote_name(m.group(0)) if m.group(0) in cols else m.group(0), text)
+    return _NAME.sub(lambda m: quote_name(m.group(0)) if m.group(0) in cols else m.group(0), text)
 
 
-def fit_csv(path: str, outcome: str, predictors: str, group: str, re_formula: str | None = None) -> st.ModelResult:
+def fit_csv(path: str, outcome: str, predictors: str, group: str, re_formula: str | None = None) -> ModelResult:
     """The mixed-model engine on any CSV (for checking against other software; no release check).
 
     Column names with dots are quoted for patsy (``Q("G.HRS")``); a formula naming a column with a
@@ -537,15 +545,15 @@ def fit_csv(path: str, outcome: str, predictors: str, group: str, re_formula: st
     if problems:
         raise AnalysisError("; ".join(problems))
     try:
-        return st.fit_mixed(data, outcome, quote_columns(predictors, cols), group,
-                            re_formula=quote_columns(re_formula, cols) if re_formula else None)
-    except st.ModelRefused as exc:
+        return fit_mixed(data, outcome, quote_columns(predictors, cols), group,
+                         re_formula=quote_columns(re_formula, cols) if re_formula else None)
+    except ModelRefused as exc:
         raise AnalysisError(str(exc)) from exc
     except ValueError as exc:
         raise AnalysisError(str(exc)) from exc
 
 
-def did_csv(path: str, unit: str, time: str, treated: str, outcome: str, cluster: str | None = None) -> st.ModelResult:
+def did_csv(path: str, unit: str, time: str, treated: str, outcome: str, cluster: str | None = None) -> ModelResult:
     """The difference-in-differences engine on any panel or repeated cross-section CSV."""
     data = _csv_frame(path)
     problems = [f"--{o}: {v!r} is not a column of the file"
@@ -554,7 +562,7 @@ def did_csv(path: str, unit: str, time: str, treated: str, outcome: str, cluster
     if problems:
         raise AnalysisError("; ".join(problems))
     try:
-        return st.did(data, outcome, unit, time, treated, cluster=cluster)
+        return did(data, outcome, unit, time, treated, cluster=cluster)
     except (ValueError, KeyError) as exc:
         raise AnalysisError(str(exc)) from exc
 

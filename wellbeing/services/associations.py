@@ -10,7 +10,7 @@ groups under K contribute nothing). Estimates are **standardised per a stated un
 ``step`` (:data:`wellbeing.services.features.EXPOSURES`, e.g. per 10 night hours a month, per quick
 return a month), i.e. estimate × step in scale points. p-values are adjusted over the features of the
 scale by Holm (family-wise error) and Benjamini–Hochberg (false discovery rate), separately for the
-single-feature models and for the joint model's terms (``core.stats.adjust_pvalues``).
+single-feature models and for the joint model's terms (``core.stats.multitest.adjust_pvalues``).
 
 Every model passes rule 12 (``core.disclosure.check_model_release``: ≥ 10 residual df, every factor
 level ≥ K) and the joint auditor (``services.model_audit.audit_model``, as ``fit_platform``) before a
@@ -28,8 +28,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..core import stats as st
 from ..core.disclosure import check_model_release
+from ..core.stats.mixed import fit_mixed
+from ..core.stats.multitest import adjust_pvalues
 from .analysis import AnalysisError, platform_data, resolve_waves, scale_of
 from .features import EXPOSURES, exposure_names
 from .model_audit import audit_model
@@ -87,7 +88,7 @@ class Associations:
 def _fit(data: pd.DataFrame, feats: Sequence[str], covs: Sequence[str], k: int, waves, scale):  # type: ignore[no-untyped-def]
     """Fit one model and decide its release as ``fit_platform`` does: rule 12, then the joint auditor."""
     rhs = " + ".join([*feats, *(f"C({c})" for c in covs)])
-    res = st.fit_mixed(data, "score", rhs, "pool", icc=False)
+    res = fit_mixed(data, "score", rhs, "pool", icc=False)
     levels = dict(res.info.get("factor_levels") or {})
     for c in covs:
         levels.setdefault(c, {str(k_): int(v) for k_, v in data[c].value_counts().items()})
@@ -102,8 +103,8 @@ def _adjust(p: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     holm = np.full(len(p), np.nan)
     bh = np.full(len(p), np.nan)
     if ok.any():
-        holm[ok] = st.adjust_pvalues(p[ok].to_numpy(float), "holm")["p_adjusted"].to_numpy()
-        bh[ok] = st.adjust_pvalues(p[ok].to_numpy(float), "bh")["p_adjusted"].to_numpy()
+        holm[ok] = adjust_pvalues(p[ok].to_numpy(float), "holm")["p_adjusted"].to_numpy()
+        bh[ok] = adjust_pvalues(p[ok].to_numpy(float), "bh")["p_adjusted"].to_numpy()
     return holm, bh
 
 

@@ -2,7 +2,7 @@
 model exposure (issue 23).
 
 :func:`wellbeing.core.fatigue.fatigue_features` per officer of the wave's groups over its reference window,
-aggregated per group by :func:`wellbeing.core.schedules.aggregate_features` and released by
+aggregated per group by :func:`wellbeing.core.schedules.thresholds.aggregate_features` and released by
 :func:`wellbeing.services.schedules.release_features` (the one gate of group features: no numbers under K
 officers, means rounded once). The simulation costs several times the other features (118 s for the demo's
 6,968 officers on the loaded 2-core test machine, against 20 s for all other features), so it is computed
@@ -19,7 +19,7 @@ import pandas as pd
 
 from ..core.fatigue import fatigue_features
 from ..core.roster import DEFAULT_TIMEZONE
-from ..core.schedules import aggregate_features
+from ..core.schedules.thresholds import aggregate_features
 from ..models import Wave
 from .roster import load_shifts
 from .schedules import FeaturesError, release_features, released_wave_features

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..core.schedules import MONTH_DAYS
+from ..core.schedules.definitions import MONTH_DAYS
 from ..models import Wave
 from .schedules import FeaturesError, released_wave_features
 
@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 class Exposure:
     """A group-level exposure derived from one released feature.
 
-    ``feature`` is the :data:`wellbeing.core.schedules.FEATURE_COLUMNS` column whose released group
+    ``feature`` is the :data:`wellbeing.core.schedules.features.FEATURE_COLUMNS` column whose released group
     mean is used; ``per`` is ``"month"`` (the mean over the reference window × 30.4375 / window
     days), ``"window"`` (as released: already a rate or a maximum) ; ``unit`` names the exposure's
     unit; ``step`` is the change a standardised effect is stated for (e.g. 10 night hours a month).

@@ -159,7 +159,8 @@ def list_snapshots() -> list[RosterSnapshot]:
 
 def snapshot_frame(snapshot: RosterSnapshot) -> pd.DataFrame:
     """A snapshot's officers: ``person_id, unit_id`` (unit slug), ``shift_pattern``, ``contract_hours_week``,
-    ``accounting_period`` (None = the default, :data:`wellbeing.core.schedules.DEFAULT_ACCOUNTING_PERIOD`)."""
+    ``accounting_period`` (None = the default,
+    :data:`wellbeing.core.schedules.accounting.DEFAULT_ACCOUNTING_PERIOD`)."""
     rows = db.session.execute(
         db.select(RosterEntry.person_id, Unit.slug, RosterEntry.shift_pattern, RosterEntry.contract_hours_week,
                   RosterEntry.accounting_period)

@@ -5,7 +5,8 @@ The officers of a reporting group are the members of the roster snapshot frozen 
 :func:`wellbeing.services.waves.roster_snapshot_for`) whose unit is one of the group's pooled units and
 whose shift pattern is the group's. Their shift records over the wave's reference window (the
 ``window_days`` local days before it opens, DESIGN.md section 5) go through
-:func:`wellbeing.core.schedules.compute_features` and :func:`~wellbeing.core.schedules.aggregate_features`.
+:func:`wellbeing.core.schedules.features.compute_features` and
+:func:`~wellbeing.core.schedules.thresholds.aggregate_features`.
 
 Group feature tables obey the minimum-cell rule of survey results (DESIGN.md rule 7): every released
 number passes :func:`release_features`, the one place where group features are suppressed and rounded.
@@ -24,7 +25,8 @@ from sqlalchemy import inspect as sa_inspect
 from ..core.csv_cells import frame_csv
 from ..core.disclosure import round_half_away
 from ..core.roster import DEFAULT_TIMEZONE
-from ..core.schedules import aggregate_features, compute_features, reference_window
+from ..core.schedules.features import compute_features, reference_window
+from ..core.schedules.thresholds import aggregate_features
 from ..extensions import db
 from ..models import RosterSnapshot, Wave
 from .roster import load_shifts, snapshot_frame
@@ -75,7 +77,7 @@ def release_features(table: pd.DataFrame, k: int) -> pd.DataFrame:
     Parameters
     ----------
     table : DataFrame
-        :func:`wellbeing.core.schedules.aggregate_features` output with an ``officers`` column
+        :func:`wellbeing.core.schedules.thresholds.aggregate_features` output with an ``officers`` column
         (officers of the group on the roster snapshot).
     k : int
         Minimum cell size K.

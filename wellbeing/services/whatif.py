@@ -2,7 +2,7 @@
 
 1. The unit's officers (the wave's roster snapshot) get the proposed pattern from the generator
    (:func:`wellbeing.core.roster.generate_shifts`) over the wave's reference window.
-2. Their features (:func:`wellbeing.core.schedules.compute_features`), fatigue index
+2. Their features (:func:`wellbeing.core.schedules.features.compute_features`), fatigue index
    (:func:`wellbeing.core.fatigue.fatigue_features`) and overtime (:func:`wellbeing.core.economics.
    legal_overtime`) are computed for the roster they work now and for the proposed one; the change of
    the reporting group's means, on the exposures' scale (:data:`wellbeing.services.features.EXPOSURES`),
@@ -35,7 +35,7 @@ from ..core.disclosure import round_half_away
 from ..core.fatigue import FATIGUE_COLUMNS, fatigue_features
 from ..core.patterns import ShiftPattern, get_pattern
 from ..core.roster import DEFAULT_TIMEZONE, generate_shifts
-from ..core.schedules import compute_features
+from ..core.schedules.features import compute_features
 from ..core.whatif import Prediction, predict_change
 from ..extensions import db
 from ..models import RosterEntry, Unit, Wave
