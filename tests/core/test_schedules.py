@@ -11,7 +11,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from wellbeing.core.roster import INRC_CODES, ImportRejected, generate_shifts, parse_grid, parse_shifts
 from wellbeing.core.schedules import (
     FEATURE_COLUMNS,
     NIGHT_HOURS_BANDS,
@@ -24,6 +23,10 @@ from wellbeing.core.schedules import (
     compute_features,
     weekly_schedule_features,
 )
+from wellbeing.core.shifts.generate import generate_shifts
+from wellbeing.core.shifts.grids import INRC_CODES, parse_grid
+from wellbeing.core.shifts.records import parse_shifts
+from wellbeing.core.tables import ImportRejected
 
 ROSTERS = Path(__file__).resolve().parents[1] / "data" / "rosters"
 # The FRA railroad dispatchers' shift diaries, copied into tests/data with their attribution (README there).

@@ -30,9 +30,10 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
-from .roster import DEFAULT_TIMEZONE, WORKED_DUTY_TYPES
 from .schedules import DEFAULT_ACCOUNTING_PERIOD, MONTH_DAYS, accounting_periods
+from .shifts.records import WORKED_DUTY_TYPES
 from .tables import ImportRejected, RowError, read_table
+from .timeparse import DEFAULT_TIMEZONE
 
 __all__ = [
     "DAY_LIMIT_H",

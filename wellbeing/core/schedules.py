@@ -40,7 +40,10 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
-from .roster import ACCOUNTING_PERIODS, DEFAULT_TIMEZONE, WORKED_DUTY_TYPES, ImportRejected, RowError
+from .roster import ACCOUNTING_PERIODS
+from .shifts.records import WORKED_DUTY_TYPES
+from .tables import ImportRejected, RowError
+from .timeparse import DEFAULT_TIMEZONE
 
 __all__ = [
     "Band",

@@ -89,11 +89,8 @@ def costs_upload(slug: str, kind: str) -> WerkzeugResponse | tuple[str, int]:
         n = svc.store_cost_file(kind, form.file.data.read(), imported_by=f"web:{current_user.name}",
                                 filename=form.file.data.filename or "", delimiter=form.delimiter.data or None,
                                 encoding=form.encoding.data or "utf-8")
-    except ImportRejected as exc:
+    except ImportRejected as exc:  # an undecodable file too (rule ``encoding``)
         return _render(wave, errors=exc.errors, status=400, which=kind)
-    except (UnicodeDecodeError, LookupError):
-        form.file.errors = [_("The file is not text in this encoding.")]
-        return _render(wave, status=400, which=kind)
     flash(_("Stored %(n)s rows.", n=n))
     return redirect(url_for("schedules.costs", slug=slug))
 
@@ -157,7 +154,8 @@ def costs_pdf(slug: str) -> Response:
     start, end = wc.window
     lines = [f"Wave {wave.slug}; reference window {start} to {end} (end exclusive); money in {wc.currency}. "
              f"Overtime by each officer's accounting period (roster column accounting_period, default the "
-             f"calendar month; norm = contract hours per week / 7 per day); limits of the Labour Code of the Republic of Kazakhstan, art. 78: 2 h/day, 12 h/month, "
+             f"calendar month; norm = contract hours per week / 7 per day); limits of the Labour Code of the "
+             f"Republic of Kazakhstan, art. 78: 2 h/day, 12 h/month, "
              f"120 h/year (pro rata). Groups under K = {wave.min_cell} officers and totals that would reveal "
              f"them are suppressed."]
     remove, merge = wc.scenario["remove"], wc.scenario["merge"]

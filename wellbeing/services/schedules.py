@@ -24,8 +24,8 @@ import pandas as pd
 from sqlalchemy import inspect as sa_inspect
 
 from ..core.disclosure import round_half_away
-from ..core.roster import DEFAULT_TIMEZONE
 from ..core.schedules import aggregate_features, compute_features, reference_window
+from ..core.timeparse import DEFAULT_TIMEZONE
 from ..extensions import db
 from ..models import RosterSnapshot, Wave
 from .roster import load_shifts, snapshot_frame
