@@ -220,3 +220,15 @@ def test_an_empty_file_and_a_duplicate_header():
     errs = rejected(parse_roster, translated(ROSTER).replace("  табельный номер ", "person_id", 1)
                     .replace("\n", ";Табельный номер\n", 1), columns=COLUMNS)
     assert [(e.row, e.column, e.rule) for e in errs] == [(1, "person_id", "duplicate_column")]
+
+
+def test_quoted_fields_and_line_endings_keep_the_same_rows():
+    text = 'a,b\r\n"x, y",2\r\n"two\nlines",3\r\n,\r\n4,5,6\r\n'
+    (e,) = rejected(read_table, text, required=("a", "b"))
+    assert (e.row, e.rule) == (5, "field_count")   # a quoted line break does not start a row
+    table = read_table(text.replace("4,5,6", "4,5"), required=("a", "b"))
+    assert table.rows == [(2, {"a": "x, y", "b": "2"}), (3, {"a": "two\nlines", "b": "3"}),
+                          (5, {"a": "4", "b": "5"})]
+    no_quotes = "a;b\n1;2\n\n3;4;5\n6\n"
+    assert [(e.row, e.rule) for e in rejected(read_table, no_quotes, required=("a",))] == [
+        (4, "field_count"), (5, "field_count")]

@@ -44,6 +44,7 @@ import csv
 import io
 import logging
 import os
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -55,6 +56,8 @@ import pandas as pd
 logger = logging.getLogger(__name__)
 
 DELIMITERS = (",", ";", "\t")
+_NON_BLANK = re.compile(r"\S")
+_LINE_END = re.compile(r"[\r\n]")
 #: What a reader accepts: file bytes, file text, a path, or an open file.
 Source = bytes | str | os.PathLike[str] | IO[str] | IO[bytes]
 
@@ -162,11 +165,14 @@ def read_text(source: Source, encoding: str = "utf-8") -> str:
 
 def detect_delimiter(text: str) -> str:
     """Return ``,``, ``;`` or tab: whichever occurs most often in the first non-blank line."""
-    for line in text.splitlines():
-        if line.strip():
-            counts = {d: line.count(d) for d in DELIMITERS}
-            best = max(counts, key=lambda d: counts[d])
-            return best if counts[best] else ","
+    first = _NON_BLANK.search(text)   # the first non-blank line, found without splitting the whole text
+    if first is not None:
+        start = max(text.rfind("\n", 0, first.start()), text.rfind("\r", 0, first.start())) + 1
+        end = _LINE_END.search(text, first.start())
+        line = text[start:end.start() if end else len(text)]
+        counts = {d: line.count(d) for d in DELIMITERS}
+        best = max(counts, key=lambda d: counts[d])
+        return best if counts[best] else ","
     return ","
 
 
@@ -251,27 +257,25 @@ class Columns:
 
 
 # ---------------------------------------------------------------------------------- reading
-def _field_counts(text: str, sep: str) -> tuple[np.ndarray, list[bool]]:
-    """Fields per record (header first) and whether each record is blank. Without quotes or lone CRs a
-    record is a line, counted on the bytes (fast); otherwise by the csv module."""
-    lines = text.split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
-    if '"' not in text and text.count("\r") == text.count("\r\n") and len(sep) == 1 and ord(sep) < 128:
-        b = np.frombuffer(text.encode("utf-8"), np.uint8)
+def _field_counts(text: str, data: bytes, sep: str) -> tuple[np.ndarray, np.ndarray]:
+    """Fields per record (header first) and whether each record is blank (computed only for records
+    whose count differs from the header's). Without quotes or lone CRs a record is a line, counted on
+    ``data`` (the text in UTF-8; fast); otherwise by the csv module."""
+    if b'"' not in data and data.count(b"\r") == data.count(b"\r\n") and len(sep) == 1 and ord(sep) < 128:
+        b = np.frombuffer(data, np.uint8)
         ends = np.flatnonzero(b == 10)
-        if len(ends) < len(lines):
-            ends = np.append(ends, len(b))
-        seps = np.concatenate([[0], np.cumsum(b == ord(sep))])
-        starts = np.concatenate([[0], ends[:-1] + 1])
-        counts = seps[ends] - seps[starts] + 1
-        blank = [False] * len(counts)
-        for i in np.flatnonzero(counts != counts[0] if len(counts) else []):
-            blank[i] = not lines[i].replace(sep, "").strip()
+        if not len(ends) or ends[-1] != len(b) - 1:
+            ends = np.append(ends, len(b))   # a last line without its newline
+        before = np.searchsorted(np.flatnonzero(b == ord(sep)), ends)   # separators before each line end
+        counts = np.diff(before, prepend=0) + 1
+        blank = np.zeros(len(counts), bool)
+        for i in np.flatnonzero(counts != counts[0]).tolist():
+            line = b[(ends[i - 1] + 1 if i else 0):ends[i]].tobytes().decode("utf-8")
+            blank[i] = not line.replace(sep, "").strip()
         return counts, blank
     recs = list(csv.reader(io.StringIO(text, newline=""), delimiter=sep))
     return (np.array([len(r) for r in recs], dtype=np.int64),
-            [all(not f.strip() for f in r) for r in recs])
+            np.array([all(not f.strip() for f in r) for r in recs], dtype=bool))
 
 
 def read_columns(
@@ -295,12 +299,12 @@ def read_columns(
     """
     errors = ErrorList()
     text = read_text(source, encoding)
-    if not text.strip():
+    if not text or text.isspace():
         errors.add(None, None, None, "empty", "the file is empty")
         errors.raise_if_any()
     sep = delimiter or detect_delimiter(text)
     try:
-        raw = next(csv.reader(io.StringIO(text, newline=""), delimiter=sep))
+        raw = next(csv.reader(io.StringIO(text[:1 << 20], newline=""), delimiter=sep))
     except (csv.Error, StopIteration) as exc:
         errors.add(None, None, None, "unreadable", f"cannot read the header: {exc}")
         errors.raise_if_any()
@@ -320,14 +324,15 @@ def read_columns(
             errors.add(1, c, None, "missing_column",
                        f"required column {c!r} is missing (found: {', '.join(names)})")
     errors.raise_if_any()
-    counts, blank = _field_counts(text, sep)
+    data = text.encode("utf-8")
+    counts, blank = _field_counts(text, data, sep)
     for i in np.flatnonzero(counts[1:] != len(names)):
         if not blank[i + 1]:
             errors.add(i + 2, None, None, "field_count", f"{counts[i + 1]} fields where the header has {len(names)}")
     errors.raise_if_any()
     try:
-        df = pd.read_csv(io.StringIO(text), sep=sep, header=0, names=list(range(len(names))), index_col=False,
-                         dtype=object, keep_default_na=False, na_filter=False, skip_blank_lines=False,
+        df = pd.read_csv(io.BytesIO(data), sep=sep, encoding="utf-8", header=0, names=list(range(len(names))),
+                         index_col=False, dtype=object, keep_default_na=False, na_filter=False, skip_blank_lines=False,
                          quoting=csv.QUOTE_MINIMAL)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         errors.add(None, None, None, "unreadable", f"cannot read the file: {exc}")
