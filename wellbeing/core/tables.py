@@ -321,8 +321,8 @@ def read_columns(
         seen[new] = old
     for c in required:
         if c not in names:
-            errors.add(1, c, None, "missing_column",
-                       f"required column {c!r} is missing (found: {', '.join(names)})")
+            found = ", ".join(names[:12]) + (f" and {len(names) - 12} more" if len(names) > 12 else "")
+            errors.add(1, c, None, "missing_column", f"required column {c!r} is missing (found: {found})")
     errors.raise_if_any()
     data = text.encode("utf-8")
     counts, blank = _field_counts(text, data, sep)

@@ -40,6 +40,7 @@ class ShiftCode:
 
     @property
     def is_off(self) -> bool:
+        """An off code (no working time)."""
         return self.start is None
 
     def minutes(self) -> tuple[int, int]:
@@ -163,7 +164,11 @@ def records_from_cells(
 
 
 def parse_inrc_text(text: str) -> tuple[list[str], list[list[str]], list[int], list[str]]:
-    persons, cells, rows = [], [], []
+    """The INRC pipe-separated text grid: (persons, their day codes, their line numbers (1-based),
+    the header's weekday letters). Lines without ``|`` and lines of dashes are skipped."""
+    persons: list[str] = []
+    cells: list[list[str]] = []
+    rows: list[int] = []
     header: list[str] = []
     for lineno, line in enumerate(text.splitlines(), start=1):
         if "|" not in line or set(line.strip()) <= {"-"}:
