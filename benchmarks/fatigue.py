@@ -18,7 +18,7 @@ import time
 import numpy as np
 
 from wellbeing.core import fatigue as fz
-from wellbeing.core.roster import generate_shifts
+from wellbeing.core.shifts.generate import generate_shifts
 
 log = logging.getLogger("benchmarks.fatigue")
 

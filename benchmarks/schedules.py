@@ -6,7 +6,7 @@ a CSV of local times into a temporary directory, then measures, each in a fresh 
 
 * **baseline** — ``pandas.read_csv`` of the same file plus ``pandas.to_datetime`` of ``start`` and
   ``end`` (explicit format);
-* **pipeline** — :func:`wellbeing.core.roster.parse_shifts` (reading, every validation rule,
+* **pipeline** — :func:`wellbeing.core.shifts.records.parse_shifts` (reading, every validation rule,
   local time -> UTC) + :func:`wellbeing.core.schedules.features.compute_features` over the 90-day window +
   :func:`wellbeing.core.schedules.thresholds.aggregate_features` over 1,000 groups.
 
@@ -45,7 +45,7 @@ def generate_csv(path: Path, officers: int, days: int) -> int:
     import numpy as np
     import pandas as pd
 
-    from wellbeing.core.roster import generate_shifts
+    from wellbeing.core.shifts.generate import generate_shifts
 
     end = START + dt.timedelta(days=days - 1)
     parts = []
@@ -89,12 +89,12 @@ def run_baseline(path: str) -> dict:
 def run_pipeline(path: str, days: int) -> dict:
     import pandas as pd
 
-    from wellbeing.core.roster import parse_shifts
     from wellbeing.core.schedules.features import compute_features
     from wellbeing.core.schedules.thresholds import aggregate_features
+    from wellbeing.core.shifts.records import parse_shifts
 
     t = time.perf_counter()
-    shifts = parse_shifts(path)
+    shifts = parse_shifts(Path(path))
     t_parse = time.perf_counter() - t
     f = compute_features(shifts, START, START + dt.timedelta(days=days))
     t_feat = time.perf_counter() - t - t_parse

@@ -1,7 +1,7 @@
 """Benchmark: storing shift records in SQLite with the bulk insert of the import services.
 
 Generates ``--rows`` shift records (default 1,000,000) from the pattern catalogue
-(:func:`wellbeing.core.roster.generate_shifts`), migrates a fresh SQLite file in a temporary
+(:func:`wellbeing.core.shifts.generate.generate_shifts`), migrates a fresh SQLite file in a temporary
 directory (the committed Alembic migrations) and times
 :func:`wellbeing.services.roster.store_shifts` (Core ``insert()`` executemany in chunks of
 ``CHUNK_ROWS``) plus the commit, then the read back of every row by
@@ -31,7 +31,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 def make_frame(rows: int):  # type: ignore[no-untyped-def]
     """About ``rows`` planned shift records: rotating 8 h shifts (~0.75 per person-day) over 90 days."""
-    from wellbeing.core.roster import generate_shifts
+    from wellbeing.core.shifts.generate import generate_shifts
 
     days = 90
     persons = max(1, round(rows / (days * 0.75)))

@@ -24,6 +24,17 @@ Conventions: output commands take `--format table|csv|json` (stdout, or `--out F
 stderr; exit 0 = success, 1 = the input or request was refused (one line per problem: file, row,
 column or field, value, rule), 2 = usage error. Imports are all-or-nothing. Every released table has
 `suppressed` and `reason` per row; a suppressed row's numbers are empty (CSV) or null (JSON).
+
+Input files (every import: units, roster, shifts, grids, weekly templates, codes, cost files, groups
+and response files; one reader, `wellbeing/core/tables.py`): UTF-8 with or without BOM unless
+`--encoding` names another codec (an undecodable file is rule `encoding`); the delimiter `,`, `;` or
+tab is detected from the first non-blank line unless `--delimiter` is given; the first line is the
+header, whose names are compared stripped and case-insensitively with the `--columns MAP.toml`
+`[columns]` keys and with the contract's names. Rows are numbered as a spreadsheet shows them: the
+header is row 1, the first data row is row 2; header problems (`missing_column`, `duplicate_column`)
+are reported at row 1, problems of the whole file (`encoding`, `empty`, `unreadable`) without a row.
+Blank lines are skipped and keep their numbers; a row with more or fewer fields than the header is
+rule `field_count`. Columns are named by the contract's name.
 """
 
 

@@ -140,8 +140,9 @@ def test_demo_roster_and_shifts_follow_the_structure() -> None:
 
     import pandas as pd
 
-    from wellbeing.core.roster import parse_roster, validate_shift_frame
+    from wellbeing.core.roster import parse_roster
     from wellbeing.core.schedules.features import compute_features
+    from wellbeing.core.shifts.records import validate_shift_frame
     from wellbeing.demo.seed import demo_shifts, roster_csv
 
     structure = build(SEED)
@@ -167,9 +168,9 @@ def test_demo_roster_and_shifts_follow_the_structure() -> None:
 def test_planned_night_hours_of_the_patterns_are_the_documented_ones() -> None:
     """model.PLANNED_NIGHT_HOURS (used for the planted pattern totals) = night hours a month of the
     catalogue's planned schedules over whole cycles."""
-    from wellbeing.core.roster import generate_shifts
     from wellbeing.core.schedules.definitions import MONTH_DAYS
     from wellbeing.core.schedules.features import compute_features
+    from wellbeing.core.shifts.generate import generate_shifts
 
     for pattern, want in model.PLANNED_NIGHT_HOURS.items():
         g = generate_shifts([f"p{i}" for i in range(24)], pattern, "2024-01-01", "2024-05-31")

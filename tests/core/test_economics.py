@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from wellbeing.core import economics as ec
-from wellbeing.core.roster import parse_shifts
+from wellbeing.core.shifts.records import parse_shifts
 from wellbeing.core.tables import ImportRejected
 
 HEADER = "person_id,start,end,break_min,duty_type,shift_code\n"

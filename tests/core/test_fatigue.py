@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from wellbeing.core import fatigue as fz
-from wellbeing.core.roster import parse_shifts
+from wellbeing.core.shifts.records import parse_shifts
 
 REF = Path(__file__).resolve().parents[1] / "reference" / "fatigue_reference.csv"
 HEADER = "person_id,start,end,break_min,duty_type,shift_code\n"

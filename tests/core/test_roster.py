@@ -10,20 +10,12 @@ import pandas as pd
 import pytest
 
 from wellbeing.core.patterns import PATTERNS, SHIFT_PATTERN_SLUGS, get_pattern
-from wellbeing.core.roster import (
-    INRC_CODES,
-    ImportRejected,
-    RowError,
-    ShiftCode,
-    detect_delimiter,
-    generate_shifts,
-    parse_codes,
-    parse_grid,
-    parse_roster,
-    parse_shifts,
-    parse_weekly_template,
-    validate_shift_frame,
-)
+from wellbeing.core.roster import parse_roster
+from wellbeing.core.shifts.generate import generate_shifts
+from wellbeing.core.shifts.grids import INRC_CODES, ShiftCode, parse_codes, parse_grid
+from wellbeing.core.shifts.records import parse_shifts, validate_shift_frame
+from wellbeing.core.shifts.weekly import parse_weekly_template
+from wellbeing.core.tables import ImportRejected, RowError, detect_delimiter
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "rosters"
 HEADER = "person_id,start,end,break_min,duty_type,shift_code\n"
@@ -222,7 +214,7 @@ def test_rejects_bad_break_numbers():
 def test_rejects_missing_columns():
     errs = rejected(parse_shifts, io.StringIO("person_id,start,duty_type\np1,2024-01-01 08:00,regular\n"))
     assert {(e.rule, e.column, e.row) for e in errs} == {
-        ("missing_column", "end", None), ("missing_column", "break_min", None)}
+        ("missing_column", "end", 1), ("missing_column", "break_min", 1)}  # the header is row 1
 
 
 def test_rejects_unknown_person_when_roster_given():
@@ -280,7 +272,7 @@ def test_roster_rejects_duplicates_iin_and_bad_numbers():
 def test_roster_rejects_missing_column():
     errs = rejected(parse_roster, io.StringIO("person_id,unit_id\np1,u1\n"))
     assert {e.column for e in errs} == {"shift_pattern", "contract_hours_week"}
-    assert all(e.rule == "missing_column" and e.row is None for e in errs)
+    assert all(e.rule == "missing_column" and e.row == 1 for e in errs)  # the header is row 1
 
 
 # ------------------------------------------------------------------------------- grids
@@ -411,7 +403,7 @@ def test_unreadable_encoding_is_rejected_not_crashed(tmp_path):
     p = tmp_path / "cp1251.csv"
     p.write_bytes("табельный_номер,start\n".encode("cp1251"))
     (e,) = rejected(parse_shifts, p)
-    assert e.rule == "unreadable" and e.row is None
+    assert e.rule == "encoding" and e.row is None  # the one rule of undecodable files (core.tables.decode)
 
 
 def test_grid_header_mapping():

@@ -11,11 +11,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from wellbeing.core.roster import INRC_CODES, ImportRejected, generate_shifts, parse_grid, parse_shifts
 from wellbeing.core.schedules.bands import NIGHT_HOURS_BANDS, QUICK_RETURNS_BANDS, WEEKLY_HOURS_BANDS, band
 from wellbeing.core.schedules.features import FEATURE_COLUMNS, compute_features
 from wellbeing.core.schedules.self_report import WEEKLY_FEATURE_COLUMNS, weekly_schedule_features
 from wellbeing.core.schedules.thresholds import THRESHOLDS, aggregate_features
+from wellbeing.core.shifts.generate import generate_shifts
+from wellbeing.core.shifts.grids import INRC_CODES, parse_grid
+from wellbeing.core.shifts.records import parse_shifts
+from wellbeing.core.tables import ImportRejected
 
 ROSTERS = Path(__file__).resolve().parents[1] / "data" / "rosters"
 # The FRA railroad dispatchers' shift diaries, copied into tests/data with their attribution (README there).

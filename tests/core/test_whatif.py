@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import statsmodels.formula.api as smf
 
-from wellbeing.core.roster import generate_shifts
+from wellbeing.core.shifts.generate import generate_shifts
 from wellbeing.core.whatif import custom_pattern, parse_shift_spec, predict_change
 
 

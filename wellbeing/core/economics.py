@@ -30,10 +30,11 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
-from .roster import DEFAULT_TIMEZONE, WORKED_DUTY_TYPES
 from .schedules.accounting import DEFAULT_ACCOUNTING_PERIOD, accounting_periods
 from .schedules.definitions import MONTH_DAYS
+from .shifts.records import WORKED_DUTY_TYPES
 from .tables import ImportRejected, RowError, read_table
+from .timeparse import DEFAULT_TIMEZONE
 
 __all__ = [
     "DAY_LIMIT_H",

@@ -64,7 +64,8 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
-from .roster import DEFAULT_TIMEZONE, WORKED_DUTY_TYPES
+from .shifts.records import WORKED_DUTY_TYPES
+from .timeparse import DEFAULT_TIMEZONE
 
 __all__ = [
     "FATIGUE_COLUMNS",

@@ -51,7 +51,7 @@ SHIFT_EFFECT: dict[str, float] = {
     "24-48": 0.0,
     "24-72": 5.0,
 }
-# Night hours a month of each pattern's planned schedule (core.roster.generate_shifts, whole cycles;
+# Night hours a month of each pattern's planned schedule (core.shifts.generate.generate_shifts, whole cycles;
 # tests/test_demo.py recomputes them), for the planted pattern totals below.
 PLANNED_NIGHT_HOURS: dict[str, float] = {"fixed-8h": 0.0, "rotating-8h": 61.0, "pitman-12h": 61.0,
                                          "24-48": 81.3, "24-72": 61.0}
@@ -213,7 +213,7 @@ def response_counts(sizes: Mapping[str, int], rate: float, *, minimum: int = 0) 
 
 # ------------------------------------------------------------------------------ roster and shift records
 # The demo roster lists every officer of every unit (headcount of demo.structure) on the unit's shift
-# pattern; its shift records are planned shifts of that pattern (core.roster.generate_shifts, crews
+# pattern; its shift records are planned shifts of that pattern (core.shifts.generate.generate_shifts, crews
 # assigned in person order) plus overtime and call-backs drawn below. Documented in docs/demo.md.
 PERSON_ID_FORMAT = "P{:06d}"      # pseudonymous ids P000001, P000002, ... in unit order
 CONTRACT_HOURS_WEEK = 40.0        # contract_hours_week of every officer (KZ Labour Code art. 68)

@@ -340,7 +340,7 @@ def demo_shifts(structure: Structure, seed: int, start: date, end: date):  # typ
     each unit's pattern plus overtime extensions and call-backs (constants in :mod:`.model`)."""
     import pandas as pd
 
-    from ..core.roster import generate_shifts
+    from ..core.shifts.generate import generate_shifts
 
     rng = np.random.default_rng([seed, 99])
     parts, ext_p, cb_rate = [], {}, {}
@@ -416,7 +416,7 @@ def unit_features(frame, structure: Structure, start: date, end: date) -> dict[s
 def seed_shifts(structure: Structure, seed: int, start: date, end: date):  # type: ignore[no-untyped-def]
     """Validate the demo's shift records (core rules: no overlap, ...) and store them in one bulk
     insert with one import record, as ``flask shifts generate`` does. Returns the stored frame."""
-    from ..core.roster import validate_shift_frame
+    from ..core.shifts.records import validate_shift_frame
     from ..services.roster import file_hash, record_import, store_shifts
 
     frame = demo_shifts(structure, seed, start, end)

@@ -69,10 +69,8 @@ def schedules_costs(wave: str, rates_file: str | None, register_file: str | None
         if path:
             try:
                 n = svc.store_cost_file(kind, read_file(path), imported_by=operator_name(), filename=path)
-            except ImportRejected as exc:
+            except ImportRejected as exc:  # an undecodable file too (rule ``encoding``)
                 fail(f"{path}: {e}" for e in exc.errors)
-            except UnicodeDecodeError:
-                fail(f"{path}: not UTF-8 text")
             click.echo(f"{path}: stored {n} {kind} rows", err=True)
     try:
         wc = svc.wave_costs(get_wave(wave), remove=remove, merge=pairs)
@@ -92,7 +90,8 @@ def schedules_costs(wave: str, rates_file: str | None, register_file: str | None
 @click.option("--group", default=None, help="reporting group (default: the unit's officers' group)")
 @click.option("--pattern", default=None, help="catalogue pattern slug, or omit and give --sequence and --shift")
 @click.option("--sequence", default=None, help='custom day sequence, e.g. "DDNNOOOO" (O or - = off)')
-@click.option("--shift", "shifts", multiple=True, metavar="CODE=HH:MM+Nh", help="a code of --sequence, e.g. D=07:00+12h")
+@click.option("--shift", "shifts", multiple=True, metavar="CODE=HH:MM+Nh",
+              help="a code of --sequence, e.g. D=07:00+12h")
 @click.option("--crews", default=None, type=int, help="crews of a custom sequence (default: length / codes)")
 @click.option("--wave", "wave_slug", required=True, help="wave whose reference window and groups are used")
 @click.option("--outcome", required=True, help="scale id, e.g. cbi.work")

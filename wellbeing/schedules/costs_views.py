@@ -89,11 +89,8 @@ def costs_upload(slug: str, kind: str) -> WerkzeugResponse | tuple[str, int]:
         n = svc.store_cost_file(kind, form.file.data.read(), imported_by=operator(),
                                 filename=form.file.data.filename or "", delimiter=form.delimiter.data or None,
                                 encoding=form.encoding.data or "utf-8")
-    except ImportRejected as exc:
+    except ImportRejected as exc:  # an undecodable file too (rule ``encoding``)
         return _render(wave, errors=exc.errors, status=400, which=kind)
-    except (UnicodeDecodeError, LookupError):
-        form.file.errors = [_("The file is not text in this encoding.")]
-        return _render(wave, status=400, which=kind)
     flash(_("Stored %(n)s rows.", n=n))
     return redirect(url_for("schedules.costs", slug=slug))
 

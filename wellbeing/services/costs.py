@@ -23,7 +23,8 @@ import pandas as pd
 from ..core import economics as ec
 from ..core.csv_cells import frame_csv
 from ..core.disclosure import round_half_away
-from ..core.roster import DEFAULT_TIMEZONE
+from ..core.tables import decode
+from ..core.timeparse import DEFAULT_TIMEZONE
 from ..extensions import db
 from ..models import Answer, CostFile, ImportRecord, Response, RosterEntry, RosterSnapshot, Unit, Wave, WaveStatus
 from .roster import file_hash, load_shifts, record_import
@@ -66,7 +67,7 @@ def store_cost_file(kind: str, data: bytes, *, imported_by: str, filename: str =
     """
     if kind not in KINDS:
         raise ValueError(f"unknown cost file kind {kind!r}")
-    text = data.decode(encoding).lstrip("\ufeff") if isinstance(data, bytes) else data
+    text = decode(data, encoding)
     parsed = (ec.parse_rates(text, delimiter=delimiter) if kind == "rates"
               else ec.parse_register(text, delimiter=delimiter))
     rec = record_import(KINDS[kind], file_hash(text.encode("utf-8")), len(parsed), imported_by)

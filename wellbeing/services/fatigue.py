@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 
 from ..core.fatigue import fatigue_features
-from ..core.roster import DEFAULT_TIMEZONE
 from ..core.schedules.thresholds import aggregate_features
+from ..core.timeparse import DEFAULT_TIMEZONE
 from ..models import Wave
 from .roster import load_shifts
 from .schedules import FeaturesError, release_features, released_wave_features

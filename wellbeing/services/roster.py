@@ -1,9 +1,10 @@
 """Saving the roster and shift records (``flask roster import``, ``flask shifts ...`` and the project
 office's upload pages).
 
-Parsing and validation live in :mod:`wellbeing.core.roster` (pure); this module adds what needs the
-database: unknown units and persons, overlaps with **stored** shifts of the same person, the import
-record (file hash, rows, who, when), idempotent re-imports and the bulk insert of shift records.
+Parsing and validation live in :mod:`wellbeing.core.roster` and :mod:`wellbeing.core.shifts` (pure); this
+module adds what needs the database: unknown units and persons, overlaps with **stored** shifts of the same
+person, the import record (file hash, rows, who, when), idempotent re-imports and the bulk insert of shift
+records.
 
 Every import is all or nothing: it raises :class:`~wellbeing.core.tables.ImportRejected` listing every
 problem (with row numbers) having saved nothing, or commits everything with one :class:`ImportRecord`.
@@ -24,9 +25,14 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import insert
 
-from ..core import roster as core
 from ..core.patterns import SHIFT_PATTERN_SLUGS
-from ..core.tables import ImportRejected, RowError
+from ..core.roster import parse_roster
+from ..core.shifts.generate import generate_shifts
+from ..core.shifts.grids import ShiftCode, parse_grid, parse_inrc_text
+from ..core.shifts.records import MAX_SHIFT_HOURS, parse_shifts
+from ..core.shifts.weekly import parse_weekly_template
+from ..core.tables import ImportRejected, RowError, read_table, read_text
+from ..core.timeparse import DEFAULT_TIMEZONE
 from ..extensions import db
 from ..models import ImportRecord, RosterEntry, RosterSnapshot, ShiftRecord, Unit, UnitLevel
 
@@ -35,7 +41,7 @@ log = logging.getLogger(__name__)
 #: Rows per INSERT batch of :func:`store_shifts` (SQLite's executemany in chunks keeps memory flat).
 CHUNK_ROWS = 50_000
 #: How far around a new shift stored shifts are searched for overlaps: the longest record (36 h).
-_MARGIN_S = int(core.MAX_SHIFT_HOURS * 3600)
+_MARGIN_S = int(MAX_SHIFT_HOURS * 3600)
 _PERSON_BATCH = 500   # persons per IN (...) query (SQLite's bound-parameter limit)
 
 
@@ -97,7 +103,7 @@ def unit_ids() -> dict[str, int]:
 def preview_roster(data: bytes, *, columns: Mapping[str, str] | None = None, delimiter: str | None = None,
                    encoding: str = "utf-8", values: ValueMap | None = None) -> pd.DataFrame:
     """Validate a roster file against the stored units without saving (raises ImportRejected)."""
-    return core.parse_roster(data, known_units=unit_ids(), known_patterns=SHIFT_PATTERN_SLUGS,
+    return parse_roster(data, known_units=unit_ids(), known_patterns=SHIFT_PATTERN_SLUGS,
                              columns=columns, delimiter=delimiter, encoding=encoding, values=values)
 
 
@@ -120,7 +126,7 @@ def import_roster(data: bytes, *, imported_by: str, as_of: date | None = None,
     if (rec := _already("roster", digest)) is not None:
         return ImportResult("roster", 0, True, rec.id)
     units = unit_ids()
-    frame = core.parse_roster(data, known_units=units, known_patterns=SHIFT_PATTERN_SLUGS, columns=columns,
+    frame = parse_roster(data, known_units=units, known_patterns=SHIFT_PATTERN_SLUGS, columns=columns,
                               delimiter=delimiter, encoding=encoding, values=values)
     try:
         rec = record_import("roster", digest, len(frame), imported_by)
@@ -217,7 +223,7 @@ def store_shifts(frame: pd.DataFrame, import_id: int, *, chunk: int = CHUNK_ROWS
 
 def load_shifts(persons: Iterable[str], start_utc: int, end_utc: int) -> pd.DataFrame:
     """Stored shift records of ``persons`` overlapping ``[start_utc - 36 h, end_utc + 36 h)`` (epoch
-    seconds) as the frame of :mod:`wellbeing.core.roster` (``start``/``end`` tz-aware UTC), with the
+    seconds) as the frame of :mod:`wellbeing.core.shifts.records` (``start``/``end`` tz-aware UTC), with the
     stored ``start_utc``, ``end_utc`` and ``import_id``."""
     ids = sorted(set(persons))
     lo, hi = start_utc - _MARGIN_S, end_utc + _MARGIN_S
@@ -311,10 +317,10 @@ def _save_shifts(kind: str, digest: str, frame: pd.DataFrame, imported_by: str) 
     return ImportResult(kind, n, False, rec.id)
 
 
-def check_shifts(data: bytes, *, timezone: str = core.DEFAULT_TIMEZONE, columns: Mapping[str, str] | None = None,
+def check_shifts(data: bytes, *, timezone: str = DEFAULT_TIMEZONE, columns: Mapping[str, str] | None = None,
                  delimiter: str | None = None, encoding: str = "utf-8", values: ValueMap | None = None) -> pd.DataFrame:
     """Parse and validate a shift-records file against the roster and the stored shifts (no saving)."""
-    frame = core.parse_shifts(data, timezone=timezone, known_persons=known_persons(), columns=columns,
+    frame = parse_shifts(data, timezone=timezone, known_persons=known_persons(), columns=columns,
                               delimiter=delimiter, encoding=encoding, values=values)
     errors = stored_overlaps(frame, frame.attrs.get("rows", [None] * len(frame)))
     if errors:
@@ -322,7 +328,7 @@ def check_shifts(data: bytes, *, timezone: str = core.DEFAULT_TIMEZONE, columns:
     return frame
 
 
-def import_shifts(data: bytes, *, imported_by: str, timezone: str = core.DEFAULT_TIMEZONE,
+def import_shifts(data: bytes, *, imported_by: str, timezone: str = DEFAULT_TIMEZONE,
                   columns: Mapping[str, str] | None = None, delimiter: str | None = None,
                   encoding: str = "utf-8", values: ValueMap | None = None) -> ImportResult:
     """Store a shift-records file ``person_id,start,end,break_min,duty_type,shift_code`` (all or nothing);
@@ -338,14 +344,13 @@ def import_shifts(data: bytes, *, imported_by: str, timezone: str = core.DEFAULT
 def _person_rows(data: bytes, *, delimiter: str | None, encoding: str,
                  columns: Mapping[str, str] | None) -> dict[str, int]:
     """Person -> row (line) of a grid or weekly file, for row numbers of checks made after parsing."""
-    text = core._read_text(data, encoding)
+    text = read_text(data, encoding)
     first = next((ln for ln in text.splitlines() if ln.strip()), "")
     if "|" in first and delimiter is None:
-        persons, _cells, rows, _header = core._parse_inrc_text(text)
+        persons, _cells, rows, _header = parse_inrc_text(text)
         return dict(zip(persons, rows))
-    df, rows = core.read_table(data, required=("person_id",), delimiter=delimiter, encoding=encoding,
-                               columns=columns)
-    return {p: int(r) for p, r in zip(df["person_id"], rows)}
+    table = read_table(text, required=("person_id",), delimiter=delimiter, columns=columns)
+    return {p: int(r) for p, r in zip(table.frame["person_id"], table.row_numbers)}
 
 
 def _check_expanded(frame: pd.DataFrame, row_of: Mapping[str, int | None], tz: str) -> None:
@@ -358,18 +363,18 @@ def _check_expanded(frame: pd.DataFrame, row_of: Mapping[str, int | None], tz: s
         raise ImportRejected(errors)
 
 
-def check_grid(data: bytes, codes: bytes | Mapping[str, core.ShiftCode], start: date, *,
-               timezone: str = core.DEFAULT_TIMEZONE, columns: Mapping[str, str] | None = None,
+def check_grid(data: bytes, codes: bytes | Mapping[str, ShiftCode], start: date, *,
+               timezone: str = DEFAULT_TIMEZONE, columns: Mapping[str, str] | None = None,
                delimiter: str | None = None, encoding: str = "utf-8") -> pd.DataFrame:
     """Parse a person × day grid with its codes table and check it against roster and stored shifts."""
-    frame = core.parse_grid(data, codes, start, timezone=timezone, delimiter=delimiter, encoding=encoding,
+    frame = parse_grid(data, codes, start, timezone=timezone, delimiter=delimiter, encoding=encoding,
                             columns=columns)
     _check_expanded(frame, _person_rows(data, delimiter=delimiter, encoding=encoding, columns=columns), timezone)
     return frame
 
 
 def import_grid(data: bytes, codes: bytes, start: date, *, imported_by: str,
-                timezone: str = core.DEFAULT_TIMEZONE, columns: Mapping[str, str] | None = None,
+                timezone: str = DEFAULT_TIMEZONE, columns: Mapping[str, str] | None = None,
                 delimiter: str | None = None, encoding: str = "utf-8") -> ImportResult:
     """Store the shifts of a person × day grid (CLI ``flask shifts import-grid``)."""
     digest = file_hash(data, start.isoformat(), hashlib.sha256(codes).hexdigest(), timezone)
@@ -381,7 +386,7 @@ def import_grid(data: bytes, codes: bytes, start: date, *, imported_by: str,
 
 
 def import_weekly(data: bytes, start: date, end: date, *, imported_by: str,
-                  timezone: str = core.DEFAULT_TIMEZONE, columns: Mapping[str, str] | None = None,
+                  timezone: str = DEFAULT_TIMEZONE, columns: Mapping[str, str] | None = None,
                   delimiter: str | None = None, encoding: str = "utf-8") -> ImportResult:
     """Expand a weekly template per person over ``start``..``end`` (inclusive) and store it."""
     digest = file_hash(data, start.isoformat(), end.isoformat(), timezone)
@@ -389,14 +394,14 @@ def import_weekly(data: bytes, start: date, end: date, *, imported_by: str,
         return ImportResult("shifts-weekly", 0, True, rec.id)
     if end < start:
         raise ImportRejected([RowError(None, None, end.isoformat(), "bad_period", "--to is before --from")])
-    frame = core.parse_weekly_template(data, start, end, timezone=timezone, delimiter=delimiter,
+    frame = parse_weekly_template(data, start, end, timezone=timezone, delimiter=delimiter,
                                        encoding=encoding, columns=columns)
     _check_expanded(frame, _person_rows(data, delimiter=delimiter, encoding=encoding, columns=columns), timezone)
     return _save_shifts("shifts-weekly", digest, frame, imported_by)
 
 
 def generate_for_unit(unit: str, pattern: str, start: date, end: date, *, imported_by: str,
-                      timezone: str = core.DEFAULT_TIMEZONE) -> ImportResult:
+                      timezone: str = DEFAULT_TIMEZONE) -> ImportResult:
     """Planned shifts on catalogue ``pattern`` for the officers of ``unit`` in the latest roster
     snapshot (``flask shifts generate``); crews are assigned in ``person_id`` order."""
     problems = []
@@ -423,7 +428,7 @@ def generate_for_unit(unit: str, pattern: str, start: date, end: date, *, import
     digest = file_hash(b"generate", unit, pattern, start.isoformat(), end.isoformat(), timezone, snap.id)
     if (rec := _already("shifts-generated", digest)) is not None:
         return ImportResult("shifts-generated", 0, True, rec.id)
-    frame = core.generate_shifts(persons, pattern, start, end, timezone)
+    frame = generate_shifts(persons, pattern, start, end, timezone)
     errors = stored_overlaps(frame, [None] * len(frame),
                              frame["start"].dt.tz_convert(timezone).dt.strftime("%Y-%m-%d").tolist())
     if errors:

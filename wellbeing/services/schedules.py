@@ -24,9 +24,9 @@ from sqlalchemy import inspect as sa_inspect
 
 from ..core.csv_cells import frame_csv
 from ..core.disclosure import round_half_away
-from ..core.roster import DEFAULT_TIMEZONE
 from ..core.schedules.features import compute_features, reference_window
 from ..core.schedules.thresholds import aggregate_features
+from ..core.timeparse import DEFAULT_TIMEZONE
 from ..extensions import db
 from ..models import RosterSnapshot, Wave
 from .roster import load_shifts, snapshot_frame

@@ -1,7 +1,7 @@
 """What a new schedule would change for a unit (issue 23): ``flask schedules what-if`` and the what-if page.
 
 1. The unit's officers (the wave's roster snapshot) get the proposed pattern from the generator
-   (:func:`wellbeing.core.roster.generate_shifts`) over the wave's reference window.
+   (:func:`wellbeing.core.shifts.generate.generate_shifts`) over the wave's reference window.
 2. Their features (:func:`wellbeing.core.schedules.features.compute_features`), fatigue index
    (:func:`wellbeing.core.fatigue.fatigue_features`) and overtime (:func:`wellbeing.core.economics.
    legal_overtime`) are computed for the roster they work now and for the proposed one; the change of
@@ -34,8 +34,9 @@ from ..core import economics as ec
 from ..core.disclosure import round_half_away
 from ..core.fatigue import FATIGUE_COLUMNS, fatigue_features
 from ..core.patterns import ShiftPattern, get_pattern
-from ..core.roster import DEFAULT_TIMEZONE, generate_shifts
 from ..core.schedules.features import compute_features
+from ..core.shifts.generate import generate_shifts
+from ..core.timeparse import DEFAULT_TIMEZONE
 from ..core.whatif import Prediction, predict_change
 from ..extensions import db
 from ..models import RosterEntry, Unit, Wave

@@ -25,7 +25,8 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
-from ..roster import DEFAULT_TIMEZONE, WORKED_DUTY_TYPES
+from ..shifts.records import WORKED_DUTY_TYPES
+from ..timeparse import DEFAULT_TIMEZONE
 from .accounting import DEFAULT_ACCOUNTING_PERIOD, overtime_by_accounting_period, person_periods
 from .clock import circular_sd_hours, local_seconds, utc_of_local, utc_seconds, window_bound
 from .definitions import (
