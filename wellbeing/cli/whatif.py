@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 from flask.cli import with_appcontext
 
 from .errors import fail, refusals
 from .output import echo, emit_document, format_option
+
+if TYPE_CHECKING:
+    from ..core.patterns import ShiftPattern
 
 
 @click.command("what-if")
@@ -36,7 +41,7 @@ def command(unit: str, group: str | None, pattern: str | None, sequence: str | N
 
     if (pattern is None) == (sequence is None):
         fail("give --pattern SLUG or --sequence with --shift (one of the two)")
-    pat = pattern
+    pat: str | ShiftPattern | None = pattern
     if sequence is not None:
         try:   # a malformed --sequence/--shift is the user's input (core raises a plain ValueError)
             pat = custom_pattern(sequence, shifts, crews)
@@ -44,6 +49,7 @@ def command(unit: str, group: str | None, pattern: str | None, sequence: str | N
             fail(str(exc))
     exp = tuple(e.strip() for e in exposures.split(",") if e.strip()) if exposures else svc.DEFAULT_EXPOSURES
     mw = [w.strip() for w in model_waves.split(",") if w.strip()] if model_waves else None
+    assert pat is not None
     r = svc.what_if(unit, pat, get_wave(wave_slug), outcome, group=group, model_waves=mw, exposures=exp)
     out = svc.release_what_if(r)
     if fmt == "json":
