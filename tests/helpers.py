@@ -1,8 +1,15 @@
-"""Helpers shared by tests: set up a wave through the same services the CLI uses."""
+"""Helpers shared by tests: set up a wave through the same services the CLI uses; run `flask` commands
+in-process (:func:`invoke`, Flask's CliRunner) or, for the one smoke test per command group, as a user
+runs them (:func:`run_flask`, a subprocess)."""
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -17,6 +24,52 @@ DATA = Path(__file__).resolve().parent / "data"
 #: two small units of akm-d1 pool into one rotating group, akm-d2's unit is alone on 24/72.
 SMALL_UNIT_PATTERNS = {"akm-d1-u1": "fixed-8h", "akm-d1-u2": "rotating-8h", "akm-d1-u3": "rotating-8h",
                        "akm-d2-u1": "24-72"}
+REPO = Path(__file__).resolve().parent.parent
+FLASK = [sys.executable, "-m", "flask", "--app", "wellbeing"]
+#: ``instance/config.py`` of an instance folder prepared without ``flask setup`` (the test secrets of
+#: ``tests/conftest.py``).
+TEST_INSTANCE_CONFIG = ("SECRET_KEY = 'test-secret'\nCODE_HMAC_KEY = 'test-hmac-key'\n"
+                        f"SEAL_KEY = {'5e' * 32!r}\n")
+
+
+@dataclass(frozen=True)
+class Ran:
+    """What a command did, read as from a finished process: exit status, stdout and stderr apart."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def invoke(app: Flask, *args: str, input: str | None = None) -> Ran:
+    """Run ``flask <args>`` in-process on ``app`` (its own instance and database) through Flask's CliRunner.
+
+    An exception that escaped the command's own handling (and so would print a traceback) is re-raised."""
+    result = app.test_cli_runner().invoke(args=list(args), input=input)
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return Ran(result.exit_code, result.stdout, result.stderr)
+
+
+def run_flask(inst: Path, *args: str, env: dict[str, str] | None = None,
+              input: str | None = None) -> subprocess.CompletedProcess[str]:
+    """Run ``flask --app wellbeing <args>`` as a user does (a subprocess) on the instance folder ``inst``."""
+    e = {**os.environ, "WELLBEING_INSTANCE_PATH": str(inst), **(env or {})}
+    return subprocess.run([*FLASK, *args], capture_output=True, text=True, env=e, cwd=REPO, input=input,
+                          timeout=120)
+
+
+def prepared_instance(inst: Path, template: Path | str) -> Path:
+    """An instance folder as ``flask setup`` leaves it, without running it: ``config.py`` with the test
+    secrets and a copy of the session's migrated SQLite ``template`` (on PostgreSQL runs, where the
+    template is a database name, the subprocess migrates its own SQLite file at first use)."""
+    inst.mkdir(parents=True, exist_ok=True)
+    (inst / "config.py").write_text(TEST_INSTANCE_CONFIG, encoding="utf-8")
+    if isinstance(template, Path):
+        shutil.copy(template, inst / "wellbeing.sqlite")
+    else:
+        assert run_flask(inst, "db", "upgrade").returncode == 0
+    return inst
 
 
 def open_wave(app: Flask, slug: str = "w1", instruments: tuple[str, ...] = ("cbi", "who5"),

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
+import shutil
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,10 +12,8 @@ from wellbeing import create_app
 from wellbeing.core.sealing import SealError, key_id, new_key, seal, seal_text, unseal, unseal_text
 from wellbeing.services.batches import SealKeyMismatch
 
-from .helpers import close, first_values, open_wave
+from .helpers import close, first_values, invoke, open_wave, prepared_instance, run_flask
 from .test_survey import rows, run_survey
-
-REPO = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
@@ -148,36 +144,33 @@ def test_app_refuses_to_start_with_another_seal_key(app, app_config, codes):
     create_app({**app_config, "SEAL_KEY": new_key()})  # nothing pending: a new key is harmless
 
 
-def _flask(inst: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "WELLBEING_INSTANCE_PATH": str(inst)}
-    return subprocess.run([sys.executable, "-m", "flask", "--app", "wellbeing", *args], capture_output=True,
-                          text=True, env=env, cwd=REPO, timeout=120)
-
-
-def test_setup_adds_the_seal_key_to_an_existing_instance(tmp_path: Path):
-    inst = tmp_path / "instance"
-    inst.mkdir()
+def test_setup_adds_the_seal_key_to_an_existing_instance(instance: Path, migrated_db: Path | str):
+    """In-process on the instance folder (``WELLBEING_INSTANCE_PATH``); each run loads the app afresh, as
+    a new `flask setup` process does."""
+    inst = instance
     old = "SECRET_KEY = 'old-secret'\nCODE_HMAC_KEY = 'old-hmac'\n"
     (inst / "config.py").write_text(old, encoding="utf-8")
-    r = _flask(inst, "setup")
+    if isinstance(migrated_db, Path):  # the upgrade has nothing left to do (SQLite runs)
+        shutil.copy(migrated_db, inst / "wellbeing.sqlite")
+    r = invoke(create_app(), "setup")
     assert r.returncode == 0, r.stderr
     text = (inst / "config.py").read_text(encoding="utf-8")
     assert text.startswith(old)  # the other secrets are kept as they were
     ns: dict[str, object] = {}
     exec(text, ns)  # noqa: S102 - our own config file
     assert len(str(ns["SEAL_KEY"])) == 64 and "back it up" in text.lower()
-    assert _flask(inst, "setup").returncode == 0
+    assert invoke(create_app(), "setup").returncode == 0
     assert (inst / "config.py").read_text(encoding="utf-8") == text  # added once
 
 
-def test_cli_refuses_with_one_line_on_a_key_mismatch(tmp_path: Path):
-    inst = tmp_path / "instance"
-    assert _flask(inst, "setup").returncode == 0
+def test_cli_refuses_with_one_line_on_a_key_mismatch(tmp_path: Path, migrated_db: Path | str):
+    """Smoke test of `flask waves` (subprocess): the app refuses to load, one line, exit 1."""
+    inst = prepared_instance(tmp_path / "instance", migrated_db)
     con = sqlite3.connect(inst / "wellbeing.sqlite")  # foreign keys off: a bare sealed row suffices
     con.execute("insert into pending_response values ('x', 1, 1, '0000000000000000', x'00')")
     con.commit()
     con.close()
-    r = _flask(inst, "waves", "list")
+    r = run_flask(inst, "waves", "list")
     assert r.returncode == 1
     assert "Traceback" not in r.stderr
     assert r.stderr.strip().startswith("Error:") and "do not match SEAL_KEY" in r.stderr

@@ -1,79 +1,92 @@
-"""Commands of CLI.md run as a user runs them (subprocess `flask`), on a real SQLite file."""
+"""Commands of CLI.md on a real SQLite file: in-process through Flask's CliRunner (each test its own
+instance folder and database, ``tests/conftest.py``), plus one subprocess `flask` run per command group
+(``smoke`` tests) proving the real entry point, its exit codes and one-line errors."""
 
 from __future__ import annotations
 
-import os
 import sqlite3
-import subprocess
-import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.sqlite_only(reason="commands run as a subprocess on the instance folder's SQLite file, "
-                                          "which the tests read directly")
+from wellbeing import create_app
 
-REPO = Path(__file__).resolve().parent.parent
-DATA = REPO / "tests" / "data"
-FLASK = [sys.executable, "-m", "flask", "--app", "wellbeing"]
+from .helpers import DATA, REPO, Ran, invoke, prepared_instance, run_flask
 
+pytestmark = pytest.mark.sqlite_only(reason="the tests read the instance folder's SQLite file directly")
 
-def flask(inst: Path, *args: str, env: dict[str, str] | None = None, input: str | None = None):
-    e = {**os.environ, "WELLBEING_INSTANCE_PATH": str(inst), **(env or {})}
-    return subprocess.run([*FLASK, *args], capture_output=True, text=True, env=e, cwd=REPO, input=input,
-                          timeout=120)
+Cli = Callable[..., Ran]
 
 
 @pytest.fixture
-def inst(tmp_path: Path) -> Path:
+def cli(app) -> Cli:  # type: ignore[no-untyped-def]
+    """``cli(*args, input=None)``: run ``flask <args>`` in-process on the test's app."""
+    return lambda *args, input=None: invoke(app, *args, input=input)
+
+
+@pytest.fixture
+def inst(app) -> Path:  # type: ignore[no-untyped-def]
+    """The test's instance folder (its database is ``wellbeing.sqlite`` there, migrated)."""
+    return Path(app.instance_path)
+
+
+@pytest.fixture
+def real_inst(tmp_path: Path, migrated_db: Path | str) -> Path:
+    """An instance folder for subprocess runs: config.py and a migrated database, as `flask setup` leaves it."""
+    return prepared_instance(tmp_path / "real-instance", migrated_db)
+
+
+def test_setup_writes_secrets_once_and_migrates(tmp_path: Path):
+    """Smoke test of `flask setup` (and Flask-Migrate's `flask db`) as a user runs them."""
     inst = tmp_path / "instance"
-    r = flask(inst, "setup")
+    r = run_flask(inst, "setup")
     assert r.returncode == 0, r.stderr
-    return inst
-
-
-def test_setup_writes_secrets_once_and_migrates(inst: Path):
     cfg = (inst / "config.py").read_text()
     assert "SECRET_KEY = '" in cfg and "CODE_HMAC_KEY = '" in cfg
     assert oct((inst / "config.py").stat().st_mode & 0o777) == "0o600"
-    r = flask(inst, "setup")
+    r = run_flask(inst, "setup")
     assert r.returncode == 0 and (inst / "config.py").read_text() == cfg  # secrets kept
     con = sqlite3.connect(inst / "wellbeing.sqlite")
     tables = {t for (t,) in con.execute("select name from sqlite_master where type='table'")}
     assert {"unit", "wave", "response", "code_ledger", "alembic_version"} <= tables
     assert con.execute("pragma journal_mode").fetchone() == ("wal",)
-    r = flask(inst, "db", "check")
+    r = run_flask(inst, "db", "check")
     assert r.returncode == 0, r.stderr + r.stdout
 
 
-def test_environment_overrides_instance_config(inst: Path, tmp_path: Path):
+def test_environment_overrides_instance_config(instance: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     other = tmp_path / "other.sqlite"
-    r = flask(inst, "db", "upgrade", env={"WELLBEING_DATABASE_URL": f"sqlite:///{other}"})
+    monkeypatch.setenv("WELLBEING_DATABASE_URL", f"sqlite:///{other}")
+    r = invoke(create_app(), "db", "upgrade")
     assert r.returncode == 0, r.stderr
     assert other.exists()
 
 
-def test_instruments_check_passes_on_shipped_files(inst: Path):
-    r = flask(inst, "instruments", "check")
+def test_instruments_check_passes_on_shipped_files(cli: Cli):
+    r = cli("instruments", "check")
     assert r.returncode == 0, r.stderr
     assert "ok " in r.stderr and "cbi" in r.stderr
-    r = flask(inst, "instruments", "list")
+    r = cli("instruments", "list")
     assert r.returncode == 0 and "cbi" in r.stdout and "who5" in r.stdout
 
 
-def test_instruments_check_names_file_scale_and_item(inst: Path, tmp_path: Path):
+def test_smoke_instruments_check_names_file_scale_and_item(real_inst: Path, tmp_path: Path):
+    """Smoke test of `flask instruments`: exit 1 and one readable line."""
     bad = tmp_path / "bad.toml"
     bad.write_text((REPO / "surveys" / "who5.toml").read_text(encoding="utf-8").replace(
         'items = ["', 'items = ["ghost", "', 1), encoding="utf-8")
-    r = flask(inst, "instruments", "check", str(bad))
+    r = run_flask(real_inst, "instruments", "check", str(bad))
     assert r.returncode == 1
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1
     assert str(bad) in lines[0] and "scale 'wellbeing'" in lines[0] and "unknown item 'ghost'" in lines[0]
 
 
-def test_units_import_and_row_numbered_errors(inst: Path, tmp_path: Path):
-    r = flask(inst, "units", "import", str(DATA / "units-small.csv"))
+def test_smoke_units_import_and_row_numbered_errors(real_inst: Path, tmp_path: Path):
+    """Smoke test of `flask units`: exit 0, then exit 1 with one line per row problem and nothing stored."""
+    inst = real_inst
+    r = run_flask(inst, "units", "import", str(DATA / "units-small.csv"))
     assert r.returncode == 0, r.stderr
     bad = tmp_path / "units.csv"
     bad.write_text("unit_id;name;parent_id;level;headcount\n"
@@ -81,7 +94,7 @@ def test_units_import_and_row_numbered_errors(inst: Path, tmp_path: Path):
                    "akm-d9-u1;Unit;akm-d9;unit;-3\n"
                    "akm-d9-u2;Unit;nowhere;unit;4\n"
                    "Bad Id;Unit;akm-d9;squad;4\n", encoding="utf-8")
-    r = flask(inst, "units", "import", str(bad))
+    r = run_flask(inst, "units", "import", str(bad))
     assert r.returncode == 1
     err = r.stderr
     assert "row 3, column headcount: '-3'" in err
@@ -92,34 +105,34 @@ def test_units_import_and_row_numbered_errors(inst: Path, tmp_path: Path):
     assert con.execute("select count(*) from import_record").fetchone() == (1,)
 
 
-def test_units_import_maps_russian_headers_and_bom(inst: Path, tmp_path: Path):
+def test_units_import_maps_russian_headers_and_bom(inst: Path, cli: Cli, tmp_path: Path):
     f = tmp_path / "units-ru.csv"
     f.write_bytes("\ufeffкод;название;родитель;уровень;численность\nast;Астана;;region;\n"
                   "ast-d1;УП района Есиль;ast;department;\nast-d1-u1;Патрульная рота;ast-d1;unit;25\n".encode())
     m = tmp_path / "map.toml"
     m.write_text('[columns]\n"код" = "unit_id"\n"название" = "name"\n"родитель" = "parent_id"\n'
                  '"уровень" = "level"\n"численность" = "headcount"\n', encoding="utf-8")
-    r = flask(inst, "units", "import", str(f), "--columns", str(m))
+    r = cli("units", "import", str(f), "--columns", str(m))
     assert r.returncode == 0, r.stderr
     con = sqlite3.connect(inst / "wellbeing.sqlite")
     assert con.execute("select name, headcount from unit where slug='ast-d1-u1'").fetchone() == ("Патрульная рота", 25)
 
 
-def test_wave_lifecycle_and_slips(inst: Path, tmp_path: Path):
-    assert flask(inst, "units", "import", str(DATA / "units-small.csv")).returncode == 0
-    r = flask(inst, "waves", "create", "spring", "--instruments", "cbi,who5", "--opens", "2026-03-01",
-              "--closes", "2026-03-31", "--min-cell", "4")
+def test_wave_lifecycle_and_slips(inst: Path, cli: Cli, tmp_path: Path):
+    assert cli("units", "import", str(DATA / "units-small.csv")).returncode == 0
+    r = cli("waves", "create", "spring", "--instruments", "cbi,who5", "--opens", "2026-03-01",
+            "--closes", "2026-03-31", "--min-cell", "4")
     assert r.returncode == 1 and "K is at least 5" in r.stderr
-    r = flask(inst, "waves", "create", "spring", "--instruments", "cbi,nope", "--opens", "2026-03-01",
-              "--closes", "2026-03-31")
+    r = cli("waves", "create", "spring", "--instruments", "cbi,nope", "--opens", "2026-03-01",
+            "--closes", "2026-03-31")
     assert r.returncode == 1 and "unknown instrument 'nope'" in r.stderr
-    r = flask(inst, "waves", "create", "spring", "--instruments", "cbi,who5", "--opens", "2026-03-01",
-              "--closes", "2026-03-31")
+    r = cli("waves", "create", "spring", "--instruments", "cbi,who5", "--opens", "2026-03-01",
+            "--closes", "2026-03-31")
     assert r.returncode == 0, r.stderr
-    r = flask(inst, "waves", "open", "spring")
+    r = cli("waves", "open", "spring")
     assert r.returncode == 1 and "requires issued codes" in r.stderr
     out = tmp_path / "slips"
-    r = flask(inst, "waves", "issue-codes", "spring", "--out", str(out))
+    r = cli("waves", "issue-codes", "spring", "--out", str(out))
     assert r.returncode == 0, r.stderr
     codes = (out / "codes.csv").read_text().splitlines()
     assert codes[0] == "reporting_group,code"
@@ -132,17 +145,16 @@ def test_wave_lifecycle_and_slips(inst: Path, tmp_path: Path):
     from pypdf import PdfReader
 
     text = "".join(page.extract_text() for page in PdfReader(out / "slips-akm-d2-u1--all.pdf").pages)
-    first_code = codes[1 + 36 + 14].split(",")[1] if False else None  # noqa: F841 - order-independent below
     group_codes = [line.split(",")[1] for line in codes[1:] if line.startswith("akm-d2-u1--all,")]
     from wellbeing.core.codes import format_code
 
     assert sum(format_code(c) in text for c in group_codes) == 15
-    r = flask(inst, "waves", "issue-codes", "spring", "--out", str(out))
+    r = cli("waves", "issue-codes", "spring", "--out", str(out))
     assert r.returncode == 1 and "only be issued once" in r.stderr
-    assert flask(inst, "waves", "open", "spring").returncode == 0
-    r = flask(inst, "waves", "list", "--format", "csv")
+    assert cli("waves", "open", "spring").returncode == 0
+    r = cli("waves", "list", "--format", "csv")
     assert "spring,open,2026-03-01,2026-03-31,5,\"cbi,who5\",3" in r.stdout
-    assert flask(inst, "waves", "close", "spring").returncode == 0
+    assert cli("waves", "close", "spring").returncode == 0
     con = sqlite3.connect(inst / "wellbeing.sqlite")
     assert con.execute("select count(*) from code_ledger").fetchone() == (65,)
     # The ledger holds hashes only: no printed code is stored.
@@ -150,6 +162,8 @@ def test_wave_lifecycle_and_slips(inst: Path, tmp_path: Path):
     assert not stored & set(group_codes)
 
 
-def test_drafts_purge_runs(inst: Path):
-    r = flask(inst, "drafts", "purge")
+def test_smoke_drafts_purge_runs(real_inst: Path):
+    """Smoke test of `flask drafts`."""
+    inst = real_inst
+    r = run_flask(inst, "drafts", "purge")
     assert r.returncode == 0 and "deleted 0" in r.stderr

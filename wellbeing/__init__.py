@@ -69,7 +69,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     from . import cli
 
-    cli.init_app(app)
+    cli.register(app)
 
     if not app.config.get("SECRET_KEY") and not app.testing:
         log.warning("SECRET_KEY is not set: run `flask --app wellbeing setup` first.")

@@ -6,7 +6,7 @@ Recorded automatically, so that no view or command can forget it:
   and every model run, by the logged-in staff member (:func:`record_request`, an ``after_request`` of
   the staff blueprints);
 - **CLI**: every ``flask`` command of the platform that succeeds, except read-only listings
-  (:func:`record_command`, called by ``cli_errors.guarded``).
+  (:func:`record_command`, called by ``wellbeing.cli.guard.guarded``).
 
 What is never recorded: anything on survey routes (:func:`record` refuses there), officers, codes,
 answers, passwords, or form contents — only the action's name, its target (a wave or user slug from

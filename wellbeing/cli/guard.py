@@ -1,12 +1,12 @@
 """No traceback reaches a `flask` command's user: every unexpected error becomes one line, exit 1.
 
-Commands refuse bad input themselves (``cli.fail``: one line per problem, capped); this is the net
-under them for the classes of error a file or option can still provoke deep inside a library — an
-unknown codec, bytes that are not in the declared encoding, a TOML file nested thousands of levels deep
-(``RecursionError``), a missing folder, a number too large for its column. The database session is
-rolled back first (imports are all or nothing), then ``error: <what>`` is printed on stderr. The full
-traceback goes to the ``wellbeing.cli`` logger at DEBUG level, for developers. A command that succeeds
-is recorded in the audit log (``services.audit``).
+Commands refuse bad input themselves (:func:`.errors.fail` and the :func:`.errors.refusals` decorator:
+one line per problem, capped); this is the net under them for the classes of error a file or option can
+still provoke deep inside a library — an unknown codec, bytes that are not in the declared encoding, a
+TOML file nested thousands of levels deep (``RecursionError``), a missing folder, a number too large for
+its column. The database session is rolled back first (imports are all or nothing), then
+``error: <what>`` is printed on stderr. The full traceback goes to the ``wellbeing.cli`` logger at DEBUG
+level, for developers. A command that succeeds is recorded in the audit log (``services.audit``).
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from collections.abc import Callable
 from typing import Any
 
 import click
+
+from .options import operator_name
 
 log = logging.getLogger("wellbeing.cli")
 MAX_LINE = 300
@@ -42,7 +44,7 @@ def one_line(exc: BaseException) -> str:
 
 def _rollback() -> None:
     try:
-        from .extensions import db
+        from ..extensions import db
 
         db.session.rollback()
     except Exception:  # noqa: BLE001 - outside an app context there is nothing to roll back
@@ -54,8 +56,7 @@ def _audit(ctx: click.Context) -> None:
     its options as parsed (never file contents; passwords are read from the prompt, not options)."""
     from flask.cli import ScriptInfo
 
-    from .cli import operator_name
-    from .services.audit import record_command
+    from ..services.audit import record_command
 
     path = " ".join(ctx.command_path.split()[1:])
     argv = [f"{k}={v}" for k, v in sorted(ctx.params.items()) if v not in (None, False, "", ())]
