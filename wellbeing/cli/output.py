@@ -3,8 +3,6 @@ to stdout or to ``--out FILE`` (CLI.md: results on stdout, messages and progress
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import math
 from pathlib import Path
@@ -12,7 +10,7 @@ from typing import Any
 
 import click
 
-from ..core.csv_cells import neutralise
+from ..core.csv_cells import plain_text, write_csv
 from .errors import fail
 
 #: The ``--format`` choices of a table command.
@@ -40,18 +38,6 @@ def write(text: str, out: str | None = None) -> None:
         click.echo(text, nl=False)
 
 
-def cell_text(v: object) -> str:
-    """A value as CSV/table text (CLI.md): empty for null, ``true``/``false``, whole numbers without
-    a decimal point. Formatting only: the values are the released ones."""
-    if v is None:
-        return ""
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    return str(v)
-
-
 def fmt_num(v: object, digits: int = 4) -> str:
     """A model number for a readable table: ``digits`` decimals (significant digits below 0.001), empty
     for null, NaN or infinity."""
@@ -68,13 +54,8 @@ def table_text(rows: list[dict], fmt: str, columns: list[str]) -> str:
     if fmt == "json":
         return json.dumps(rows, ensure_ascii=False, indent=2) + "\n"
     if fmt == "csv":
-        buf = io.StringIO()
-        w = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n", extrasaction="ignore")
-        w.writeheader()
-        w.writerows({c: neutralise(r.get(c)) if isinstance(r.get(c), str) else cell_text(r.get(c))
-                     for c in columns} for r in rows)
-        return buf.getvalue()
-    cells = [columns] + [[cell_text(r.get(c)) for c in columns] for r in rows]
+        return write_csv(columns, rows)
+    cells = [columns] + [[plain_text(r.get(c)) for c in columns] for r in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(columns))]
     return "".join("  ".join(v.ljust(widths[i]) for i, v in enumerate(row)).rstrip() + "\n" for row in cells)
 

@@ -34,15 +34,22 @@ def neutralise(value: object) -> object:
 
 
 def cell_text(value: object) -> str:
-    """One value as CSV (and plain-table) text, by the rules above; text is neutralised.
+    """One value as CSV text, by the rules above; text is neutralised.
 
     >>> [cell_text(v) for v in (None, float("nan"), True, 12.0, 12.5, 3, "=x")]
     ['', '', 'true', '12', '12.5', '3', "'=x"]
     """
+    if isinstance(value, str):
+        return str(neutralise(value))
+    return plain_text(value)
+
+
+def plain_text(value: object) -> str:
+    """One value as text by the rules above, text left as it is (aligned tables on a terminal)."""
     if value is None:
         return ""
     if isinstance(value, str):
-        return str(neutralise(value))
+        return value
     if type(value).__name__ in ("bool", "bool_"):      # Python and numpy booleans
         return "true" if value else "false"
     if type(value).__name__ in ("NAType", "NaTType"):  # pandas' missing values
