@@ -7,7 +7,12 @@ variables (``WELLBEING_DATABASE_URL`` selects the database) → the ``test_confi
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from .languages import LANGUAGES
+
+#: The checkout (or installed tree) holding ``surveys/`` and ``migrations/``.
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 DEFAULTS: dict[str, object] = {
     # Secrets: written to instance/config.py by `flask setup`; required outside tests.

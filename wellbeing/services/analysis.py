@@ -21,6 +21,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -481,12 +482,20 @@ _FUNCTIONS = {"C"}
 
 
 def _csv_frame(path: str) -> pd.DataFrame:
+    """A data file for ``models ... --csv``: decoded by the one rule of :func:`wellbeing.core.tables.decode`
+    (UTF-8 with or without BOM), delimiter detected, columns typed by pandas (formulas need numbers)."""
     import csv
+    import io
+
+    from ..core.tables import ImportRejected, detect_delimiter, read_text
 
     if os.path.isfile(path) and os.path.getsize(path) == 0:
         raise AnalysisError(f"{path}: the file is empty")
     try:
-        return pd.read_csv(path, sep=None, engine="python", encoding="utf-8-sig")
+        text = read_text(Path(path))
+        return pd.read_csv(io.StringIO(text), sep=detect_delimiter(text))
+    except ImportRejected as exc:
+        raise AnalysisError(f"{path}: {exc.errors[0]}") from exc
     except (OSError, ValueError, pd.errors.ParserError, csv.Error) as exc:
         raise AnalysisError(f"{path}: {getattr(exc, 'strerror', None) or exc}") from exc
 

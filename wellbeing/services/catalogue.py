@@ -8,7 +8,7 @@ from pathlib import Path
 
 from flask import current_app
 
-from .. import PROJECT_ROOT
+from ..config import PROJECT_ROOT
 from ..core.instruments import Instrument, load_catalogue, parse_instrument
 from ..extensions import db
 from ..models import InstrumentSnapshot, WaveInstrument

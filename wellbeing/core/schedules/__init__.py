@@ -7,7 +7,7 @@ Modules
 * :mod:`~wellbeing.core.schedules.clock` — UTC instants, local wall clock and local days (zoneinfo),
   circular SD of clock times;
 * :mod:`~wellbeing.core.schedules.features` — :func:`compute_features`, per person over a window
-  ``[start, end)`` from shift records (the frame of :func:`wellbeing.core.roster.parse_shifts`), and
+  ``[start, end)`` from shift records (the frame of :func:`wellbeing.core.shifts.records.parse_shifts`), and
   the reference window of a wave;
 * :mod:`~wellbeing.core.schedules.accounting` — accounting periods of working time and overtime by
   them (KZ Labour Code art. 78);

@@ -16,7 +16,7 @@ import pandas as pd
 
 from ..roster import ACCOUNTING_PERIODS
 
-# ACCOUNTING_PERIODS (from core.roster, the roster column ``accounting_period``): ``week`` = ISO weeks
+# ACCOUNTING_PERIODS (core.roster: the roster column ``accounting_period``): ``week`` = ISO weeks
 # (Monday 00:00 local), the ordinary weekly accounting (KZ Labour Code art. 68, 40 h/week); ``month``,
 # ``quarter``, ``year`` = calendar periods of summarised accounting of working time, whose accounting
 # period may not exceed one year.

@@ -1,6 +1,6 @@
 """Schedule-risk features per person over a window from shift records (DESIGN.md section 5).
 
-:func:`compute_features` works on the frame of :func:`wellbeing.core.roster.parse_shifts`; the columns
+:func:`compute_features` works on the frame of :func:`wellbeing.core.shifts.records.parse_shifts`; the columns
 and their definitions are :data:`FEATURE_COLUMNS`. Conventions (all hours are decimal hours):
 
 * **Worked time** = net hours (gross minus unpaid ``break_min``) of ``regular``, ``overtime`` and
@@ -132,7 +132,7 @@ def compute_features(
     ----------
     shifts : DataFrame
         Shift records with columns ``person_id``, ``start``, ``end`` (tz-aware), ``break_min``,
-        ``duty_type`` (as returned by :func:`wellbeing.core.roster.parse_shifts`); assumed
+        ``duty_type`` (as returned by :func:`wellbeing.core.shifts.records.parse_shifts`); assumed
         validated (no overlaps, end > start). Records outside the window may be included (they
         serve for rest and quick returns across the window's start).
     start, end : date, ISO date string or tz-aware Timestamp
