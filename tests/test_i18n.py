@@ -270,3 +270,21 @@ def test_every_page_renders_in_kazakh_and_russian(app, small_wave, lang):  # noq
                     seen += 1
                     assert f'<html lang="{lang}">' in resp.get_data(as_text=True), url
     assert seen > 15
+
+
+def test_a_deployment_narrowed_to_two_languages_offers_and_serves_only_those(app_config) -> None:  # type: ignore[no-untyped-def]
+    """Review of issue 24: ``LANGUAGES`` narrowed the slips' notes only; the survey still offered and
+    served Kazakh."""
+    from wellbeing import create_app
+
+    app = create_app({**app_config, "LANGUAGES": ["ru", "en"], "DEFAULT_LANGUAGE": "kk"})
+    c = app.test_client()
+    page = c.get("/survey/", headers={"Accept-Language": "kk"})
+    assert page.status_code == 200
+    assert 'value="kk"' not in page.text and "Қазақша" not in page.text
+    assert 'value="ru"' in page.text and 'value="en"' in page.text
+    assert '<html lang="ru"' in page.text            # kk not offered: the default falls back to Russian
+    c.set_cookie("wb_lang", "kk")
+    assert '<html lang="ru"' in c.get("/survey/").text
+    refused = c.post("/survey/language", data={"language": "kk"})
+    assert refused.status_code in (302, 303, 400) and c.get_cookie("wb_lang").value != "kk"

@@ -12,7 +12,7 @@ from functools import lru_cache
 from typing import Any
 
 from babel.numbers import NumberPattern, parse_pattern
-from flask import current_app, g, has_request_context, request
+from flask import current_app, g, has_app_context, has_request_context, request
 from flask_babel import format_date, format_decimal
 from flask_babel import get_locale as babel_locale
 from flask_babel import lazy_gettext as _l
@@ -41,15 +41,27 @@ def select_locale() -> str:
     survey routes. Outside a request (CLI, tasks) English, so that lazy messages can be printed."""
     if not has_request_context():
         return "en"
+    offered = deployment_languages()
     lang = getattr(g, "survey_lang", None) or request.cookies.get(LANG_COOKIE)
-    if lang in LANGUAGES:
+    if lang in offered:
         return lang
-    return request.accept_languages.best_match(LANGUAGES) or default_language()
+    return request.accept_languages.best_match(offered) or default_language()
+
+
+def deployment_languages() -> tuple[str, ...]:
+    """The languages this deployment offers: the ``LANGUAGES`` setting, in :data:`wellbeing.languages.
+    LANGUAGES` order (all of them when the setting names none we have). Outside an app, all."""
+    if not has_app_context():
+        return LANGUAGES
+    wanted = set(current_app.config.get("LANGUAGES") or LANGUAGES)
+    return tuple(code for code in LANGUAGES if code in wanted) or LANGUAGES
 
 
 def default_language() -> str:
+    """``DEFAULT_LANGUAGE`` if the deployment offers it, else Russian if offered, else the first offered."""
+    offered = deployment_languages()
     lang = current_app.config.get("DEFAULT_LANGUAGE", "ru")
-    return lang if lang in LANGUAGES else "ru"
+    return lang if lang in offered else ("ru" if "ru" in offered else offered[0])
 
 
 def loc(texts: Mapping[str, str] | None, lang: str | None = None) -> str:

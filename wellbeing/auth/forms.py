@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length
 
-from ..forms import choices
+from ..forms import LanguageChoices, choices
 from ..languages import LANGUAGE_NAMES
 from ..services.users import MAX_PASSWORD
 
@@ -25,7 +25,7 @@ class LogoutForm(FlaskForm):
     submit = SubmitField(_l("Log out"))
 
 
-class LanguageForm(FlaskForm):
+class LanguageForm(LanguageChoices, FlaskForm):
     """The interface language of staff pages (a cookie; see ``auth.views.language``)."""
 
     language = SelectField(_l("Interface language"), choices=choices(LANGUAGE_NAMES.items()))

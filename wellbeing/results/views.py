@@ -12,6 +12,7 @@ from matplotlib.figure import Figure
 
 from ..auth.roles import role_required
 from ..core import plots
+from ..core.csv_cells import write_csv
 from ..models import Wave, WaveStatus
 from ..pages import download, label, loc, select_locale
 from ..services import results as svc
@@ -223,7 +224,7 @@ def csv_export(slug: str) -> Response:
     w = _wave(slug)
     by = _by()
     if w.status != WaveStatus.closed:  # open, or an import-only wave still importing
-        body = f"wave,n,suppressed,reason\n{w.slug},{open_wave_count(w)},false,wave_open\n"
+        body = write_csv(("wave", "n", "suppressed", "reason"), [(w.slug, open_wave_count(w), False, "wave_open")])
     else:
         table, _scales = released_view(w, by)
         wanted = request.args.get("headers", "")

@@ -24,6 +24,7 @@ from ..core.response_import import ImportGroup
 from ..core.slips import slips_pdf
 from ..extensions import db
 from ..models import AccessCode, ReportingGroup, Unit, UnitLevel, Wave, WaveInstrument, WaveStatus
+from ..pages import deployment_languages
 from . import batches
 from .catalogue import get_catalogue, snapshot
 
@@ -292,7 +293,7 @@ def missing_languages(instruments: Sequence[Instrument]) -> dict[str, list[str]]
     """Instrument id -> the deployment's languages (``LANGUAGES``) it cannot be shown in; only
     instruments lacking some language are listed. Officers choosing such a language see the items in
     Russian, else English (``pages.localized``)."""
-    langs = list(current_app.config["LANGUAGES"])
+    langs = list(deployment_languages())
     out = {}
     for inst in instruments:
         lacking = [lang for lang in langs if lang not in inst.available_languages]
@@ -306,7 +307,7 @@ def wave_languages(wave: Wave) -> list[str]:
     printed in these); if no language is shared by all, those any instrument has."""
     from .submissions import wave_instruments
 
-    langs = list(current_app.config["LANGUAGES"])
+    langs = list(deployment_languages())
     insts = wave_instruments(wave)
     common = [lang for lang in langs if all(lang in i.available_languages for i in insts)]
     return common or [lang for lang in langs if any(lang in i.available_languages for i in insts)] or langs

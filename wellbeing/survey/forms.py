@@ -10,7 +10,7 @@ from wtforms import RadioField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, Optional
 
 from ..core.instruments import Instrument
-from ..forms import choices
+from ..forms import LanguageChoices, choices
 from ..languages import LANGUAGE_NAMES
 from ..pages import localized
 
@@ -20,14 +20,14 @@ def value_key(v: float) -> str:
     return str(int(v)) if float(v).is_integer() else str(v)
 
 
-class CodeForm(FlaskForm):
+class CodeForm(LanguageChoices, FlaskForm):
     code = StringField(_l("Access code"), validators=[InputRequired(message=_l("Enter the code from your slip.")),
                                                       Length(max=64)],
                        render_kw={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"})
     language = SelectField(_l("Language"), choices=choices(LANGUAGE_NAMES.items()))
 
 
-class LanguageForm(FlaskForm):
+class LanguageForm(LanguageChoices, FlaskForm):
     language = SelectField(_l("Language"), choices=choices(LANGUAGE_NAMES.items()))
 
 

@@ -18,7 +18,7 @@ from flask import current_app
 from markupsafe import Markup, escape
 
 from ..core.instruments import Instrument
-from ..pages import localized
+from ..pages import deployment_languages, localized
 from .forms import CodeForm, LanguageForm, value_key
 
 #: Upper bound on cached fragments (each a few hundred bytes): cleared when it would be passed.
@@ -91,7 +91,7 @@ def form_values(values: Mapping[str, float | None]) -> dict[str, str | None]:
 def language_select(lang: str) -> Markup:
     """The label and ``<select>`` of the page's language switch with ``lang`` chosen (rendered once per
     language through WTForms; the label is in the page's language, which is ``lang``)."""
-    key = ("language", lang)
+    key = ("language", lang, deployment_languages())
     html = _FRAGMENTS.get(key)
     if html is None:
         form = LanguageForm(formdata=None, language=lang, meta={"csrf": False})
@@ -108,7 +108,7 @@ def field_errors(form: Iterable) -> dict[str, list[str]]:  # type: ignore[type-a
 def code_fields(lang: str) -> Markup:
     """The start page's language and (empty) code fields with ``lang`` chosen, rendered once per
     language from ``survey/_code_fields.html`` (the labels are in the page's language, ``lang``)."""
-    key = ("code fields", lang)
+    key = ("code fields", lang, deployment_languages())
     html = _FRAGMENTS.get(key)
     if html is None:
         form = CodeForm(formdata=None, language=lang, meta={"csrf": False})
