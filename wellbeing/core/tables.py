@@ -15,7 +15,8 @@ Delimiter
     :func:`detect_delimiter`: ``,``, ``;`` or tab, whichever occurs most often in the first non-blank
     line, unless ``delimiter`` is given. Fields may be quoted with ``"`` (RFC 4180).
 Header
-    The first non-blank line is the header (leading blank lines are skipped and keep their numbers). Header names are stripped of spaces (and a stray BOM) and compared
+    The first non-blank line is the header (leading blank lines are skipped and keep their numbers).
+    Header names are stripped of spaces (and a stray BOM) and compared
     case-insensitively (``str.casefold``) both with the keys of the ``columns`` mapping (the file's
     names, e.g. Russian or Kazakh, to the contract's names) and with the contract's own names; the
     mapping's targets are matched to the contract's names case-insensitively too. A matched column gets
@@ -345,7 +346,7 @@ def read_columns(
     errors.raise_if_any()
     data = text.encode("utf-8")
     counts, blank = _field_counts(text, data, sep)
-    for i in np.flatnonzero(counts[1:] != len(names)):
+    for i in np.flatnonzero(counts[1:] != len(names)).tolist():
         if not blank[i + 1]:
             errors.add(i + 1 + hrow, None, None, "field_count",
                        f"{counts[i + 1]} fields where the header has {len(names)}")
