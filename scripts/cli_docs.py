@@ -27,14 +27,19 @@ column or field, value, rule), 2 = usage error. Imports are all-or-nothing. Ever
 
 Input files (every import: units, roster, shifts, grids, weekly templates, codes, cost files, groups
 and response files; one reader, `wellbeing/core/tables.py`): UTF-8 with or without BOM unless
-`--encoding` names another codec (an undecodable file is rule `encoding`); the delimiter `,`, `;` or
-tab is detected from the first non-blank line unless `--delimiter` is given; the first line is the
-header, whose names are compared stripped and case-insensitively with the `--columns MAP.toml`
-`[columns]` keys and with the contract's names. Rows are numbered as a spreadsheet shows them: the
-header is row 1, the first data row is row 2; header problems (`missing_column`, `duplicate_column`)
-are reported at row 1, problems of the whole file (`encoding`, `empty`, `unreadable`) without a row.
-Blank lines are skipped and keep their numbers; a row with more or fewer fields than the header is
-rule `field_count`. Columns are named by the contract's name.
+`--encoding` names another codec (a UTF-8 BOM is dropped with any encoding; an undecodable file is
+rule `encoding`); the delimiter `,`, `;` or tab is detected from the first non-blank line unless
+`--delimiter` gives one of `,` `;` `tab`; the first non-blank line is the header, whose names are
+compared stripped and case-insensitively with the `--columns MAP.toml` `[columns]` keys (and their
+targets) and with the contract's names; empty header names at the end with empty cells (`a;b;c;;`) are
+dropped. Every import applies the `[values.<column>]` tables of the columns file for the columns of
+its own contract (e.g. `[values.level]` for units, `[values.shift_pattern]` for the roster,
+`[values.duty_type]` for shifts and shift codes) and ignores the others, so one file serves all.
+Rows are numbered as a spreadsheet shows them: the header is row 1, the first data row is row 2
+(leading blank lines count); header problems (`missing_column`, `duplicate_column`) are reported at
+the header's row, problems of the whole file (`encoding`, `empty` — also a header without data rows
+— `unreadable`) without a row. Blank lines are skipped and keep their numbers; a row with more or
+fewer fields than the header is rule `field_count`. Columns are named by the contract's name.
 """
 
 

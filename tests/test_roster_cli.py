@@ -12,7 +12,7 @@ import pytest
 from flask import Flask
 
 from wellbeing.extensions import db
-from wellbeing.models import ImportRecord, ReportingGroup, RosterEntry, ShiftRecord, WaveRoster
+from wellbeing.models import ImportRecord, ReportingGroup, RosterEntry, ShiftRecord, Unit, WaveRoster
 from wellbeing.services import waves as wave_service
 from wellbeing.services.units import import_units
 
@@ -262,11 +262,18 @@ def test_features_release_groups_below_k_without_numbers(app: Flask, runner, fil
 
 def test_columns_file_maps_russian_pattern_and_duty_names(app: Flask, runner, files, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     colmap = tmp_path / "map.toml"
+    # One mapping file for every import: each applies the [values.X] of its own columns and ignores the
+    # others (units ignore shift_pattern, roster ignores level and duty_type, shifts ignore level).
     colmap.write_text('[columns]\n"табельный" = "person_id"\n"график" = "shift_pattern"\n'
-                      '"учётный_период" = "accounting_period"\n'
+                      '"учётный_период" = "accounting_period"\n"деңгей" = "level"\n'
                       '[values.shift_pattern]\n"сутки через трое" = "24-72"\n'
-                      '[values.duty_type]\n"основная" = "regular"\n"сверхурочная" = "overtime"\n',
+                      '[values.duty_type]\n"основная" = "regular"\n"сверхурочная" = "overtime"\n'
+                      '[values.level]\n"облыс" = "region"\n"департамент" = "department"\n"бөлім" = "unit"\n',
                       encoding="utf-8")
+    units = tmp_path / "units-kz.csv"
+    units.write_text("unit_id;name;parent_id;деңгей;headcount\nkz-r;Region;;Облыс;\n"
+                     "kz-d;Dept;kz-r;департамент;\nkz-u;Unit;kz-d;бөлім;12\n", encoding="utf-8")
+    ok(runner.invoke(args=["units", "import", str(units), "--columns", str(colmap)]))
     roster = tmp_path / "roster-ru.csv"
     roster.write_text("табельный;unit_id;график;position;contract_hours_week;учётный_период\n"
                       "P000001;akm-d1-u1;Сутки через трое;;40;quarter\nP000002;akm-d1-u1;сутки через трое;;40;\n",
@@ -284,7 +291,54 @@ def test_columns_file_maps_russian_pattern_and_duty_names(app: Flask, runner, fi
         assert periods == {"P000001": "quarter", "P000002": None}
         duties = db.session.execute(db.select(ShiftRecord.duty_type).order_by(ShiftRecord.start_utc)).scalars()
         assert list(duties) == ["regular", "overtime"]
+        levels = dict(db.session.execute(db.select(Unit.slug, Unit.level)
+                                         .where(Unit.slug.in_(("kz-r", "kz-d", "kz-u")))).all())
+        assert {k: str(v) for k, v in levels.items()} == {"kz-r": "region", "kz-d": "department", "kz-u": "unit"}
     bad = tmp_path / "bad.toml"
-    bad.write_text('[values.unit_id]\n"x" = "y"\n', encoding="utf-8")
+    bad.write_text('[values.duty_type]\n"x" = 1\n', encoding="utf-8")
     res = runner.invoke(args=["shifts", "import", str(shifts), "--columns", str(bad)])
-    assert res.exit_code == 1 and "only shift_pattern, duty_type, accounting_period" in res.stderr
+    assert res.exit_code == 1 and "[values.duty_type] must map file values to contract values" in res.stderr
+
+
+def test_grid_codes_file_errors_name_the_codes_file(app: Flask, runner, files, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    ok(runner.invoke(args=["roster", "import", str(files["roster"]), "--as-of", "2024-03-01"]))
+    codes = tmp_path / "bad-codes.csv"
+    codes.write_text("code,start,end,duty_type\nE,6h,14:30,regular\n", encoding="utf-8")
+    res = runner.invoke(args=["shifts", "import-grid", str(GRID), "--codes", str(codes), "--start", "2024-04-01"])
+    assert res.exit_code == 1
+    lines = error_lines(res)
+    assert lines and all(ln.startswith(f"error: {codes}: row 2") for ln in lines), lines
+
+
+def test_grid_applies_the_duty_type_values_of_the_columns_file(app: Flask, runner, files, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    ok(runner.invoke(args=["roster", "import", str(files["roster"]), "--as-of", "2024-03-01"]))
+    codes = tmp_path / "codes-ru.csv"
+    codes.write_text(CODES_CSV.replace(",regular", ",основная"), encoding="utf-8")
+    colmap = tmp_path / "map.toml"
+    colmap.write_text('[values.duty_type]\n"основная" = "regular"\n[values.level]\n"облыс" = "region"\n',
+                      encoding="utf-8")
+    ok(runner.invoke(args=["shifts", "import-grid", str(GRID), "--codes", str(codes), "--start", "2024-04-01",
+                           "--columns", str(colmap)]))
+    with app.app_context():
+        assert set(db.session.execute(db.select(ShiftRecord.duty_type)).scalars()) == {"regular"}
+
+
+def test_header_only_roster_is_refused(app: Flask, runner, files, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    empty = tmp_path / "empty.csv"
+    empty.write_text("person_id,unit_id,shift_pattern,position,contract_hours_week\n\n", encoding="utf-8")
+    res = runner.invoke(args=["roster", "import", str(empty), "--as-of", "2024-03-01"])
+    assert res.exit_code == 1 and "the file has a header but no data rows" in res.stderr
+
+
+@pytest.mark.parametrize("given", ["tab", "TAB", "\t", "\\t"])
+def test_delimiter_tab_is_accepted(app: Flask, runner, files, tmp_path: Path, given: str) -> None:  # type: ignore[no-untyped-def]
+    tsv = tmp_path / "roster.tsv"
+    tsv.write_text(roster_text().replace(",", "\t"), encoding="utf-8")
+    ok(runner.invoke(args=["roster", "import", str(tsv), "--as-of", "2024-03-01", "--delimiter", given]))
+
+
+@pytest.mark.parametrize("cmd", [["roster", "import", "{f}", "--as-of", "2024-03-01"], ["units", "import", "{f}"],
+                                 ["shifts", "import", "{f}"]])
+def test_delimiter_other_than_comma_semicolon_tab_is_refused(app: Flask, runner, files, cmd: list[str]) -> None:  # type: ignore[no-untyped-def]
+    res = runner.invoke(args=[a.format(f=files["roster"]) for a in cmd] + ["--delimiter", "|"])
+    assert res.exit_code == 2 and "--delimiter" in res.stderr and "TypeError" not in res.stderr

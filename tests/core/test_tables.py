@@ -232,3 +232,69 @@ def test_quoted_fields_and_line_endings_keep_the_same_rows():
     no_quotes = "a;b\n1;2\n\n3;4;5\n6\n"
     assert [(e.row, e.rule) for e in rejected(read_table, no_quotes, required=("a",))] == [
         (4, "field_count"), (5, "field_count")]
+
+
+# ------------------------------------------------------------------ review of the one reader (issue 24)
+
+
+def _rules(exc: pytest.ExceptionInfo[ImportRejected]) -> list[tuple[int | None, str]]:
+    return [(e.row, e.rule) for e in exc.value.errors]
+
+
+def test_a_header_only_file_is_rule_empty_unless_the_caller_allows_it():
+    with pytest.raises(ImportRejected) as exc:
+        read_table("a,b\n\n  \n", required=("a",))
+    assert _rules(exc) == [(None, "empty")]
+    assert exc.value.errors[0].message == "the file has a header but no data rows"
+    with pytest.raises(ImportRejected) as exc:
+        parse_units(b"unit_id,name,parent_id,level\n")
+    assert _rules(exc) == [(None, "empty")]
+    got = read_table("a,b\n", required=("a",), allow_empty=True)
+    assert got.header == ("a", "b") and len(got.frame) == 0
+
+
+def test_leading_blank_lines_are_skipped_and_rows_keep_their_line_numbers():
+    got = read_table("\n  \n\nperson_id;x\nP1;1\n\nP2;2\n", required=("person_id",))
+    assert got.row_numbers.tolist() == [5, 7]
+    assert got.frame["person_id"].tolist() == ["P1", "P2"]
+    with pytest.raises(ImportRejected) as exc:
+        read_table("\n\na;b\n1;2;3\n", required=("a",))
+    assert _rules(exc) == [(4, "field_count")]
+    with pytest.raises(ImportRejected) as exc:
+        read_table("\r\n\r\na;b\r\n1;2\r\n", required=("c",))
+    assert _rules(exc) == [(3, "missing_column")]
+
+
+def test_empty_trailing_header_names_with_empty_cells_are_dropped():
+    got = read_table("a;b;c;;\n1;2;3;;\n4;5;6;;\n", required=("a", "b", "c"))
+    assert got.header == ("a", "b", "c")
+    assert got.rows == [(2, {"a": "1", "b": "2", "c": "3"}), (3, {"a": "4", "b": "5", "c": "6"})]
+    # An unnamed column holding values stays (under ""); two of them are one duplicate_column.
+    assert read_table("a;\n1;x\n", required=("a",)).header == ("a", "")
+    with pytest.raises(ImportRejected) as exc:
+        read_table("a;;\n1;x;y\n", required=("a",))
+    assert _rules(exc) == [(1, "duplicate_column")]
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "cp1251", "cp1252", "latin-1"])
+def test_a_utf8_bom_is_dropped_with_any_encoding(encoding: str):
+    got = read_table(b"\xef\xbb\xbfa,b\n1,2\n", required=("a", "b"), encoding=encoding)
+    assert got.header == ("a", "b")
+
+
+def test_columns_targets_match_the_contract_names_ignoring_case():
+    got = read_table("Title,Id\nx,1\n", required=("name", "id"), columns={"title": "NAME"})
+    assert got.header == ("name", "id")
+
+
+def test_value_maps_apply_to_the_contract_columns_only():
+    vals = {"level": {"облыс": "region"}, "other": {"облыс": "changed"}}
+    got = read_table("level,other\nОблыс,облыс\n", required=("level",), values=vals)
+    assert got.rows == [(2, {"level": "region", "other": "облыс"})]
+
+
+def test_the_decode_error_is_true_for_commands_without_encoding():
+    with pytest.raises(ImportRejected) as exc:
+        read_table(b"a\n\xff\n")
+    msg = exc.value.errors[0].message
+    assert "save it as UTF-8" in msg and "where the command offers it" in msg

@@ -13,8 +13,8 @@ import click
 
 from .errors import fail
 
-#: Columns whose values a columns file may recode (``[values.<column>]``).
-VALUE_MAPPED_COLUMNS = ("shift_pattern", "duty_type", "accounting_period")
+#: ``--delimiter`` values and the character each names (a literal tab or ``\\t`` is tab too).
+DELIMITER_CHOICES = {",": ",", ";": ";", "tab": "\t", "\t": "\t", "\\t": "\t"}
 
 
 def check_encoding(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
@@ -38,6 +38,18 @@ def check_timezone(ctx: click.Context, param: click.Parameter, value: str | None
     return value
 
 
+def to_delimiter(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """Option callback: the character a checked ``--delimiter`` choice names (None = detect)."""
+    return None if value is None else DELIMITER_CHOICES[value.lower()]
+
+
+def delimiter_option(f: Any) -> Any:
+    """``--delimiter``: ``,`` ``;`` or ``tab`` (default: detected), as the character."""
+    return click.option("--delimiter", default=None, callback=to_delimiter, metavar="[,|;|tab]",
+                        type=click.Choice(list(DELIMITER_CHOICES), case_sensitive=False),
+                        help="',' ';' or tab (default: detected)")(f)
+
+
 def timezone_option(**extra: Any) -> Any:
     """``--timezone`` (IANA name, default Asia/Almaty), checked."""
     return click.option("--timezone", default="Asia/Almaty", show_default=True, callback=check_timezone, **extra)
@@ -45,7 +57,7 @@ def timezone_option(**extra: Any) -> Any:
 
 def encoding_options(f: Any) -> Any:
     """``--delimiter`` (default: detected) and ``--encoding`` (default UTF-8, checked)."""
-    f = click.option("--delimiter", default=None, help="',' ';' or tab (default: detected)")(f)
+    f = delimiter_option(f)
     return click.option("--encoding", default="utf-8", show_default=True, callback=check_encoding)(f)
 
 
@@ -82,9 +94,11 @@ def read_columns_map(path: str | None) -> dict[str, str] | None:
 
 
 def read_values_map(path: str | None) -> dict[str, dict[str, str]] | None:
-    """``--columns MAP.toml``: its optional tables ``[values.shift_pattern]``, ``[values.duty_type]``
-    (and ``[values.accounting_period]``) of file value = contract value, e.g.
-    ``"сутки через трое" = "24-72"``, ``"сверхурочная" = "overtime"``."""
+    """``--columns MAP.toml``: its optional tables ``[values.<column>]`` of file value = contract value,
+    e.g. ``[values.shift_pattern]`` ``"сутки через трое" = "24-72"``, ``[values.level]`` ``"облыс" =
+    "region"``. One rule for every import: each applies the maps of its own contract's columns and
+    ignores the others (the reader, :func:`wellbeing.core.tables.read_table`, does), so one mapping
+    file serves units, roster and shifts."""
     if not path:
         return None
     data = _load_columns_file(path)
@@ -95,9 +109,7 @@ def read_values_map(path: str | None) -> dict[str, dict[str, str]] | None:
     if not isinstance(vals, dict):
         fail(f"{path}: [values] must hold tables [values.<column>] of file value = contract value")
     for col, table in vals.items():
-        if col not in VALUE_MAPPED_COLUMNS:
-            problems.append(f"{path}: [values.{col}]: only {', '.join(VALUE_MAPPED_COLUMNS)} can be recoded")
-        elif not isinstance(table, dict) or not all(isinstance(v, str) for v in table.values()):
+        if not isinstance(table, dict) or not all(isinstance(v, str) for v in table.values()):
             problems.append(f"{path}: [values.{col}] must map file values to contract values (strings)")
     if problems:
         fail(problems)

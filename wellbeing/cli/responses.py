@@ -10,7 +10,7 @@ from flask.cli import AppGroup
 
 from ..core.tables import ImportRejected, RowError
 from .errors import refusals
-from .options import check_encoding, operator_name, read_file, read_text
+from .options import encoding_options, operator_name, read_file, read_text
 
 group = AppGroup("responses", help="External and paper responses (import-only waves).")
 
@@ -25,8 +25,7 @@ def _source(params: Mapping[str, Any], exc: ImportRejected, e: RowError) -> str:
 @click.option("--wave", "wave_slug", required=True, help="an import-only wave (waves create --import-only)")
 @click.option("--mapping", "mapping_file", required=True, type=click.Path(dir_okay=False),
               help="MAPPING.toml: columns -> items, values, context, reporting group, drop")
-@click.option("--delimiter", default=None, help="',' ';' or tab (default: detected)")
-@click.option("--encoding", default="utf-8", show_default=True, callback=check_encoding)
+@encoding_options
 @refusals(source=_source)
 def responses_import(file: str, wave_slug: str, mapping_file: str, delimiter: str | None,
                      encoding: str) -> None:

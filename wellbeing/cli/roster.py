@@ -82,8 +82,9 @@ def shifts_import(file: str, timezone: str, delimiter: str | None, encoding: str
 
 
 def _grid_source(params: Mapping[str, Any], exc: ImportRejected, e: RowError) -> str:
-    """The file the grid import names (the codes file or the grid), else the grid file."""
-    return exc.source or params["file"]
+    """The file a grid import problem is in: the codes file (problems raised with ``source="codes"``)
+    or the grid file."""
+    return params["codes_file"] if exc.source == "codes" else params["file"]
 
 
 @shifts_group.command("import-grid")
@@ -102,7 +103,7 @@ def shifts_import_grid(file: str, codes_file: str, start: str, timezone: str, de
     day = required_date(start, "start")
     res = import_grid(read_file(file), read_file(codes_file), day, imported_by=operator_name(),
                       timezone=timezone, columns=read_columns_map(columns_map), delimiter=delimiter,
-                      encoding=encoding)
+                      encoding=encoding, values=read_values_map(columns_map))
     _import_done(file, res)
 
 
@@ -120,7 +121,8 @@ def shifts_import_weekly(file: str, from_: str, to: str, timezone: str, delimite
 
     a, b = required_date(from_, "from"), required_date(to, "to")
     res = import_weekly(read_file(file), a, b, imported_by=operator_name(), timezone=timezone,
-                        columns=read_columns_map(columns_map), delimiter=delimiter, encoding=encoding)
+                        columns=read_columns_map(columns_map), delimiter=delimiter, encoding=encoding,
+                        values=read_values_map(columns_map))
     _import_done(file, res)
 
 

@@ -7,30 +7,39 @@ Source
     ``bytes`` (the file's bytes), ``str`` (the file's text), an :class:`os.PathLike` path, or an open
     file (text or binary). A ``str`` is always text, never a path.
 Encoding
-    :func:`decode` is the only decoder: UTF-8 by default, a UTF-8 byte-order mark is dropped (with any
-    encoding); ``encoding`` names another codec (e.g. ``cp1251``). Undecodable bytes or an unknown
-    codec are one problem with rule ``encoding`` (no row).
+    :func:`decode` is the only decoder: UTF-8 by default; ``encoding`` names another codec (e.g.
+    ``cp1251``). A leading UTF-8 byte-order mark (bytes ``EF BB BF``) is dropped before decoding with
+    any encoding, and a leading U+FEFF after decoding. Undecodable bytes or an unknown codec are one
+    problem with rule ``encoding`` (no row).
 Delimiter
     :func:`detect_delimiter`: ``,``, ``;`` or tab, whichever occurs most often in the first non-blank
     line, unless ``delimiter`` is given. Fields may be quoted with ``"`` (RFC 4180).
 Header
-    The first line is the header. Header names are stripped of spaces (and a stray BOM) and compared
+    The first non-blank line is the header (leading blank lines are skipped and keep their numbers).
+    Header names are stripped of spaces (and a stray BOM) and compared
     case-insensitively (``str.casefold``) both with the keys of the ``columns`` mapping (the file's
-    names, e.g. Russian or Kazakh, to the contract's names) and with the contract's own names; a
-    matched column gets the contract's spelling, any other column keeps its stripped header. A column
-    required but absent is rule ``missing_column``, two headers naming one column ``duplicate_column``.
+    names, e.g. Russian or Kazakh, to the contract's names) and with the contract's own names; the
+    mapping's targets are matched to the contract's names case-insensitively too. A matched column gets
+    the contract's spelling, any other column keeps its stripped header. Empty header names at the end
+    of the header (``a;b;c;;`` as spreadsheets save it) are dropped when their cells are all empty. A
+    column required but absent is rule ``missing_column``, two headers naming one column
+    ``duplicate_column``.
 Row numbers
-    As a spreadsheet user sees them: **the header is row 1, the first data row is row 2**. Problems
-    with the header (``missing_column``, ``duplicate_column``) are reported at row 1. Problems of the
+    As a spreadsheet user sees them: **the header is row 1, the first data row is row 2** (the file's
+    line numbers: after leading blank lines the header is the row it is on). Problems with the header
+    (``missing_column``, ``duplicate_column``) are reported at the header's row. Problems of the
     file as a whole (``encoding``, ``empty``, ``unreadable``) have no row (``row=None``).
 Blank lines
     A line whose cells are all blank is skipped; it keeps its number (the rows after it are not
-    renumbered).
+    renumbered). A file with a header but no data rows is rule ``empty`` (no row), unless the caller
+    passes ``allow_empty=True``.
 Field count
     A non-blank row with more or fewer fields than the header is rule ``field_count``.
 Cells
     Every cell is a stripped ``str`` (an empty cell is ``""``). ``values`` recodes a column's values
     (file value -> contract value, compared stripped and case-insensitively; unlisted values pass).
+    Only the maps of the contract's columns (``required`` + ``optional``) are applied; maps of other
+    columns are ignored, so one mapping file serves every import.
 Errors
     All problems are collected and raised together as one :class:`ImportRejected` whose ``errors``
     (:class:`RowError`: row, column, value, rule, message) are sorted by row. Error kinds of the
@@ -149,12 +158,15 @@ def decode(data: bytes | str, encoding: str = "utf-8") -> str:
     """
     if isinstance(data, str):
         return data.lstrip("\ufeff")
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]   # a UTF-8 BOM, whatever the encoding (not read as "ï»¿" in cp1252)
     try:
         enc = "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
         return data.decode(enc).lstrip("\ufeff")
     except (UnicodeDecodeError, LookupError) as exc:
         raise ImportRejected([RowError(None, None, None, "encoding",
-                                       f"cannot decode the file as {encoding} ({exc}); give its --encoding")]
+                                       f"cannot decode the file as {encoding} ({exc}): save it as UTF-8, or give "
+                                       "its encoding with --encoding where the command offers it")]
                              ) from None
 
 
@@ -287,6 +299,7 @@ def read_columns(
     encoding: str = "utf-8",
     columns: Mapping[str, str] | None = None,
     values: Mapping[str, Mapping[str, str]] | None = None,
+    allow_empty: bool = False,
 ) -> Columns:
     """Read a delimited file into coded columns (the engine of :func:`read_table`; rules in the module
     docstring). Columns outside ``required`` + ``optional`` are kept under their stripped header.
@@ -302,6 +315,12 @@ def read_columns(
     if not text or text.isspace():
         errors.add(None, None, None, "empty", "the file is empty")
         errors.raise_if_any()
+    first = _NON_BLANK.search(text)
+    assert first is not None
+    head_at = max(text.rfind("\n", 0, first.start()), text.rfind("\r", 0, first.start())) + 1
+    skipped = len(text[:head_at].splitlines())   # leading blank lines: the header keeps its line number
+    text = text[head_at:]
+    hrow = skipped + 1
     sep = delimiter or detect_delimiter(text)
     try:
         raw = next(csv.reader(io.StringIO(text[:1 << 20], newline=""), delimiter=sep))
@@ -309,26 +328,28 @@ def read_columns(
         errors.add(None, None, None, "unreadable", f"cannot read the header: {exc}")
         errors.raise_if_any()
         raise  # pragma: no cover
-    mapping = {normalise_name(k): v for k, v in (columns or {}).items()}
     contract = {normalise_name(c): c for c in (*required, *optional)}
+    mapping = {normalise_name(k): contract.get(normalise_name(v), str(v).strip()) for k, v in (columns or {}).items()}
     names = [mapping.get(normalise_name(h)) or contract.get(normalise_name(h)) or h.strip().lstrip("\ufeff").strip()
              for h in raw]
+    trailing = len(names) - len("".join("x" if n else " " for n in names).rstrip())   # unnamed at the end
     seen: dict[str, str] = {}
-    for old, new in zip(raw, names):
-        if new in seen:
-            errors.add(1, new, old, "duplicate_column",
+    for i, (old, new) in enumerate(zip(raw, names)):
+        if new in seen and not (new == "" and i >= len(names) - trailing):
+            errors.add(hrow, new, old, "duplicate_column",
                        f"header {old.strip()!r} names column {new!r}, already given by {seen[new].strip()!r}")
-        seen[new] = old
+        seen.setdefault(new, old)
     for c in required:
         if c not in names:
             found = ", ".join(names[:12]) + (f" and {len(names) - 12} more" if len(names) > 12 else "")
-            errors.add(1, c, None, "missing_column", f"required column {c!r} is missing (found: {found})")
+            errors.add(hrow, c, None, "missing_column", f"required column {c!r} is missing (found: {found})")
     errors.raise_if_any()
     data = text.encode("utf-8")
     counts, blank = _field_counts(text, data, sep)
-    for i in np.flatnonzero(counts[1:] != len(names)):
+    for i in np.flatnonzero(counts[1:] != len(names)).tolist():
         if not blank[i + 1]:
-            errors.add(i + 2, None, None, "field_count", f"{counts[i + 1]} fields where the header has {len(names)}")
+            errors.add(i + 1 + hrow, None, None, "field_count",
+                       f"{counts[i + 1]} fields where the header has {len(names)}")
     errors.raise_if_any()
     try:
         df = pd.read_csv(io.BytesIO(data), sep=sep, encoding="utf-8", header=0, names=list(range(len(names))),
@@ -338,20 +359,32 @@ def read_columns(
         errors.add(None, None, None, "unreadable", f"cannot read the file: {exc}")
         errors.raise_if_any()
         raise  # pragma: no cover
-    cols = {n: Coded.from_values(df.iloc[:, i].to_numpy()) for i, n in enumerate(names)}
+    coded = [Coded.from_values(df.iloc[:, i].to_numpy()) for i in range(len(names))]
     del df
+    # Unnamed trailing columns (a spreadsheet's "a;b;c;;") are dropped when empty; with cells they are
+    # kept under the name "" and a second such column is a duplicate, as any other repeated header.
+    unnamed = [i for i in range(len(names) - trailing, len(names)) if not coded[i].empty().all()]
+    for i in unnamed[1:]:
+        errors.add(hrow, "", raw[i], "duplicate_column", "two columns without a header hold values")
+    errors.raise_if_any()
+    keep_cols = [i for i in range(len(names)) if i < len(names) - trailing or i in unnamed]
+    names = [names[i] for i in keep_cols]
+    cols = {names[j]: coded[i] for j, i in enumerate(keep_cols)}
     for name, table in (values or {}).items():
-        if name in cols:
+        if name in cols and name in contract.values():
             cols[name] = cols[name].recoded(table)
     n = len(next(iter(cols.values()))) if cols else 0
-    rows = np.arange(2, n + 2)
+    rows = np.arange(hrow + 1, n + hrow + 1)
     empty = np.ones(n, bool)
-    for coded in cols.values():
-        empty &= coded.empty()
+    for col in cols.values():
+        empty &= col.empty()
     if empty.any():
         keep = ~empty
         cols = {k: v.subset(keep) for k, v in cols.items()}
         rows = rows[keep]
+    if not len(rows) and not allow_empty:
+        errors.add(None, None, None, "empty", "the file has a header but no data rows")
+        errors.raise_if_any()
     return Columns(tuple(names), cols, rows)
 
 
@@ -385,12 +418,14 @@ def read_table(
     encoding: str = "utf-8",
     columns: Mapping[str, str] | None = None,
     values: Mapping[str, Mapping[str, str]] | None = None,
+    allow_empty: bool = False,
 ) -> Table:
     """Read a delimited file as a :class:`Table` of stripped strings (rules in the module docstring).
 
     ``columns`` maps the file's header names to the contract's names; ``values`` maps, per contract
     column, the file's values to the contract's (the ``[values.<column>]`` tables of a columns file,
-    e.g. ``{"shift_pattern": {"сутки через трое": "24-72"}}``).
+    e.g. ``{"shift_pattern": {"сутки через трое": "24-72"}}``); maps of columns outside ``required`` +
+    ``optional`` are ignored. ``allow_empty`` accepts a file with a header and no data rows.
 
     Raises
     ------
@@ -399,7 +434,7 @@ def read_table(
         ``field_count``.
     """
     got = read_columns(source, required=required, optional=optional, delimiter=delimiter, encoding=encoding,
-                       columns=columns, values=values)
+                       columns=columns, values=values, allow_empty=allow_empty)
     frame = pd.DataFrame({k: pd.Series(v.values(), dtype="str") for k, v in got.cols.items()},
                          columns=list(got.cols))
     return Table(frame, got.rows)

@@ -30,7 +30,8 @@ class UnitRow:
 def parse_units(data: bytes | str, *, existing: Mapping[str, str] | None = None,
                 delimiter: str | None = None, encoding: str = "utf-8",
                 columns: Mapping[str, str] | None = None,
-                existing_parents: Mapping[str, str | None] | None = None) -> list[UnitRow]:
+                existing_parents: Mapping[str, str | None] | None = None,
+                values: Mapping[str, Mapping[str, str]] | None = None) -> list[UnitRow]:
     """Parse and validate a units file.
 
     Parameters
@@ -38,6 +39,7 @@ def parse_units(data: bytes | str, *, existing: Mapping[str, str] | None = None,
     existing : unit id -> level of units already stored (parents may refer to them).
     existing_parents : unit id -> parent id of units already stored: a unit that has stored children
         may not change to a level its children cannot sit under.
+    values : per-column value recoding (file value -> contract value), e.g. ``{"level": {"облыс": "region"}}``.
 
     Returns
     -------
@@ -50,7 +52,7 @@ def parse_units(data: bytes | str, *, existing: Mapping[str, str] | None = None,
         parent, parent of the wrong level, region with a parent, bad headcount.
     """
     table = read_table(data, required=("unit_id", "name", "parent_id", "level"), optional=("headcount",),
-                       delimiter=delimiter, encoding=encoding, columns=columns)
+                       delimiter=delimiter, encoding=encoding, columns=columns, values=values)
     existing = dict(existing or {})
     errors: list[RowError] = []
     rows: list[tuple[int, UnitRow]] = []

@@ -365,37 +365,41 @@ def _check_expanded(frame: pd.DataFrame, row_of: Mapping[str, int | None], tz: s
 
 def check_grid(data: bytes, codes: bytes | Mapping[str, ShiftCode], start: date, *,
                timezone: str = DEFAULT_TIMEZONE, columns: Mapping[str, str] | None = None,
-               delimiter: str | None = None, encoding: str = "utf-8") -> pd.DataFrame:
-    """Parse a person × day grid with its codes table and check it against roster and stored shifts."""
+               delimiter: str | None = None, encoding: str = "utf-8",
+               values: ValueMap | None = None) -> pd.DataFrame:
+    """Parse a person × day grid with its codes table and check it against roster and stored shifts
+    (``values`` recodes the codes table's columns, e.g. ``[values.duty_type]``)."""
     frame = parse_grid(data, codes, start, timezone=timezone, delimiter=delimiter, encoding=encoding,
-                            columns=columns)
+                       columns=columns, values=values)
     _check_expanded(frame, _person_rows(data, delimiter=delimiter, encoding=encoding, columns=columns), timezone)
     return frame
 
 
 def import_grid(data: bytes, codes: bytes, start: date, *, imported_by: str,
                 timezone: str = DEFAULT_TIMEZONE, columns: Mapping[str, str] | None = None,
-                delimiter: str | None = None, encoding: str = "utf-8") -> ImportResult:
+                delimiter: str | None = None, encoding: str = "utf-8",
+                values: ValueMap | None = None) -> ImportResult:
     """Store the shifts of a person × day grid (CLI ``flask shifts import-grid``)."""
-    digest = file_hash(data, start.isoformat(), hashlib.sha256(codes).hexdigest(), timezone)
+    digest = file_hash(data, start.isoformat(), hashlib.sha256(codes).hexdigest(), timezone, *_values_part(values))
     if (rec := _already("shifts-grid", digest)) is not None:
         return ImportResult("shifts-grid", 0, True, rec.id)
     frame = check_grid(data, codes, start, timezone=timezone, columns=columns, delimiter=delimiter,
-                       encoding=encoding)
+                       encoding=encoding, values=values)
     return _save_shifts("shifts-grid", digest, frame, imported_by)
 
 
 def import_weekly(data: bytes, start: date, end: date, *, imported_by: str,
                   timezone: str = DEFAULT_TIMEZONE, columns: Mapping[str, str] | None = None,
-                  delimiter: str | None = None, encoding: str = "utf-8") -> ImportResult:
+                  delimiter: str | None = None, encoding: str = "utf-8",
+                  values: ValueMap | None = None) -> ImportResult:
     """Expand a weekly template per person over ``start``..``end`` (inclusive) and store it."""
-    digest = file_hash(data, start.isoformat(), end.isoformat(), timezone)
+    digest = file_hash(data, start.isoformat(), end.isoformat(), timezone, *_values_part(values))
     if (rec := _already("shifts-weekly", digest)) is not None:
         return ImportResult("shifts-weekly", 0, True, rec.id)
     if end < start:
         raise ImportRejected([RowError(None, None, end.isoformat(), "bad_period", "--to is before --from")])
     frame = parse_weekly_template(data, start, end, timezone=timezone, delimiter=delimiter,
-                                       encoding=encoding, columns=columns)
+                                       encoding=encoding, columns=columns, values=values)
     _check_expanded(frame, _person_rows(data, delimiter=delimiter, encoding=encoding, columns=columns), timezone)
     return _save_shifts("shifts-weekly", digest, frame, imported_by)
 

@@ -50,13 +50,15 @@ def preview_units(data: bytes, **read_opts: object) -> list[UnitRow]:
 
 
 def import_units(data: bytes, *, imported_by: str, columns: Mapping[str, str] | None = None,
-                 delimiter: str | None = None, encoding: str = "utf-8") -> int:
+                 delimiter: str | None = None, encoding: str = "utf-8",
+                 values: Mapping[str, Mapping[str, str]] | None = None) -> int:
     """Validate and save a units file, all or nothing. Existing units (same id) are updated.
 
-    Returns the number of rows. Raises :class:`wellbeing.core.tables.ImportRejected`.
+    ``values``: per-column value recoding (``[values.level]`` of a columns file). Returns the number of
+    rows. Raises :class:`wellbeing.core.tables.ImportRejected`.
     """
     rows = parse_units(data, existing=existing_levels(), existing_parents=existing_parents(), columns=columns,
-                       delimiter=delimiter, encoding=encoding)
+                       delimiter=delimiter, encoding=encoding, values=values)
     try:
         by_slug = {u.slug: u for u in db.session.execute(db.select(Unit)).scalars()}
         for r in rows:

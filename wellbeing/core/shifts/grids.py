@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ..roster import check_person_ids
-from ..tables import ErrorList, Source, read_table, read_text
+from ..tables import ErrorList, ImportRejected, Source, read_table, read_text
 from ..timeparse import DEFAULT_TIMEZONE, local_time_problem, localize, parse_clock
 from .records import MAX_SHIFT_HOURS, normalise_duty, shift_frame, validate_shift_frame
 
@@ -68,6 +68,7 @@ def parse_codes(
     delimiter: str | None = None,
     encoding: str = "utf-8",
     columns: Mapping[str, str] | None = None,
+    values: Mapping[str, Mapping[str, str]] | None = None,
 ) -> dict[str, ShiftCode]:
     """Parse a codes table ``code,start,end,duty_type`` (optional ``break_min``).
 
@@ -82,7 +83,7 @@ def parse_codes(
     if isinstance(source, Mapping):
         return dict(source)
     got = read_table(source, required=("code", "start", "end", "duty_type"), optional=("break_min",),
-                     delimiter=delimiter, encoding=encoding, columns=columns)
+                     delimiter=delimiter, encoding=encoding, columns=columns, values=values)
     df, rows = got.frame, got.row_numbers
     errors = ErrorList()
     duty = normalise_duty(df["duty_type"], rows, errors, default="regular")
@@ -197,6 +198,7 @@ def parse_grid(
     encoding: str = "utf-8",
     columns: Mapping[str, str] | None = None,
     max_hours: float = MAX_SHIFT_HOURS,
+    values: Mapping[str, Mapping[str, str]] | None = None,
 ) -> pd.DataFrame:
     """Import a person × day grid of shift codes into shift records.
 
@@ -215,16 +217,22 @@ def parse_grid(
         Local date of the first day column.
     columns : mapping, optional
         Header mapping for the CSV layout (e.g. ``{"Табельный номер": "person_id"}``).
+    values : mapping, optional
+        Value recoding of the codes table's columns (e.g. ``{"duty_type": {"сверхурочная": "overtime"}}``).
 
     Raises
     ------
     ImportRejected
+        Problems of the codes table come with ``source="codes"`` (the file they are in);
         ``unknown_code``, ``iin``, ``required``, ``ragged_row`` (text grid rows of different
         lengths), ``weekday_mismatch`` (text grid header weekday letters vs ``start_date``),
         ``ambiguous_local_time``/``nonexistent_local_time`` and the rules of
         :func:`validate_shift_frame`.
     """
-    table = parse_codes(codes, encoding=encoding)
+    try:
+        table = parse_codes(codes, encoding=encoding, values=values)
+    except ImportRejected as exc:
+        raise ImportRejected(exc.errors, source="codes") from None
     start_date = pd.Timestamp(start_date).date()
     errors = ErrorList()
     text = read_text(source, encoding)

@@ -33,6 +33,7 @@ def parse_weekly_template(
     encoding: str = "utf-8",
     columns: Mapping[str, str] | None = None,
     max_hours: float = MAX_SHIFT_HOURS,
+    values: Mapping[str, Mapping[str, str]] | None = None,
 ) -> pd.DataFrame:
     """Expand a weekly template per person into shift records for ``start_date``..``end_date``.
 
@@ -41,6 +42,7 @@ def parse_weekly_template(
     ``end`` earlier than ``start`` runs into the next day (Sunday's into the following Monday,
     Saturday's into Sunday); ``end == start`` is a 24-hour duty. Both dates are inclusive local
     dates; a shift belongs to the day it starts. All records are ``regular`` with no break.
+    ``values`` recodes the template's columns (the ``[values.<column>]`` tables of a columns file).
 
     Raises
     ------
@@ -49,7 +51,7 @@ def parse_weekly_template(
         ``iin``, ``duplicate`` (person twice), local-time and overlap rules.
     """
     got = read_table(source, required=("person_id",), optional=WEEKLY_TEMPLATE_COLUMNS[1:], delimiter=delimiter,
-                     encoding=encoding, columns=columns)
+                     encoding=encoding, columns=columns, values=values)
     df, rows = got.frame, got.row_numbers
     errors = ErrorList()
     if not set(WEEKLY_TEMPLATE_COLUMNS) <= set(df.columns):
