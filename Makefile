@@ -35,11 +35,11 @@ serve: install
 	$(BIN)/flask setup
 	WELLBEING_BIND='$(BIND)' $(BIN)/gunicorn -c python:wellbeing.gunicorn_conf 'wellbeing:create_app()'
 
-# The suite on every core (pytest-xdist; a file's tests stay on one worker, so module fixtures are built
-# once). PYTEST_WORKERS=0 runs it in one process.
+# The suite on every core (pytest-xdist, work stealing: an idle worker takes tests from a busy one; a
+# module or session fixture may then be built once per worker). PYTEST_WORKERS=0 runs it in one process.
 PYTEST_WORKERS ?= auto
 test: install sysdeps
-	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist loadfile
+	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist worksteal
 
 # Extract every interface string, merge into the kk and ru catalogues, compile the .mo files (committed,
 # so a fresh clone needs no compile step). tests/test_i18n.py fails on any empty or fuzzy msgstr.
