@@ -45,3 +45,18 @@ def test_wave_title_with_markup_renders_literally_in_the_results_pdf(app, wave) 
         db.session.commit()
     plain = PdfReader(io.BytesIO(logged_in(app).get(f"/results/{wave}.pdf?by=region").data)).pages
     assert images(plain) == plots_only
+
+
+def test_costs_report_title_and_task_names_render_literally() -> None:
+    """The costs PDF put the wave title and the paperwork scenario's task names into Paragraphs without
+    escaping: ``<b>`` unbalanced made the export a 500, ``<img src=...>`` would embed a server file."""
+    import pandas as pd
+
+    from wellbeing.services.costs_report import PDF_COLUMNS, costs_pdf
+
+    row = {"level": "all", "key": "all", "suppressed": False, "reason": None,
+           **{c: 1.0 for c, _h, _d in PDF_COLUMNS}}
+    pdf = costs_pdf(f"Overtime — {TITLE}", ["Paperwork scenario: remove <b>forms & <i>logs"],
+                    pd.DataFrame([row]), [])
+    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
+    assert '<img src="/etc/hostname"' in text and "<b>bold &" in text and "remove <b>forms & <i>logs" in text

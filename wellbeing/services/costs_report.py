@@ -9,9 +9,9 @@ from datetime import date
 
 import pandas as pd
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, Spacer
+from reportlab.platypus import Spacer
 
-from ..core.pdf import H1, H2, SMALL, STYLE, build_pdf, image, register_fonts, table
+from ..core.pdf import H1, H2, SMALL, build_pdf, image, paragraph, table
 from .reports import fmt
 
 #: (column, header, decimals) of the PDF table.
@@ -25,14 +25,13 @@ PDF_COLUMNS = (("officers", "officers", 0), ("overtime_h_per_officer_month", "ov
 
 def costs_pdf(title: str, lines: list[str], released: pd.DataFrame, plots: list[bytes]) -> bytes:
     """A costs report: heading lines, the released rows (groups, regions, whole wave) and PNG plots."""
-    register_fonts()
-    story: list = [Paragraph(title, H1)] + [Paragraph(t, STYLE) for t in lines]
-    story.append(Paragraph(f"Generated {date.today()}.", SMALL))
+    story: list = [paragraph(title, H1)] + [paragraph(t) for t in lines]   # titles and task names are data
+    story.append(paragraph(f"Generated {date.today()}.", SMALL))
     for level, head in (("all", "Whole wave"), ("region", "Regions"), ("group", "Reporting groups")):
         part = released[released["level"] == level]
         if not len(part):
             continue
-        story.append(Paragraph(head, H2))
+        story.append(paragraph(head, H2))
         data = [["", *[h for _c, h, _d in PDF_COLUMNS]]]
         grey = []
         for i, r in enumerate(part.itertuples(index=False), start=1):
