@@ -19,6 +19,9 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+import numpy as np
+import pandas as pd
+
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -50,14 +53,12 @@ def plain_text(value: object) -> str:
         return ""
     if isinstance(value, str):
         return value
-    if type(value).__name__ in ("bool", "bool_"):      # Python and numpy booleans
-        return "true" if value else "false"
-    if type(value).__name__ in ("NAType", "NaTType"):  # pandas' missing values
-        return ""
-    if hasattr(value, "item") and not isinstance(value, (list, tuple, dict)):  # numpy scalars
+    if isinstance(value, np.generic):   # numpy scalars as Python values
         value = value.item()
-        if isinstance(value, bool):
-            return "true" if value else "false"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is pd.NA or value is pd.NaT:
+        return ""
     if isinstance(value, float):
         if math.isnan(value):
             return ""

@@ -10,6 +10,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from flask_babel import gettext as _
 from matplotlib.figure import Figure
@@ -220,7 +221,7 @@ def _cell(v: Any) -> str:
     """A number of the coefficient tables as printed (3 decimals, 3 significant digits below 0.001)."""
     if v is None or isinstance(v, float) and v != v:
         return ""
-    if type(v).__name__ in ("bool", "bool_"):   # Python or numpy
+    if isinstance(v, (bool, np.bool_)):
         return "true" if v else "false"
     if isinstance(v, float):
         return f"{v:.3g}" if abs(v) < 1e-3 and v else f"{v:.3f}"
