@@ -118,3 +118,67 @@ def test_publication_is_the_same_with_and_without_local_proofs(seed: int, monkey
     assert sum(int(t["suppressed"].sum()) for t in whole.values()) > 0
     for name in whole:
         pd.testing.assert_frame_equal(local[name], whole[name])
+
+
+def test_neighbourhoods_form_a_nested_chain() -> None:
+    """A neighbourhood crossing the previous one (region x shift pattern after a department) is skipped:
+    the restriction would fix part of the department at its truth and prove little (issue 14, speed)."""
+    department = np.arange(0, 5)
+    region_shift = np.concatenate([[0, 1], np.arange(20, 34)])  # 16 cells: crosses the department
+    region = np.arange(0, 60)
+    tiers = local_mod.neighbourhoods([region, region_shift, department], [np.array([0])], 400)
+    assert tiers == [[2, 0]]  # department, then region
+
+
+def _national_wave(groups: int, seed: int) -> pd.DataFrame:
+    """Standard cells of a wave shaped like a national one: 10 regions, departments of 3-6 groups, three
+    shift patterns across departments, about 15 % of groups below K."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for g in range(groups):
+        region, dept = f"r{g % 10}", f"r{g % 10}-d{g // 40}"
+        size = int(rng.integers(1, 5)) if rng.random() < 0.15 else int(rng.integers(5, 30))
+        scores = np.clip(np.round(rng.normal(rng.normal(50, 8), 18, size) / 4) * 4, 0, 100)
+        rows.append((region, dept, f"g{g}", ["fixed-8h", "24-72", "pitman-12h"][g % 3], size, scores.sum(),
+                     int((scores >= 50).sum())))
+    return pd.DataFrame(rows, columns=[*STD, "n", "sum", "n_high"])
+
+
+def test_standard_table_sets_are_decided_on_neighbourhoods(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """On a wave of 300 groups every protected mean and share of the standard table is decided by a local
+    proof: none falls through to the whole program, whose cost grows with the wave (issue 14: linear
+    growth). Two causes of fall-through are covered: neighbourhoods that were not nested, and a share
+    range ending at a whole count judged narrow on a sub-program only because the proofs' margin exceeded
+    the attacker's rounding tolerance."""
+    from wellbeing.core.disclosure import release_table
+
+    whole_program: list[int] = []
+    solve = lp._ranges_highs
+
+    def counting(lo, hi, a, b, constrained, targets, *rest):  # type: ignore[no-untyped-def]
+        whole_program.append(len(targets))
+        return solve(lo, hi, a, b, constrained, targets, *rest)
+
+    monkeypatch.setattr(lp, "_ranges_highs", counting)
+    table = release_table(_national_wave(300, 3), STD, ScaleSpec(0, 100, 0), [list(m) for m in MARGINS], 5)
+    assert table["share_high"].isna().sum() > table["mean"].isna().sum() > 40  # shares were protected too
+    assert sum(whole_program) == 0
+
+
+def test_a_complementary_cell_is_chosen_next_to_the_cell_it_shields() -> None:
+    """The auditor withholds a sibling in the target's department, not the smallest shown cell of the
+    whole wave (which the national margin also links to the target, but which hardly widens its range).
+    Before, every narrowed set of a national wave picked that one far cell, one round each: a shield
+    that did not shield, and a suppression loop growing quadratically with the wave."""
+
+    from wellbeing.core.disclosure.cells import build_cells
+    from wellbeing.core.disclosure.suppression import auditor_pick
+
+    df = pd.DataFrame([("r0", "d0", "g0", 3, 150.0), ("r0", "d0", "g1", 8, 400.0), ("r0", "d0", "g2", 9, 450.0),
+                       ("r1", "d1", "g3", 5, 250.0), ("r1", "d1", "g4", 20, 1000.0)],
+                      columns=["region", "department", "group", "n", "sum"])
+    dims = ("region", "department", "group")
+    cells = build_cells(df, dims, [dims, ("region", "department"), ("region",), ()])
+    supp = np.zeros(len(cells.keys), dtype=bool)
+    supp[0] = True  # g0, below K
+    assert cells.keys[auditor_pick(cells, supp, 0)] == ("r0", "d0", "g1")

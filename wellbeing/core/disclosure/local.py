@@ -82,38 +82,45 @@ def neighbourhoods(supersets: Sequence[np.ndarray], targets: Sequence[np.ndarray
     Returns
     -------
     list of list of int
-        Per target at most :data:`TIERS` candidates, each at least :data:`GROWTH` times larger than
-        the previous and at most ``MAX_SHARE * nvar`` variables.
+        Per target at most :data:`TIERS` candidates, each containing the previous one (a chain such as
+        department, region: a cell crossing the previous one, like region x shift pattern after a
+        department, fixes part of the previous neighbourhood at its truth and proves little), at least
+        :data:`GROWTH` times larger than the previous and at most ``MAX_SHARE * nvar`` variables.
     """
     if not supersets:
         return [[] for _ in targets]
-    sizes = np.array([s.size for s in supersets])
-    indptr = np.concatenate([[0], np.cumsum(sizes)])
-    inc = sparse.csr_array((np.ones(indptr[-1], dtype=np.int32), np.concatenate(supersets), indptr),
-                           shape=(len(supersets), nvar))
-    by_col = inc.tocsc()
+    sets = [np.unique(np.asarray(m, dtype=np.int64)) for m in supersets]
+    tsets = [np.unique(np.asarray(m, dtype=np.int64)) for m in targets]
+    sizes = np.array([m.size for m in sets])
+    tsizes = np.array([m.size for m in tsets])
+    inc = _incidence(sets, nvar)
+    # hits[t, s] = |target t & superset s|, for every pair at once (one sparse product).
+    hits = (_incidence(tsets, nvar) @ inc.T).tocsr()
     cap = max(1.0, MAX_SHARE * nvar)
     out: list[list[int]] = []
-    for members in targets:
-        members = np.asarray(members, dtype=int)
-        if members.size == 0:
-            out.append([])
-            continue
-        j = members[0]
-        cand = by_col.indices[by_col.indptr[j]:by_col.indptr[j + 1]]
-        cand = cand[(sizes[cand] > members.size) & (sizes[cand] <= cap)]
-        if cand.size:
-            hits = np.asarray(inc[cand][:, members].sum(axis=1)).ravel()
-            cand = cand[hits == members.size]
-        cand = cand[np.argsort(sizes[cand], kind="stable")]
+    for t in range(len(tsets)):
+        row = slice(hits.indptr[t], hits.indptr[t + 1])
+        cand, overlap = hits.indices[row], hits.data[row]
+        cand = cand[(overlap == tsizes[t]) & (sizes[cand] > tsizes[t]) & (sizes[cand] <= cap)]
+        cand = cand[np.lexsort((cand, sizes[cand]))]
         tiers: list[int] = []
         for c in cand:
-            if not tiers or sizes[c] >= GROWTH * sizes[tiers[-1]]:
-                tiers.append(int(c))
+            if tiers and sizes[c] < GROWTH * sizes[tiers[-1]]:
+                continue
+            if tiers and not np.isin(sets[tiers[-1]], sets[c], assume_unique=True).all():
+                continue  # not nested: e.g. a region x shift-pattern cell after a department
+            tiers.append(int(c))
             if len(tiers) == TIERS:
                 break
         out.append(tiers)
     return out
+
+
+def _incidence(sets: Sequence[np.ndarray], nvar: int) -> sparse.csr_array:
+    """Rows = sets, columns = variables, 1 where the variable is in the set (sets given unique)."""
+    indptr = np.concatenate([[0], np.cumsum([m.size for m in sets])]).astype(np.int64)
+    indices = np.concatenate(sets) if sets else np.zeros(0, dtype=np.int64)
+    return sparse.csr_array((np.ones(indices.size, dtype=np.int32), indices, indptr), shape=(len(sets), nvar))
 
 
 def classify(lo: np.ndarray, hi: np.ndarray, a_ub: sparse.csr_array, b_ub: np.ndarray,

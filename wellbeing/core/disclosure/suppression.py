@@ -11,6 +11,12 @@ from wellbeing.core.disclosure.cells import Cells
 from wellbeing.core.disclosure.lp import Constraint, lp_ranges
 from wellbeing.core.disclosure.rounding import ScaleSpec
 
+#: Tolerance of the attacker's rounding of a count range inwards to whole respondents. Larger than the
+#: margin the local proofs keep (:data:`wellbeing.core.disclosure.local.MARGIN`, 1e-5) and than solver
+#: round-off, so a range whose end is a whole count is judged the same on a sub-program and on the whole
+#: program; much smaller than the grid of the released share bounds (multiples of 0.005 respondents).
+COUNT_TOL = 1e-4
+
 
 def pinned(n: int, mean: float, scale: ScaleSpec) -> bool:
     """Floor/ceiling rule (rule 8): does a released mean pin its members' scores?
@@ -61,24 +67,48 @@ def rule8_margins(cells: Cells, supp: np.ndarray, reason: list[str], k: int) -> 
     return changed_any
 
 
-def auditor_pick(cells: Cells, supp: np.ndarray, target: int) -> int | None:
-    """A released cell to suppress so that ``target`` becomes harder to narrow."""
-    neigh: set[int] = set()
-    for r in cells.relations_of[target]:
+def local_pick(cells: Cells, target: int, available: np.ndarray) -> int | None:
+    """The available cell with fewest respondents in the target's most local relation that has one.
+
+    The target's relations are tried in the order of their parent's count (its department before its
+    region, its region before the whole wave), so a complementary cell is chosen where it shields the
+    target -- a sibling in the same department -- and not the smallest cell of the country, which a
+    national margin also links to the target but which hardly widens the attacker's range (the
+    hierarchical choice of HiTaS, de Wolf 2002). ``available`` is a boolean array over cells. Returns
+    ``None`` when no relation of the target has an available cell other than the target.
+    """
+    for r in sorted(cells.relations_of[target], key=lambda r: (cells.n[cells.relations[r][0]], r)):
         parent, kids = cells.relations[r]
-        neigh.add(parent)
-        neigh.update(int(c) for c in kids)
-    neigh.discard(target)
-    cand = [c for c in neigh if not supp[c] and cells.n[c] > 0]
+        pool = np.concatenate([[parent], kids])
+        pool = pool[(pool != target) & available[pool]]
+        if pool.size:
+            return int(pool[np.lexsort((pool, cells.n[pool]))[0]])
+    return None
+
+
+def local_pool(cells: Cells, target: int) -> set[int]:
+    """The cells of the target's most local relation (see :func:`local_pick`), the target excluded."""
+    rels = cells.relations_of[target]
+    if not rels:
+        return set()
+    parent, kids = cells.relations[min(rels, key=lambda r: (cells.n[cells.relations[r][0]], r))]
+    return ({int(parent)} | {int(c) for c in kids}) - {target}
+
+
+def auditor_pick(cells: Cells, supp: np.ndarray, target: int) -> int | None:
+    """A released cell to suppress so that ``target`` becomes harder to narrow.
+
+    The smallest released cell of the target's most local relation (:func:`local_pick`); failing that,
+    the smallest released cell sharing respondents with it, then the smallest released cell at all.
+    """
+    available = ~supp & (cells.n > 0)
+    pick = local_pick(cells, target, available)
+    if pick is not None:
+        return pick
+    tset = set(cells.members[target].tolist())
+    cand = [c for c in range(len(cells.keys)) if available[c] and tset & set(cells.members[c].tolist())]
     if not cand:
-        tset = set(cells.members[target].tolist())
-        cand = [
-            c
-            for c in range(len(cells.keys))
-            if not supp[c] and cells.n[c] > 0 and tset & set(cells.members[c].tolist())
-        ]
-    if not cand:
-        cand = [c for c in range(len(cells.keys)) if not supp[c] and cells.n[c] > 0]
+        cand = [c for c in range(len(cells.keys)) if available[c]]
     if not cand:
         return None
     return min(cand, key=lambda c: (cells.n[c], c))
@@ -139,7 +169,7 @@ def audit_cells(
     for t, (tmin, tmax) in zip(targets, ranges, strict=True):
         if kind == "share":
             # Counts are integers: the attacker rounds inwards.
-            tmin, tmax = math.ceil(tmin - 1e-6), math.floor(tmax + 1e-6)
+            tmin, tmax = math.ceil(tmin - COUNT_TOL), math.floor(tmax + COUNT_TOL)
         width = (tmax - tmin) / nf[t]
         if width < quarter - 1e-9:
             narrow[t] = (tmin / nf[t] * value_scale, tmax / nf[t] * value_scale)
@@ -149,7 +179,7 @@ def audit_cells(
 def _narrow(kind: str, tmin: float, tmax: float, n: float, quarter: float) -> bool:
     """The auditor's test on an attacker's range of a total (counts round inwards for shares)."""
     if kind == "share":
-        tmin, tmax = math.ceil(tmin - 1e-6), math.floor(tmax + 1e-6)
+        tmin, tmax = math.ceil(tmin - COUNT_TOL), math.floor(tmax + COUNT_TOL)
     return (tmax - tmin) / n < quarter - 1e-9
 
 
@@ -262,22 +292,12 @@ def audit_cells_joint(
     narrow = {}
     for (kind, c), (tmin, tmax) in zip(targets, ranges, strict=True):
         if kind == "share":
-            tmin, tmax = math.ceil(tmin - 1e-6), math.floor(tmax + 1e-6)
+            tmin, tmax = math.ceil(tmin - COUNT_TOL), math.floor(tmax + COUNT_TOL)
             if (tmax - tmin) / nf[c] < 0.25 - 1e-9:
                 narrow[(kind, c)] = (100 * tmin / nf[c], 100 * tmax / nf[c])
         elif (tmax - tmin) / nf[c] < scale.quarter - 1e-9:
             narrow[(kind, c)] = (tmin / nf[c], tmax / nf[c])
     return narrow
-
-
-def neighbours(cells: Cells, target: int) -> set[int]:
-    out: set[int] = set()
-    for r in cells.relations_of[target]:
-        parent, kids = cells.relations[r]
-        out.add(parent)
-        out.update(int(c) for c in kids)
-    out.discard(target)
-    return out
 
 
 def protect_cells_joint(
@@ -320,22 +340,27 @@ def protect_cells_joint(
         changed = False
         touched: set[int] = set()
         for _kind, target in narrow:
-            near = neighbours(cells, target)
-            if target in touched or near & touched:
+            if target in touched or local_pool(cells, target) & touched:
                 continue  # a pick made this round may already protect it: audit again first
-            everywhere = range(len(cells.keys))
             # Withhold, in this order: a neighbour's share, the target's own mean, a neighbour's
-            # mean, any share, any mean -- each time the candidate with fewest respondents.
-            for pool, arr, why in (
-                (near, ssupp, "complementary"),
-                ([target], msupp, "auditor"),
-                (near, msupp, "complementary"),
-                (everywhere, ssupp, "complementary"),
-                (everywhere, msupp, "complementary"),
+            # mean (each in the target's most local relation that has one), any share, any mean --
+            # each time the candidate with fewest respondents.
+            for where, arr, why in (
+                ("near", ssupp, "complementary"),
+                ("self", msupp, "auditor"),
+                ("near", msupp, "complementary"),
+                ("anywhere", ssupp, "complementary"),
+                ("anywhere", msupp, "complementary"),
             ):
-                cand = [c for c in pool if not arr[c] and live[c]]
-                if cand:
-                    c = min(cand, key=lambda c: (cells.n[c], c))
+                available = ~arr & live
+                if where == "near":
+                    c = local_pick(cells, target, available)
+                elif where == "self":
+                    c = target if available[target] else None
+                else:
+                    cand = np.flatnonzero(available)
+                    c = int(cand[np.lexsort((cand, cells.n[cand]))[0]]) if cand.size else None
+                if c is not None:
                     if arr is msupp:
                         msupp[c], mreason[c] = True, why
                     else:
