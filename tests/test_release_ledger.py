@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from datetime import UTC
 
+import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
@@ -146,3 +147,29 @@ def test_reporting_rules_state_what_the_auditor_assumes(client):
     assert "What the checks assume an attacker knows" in text
     assert "exactly how many people are in every combination of reporting group, language" in text
     assert "less than a quarter of its scale" in text
+
+
+def test_warm_releases_every_breakdown_from_one_publication_per_scale(app, wave, monkeypatch):
+    """`flask cache warm` used to ask for each breakdown's prefix in turn, computing the first breakdown
+    once per menu entry; now one publication per scale releases every breakdown, and each released table
+    is the one a page computing only its prefix gets."""
+    calls = []
+    real = svc.compute_publication
+
+    def counting(*a, **kw):  # type: ignore[no-untyped-def]
+        calls.append(list(a[2]))
+        return real(*a, **kw)
+
+    with app.app_context():
+        w = wave_service.get_wave(wave)
+        scales, menu = svc.wave_scales(w), svc.breakdown_menu(w)
+        assert len(menu) >= 3
+        svc.warm(w)
+        monkeypatch.setattr(svc, "compute_publication", counting)
+        svc.warm(w, breakdowns=True)
+        assert calls == [menu] * len(scales)
+        monkeypatch.setattr(svc, "compute_publication", real)
+        for info in scales:
+            for d in menu:
+                pd.testing.assert_frame_equal(svc.release_scale(w, info, [d]),
+                                              svc._release_scale(w, info, [d]))  # the prefix, computed afresh

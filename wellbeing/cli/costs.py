@@ -75,8 +75,8 @@ def command(wave: str, rates_file: str | None, register_file: str | None, remove
     A bad file is refused with row and column of every problem and nothing is stored;
     a valid one becomes the one in use (the page uses the same).
     """
+    from ..core.csv_cells import plain_records
     from ..services import costs as svc
-    from ..services.results import plain_records
     from ..services.waves import get_wave
 
     pairs = _merge_pairs(merge)

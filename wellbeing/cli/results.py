@@ -23,7 +23,8 @@ RESULT_COLUMNS = ["scale", "level", "n", "mean", "ci_low", "ci_high", "share_hig
 @refusals()
 def command(slug: str, by: str, scales: str, fmt: str, out: str | None) -> None:
     """Released cohort results of wave SLUG (every number through disclosure control)."""
-    from ..services.results import plain_records, release_wave, view
+    from ..core.csv_cells import plain_records
+    from ..services.results import release_wave, view
     from ..services.waves import get_wave
 
     dims = [d.strip() for d in by.split(",") if d.strip()]

@@ -19,7 +19,7 @@ group = AppGroup("schedules", help="Schedule-risk features per reporting group."
 @refusals()
 def schedules_features(slug: str, fmt: str, out: str | None) -> None:
     """Released schedule features per reporting group of wave SLUG over its reference window."""
-    from ..services.results import plain_records
+    from ..core.csv_cells import plain_records
     from ..services.schedules import RELEASED_COLUMNS, released_wave_features
     from ..services.waves import get_wave
 

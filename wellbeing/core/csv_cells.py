@@ -85,3 +85,20 @@ def frame_csv(frame: Any, columns: Sequence[str] | None = None, headers: Mapping
     """A DataFrame's ``columns`` (default: all) as CSV by :func:`write_csv`."""
     cols = list(frame.columns) if columns is None else list(columns)
     return write_csv(cols, frame[cols].itertuples(index=False, name=None), headers)
+
+
+def plain_records(df: pd.DataFrame, columns: Sequence[str] | None = None) -> list[dict]:
+    """Rows as plain dicts for templates and JSON: pandas NA/NaN -> None, numpy scalars -> Python."""
+    cols = list(columns) if columns is not None else list(df.columns)
+    out = []
+    for row in df[cols].itertuples(index=False):
+        rec: dict[str, Any] = {}
+        for c, v in zip(cols, row):
+            if v is None or (not isinstance(v, str) and pd.isna(v)):
+                rec[c] = None
+            elif hasattr(v, "item"):
+                rec[c] = v.item()
+            else:
+                rec[c] = v
+        out.append(rec)
+    return out

@@ -12,7 +12,7 @@ from matplotlib.figure import Figure
 
 from ..auth.roles import role_required
 from ..core import plots
-from ..core.csv_cells import write_csv
+from ..core.csv_cells import plain_records, write_csv
 from ..models import Wave, WaveStatus
 from ..pages import download, label, loc, select_locale
 from ..services import results as svc
@@ -115,7 +115,7 @@ def wave(slug: str) -> str:
         rows = table[table["scale"] == info.scale_id].copy()
         ref = info.scale.reference[0] if info.scale.reference else None
         summary = changes.summarise(rows, [row_name(r, by, names) for _, r in rows.iterrows()], info)
-        sections.append({"info": info, "rows": svc.plain_records(rows), "ref": ref, "summary": summary,
+        sections.append({"info": info, "rows": plain_records(rows), "ref": ref, "summary": summary,
                          "bands": svc.band_distribution(w, info)})
     reliability = svc.reliability_by_scale(svc.wave_reliability(w))
     scale_names = {info.scale_id: info.scale.name for info in scales}
@@ -129,7 +129,7 @@ def wave(slug: str) -> str:
     for sec in sections:
         for r in sec["rows"]:
             heat_rows.setdefault((row_label(r, by), *(r[d] for d in by)), {})[sec["info"].scale_id] = {
-                **r, "css": svc.heat_class(None if r["suppressed"] else r["mean"], sec["info"])}
+                **r, "css": heat_class(None if r["suppressed"] else r["mean"], sec["info"])}
     sizes = {g.slug: g.size for g in w.groups}
     context_dims, _values = context_menu(w, BY_CHOICES)
     return render_template("results/wave.html", wave=w, by=by, sections=sections, reliability=reliability,
@@ -140,7 +140,7 @@ def wave(slug: str) -> str:
                            drill=_drill(by), within=within,
                            within_name=names.get(parent_dim or "", {}).get(within, within),
                            legend=_reasons_used([r for sec in sections for r in sec["rows"]]),
-                           total=svc.plain_records(svc.view(svc.release_wave(w, scales=[scales[0].scale_id]), []))[0]
+                           total=plain_records(svc.view(svc.release_wave(w, scales=[scales[0].scale_id]), []))[0]
                            if scales else None)
 
 
@@ -272,3 +272,14 @@ def drill_url(slug: str, by: str, within: str) -> str:
 @bp.app_template_global()
 def results_url(slug: str, by: list[str]) -> str:
     return url_for("results.wave", slug=slug, by=",".join(by))
+
+
+def heat_class(mean: float | None, scale: svc.ScaleInfo) -> str:
+    """CSS class ``heat-0`` … ``heat-9`` of a released mean (darker = worse, whatever the direction)."""
+    if mean is None:
+        return "suppressed"
+    lo, hi = scale.scale.range
+    frac = (float(mean) - lo) / (hi - lo)
+    if scale.scale.higher_is == "better":
+        frac = 1 - frac
+    return f"heat-{min(9, max(0, int(frac * 10)))}"

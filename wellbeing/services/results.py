@@ -21,7 +21,7 @@ import pandas as pd
 from flask import has_request_context
 from sqlalchemy import select
 
-from ..core.csv_cells import frame_csv
+from ..core.csv_cells import frame_csv, plain_records
 from ..core.disclosure import ScaleSpec
 from ..core.disclosure.joint import (
     ALGORITHM_VERSION,
@@ -112,20 +112,31 @@ def score_rows(wave: Wave, scale: ScaleInfo, by: Sequence[str] = ()) -> pd.DataF
     q = (select(Response.id, Response.group_id, Response.language, Score.value)
          .join(Score, Score.response_id == Response.id)
          .where(Response.wave_id == wave.id, Score.scale_id == scale.scale_id))
-    df = pd.DataFrame(db.session.execute(q).all(), columns=["response_id", "group_id", "language", "value"])
+    df = _frame(db.session.execute(q).all(), ["response_id", "group_id", "language", "value"])
+    df["value"] = df["value"].astype(float)
     df = df.merge(_groups_frame(wave), on="group_id", how="left")
     context = [d for d in by if d not in DIMENSIONS]
     if context:
         aq = (select(Answer.response_id, Answer.item_id, Answer.value)
               .join(Response, Response.id == Answer.response_id)
               .where(Response.wave_id == wave.id, Answer.item_id.in_(context)))
-        ans = pd.DataFrame(db.session.execute(aq).all(), columns=["response_id", "item_id", "value"])
+        ans = _frame(db.session.execute(aq).all(), ["response_id", "item_id", "value"])
         wide = ans.pivot(index="response_id", columns="item_id", values="value") if len(ans) else pd.DataFrame()
         for c in context:
-            col = wide[c] if c in wide else pd.Series(dtype=float)
-            df[c] = df["response_id"].map(col).map(lambda v: "missing" if pd.isna(v) else str(int(v)))
-    df["concern"] = df["value"].map(lambda v: bool((b := scale.scale.band_for(v)) and b.concern))
+            col = df["response_id"].map(wide[c]) if c in wide else pd.Series(np.nan, index=df.index)
+            values = pd.to_numeric(col, errors="coerce")
+            text = values.fillna(0).astype(int).astype(str)
+            df[c] = text.where(values.notna(), "missing")
+    concern = {v: bool((b := scale.scale.band_for(v)) and b.concern) for v in df["value"].unique()}
+    df["concern"] = df["value"].map(concern).astype(bool)
     return df.drop(columns=["response_id", "group_id"])
+
+
+def _frame(rows: Sequence[tuple], columns: list[str]) -> pd.DataFrame:
+    """A DataFrame from result tuples, built column by column (from Row objects it was most of the cost)."""
+    if not rows:
+        return pd.DataFrame(columns=columns)
+    return pd.DataFrame(dict(zip(columns, zip(*rows, strict=True), strict=True)))
 
 
 _LOCK = threading.Lock()
@@ -164,17 +175,33 @@ def warm(wave: Wave, *, breakdowns: bool = False) -> None:
         release_scale(wave, info)
     wave_reliability(wave)
     if breakdowns:
-        for d in breakdown_menu(wave):
-            for info in wave_scales(wave):
-                release_scale(wave, info, [d])
+        menu = breakdown_menu(wave)
+        for info in wave_scales(wave):
+            # One publication per scale for every breakdown (each table equals its prefix's, see
+            # _release_scale), computed only if some breakdown is not in the ledger yet: asking for each
+            # prefix in turn computed the first breakdown len(menu) times.
+            whole: list[Publication] = []
+
+            def compute(d: str, info: ScaleInfo = info, whole: list[Publication] = whole) -> pd.DataFrame:
+                if not whole:
+                    whole.append(compute_publication(wave, info, menu))
+                return _finish(whole[0].tables[d], info, whole[0].pooled_sd)
+
+            for d in menu:
+                ledger.released("table", wave, _table_params(info, [d]), lambda d=d: compute(d),
+                                created_by=_who(), wait=_wait())
 
 
 def release_scale(wave: Wave, scale: ScaleInfo, by: Sequence[str] = ()) -> pd.DataFrame:
     """The released table of one scale, from the release ledger (computed once; see :func:`_release_scale`)."""
     extra = tuple(check_breakdown(wave, by))  # standard views share one table
-    params = {"scale": scale.scale_id, "instrument": scale.instrument.content_hash, "by": list(extra)}
-    return ledger.released("table", wave, params, lambda: _release_scale(wave, scale, extra), created_by=_who(),
-                           wait=_wait())
+    return ledger.released("table", wave, _table_params(scale, extra), lambda: _release_scale(wave, scale, extra),
+                           created_by=_who(), wait=_wait())
+
+
+def _table_params(scale: ScaleInfo, extra: Sequence[str]) -> dict:
+    """The ledger parameters of one released table (the standard one when ``extra`` is empty)."""
+    return {"scale": scale.scale_id, "instrument": scale.instrument.content_hash, "by": list(extra)}
 
 
 def breakdown_menu(wave: Wave) -> list[str]:
@@ -314,8 +341,12 @@ def _release_scale(wave: Wave, scale: ScaleInfo, by: Sequence[str] = ()) -> pd.D
     # A table depends on the tables before it in the menu only, so a prefix is enough.
     menu = menu[:menu.index(extra[0]) + 1] if extra else []
     pub = compute_publication(wave, scale, menu)
-    released = pub.tables[extra[0] if extra else "standard"]
-    released = add_intervals(released, scale.scale.precision, pub.pooled_sd)
+    return _finish(pub.tables[extra[0] if extra else "standard"], scale, pub.pooled_sd)
+
+
+def _finish(released: pd.DataFrame, scale: ScaleInfo, pooled_sd: float | None) -> pd.DataFrame:
+    """A publication's table as released: confidence intervals added, the scale's id in front."""
+    released = add_intervals(released, scale.scale.precision, pooled_sd)
     released.insert(0, "scale", scale.scale_id)
     return released
 
@@ -360,16 +391,19 @@ _NON_DIM = {"scale", "level", "n", "mean", "share_high", "suppressed", "reason",
 MIN_RELIABILITY_N = 30  # α and ω are shown per language only from 30 complete responses (and ≥ K)
 
 
-def item_frame(wave: Wave, instrument: Instrument, language: str | None = None) -> pd.DataFrame:
-    """Item answers of one instrument (after reverse scoring), one row per response (internal)."""
-    q = (select(Answer.response_id, Answer.item_id, Answer.value)
+def item_frame(wave: Wave, instrument: Instrument) -> pd.DataFrame:
+    """Item answers of one instrument (after reverse scoring), one row per response (internal).
+
+    Columns: ``language`` and one per item id (raw values, reverse-scored items flipped; NaN when not
+    answered). One query per instrument, whatever the number of scales and languages read from it."""
+    q = (select(Answer.response_id, Response.language, Answer.item_id, Answer.value)
          .join(Response, Response.id == Answer.response_id)
          .where(Response.wave_id == wave.id, Answer.instrument_id == instrument.id))
-    if language:
-        q = q.where(Response.language == language)
-    df = pd.DataFrame(db.session.execute(q).all(), columns=["response_id", "item_id", "value"])
+    columns = [it.id for it in instrument.items]
+    df = _frame(db.session.execute(q).all(), ["response_id", "language", "item_id", "value"])
     if df.empty:
-        return pd.DataFrame(columns=[it.id for it in instrument.items])
+        return pd.DataFrame(columns=["language", *columns])
+    df["value"] = df["value"].astype(float)
     # Vectorised reverse scoring (item_score's rule, min + max - v, applied per item column at once):
     # a per-answer Python loop took most of a 100,000-response wave's reliability.
     flip = {it.id: instrument.response_sets[it.response_set].min + instrument.response_sets[it.response_set].max
@@ -377,8 +411,8 @@ def item_frame(wave: Wave, instrument: Instrument, language: str | None = None) 
     if flip:
         total = df["item_id"].map(flip)
         df["value"] = np.where(total.notna(), total - df["value"], df["value"])
-    wide = df.pivot(index="response_id", columns="item_id", values="value")
-    return wide.reindex(columns=[it.id for it in instrument.items]).reset_index(drop=True)
+    wide = df.pivot(index=["response_id", "language"], columns="item_id", values="value")
+    return wide.reindex(columns=columns).reset_index(level="language").reset_index(drop=True)
 
 
 def wave_reliability(wave: Wave) -> pd.DataFrame:
@@ -415,13 +449,18 @@ def _wave_reliability(wave: Wave) -> pd.DataFrame:
     languages = [lang for (lang,) in db.session.execute(
         select(Response.language).where(Response.wave_id == wave.id).distinct())]
     need = max(wave.min_cell, MIN_RELIABILITY_N)
+    answers: dict[str, pd.DataFrame] = {}  # instrument id -> item_frame, read once
     for info in wave_scales(wave):
         if len(info.scale.items) < 2:
             continue
         released_frames: dict[str, pd.DataFrame] = {}
         scale_rows = []
+        if info.instrument.id not in answers:
+            answers[info.instrument.id] = item_frame(wave, info.instrument)
+        frame = answers[info.instrument.id]
         for lang in sorted(languages) + ["all"]:
-            items = item_frame(wave, info.instrument, None if lang == "all" else lang)[list(info.scale.items)]
+            chosen = frame if lang == "all" else frame[frame["language"] == lang]
+            items = chosen[list(info.scale.items)].reset_index(drop=True)
             answered = items.dropna(how="all")
             complete = items.dropna()
             st = info.instrument.languages.get(lang)
@@ -536,23 +575,6 @@ def to_csv(table: pd.DataFrame, headers: Mapping[str, str] | None = None) -> str
     return frame_csv(table, export_columns(table), headers)
 
 
-def plain_records(df: pd.DataFrame, columns: Sequence[str] | None = None) -> list[dict]:
-    """Rows as plain dicts for templates and JSON: pandas NA/NaN -> None, numpy scalars -> Python."""
-    cols = list(columns) if columns is not None else list(df.columns)
-    out = []
-    for row in df[cols].itertuples(index=False):
-        rec = {}
-        for c, v in zip(cols, row):
-            if v is None or (not isinstance(v, str) and pd.isna(v)):
-                rec[c] = None
-            elif hasattr(v, "item"):
-                rec[c] = v.item()
-            else:
-                rec[c] = v
-        out.append(rec)
-    return out
-
-
 def band_distribution(wave: Wave, scale: ScaleInfo) -> list[dict]:
     """The whole wave's distribution over a scale's bands (released only at the wave level, where no
     subtraction can isolate a group): per band ``band, label, concern, n, share`` (percent, whole
@@ -584,14 +606,3 @@ def _band_distribution(wave: Wave, scale: ScaleInfo) -> pd.DataFrame:
         out.append({"band": b.id, "label": b.label, "concern": b.concern, "n": n if ok else None,
                     "share": round_half_away(100 * n / total, 0) if ok else None, "suppressed": not ok})
     return pd.DataFrame(out, columns=cols).astype({"n": "Int64", "share": "Float64"})
-
-
-def heat_class(mean: float | None, scale: ScaleInfo) -> str:
-    """CSS class ``heat-0`` … ``heat-9`` of a released mean (darker = worse, whatever the direction)."""
-    if mean is None:
-        return "suppressed"
-    lo, hi = scale.scale.range
-    frac = (float(mean) - lo) / (hi - lo)
-    if scale.scale.higher_is == "better":
-        frac = 1 - frac
-    return f"heat-{min(9, max(0, int(frac * 10)))}"
