@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
+import wellbeing.core.disclosure.lp as lp
 from wellbeing.core.disclosure.cells import ALL
 from wellbeing.core.disclosure.lp import Constraint, lp_ranges
 from wellbeing.core.disclosure.rounding import ScaleSpec, check_k, exact_ratio, to_decimal
@@ -182,6 +183,9 @@ def audit_facts(facts: ReleaseFacts, targets: Sequence[tuple[np.ndarray, str]] |
         Candidate neighbourhoods (e.g. every cell of the publication).
     memo : dict, optional
         A suppression loop's store of earlier optima (see :func:`~wellbeing.core.disclosure.lp.lp_ranges`).
+        With ``truth``, on more than :data:`~wellbeing.core.disclosure.lp.WHOLE_PROGRAM_LIMIT` joint
+        cells a set no local proof decides is reported narrowed (its true mean) instead of solved on
+        the whole program: the caller withholds one more cell.
 
     Returns
     -------
@@ -212,7 +216,7 @@ def audit_facts(facts: ReleaseFacts, targets: Sequence[tuple[np.ndarray, str]] |
 
     ranges = lp_ranges(facts.lo * n, facts.hi * n, constraints, [m for m, _ in live], extra,
                        truth=truth, supersets=supersets, wide_enough=wide_enough if truth is not None else None,
-                       memo=memo)
+                       memo=memo, undecided_narrow_above=lp.WHOLE_PROGRAM_LIMIT if truth is not None else None)
     out = []
     for (m, label), (tmin, tmax) in zip(live, ranges, strict=True):
         tot = n[m].sum()
@@ -236,7 +240,8 @@ class _Registry:
 
 
 def _key(members: np.ndarray, fn: np.ndarray, label: tuple) -> tuple:
-    pos = tuple(int(j) for j in members if fn[j] > 0)
+    members = np.asarray(members, dtype=np.int64)
+    pos = tuple(members[fn[members] > 0].tolist())
     return ("set", pos) if pos else ("empty", label)
 
 
@@ -295,16 +300,18 @@ def _overlap_conflicts(reg: _Registry, fn: np.ndarray, k: int, only_new: bool = 
     cols = np.concatenate([reg.members[i] for i in shown])
     m = sparse.csr_array((np.ones(rows.size), (rows, cols)), shape=(len(shown), len(fn)))
     inter = (m @ sparse.diags_array(fn.astype(float)) @ m.T).tocoo()
-    sizes = np.array([reg.n[i] for i in shown])
-    out = []
-    for r, c, v in zip(inter.row, inter.col, inter.data, strict=True):
-        if r >= c:
-            continue
-        a, b = shown[r], shown[c]
-        only_a, only_b = int(sizes[r] - round(v)), int(sizes[c] - round(v))
-        if (0 < only_a < k or 0 < only_b < k) and (not only_new or reg.table[a] == -1 or reg.table[b] == -1):
-            out.append((a, b, only_a, only_b))
-    return out
+    sizes = np.array([reg.n[i] for i in shown], dtype=np.int64)
+    r, c, v = inter.row, inter.col, np.rint(inter.data).astype(np.int64)
+    upper = r < c
+    r, c, v = r[upper], c[upper], v[upper]
+    only_a, only_b = sizes[r] - v, sizes[c] - v
+    bad = ((only_a > 0) & (only_a < k)) | ((only_b > 0) & (only_b < k))
+    ids = np.asarray(shown, dtype=np.int64)
+    if only_new:
+        table = np.asarray(reg.table)
+        bad &= (table[ids[r]] == -1) | (table[ids[c]] == -1)
+    return [(int(ids[i]), int(ids[j]), int(x), int(y))
+            for i, j, x, y in zip(r[bad], c[bad], only_a[bad], only_b[bad], strict=True)]
 
 
 def release_publication(
