@@ -184,9 +184,10 @@ def lp_ranges(
             # A national wave: no solve on the whole program. A set no local proof decides is reported
             # as narrow (its true total, width 0), so the suppression loop withholds one more cell next
             # to it and tries again -- never less protection, only (rarely) one cell more withheld.
-            for t in rest:
-                x = float(np.asarray(truth, dtype=float)[np.asarray(targets[int(t)], dtype=int)].sum())
-                out[t] = x, x
+            true = np.asarray(truth, dtype=float)
+            for undecided in rest:
+                x = float(true[np.asarray(targets[int(undecided)], dtype=int)].sum())
+                out[undecided] = x, x
             return out
         if rest.size:
             solutions: list[tuple[np.ndarray, np.ndarray] | None] = []
