@@ -30,10 +30,19 @@ REPO = Path(__file__).resolve().parent.parent
 UNITS = REPO / "tests" / "data" / "units-small.csv"
 
 
-def _app(folder: Path):  # type: ignore[no-untyped-def]
+def migrated_app(folder: Path, logger: logging.Logger):  # type: ignore[no-untyped-def]
+    """An app on a new SQLite file in ``folder``, migrated; ``logger`` printing again afterwards
+    (Alembic's logging setup disables loggers created before it). Also used by publication.py."""
     os.environ["WELLBEING_INSTANCE_PATH"] = str(folder)
-    return create_app({"TESTING": True, "SECRET_KEY": "bench", "CODE_HMAC_KEY": "bench", "SEAL_KEY": "ab" * 32,
-                       "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'bench.sqlite'}"})
+    app = create_app({"TESTING": True, "SECRET_KEY": "bench", "CODE_HMAC_KEY": "bench", "SEAL_KEY": "ab" * 32,
+                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'bench.sqlite'}"})
+    with app.app_context():
+        upgrade(directory=str(REPO / "migrations"))
+    logger.disabled = False
+    logger.setLevel(logging.INFO)
+    logger.addHandler(logging.StreamHandler())
+    logger.propagate = False
+    return app
 
 
 def _wave(app, slug: str):  # type: ignore[no-untyped-def]
@@ -64,13 +73,7 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     folder = Path(tempfile.mkdtemp(prefix="bench-close-"))
     try:
-        app = _app(folder)
-        with app.app_context():
-            upgrade(directory=str(REPO / "migrations"))
-        log.disabled = False  # Alembic's logging setup disables loggers created before it
-        log.setLevel(logging.INFO)
-        log.addHandler(logging.StreamHandler())
-        log.propagate = False
+        app = migrated_app(folder, log)
         from wellbeing.core.instruments import score
         from wellbeing.extensions import db
         from wellbeing.models import Wave, WaveStatus

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import shutil
 import tempfile
 import time
@@ -30,12 +29,9 @@ from datetime import date
 from pathlib import Path
 
 import numpy as np
-from flask_migrate import upgrade
-
-from wellbeing import create_app
+from close_rebuild import migrated_app
 
 log = logging.getLogger("benchmarks.publication")
-REPO = Path(__file__).resolve().parent.parent
 INSTRUMENTS = ("cbi", "who5", "wfc", "context")
 
 
@@ -67,16 +63,8 @@ def main() -> None:
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     folder = Path(tempfile.mkdtemp(prefix="bench-publication-"))
-    os.environ["WELLBEING_INSTANCE_PATH"] = str(folder)
-    app = create_app({"TESTING": True, "SECRET_KEY": "bench", "CODE_HMAC_KEY": "bench", "SEAL_KEY": "ab" * 32,
-                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'bench.sqlite'}"})
     try:
-        with app.app_context():
-            upgrade(directory=str(REPO / "migrations"))
-        log.disabled = False  # Alembic's logging setup disables loggers created before it
-        log.setLevel(logging.INFO)
-        log.addHandler(logging.StreamHandler())
-        log.propagate = False
+        app = migrated_app(folder, log)
         run(app, args.responses, args.seed, breakdowns=not args.no_breakdowns)
     finally:
         shutil.rmtree(folder, ignore_errors=True)

@@ -10,10 +10,11 @@ the standard table's margins.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -180,12 +181,10 @@ def warm(wave: Wave, *, breakdowns: bool = False) -> None:
             # One publication per scale for every breakdown (each table equals its prefix's, see
             # _release_scale), computed only if some breakdown is not in the ledger yet: asking for each
             # prefix in turn computed the first breakdown len(menu) times.
-            whole: list[Publication] = []
+            whole = functools.cache(functools.partial(compute_publication, wave, info, menu))
 
-            def compute(d: str, info: ScaleInfo = info, whole: list[Publication] = whole) -> pd.DataFrame:
-                if not whole:
-                    whole.append(compute_publication(wave, info, menu))
-                return _finish(whole[0].tables[d], info, whole[0].pooled_sd)
+            def compute(d: str, info: ScaleInfo = info, whole: Callable[[], Publication] = whole) -> pd.DataFrame:
+                return _finish(whole().tables[d], info, whole().pooled_sd)
 
             for d in menu:
                 ledger.released("table", wave, _table_params(info, [d]), lambda d=d: compute(d),

@@ -75,13 +75,8 @@ GROWTH = 3.0
 #: points spreading all of them at once (:func:`_spread`) before solving for each one.
 SPREAD_MIN = 3
 
-#: The tier of each target's chain of neighbourhoods the pre-pass shares (0 = smallest; capped at its last).
-#: The largest: on a wave of 100,000 responses sharing the second tier instead cost 135 s a scale against 94 s.
-SPREAD_TIER = TIERS - 1
-
 #: Sign patterns of the pre-pass (two solves each).
 SPREAD_PATTERNS = 2
-
 
 
 def neighbourhoods(supersets: Sequence[np.ndarray], targets: Sequence[np.ndarray], nvar: int,
@@ -226,20 +221,18 @@ def classify(lo: np.ndarray, hi: np.ndarray, a_ub: sparse.csr_array, b_ub: np.nd
     # lowest and the highest point of all their means at once. Each optimum, completed by the truth outside,
     # is a feasible point of the whole program; a target whose total spreads wide enough over these points
     # and the truth is safe without a solve of its own.
+    # (Sharing the second tier instead of the largest cost 135 s a scale against 94 s on 100,000 responses.)
     shared: dict[int, list[int]] = {}
     for t in pending:
         if tiers[t]:
-            shared.setdefault(tiers[t][min(SPREAD_TIER, len(tiers[t]) - 1)], []).append(t)
+            shared.setdefault(tiers[t][-1], []).append(t)
     for cont, ts in shared.items():
         if len(ts) < SPREAD_MIN:
             continue
-        cols = np.unique(np.asarray(supersets[cont], dtype=int))
-        sub = by_col[:, cols].tocsr()
-        live = np.flatnonzero(np.diff(sub.indptr))
-        sub = sub[live]
+        cols, sub, live, fixed = _restriction(supersets[cont], by_col, b_ub, ax_true, truth)
         if h is None:
             h = new_model()
-        _pass(h, lo[cols], hi[cols], sub, b_ub[live] - (ax_true[live] - sub @ truth[cols]))
+        _pass(h, lo[cols], hi[cols], sub, fixed)
         where = [np.searchsorted(cols, np.asarray(targets[t], dtype=int)) for t in ts]
         points = [truth[cols]]
         for pattern in range(SPREAD_PATTERNS):  # all targets one way; then every other one the other way
@@ -258,11 +251,7 @@ def classify(lo: np.ndarray, hi: np.ndarray, a_ub: sparse.csr_array, b_ub: np.nd
             if level < len(tiers[t]):
                 groups.setdefault(tiers[t][level], []).append(t)
         for cont, ts in groups.items():
-            cols = np.unique(np.asarray(supersets[cont], dtype=int))
-            sub = by_col[:, cols].tocsr()
-            live = np.flatnonzero(np.diff(sub.indptr))
-            sub = sub[live]
-            fixed = b_ub[live] - (ax_true[live] - sub @ truth[cols])
+            cols, sub, live, fixed = _restriction(supersets[cont], by_col, b_ub, ax_true, truth)
             points = [truth[cols]]
             if h is None:
                 h = new_model()
@@ -369,6 +358,17 @@ def _solve(h: Any, ncols: int, pos: np.ndarray, points: list | None, lo: np.ndar
         if points is not None:
             points.append(np.clip(np.asarray(h.getSolution().col_value), lo, hi))
     return tuple(bounds)
+
+
+def _restriction(neighbourhood: np.ndarray, by_col: sparse.csc_array, b_ub: np.ndarray, ax_true: np.ndarray,
+                 truth: np.ndarray) -> tuple[np.ndarray, sparse.csr_array, np.ndarray, np.ndarray]:
+    """The whole program restricted to ``neighbourhood`` (everything outside fixed at its truth):
+    its columns, the rows touching them (``sub``, ``live`` their indices) and their right-hand sides."""
+    cols = np.unique(np.asarray(neighbourhood, dtype=int))
+    sub = by_col[:, cols].tocsr()
+    live = np.flatnonzero(np.diff(sub.indptr))
+    sub = sub[live]
+    return cols, sub, live, b_ub[live] - (ax_true[live] - sub @ truth[cols])
 
 
 def _spread(h: Any, weights: np.ndarray, points: list, lo: np.ndarray, hi: np.ndarray) -> None:

@@ -77,7 +77,7 @@ def local_pick(cells: Cells, target: int, available: np.ndarray) -> int | None:
     hierarchical choice of HiTaS, de Wolf 2002). ``available`` is a boolean array over cells. Returns
     ``None`` when no relation of the target has an available cell other than the target.
     """
-    for r in sorted(cells.relations_of[target], key=lambda r: (cells.n[cells.relations[r][0]], r)):
+    for r in _by_locality(cells, target):
         parent, kids = cells.relations[r]
         pool = np.concatenate([[parent], kids])
         pool = pool[(pool != target) & available[pool]]
@@ -88,11 +88,16 @@ def local_pick(cells: Cells, target: int, available: np.ndarray) -> int | None:
 
 def local_pool(cells: Cells, target: int) -> set[int]:
     """The cells of the target's most local relation (see :func:`local_pick`), the target excluded."""
-    rels = cells.relations_of[target]
+    rels = _by_locality(cells, target)
     if not rels:
         return set()
-    parent, kids = cells.relations[min(rels, key=lambda r: (cells.n[cells.relations[r][0]], r))]
+    parent, kids = cells.relations[rels[0]]
     return ({int(parent)} | {int(c) for c in kids}) - {target}
+
+
+def _by_locality(cells: Cells, target: int) -> list[int]:
+    """The target's relations, most local first (by their parent's count, then id)."""
+    return sorted(cells.relations_of[target], key=lambda r: (cells.n[cells.relations[r][0]], r))
 
 
 def auditor_pick(cells: Cells, supp: np.ndarray, target: int) -> int | None:
