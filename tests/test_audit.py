@@ -94,3 +94,22 @@ def test_record_refuses_survey_routes(app: Flask) -> None:
     with app.test_request_context("/survey/"):
         with pytest.raises(AuditError):
             record("web:x", "anything")
+
+
+def test_the_first_export_that_computes_a_release_keeps_its_audit_entry(app: Flask) -> None:
+    """Regression: on SQLite (WAL) the export's audit entry was lost ("database is locked"): the
+    request's session had begun reading before the release ledger committed the new release on its
+    own connection, and a WAL reader cannot become a writer on an outdated snapshot."""
+    from wellbeing.services import waves as wave_service
+
+    from .helpers import fill_wave, open_wave
+
+    open_wave(app, instruments=("who5",))
+    fill_wave(app, "w1", {"akm-d1-u1--all": 20, "akm-d2-u1--all": 12}, seed=4)
+    with app.app_context():
+        wave_service.close_wave(wave_service.get_wave("w1"), warm=False)   # nothing released yet
+        create_user("psy", "psychologist", PASSWORD)
+    psy = app.test_client()
+    assert psy.post("/auth/login", data={"name": "psy", "password": PASSWORD}).status_code == 302
+    assert psy.get("/results/w1.csv?by=group").status_code == 200        # computes the release
+    assert ("web:psy", "results.csv_export", "slug=w1") in actions(app)

@@ -52,6 +52,11 @@ def record(actor: str, action: str, target: str = "", detail: str = "") -> Audit
         raise AuditError("survey routes are never audited")
     entry = AuditEntry(at=_now(), actor=actor[:80], action=action[:80], target=target[:200],
                        detail=detail[:2000])
+    if not (db.session.new or db.session.dirty or db.session.deleted):
+        # End the session's read: on SQLite (WAL) a transaction that began reading before another
+        # connection committed (the release ledger writes on its own) cannot write ("database is
+        # locked", at once, whatever the busy timeout); nothing is pending, so nothing is lost.
+        db.session.commit()
     db.session.add(entry)
     db.session.commit()
     return entry
