@@ -60,3 +60,26 @@ def test_costs_report_title_and_task_names_render_literally() -> None:
                     pd.DataFrame([row]), [])
     text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
     assert '<img src="/etc/hostname"' in text and "<b>bold &" in text and "remove <b>forms & <i>logs" in text
+
+
+def test_the_results_pdf_names_languages_and_items_in_its_reliability_table(app, wave) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    """Regression (issue 20 leftover): the PDF's reliability table printed language codes and item ids
+    where the page shows names and item texts."""
+    from wellbeing.services import results as svc
+
+    res = logged_in(app).get(f"/results/{wave}.pdf?by=region")
+    assert res.status_code == 200
+    text = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(res.data)).pages).split())
+    part = text[text.index("Reliability (complete responses)"):]
+    with app.app_context():
+        w = get_wave(wave)
+        table = svc.wave_reliability(w)
+        texts = {item.id: item.text["en"] for info in svc.wave_scales(w) for item in info.instrument.items}
+    languages = set(table["language"])
+    assert {"ru", "kk"} & languages
+    for code, name in (("ru", "Russian"), ("kk", "Kazakh")):
+        if code in languages:
+            assert name in part and f" {code} " not in part
+    flagged = [x.strip() for cell in table["flagged_items"] for x in str(cell).split(",") if x.strip()]
+    for item in flagged:
+        assert item not in part and " ".join(texts[item].split())[:20] in part

@@ -170,3 +170,39 @@ def test_malformed_drill_down_and_headings_are_refused(app) -> None:  # type: ig
     assert c.get("/results/w1?by=shift_pattern&in=*").status_code == 400
     assert c.get("/results/w1?by=group&in=nowhere").status_code == 400
     assert c.get("/results/w1?by=group&in=akm-d1").status_code == 200
+
+
+def test_a_drill_down_keeps_its_place_in_the_plots_and_the_exports(app) -> None:  # type: ignore[no-untyped-def]
+    """Regression (issue 20 leftover): the drill-down's CSV, PDF and plot links dropped ``in``, so an
+    export from "inside District 1" held every department's rows."""
+    open_wave(app, "w1")
+    fill_wave(app, "w1", {"akm-d1-u1--all": 30, "akm-d1-other--all": 10, "akm-d2-u1--all": 12}, seed=7)
+    close(app, "w1")
+    c = _client(app)
+    html = c.get("/results/w1?by=group&in=akm-d1").get_data(as_text=True)
+    links = re.findall(r'(?:href|src)="(/results/w1[^"]*)"', html)
+    exports = [u for u in links if re.match(r"/results/w1(\.csv|\.pdf|/heatmap\.|/means/)", u)]
+    assert len(exports) >= 6 and all("in=akm-d1" in u for u in exports), exports
+    everywhere = pd.read_csv(io.StringIO(c.get("/results/w1.csv?by=group").get_data(as_text=True)))
+    csv_url = next(u for u in exports if ".csv" in u and "headers" not in u).replace("&amp;", "&")
+    inside = pd.read_csv(io.StringIO(c.get(csv_url).get_data(as_text=True)))
+    assert set(everywhere["department"]) == {"akm-d1", "akm-d2"}
+    assert set(inside["department"]) == {"akm-d1"}
+    assert len(inside) == (everywhere["department"] == "akm-d1").sum()
+    plot_url = next(u for u in exports if "/means/" in u and ".svg" in u).replace("&amp;", "&")
+    assert c.get(plot_url).data != c.get(plot_url.split("?")[0] + "?by=group").data
+    assert c.get("/results/w1.csv?by=group&in=nowhere").status_code == 400
+
+
+def test_the_trend_of_a_one_to_five_scale_is_drawn_on_its_own_range(app) -> None:  # type: ignore[no-untyped-def]
+    """Regression (issue 20 leftover): the trend plot drew every scale on a 0-100 axis, so the 1-5
+    work-family conflict means sat as a flat line at the bottom."""
+    open_wave(app, "w1", instruments=("wfc",))
+    fill_wave(app, "w1", {"akm-d1-u1--all": 30, "akm-d2-u1--all": 12}, seed=7)
+    close(app, "w1")
+    svg = _client(app).get("/results/trend/wfc.work_to_family.svg?level=region")
+    assert svg.status_code == 200
+    texts = [t.strip() for t in re.findall(r"<text[^>]*>([^<]*)</text>", svg.get_data(as_text=True))]
+    ticks = [t for t in texts if re.fullmatch(r"\d+(\.\d+)?", t)]
+    assert ticks and max(float(t) for t in ticks) == 5 and "100" not in ticks
+    assert any("1–5 points" in t for t in texts)

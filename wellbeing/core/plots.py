@@ -18,6 +18,7 @@ import matplotlib
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
 from .pdf_text import MPL_LITERAL
 
@@ -26,8 +27,10 @@ SUPPRESSED_LABEL = "suppressed"
 
 
 def heatmap(table: pd.DataFrame, rows: Sequence[str], scales: Sequence[str],
-            scale_labels: Mapping[str, str] | None = None, *, title: str = "") -> Figure:
+            scale_labels: Mapping[str, str] | None = None, *, title: str = "", decimal: str = ".") -> Figure:
     """Groups × scales heat map of released means.
+
+    ``decimal`` is the reader's decimal symbol (Babel's ``get_decimal_symbol``: "," in ru and kk).
 
     Parameters
     ----------
@@ -59,7 +62,7 @@ def heatmap(table: pd.DataFrame, rows: Sequence[str], scales: Sequence[str],
                 if c.get("higher_is", "worse") == "better":
                     frac = 1 - frac
                 ax.add_patch(matplotlib.patches.Rectangle((j, i), 1, 1, facecolor=cmap(frac), lw=0))
-                ax.text(j + 0.5, i + 0.5, f"{_fmt(c['mean'], int(c.get('decimals', 0)))}\nn={int(c['n'])}",
+                ax.text(j + 0.5, i + 0.5, f"{_fmt(c['mean'], int(c.get('decimals', 0)), decimal)}\nn={int(c['n'])}",
                         ha="center", va="center",
                         fontsize=8, color="black" if frac < 0.7 else "white")
         ax.set_xlim(0, len(scales))
@@ -76,8 +79,10 @@ def heatmap(table: pd.DataFrame, rows: Sequence[str], scales: Sequence[str],
 
 
 def group_means(table: pd.DataFrame, *, unit: str, title: str = "", threshold: float | None = None,
-                lo: float = 0, hi: float = 100) -> Figure:
+                lo: float = 0, hi: float = 100, decimal: str = ".") -> Figure:
     """Horizontal bars of released group means with their 95 % CI, ``n`` on every bar.
+
+    ``decimal`` is the reader's decimal symbol, in the labels and on the axis.
 
     ``table`` columns: ``row``, ``mean``, ``ci_low``, ``ci_high``, ``n``, ``suppressed``, ``reason``,
     optional ``reason_text`` (what a hidden row says, in the reader's words).
@@ -97,13 +102,14 @@ def group_means(table: pd.DataFrame, *, unit: str, title: str = "", threshold: f
             if not pd.isna(r["ci_low"]):
                 ax.errorbar(m, i, xerr=[[m - float(r["ci_low"])], [float(r["ci_high"]) - m]], color="black",
                             capsize=2, lw=0.8)
-            ax.text(hi - 0.01 * (hi - lo), i, f"{_fmt(m)} (n={int(r['n'])})", va="center", ha="right",
+            ax.text(hi - 0.01 * (hi - lo), i, f"{_fmt(m, None, decimal)} (n={int(r['n'])})", va="center", ha="right",
                     fontsize=7.5)
         if threshold is not None:
             ax.axvline(threshold, color="#b3261e", ls="--", lw=0.8)
         ax.set_yticks(y, list(table["row"]), fontsize=7.5)
         ax.set_ylim(len(table) - 0.5, -0.5)
         ax.set_xlim(lo, hi)
+        ax.xaxis.set_major_formatter(_ticks(decimal))
         ax.set_xlabel(unit)
         if title:
             ax.set_title(title, fontsize=10)
@@ -116,8 +122,10 @@ def group_means(table: pd.DataFrame, *, unit: str, title: str = "", threshold: f
 MAX_SERIES = 8
 
 
-def trend(series: pd.DataFrame, *, unit: str, title: str = "", lo: float = 0, hi: float = 100) -> Figure:
-    """Released means across waves, one line per level value, with CI bands.
+def trend(series: pd.DataFrame, *, unit: str, title: str = "", lo: float = 0, hi: float = 100,
+          decimal: str = ".") -> Figure:
+    """Released means across waves, one line per level value, with CI bands (``decimal``: the reader's
+    decimal symbol on the axis).
 
     ``series`` columns: ``wave`` (in order), ``row`` (line), ``mean``, ``ci_low``, ``ci_high``, ``n``.
     Suppressed points are simply absent (null ``mean``). Up to :data:`MAX_SERIES` lines share one
@@ -130,9 +138,10 @@ def trend(series: pd.DataFrame, *, unit: str, title: str = "", lo: float = 0, hi
 
     def draw(ax: Any, name: str, g: pd.DataFrame, color: object = None) -> None:
         xs = [x[w] for w in g["wave"]]
-        ax.plot(xs, g["mean"].astype(float), marker="o", label=name, color=color)
-        if g["ci_low"].notna().all():
-            ax.fill_between(xs, g["ci_low"].astype(float), g["ci_high"].astype(float), alpha=0.15, color=color)
+        (line,) = ax.plot(xs, g["mean"].astype(float), marker="o", label=name, color=color)
+        if g["ci_low"].notna().all():  # the band in its line's colour (not the next colour of the cycle)
+            ax.fill_between(xs, g["ci_low"].astype(float), g["ci_high"].astype(float), alpha=0.15,
+                            color=line.get_color())
 
     with matplotlib.rc_context(RC):
         if len(lines) <= MAX_SERIES:
@@ -142,6 +151,7 @@ def trend(series: pd.DataFrame, *, unit: str, title: str = "", lo: float = 0, hi
                 draw(ax, name, g)
             ax.set_xticks(range(len(waves)), waves)
             ax.set_ylim(lo, hi)
+            ax.yaxis.set_major_formatter(_ticks(decimal))
             ax.set_ylabel(unit)
             if lines:
                 ax.legend(fontsize=7, ncols=2)
@@ -158,6 +168,7 @@ def trend(series: pd.DataFrame, *, unit: str, title: str = "", lo: float = 0, hi
                 draw(ax, name, g, color="#1f77b4")
                 ax.set_title(name, fontsize=8)
                 ax.set_ylim(lo, hi)
+                ax.yaxis.set_major_formatter(_ticks(decimal))
                 ax.set_xticks(range(len(waves)), waves, fontsize=6, rotation=30)
                 ax.tick_params(labelsize=6)
             fig.supylabel(unit, fontsize=8)
@@ -210,9 +221,15 @@ def to_bytes(fig: Figure, fmt: str = "png") -> bytes:
     return buf.getvalue()
 
 
-def _fmt(v: float, decimals: int | None = None) -> str:
-    """A released (already rounded) number as text, at ``decimals`` when given."""
+def _fmt(v: float, decimals: int | None = None, decimal: str = ".") -> str:
+    """A released (already rounded) number as text, at ``decimals`` when given, with the reader's
+    decimal symbol."""
     v = float(v)
     if decimals is not None:
-        return f"{v:.{decimals}f}"
-    return str(int(v)) if v.is_integer() else f"{v:.1f}"
+        return f"{v:.{decimals}f}".replace(".", decimal)
+    return str(int(v)) if v.is_integer() else f"{v:.1f}".replace(".", decimal)
+
+
+def _ticks(decimal: str) -> FuncFormatter:
+    """Axis tick labels with the reader's decimal symbol (matplotlib's own use a point in every locale)."""
+    return FuncFormatter(lambda x, _pos: f"{x:g}".replace(".", decimal).replace("-", "\N{MINUS SIGN}"))

@@ -9,6 +9,7 @@ they live in the instance folder (``renders/``, 0700, files 0600) and can be del
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 from collections.abc import Callable
@@ -21,7 +22,21 @@ from flask import current_app
 from ..instance_files import private_dir, write_private
 
 #: Bump when a plot's or PDF's drawing changes, so older renderings are not served.
-RENDER_VERSION = "1"
+#: 2: the PDF's reliability table names languages and items (it printed codes and item ids).
+RENDER_VERSION = "2"
+
+TRANSLATIONS = Path(__file__).resolve().parents[1] / "translations"
+
+
+@functools.cache
+def catalogues_digest() -> str:
+    """SHA-256 of every compiled message catalogue (``translations/*/LC_MESSAGES/messages.mo``): part of
+    every render key, so a corrected translation is not hidden behind a rendering kept from before."""
+    h = hashlib.sha256()
+    for mo in sorted(TRANSLATIONS.glob("*/LC_MESSAGES/messages.mo")):
+        h.update(mo.parent.parent.name.encode())
+        h.update(mo.read_bytes())
+    return h.hexdigest()
 
 
 def table_digest(table: pd.DataFrame) -> str:
@@ -34,7 +49,7 @@ def table_digest(table: pd.DataFrame) -> str:
 def render_key(*parts: Any) -> str:
     """SHA-256 of the parts' ``repr`` (strings, numbers, tuples and sorted dict items)."""
     norm = [sorted(p.items()) if isinstance(p, dict) else p for p in parts]
-    return hashlib.sha256(repr((RENDER_VERSION, *norm)).encode()).hexdigest()
+    return hashlib.sha256(repr((RENDER_VERSION, catalogues_digest(), *norm)).encode()).hexdigest()
 
 
 def cached(kind: str, key: str, render: Callable[[], bytes]) -> bytes:

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import date
 
 import pandas as pd
+from babel.numbers import get_decimal_symbol
 from flask import Response, abort, render_template, request, url_for
 from flask_babel import gettext as _
 from matplotlib.figure import Figure
@@ -67,7 +68,23 @@ def released_view(wave: Wave, by: list[str]) -> tuple[pd.DataFrame, list[svc.Sca
         # One computation per release, whoever asks: this request does not start a second one.
         abort(Response(_("These results are being computed. Please reload the page in a minute."), 503,
                        {"Retry-After": "30"}))
-    return svc.view(released, by), svc.wave_scales(wave)
+    table = svc.view(released, by)
+    parent_dim, within = _scope(table, by)
+    if parent_dim:
+        table = table[table[parent_dim] == within]
+    return table, svc.wave_scales(wave)
+
+
+def _scope(table: pd.DataFrame, by: list[str]) -> tuple[str | None, str]:
+    """The drill-down of the request, ``?in=<region or department>``: (the column it filters, its value),
+    ``(None, "")`` without one. The page, its plots and its CSV and PDF exports all show only the
+    released rows inside it (no new number). Aborts with 400 when nothing of this breakdown is inside."""
+    within = request.args.get("in", "")
+    parent_dim = next((d for d in ("region", "department") if within and d in table.columns
+                       and d not in by and (table[d] == within).any()), None)
+    if within and (parent_dim is None or within == "*"):
+        abort(400, _("Nothing to show inside %(place)s for this breakdown.", place=within))
+    return parent_dim, within
 
 
 def _drill(by: list[str]) -> tuple[str, str] | None:
@@ -94,14 +111,7 @@ def wave(slug: str) -> str:
     by = _by()
     table, scales = released_view(w, by)
     names = level_names(w)
-    # Drill-down: ?in=<region or department> shows only the released rows inside it (no new number).
-    within = request.args.get("in", "")
-    parent_dim = next((d for d in ("region", "department") if within and d in table.columns
-                       and d not in by and (table[d] == within).any()), None)
-    if within and (parent_dim is None or within == "*"):
-        abort(400, _("Nothing to show inside %(place)s for this breakdown.", place=within))
-    if parent_dim:
-        table = table[table[parent_dim] == within]
+    parent_dim, within = _scope(table, by)  # the drill-down (released_view kept only the rows inside it)
     prev = changes.previous_wave(w)
     if prev is not None:
         try:
@@ -137,7 +147,7 @@ def wave(slug: str) -> str:
                            by_choices=list(BY_CHOICES) + list(context_dims), by_labels=context_dims,
                            row_label=row_label,
                            heat_rows=heat_rows, sizes=sizes, reason_words=reason_words, previous=prev,
-                           drill=_drill(by), within=within,
+                           drill=_drill(by), within=within, scope={"in": within} if within else {},
                            within_name=names.get(parent_dim or "", {}).get(within, within),
                            legend=_reasons_used([r for sec in sections for r in sec["rows"]]),
                            total=plain_records(svc.view(svc.release_wave(w, scales=[scales[0].scale_id]), []))[0]
@@ -166,7 +176,7 @@ def heatmap(slug: str, fmt: str) -> Response:
     columns = {k: loc(v.scale.name) or k for k, v in infos.items()}
     title = _("%(wave)s: mean scores by %(by)s", wave=w.title or w.slug, by=_by_words(by))
     return _image("heatmap", fmt, (table_digest(t), columns, title),
-                  lambda: plots.heatmap(t, rows, list(infos), columns, title=title))
+                  lambda: plots.heatmap(t, rows, list(infos), columns, title=title, decimal=_decimal()))
 
 
 @bp.get("/<slug>/means/<scale_id>.<fmt>")
@@ -194,7 +204,8 @@ def means_plot(slug: str, scale_id: str, fmt: str) -> Response:
     threshold = min(concern) if concern and info.scale.bounds == "lower" else None
     lo, hi = info.scale.range
     return _image("means", fmt, (table_digest(t), unit, title, threshold, lo, hi),
-                  lambda: plots.group_means(t, unit=unit, title=title, threshold=threshold, lo=lo, hi=hi))
+                  lambda: plots.group_means(t, unit=unit, title=title, threshold=threshold, lo=lo, hi=hi,
+                                            decimal=_decimal()))
 
 
 @bp.get("/trend/<scale_id>.<fmt>")
@@ -212,10 +223,11 @@ def trend_plot(scale_id: str, fmt: str) -> Response:
     series = series.assign(row=[places.get(str(v)) or label(v) for v in series["row"]])
     scale = next((i for w in waves for i in svc.wave_scales(w) if i.scale_id == scale_id), None)
     name = (loc(scale.scale.name) if scale else "") or scale_id
-    unit = _("%(scale)s (points)", scale=name)
+    lo, hi = scale.scale.range if scale else (0, 100)  # the scale's own range (a 1-5 scale is not 0-100)
+    unit = _("%(scale)s (%(lo)s–%(hi)s points)", scale=name, lo=f"{lo:g}", hi=f"{hi:g}")
     title = _("%(scale)s across waves by %(by)s", scale=name, by=label(level))
-    return _image("trend", fmt, (table_digest(series), unit, title),
-                  lambda: plots.trend(series, unit=unit, title=title))
+    return _image("trend", fmt, (table_digest(series), unit, title, lo, hi),
+                  lambda: plots.trend(series, unit=unit, title=title, lo=lo, hi=hi, decimal=_decimal()))
 
 
 @bp.get("/<slug>.csv")
@@ -252,8 +264,13 @@ def pdf_export(slug: str) -> Response:
                      table_digest(table), table_digest(reliability), names, str(date.today()))
     pdf = cached("results-pdf", key, lambda: results_pdf(
         w, by, table, scales, reliability, row_label=lambda r: row_name(r, by, names),
-        reason_words=reason_words, name=loc, locale=locale))
+        reason_words=reason_words, name=loc, locale=locale, code_label=label))
     return download(pdf, "application/pdf", f"results-{w.slug}.pdf")
+
+
+def _decimal() -> str:
+    """The reader's decimal symbol ("," in ru and kk), for plots."""
+    return get_decimal_symbol(select_locale())
 
 
 def _image(kind: str, fmt: str, inputs: tuple, draw: Callable[[], Figure]) -> Response:

@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 
 import pandas as pd
-from babel.numbers import format_decimal
+from babel.numbers import format_decimal, get_decimal_symbol
 from flask_babel import gettext as _
 from reportlab.lib.units import mm
 from reportlab.platypus import Image, Paragraph, Spacer
@@ -31,6 +31,15 @@ def fmt(v: object, decimals: int = 0) -> str:
     return f"{x:.{decimals}f}"
 
 
+def _short(text: str, width: int = 48) -> str:
+    """``text`` cut to ``width`` characters at a word, with an ellipsis (an item's text in a narrow column)."""
+    text = " ".join(text.split())
+    if len(text) <= width:
+        return text
+    cut = text[:width - 1].rsplit(" ", 1)[0] or text[:width - 1]
+    return cut + "…"
+
+
 def _png(fig, width_mm: float = 170) -> Image:  # type: ignore[no-untyped-def]
     return image(plots.to_bytes(fig, "png"), width_mm)
 
@@ -38,18 +47,21 @@ def _png(fig, width_mm: float = 170) -> Image:  # type: ignore[no-untyped-def]
 def results_pdf(wave: Wave, by: Sequence[str], table: pd.DataFrame, scales: Sequence[ScaleInfo],
                 reliability: pd.DataFrame, *, row_label: Callable[[pd.Series], str] | None = None,
                 reason_words: Callable[[str], str] | None = None,
-                name: Callable[[Mapping[str, str]], str] | None = None, locale: str = "en") -> bytes:
+                name: Callable[[Mapping[str, str]], str] | None = None, locale: str = "en",
+                code_label: Callable[[str], str] | None = None) -> bytes:
     """A wave's results report: per scale the released table and a means plot, then reliability.
 
     ``table`` is the released view (``services.results.view``) — the same rows as the page and CSV.
     The text is in the request's language (flask-babel; English outside a request) and numbers are
     formatted for ``locale`` (Babel: "1 902,5" in ru and kk). ``row_label`` names a row (default: its
     slugs), ``reason_words`` says why a cell is hidden (default: the reason code), ``name`` picks a
-    per-language text (default: English).
+    per-language text (default: English), ``code_label`` names a stored code such as a language
+    (default: the code). The reliability table names items by their text (as the page does), not by id.
     """
     register_fonts()
     row_label = row_label or (lambda r: " · ".join(str(r[x]) for x in by) if by else "all")
     reason_words = reason_words or str
+    code_label = code_label or str
     name = name or (lambda texts: texts.get("en") or next(iter(texts.values()), ""))
 
     def num(v: object, decimals: int = 0) -> str:
@@ -97,18 +109,26 @@ def results_pdf(wave: Wave, by: Sequence[str], table: pd.DataFrame, scales: Sequ
         if len(t) <= 40:
             story.append(Spacer(1, 4))
             story.append(_png(plots.group_means(t, unit=_("%(scale)s (points)", scale=name(sc.name) or info.scale_id),
-                                                lo=sc.range[0], hi=sc.range[1]), 150))
+                                                lo=sc.range[0], hi=sc.range[1],
+                                                decimal=get_decimal_symbol(locale)), 150))
     reasons = sorted({r for r in table.loc[table["suppressed"], "reason"].dropna()} |
                      {r for r in table["share_reason"].dropna() if r})
     if reasons:
         story.append(Paragraph(markup(" · ".join(reason_words(r) for r in reasons)), SMALL))
     story.append(Paragraph(markup(_("Reliability (complete responses)")), H2))
     names = {i.scale_id: name(i.scale.name) or i.scale_id for i in scales}
+    item_texts = {item.id: name(item.text) or item.id for i in scales for item in i.instrument.items}
+
+    def items(flagged: object) -> str:
+        ids = [x.strip() for x in str(flagged or "").split(",") if x.strip()]
+        return "; ".join(_short(item_texts.get(x, x)) for x in ids)
+
     data = [[_("scale"), _("language"), "n", "α", _("95% CI"), "ω", _("items r < .30"), _("note")]]
     for _i, r in reliability.iterrows():
-        data.append([Paragraph(markup(names.get(r["scale"], r["scale"])), SMALL), r["language"], num(r["n"]),
+        data.append([Paragraph(markup(names.get(r["scale"], r["scale"])), SMALL),
+                     Paragraph(markup(code_label(str(r["language"]))), SMALL), num(r["n"]),
                      num(r["alpha"], 2), f"{num(r['ci_low'], 2)}–{num(r['ci_high'], 2)}" if r["released"] else "",
-                     num(r["omega"], 2), r["flagged_items"], Paragraph(markup(
+                     num(r["omega"], 2), Paragraph(markup(items(r["flagged_items"])), SMALL), Paragraph(markup(
                          note_text(r["note"]) + (" · " + _("language versions differ")
                                                  if r.get("equivalence_flag") else "")), SMALL)])
     story.append(pdf_table(data, [30 * mm, 16 * mm, 12 * mm, 12 * mm, 22 * mm, 12 * mm, 30 * mm, 40 * mm]))
