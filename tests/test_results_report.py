@@ -191,6 +191,12 @@ def test_a_drill_down_keeps_its_place_in_the_plots_and_the_exports(app) -> None:
     assert len(inside) == (everywhere["department"] == "akm-d1").sum()
     plot_url = next(u for u in exports if "/means/" in u and ".svg" in u).replace("&amp;", "&")
     assert c.get(plot_url).data != c.get(plot_url.split("?")[0] + "?by=group").data
+    assert "Inside Kokshetau city police" in c.get(plot_url).get_data(as_text=True)     # the title says so
+    from pypdf import PdfReader
+
+    pdf_url = next(u for u in exports if ".pdf" in u).replace("&amp;", "&")
+    text = " ".join(PdfReader(io.BytesIO(c.get(pdf_url).data)).pages[0].extract_text().split())
+    assert "Inside Kokshetau city police" in text and "Shchuchinsk" not in text
     assert c.get("/results/w1.csv?by=group&in=nowhere").status_code == 400
 
 
@@ -206,3 +212,16 @@ def test_the_trend_of_a_one_to_five_scale_is_drawn_on_its_own_range(app) -> None
     ticks = [t for t in texts if re.fullmatch(r"\d+(\.\d+)?", t)]
     assert ticks and max(float(t) for t in ticks) == 5 and "100" not in ticks
     assert any("1–5 points" in t for t in texts)
+    ru = _client_again(app)
+    ru.set_cookie("wb_lang", "ru")                       # the views pass the reader's decimal symbol
+    for url in ("/results/w1/heatmap.svg?by=group", "/results/w1/means/wfc.work_to_family.svg?by=group",
+                "/results/trend/wfc.work_to_family.svg?level=region"):
+        svg = ru.get(url).get_data(as_text=True)
+        numbers = re.findall(r">\s*(\d+[.,]\d+)", svg)
+        assert numbers and all("," in x for x in numbers), (url, numbers)
+
+
+def _client_again(app):  # type: ignore[no-untyped-def]
+    c = app.test_client()
+    assert c.post("/auth/login", data={"name": "psy", "password": PASSWORD}).status_code == 302
+    return c

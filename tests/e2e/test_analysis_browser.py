@@ -48,7 +48,7 @@ def test_analyst_runs_models_on_the_demo_and_downloads_the_report(demo_app: Flas
         assert page.locator("input[name=waves]:checked").count() == 3
         page.check("input[name=covariates][value=wave]")
         page.click("text=Run the analysis")
-        page.wait_for_selector("table.terms", timeout=60_000)
+        page.wait_for_selector("table.terms")
         assert "shift_pattern[24-72]" in page.inner_text("table.terms")
         assert "model_refused" not in page.content()
         _images_loaded(page)
@@ -61,7 +61,7 @@ def test_analyst_runs_models_on_the_demo_and_downloads_the_report(demo_app: Flas
         assert "statsmodels" in page.inner_text("dl.repro")
         page.screenshot(path=str(shots / "analysis-report.png"), full_page=True)
         page.go_back()
-        with page.expect_download(timeout=60_000) as info:
+        with page.expect_download() as info:
             page.click("text=Report (PDF)")
         target = tmp_path / "report.pdf"
         info.value.save_as(target)
@@ -79,7 +79,7 @@ def test_analyst_runs_models_on_the_demo_and_downloads_the_report(demo_app: Flas
         dropped = first.get_attribute("value")
         first.uncheck()
         page.click("text=Run the analysis")
-        page.wait_for_selector("table.terms", timeout=60_000)
+        page.wait_for_selector("table.terms")
         assert page.url.count("waves=") == 2 and f"waves={dropped}" not in page.url
         assert "shift_pattern[24-72]" in page.inner_text("table.terms")
         # ... and none: the form says so by the field, nothing is fitted.
@@ -96,12 +96,12 @@ def test_analyst_runs_models_on_the_demo_and_downloads_the_report(demo_app: Flas
         page.goto(base + "/analysis/")
         page.select_option("#exposure", "pilot:schedule-pilot")
         page.click("text=Run the analysis")
-        page.wait_for_selector("table.terms", timeout=60_000)
+        page.wait_for_selector("table.terms")
         body = page.inner_text(".result")
         assert "treated" in body and "1/20 = 0.05" in body
         _images_loaded(page)
         page.screenshot(path=str(shots / "analysis-pilot.png"), full_page=True)
-        with page.expect_download(timeout=60_000) as info:
+        with page.expect_download() as info:
             page.click("text=Report (PDF)")
         did = PdfReader(io.BytesIO(Path(info.value.path()).read_bytes()))
         assert "permutation" in "\n".join(p.extract_text() for p in did.pages)

@@ -39,7 +39,7 @@ def test_psychologist_reads_demo_results_and_pdf(demo_app, browser, shots):
         page.locator("#reliability").screenshot(path=str(shots / "results-reliability-by-language.png"))
         img = page.locator("img.plot").first
         img.scroll_into_view_if_needed()
-        page.wait_for_function("() => document.querySelector('img.plot').naturalWidth > 100", timeout=60000)
+        page.wait_for_function("() => document.querySelector('img.plot').naturalWidth > 100")
         page.evaluate("window.scrollTo(0, 0)")
         page.screenshot(path=str(shots / "results-wave-by-region.png"), full_page=False)
         page.goto(base + f"/results/{slug}?by=group")

@@ -174,7 +174,7 @@ def heatmap(slug: str, fmt: str) -> Response:
     t["reason_text"] = _("hidden")        # the heat map's cells are small: the page's legend says why
     rows = list(dict.fromkeys(t["row"]))
     columns = {k: loc(v.scale.name) or k for k, v in infos.items()}
-    title = _("%(wave)s: mean scores by %(by)s", wave=w.title or w.slug, by=_by_words(by))
+    title = _("%(wave)s: mean scores by %(by)s", wave=w.title or w.slug, by=_by_words(by)) + _inside(table, by, names)
     return _image("heatmap", fmt, (table_digest(t), columns, title),
                   lambda: plots.heatmap(t, rows, list(infos), columns, title=title, decimal=_decimal()))
 
@@ -200,7 +200,8 @@ def means_plot(slug: str, scale_id: str, fmt: str) -> Response:
     name = loc(info.scale.name) or scale_id
     unit = _("%(scale)s (%(lo)s–%(hi)s points)", scale=name, lo=f"{info.scale.range[0]:g}",
              hi=f"{info.scale.range[1]:g}")
-    title = _("%(wave)s: %(scale)s by %(by)s", wave=w.title or w.slug, scale=name, by=_by_words(by))
+    title = (_("%(wave)s: %(scale)s by %(by)s", wave=w.title or w.slug, scale=name, by=_by_words(by))
+             + _inside(table, by, names))
     threshold = min(concern) if concern and info.scale.bounds == "lower" else None
     lo, hi = info.scale.range
     return _image("means", fmt, (table_digest(t), unit, title, threshold, lo, hi),
@@ -260,17 +261,26 @@ def pdf_export(slug: str) -> Response:
     names = level_names(w)
     reliability = svc.wave_reliability(w)
     locale = select_locale()
+    inside = _inside(table, by, names).removeprefix(" — ")
     key = render_key("pdf", locale, w.slug, w.title, str(w.opens), str(w.closes), w.min_cell, tuple(by),
-                     table_digest(table), table_digest(reliability), names, str(date.today()))
+                     table_digest(table), table_digest(reliability), names, str(date.today()), inside)
     pdf = cached("results-pdf", key, lambda: results_pdf(
         w, by, table, scales, reliability, row_label=lambda r: row_name(r, by, names),
-        reason_words=reason_words, name=loc, locale=locale, code_label=label))
+        reason_words=reason_words, name=loc, locale=locale, code_label=label, inside=inside))
     return download(pdf, "application/pdf", f"results-{w.slug}.pdf")
 
 
 def _decimal() -> str:
     """The reader's decimal symbol ("," in ru and kk), for plots."""
     return get_decimal_symbol(select_locale())
+
+
+def _inside(table: pd.DataFrame, by: list[str], names: dict) -> str:
+    """" — Inside <place>" for a drill-down's plot title or PDF (the rows were filtered), else ""."""
+    parent_dim, within = _scope(table, by)
+    if not parent_dim:
+        return ""
+    return " — " + _("Inside %(place)s", place=names.get(parent_dim, {}).get(within, within))
 
 
 def _image(kind: str, fmt: str, inputs: tuple, draw: Callable[[], Figure]) -> Response:

@@ -48,7 +48,7 @@ def results_pdf(wave: Wave, by: Sequence[str], table: pd.DataFrame, scales: Sequ
                 reliability: pd.DataFrame, *, row_label: Callable[[pd.Series], str] | None = None,
                 reason_words: Callable[[str], str] | None = None,
                 name: Callable[[Mapping[str, str]], str] | None = None, locale: str = "en",
-                code_label: Callable[[str], str] | None = None) -> bytes:
+                code_label: Callable[[str], str] | None = None, inside: str = "") -> bytes:
     """A wave's results report: per scale the released table and a means plot, then reliability.
 
     ``table`` is the released view (``services.results.view``) — the same rows as the page and CSV.
@@ -57,6 +57,8 @@ def results_pdf(wave: Wave, by: Sequence[str], table: pd.DataFrame, scales: Sequ
     slugs), ``reason_words`` says why a cell is hidden (default: the reason code), ``name`` picks a
     per-language text (default: English), ``code_label`` names a stored code such as a language
     (default: the code). The reliability table names items by their text (as the page does), not by id.
+    ``inside`` ("Inside District 1", a drill-down: ``table`` holds only its rows) is printed under the
+    heading; the reliability table is the whole wave's, and says so then.
     """
     register_fonts()
     row_label = row_label or (lambda r: " · ".join(str(r[x]) for x in by) if by else "all")
@@ -79,6 +81,8 @@ def results_pdf(wave: Wave, by: Sequence[str], table: pd.DataFrame, scales: Sequ
                                       "why. Generated %(today)s.", slug=wave.slug, opens=wave.opens or "",
                                       closes=wave.closes or "", k=wave.min_cell, by=breakdown,
                                       today=date.today())), STYLE)]
+    if inside:
+        story.append(Paragraph(markup(inside), H2))
     head = [_("group") if by == ["group"] else breakdown, "n", _("mean"), _("95% CI"), _("share high %"),
             _("95% CI")]
     for info in scales:
@@ -115,12 +119,15 @@ def results_pdf(wave: Wave, by: Sequence[str], table: pd.DataFrame, scales: Sequ
                      {r for r in table["share_reason"].dropna() if r})
     if reasons:
         story.append(Paragraph(markup(" · ".join(reason_words(r) for r in reasons)), SMALL))
-    story.append(Paragraph(markup(_("Reliability (complete responses)")), H2))
+    story.append(Paragraph(markup(_("Reliability (complete responses)")
+                                  + (" — " + _("whole wave") if inside else "")), H2))
     names = {i.scale_id: name(i.scale.name) or i.scale_id for i in scales}
     item_texts = {item.id: name(item.text) or item.id for i in scales for item in i.instrument.items}
 
     def items(flagged: object) -> str:
-        ids = [x.strip() for x in str(flagged or "").split(",") if x.strip()]
+        if flagged is None or (not isinstance(flagged, str) and pd.isna(flagged)):
+            return ""
+        ids = [x.strip() for x in str(flagged).split(",") if x.strip()]
         return "; ".join(_short(item_texts.get(x, x)) for x in ids)
 
     data = [[_("scale"), _("language"), "n", "α", _("95% CI"), "ω", _("items r < .30"), _("note")]]
