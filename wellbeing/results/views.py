@@ -174,7 +174,8 @@ def heatmap(slug: str, fmt: str) -> Response:
     t["reason_text"] = _("hidden")        # the heat map's cells are small: the page's legend says why
     rows = list(dict.fromkeys(t["row"]))
     columns = {k: loc(v.scale.name) or k for k, v in infos.items()}
-    title = _("%(wave)s: mean scores by %(by)s", wave=w.title or w.slug, by=_by_words(by)) + _inside(table, by, names)
+    title = (_("%(wave)s: mean scores by %(by)s", wave=w.title or w.slug, by=_by_words(by))
+             + _dash(_inside(table, by, names)))
     return _image("heatmap", fmt, (table_digest(t), columns, title),
                   lambda: plots.heatmap(t, rows, list(infos), columns, title=title, decimal=_decimal()))
 
@@ -201,7 +202,7 @@ def means_plot(slug: str, scale_id: str, fmt: str) -> Response:
     unit = _("%(scale)s (%(lo)s–%(hi)s points)", scale=name, lo=f"{info.scale.range[0]:g}",
              hi=f"{info.scale.range[1]:g}")
     title = (_("%(wave)s: %(scale)s by %(by)s", wave=w.title or w.slug, scale=name, by=_by_words(by))
-             + _inside(table, by, names))
+             + _dash(_inside(table, by, names)))
     threshold = min(concern) if concern and info.scale.bounds == "lower" else None
     lo, hi = info.scale.range
     return _image("means", fmt, (table_digest(t), unit, title, threshold, lo, hi),
@@ -261,7 +262,7 @@ def pdf_export(slug: str) -> Response:
     names = level_names(w)
     reliability = svc.wave_reliability(w)
     locale = select_locale()
-    inside = _inside(table, by, names).removeprefix(" — ")
+    inside = _inside(table, by, names)
     key = render_key("pdf", locale, w.slug, w.title, str(w.opens), str(w.closes), w.min_cell, tuple(by),
                      table_digest(table), table_digest(reliability), names, str(date.today()), inside)
     pdf = cached("results-pdf", key, lambda: results_pdf(
@@ -276,11 +277,15 @@ def _decimal() -> str:
 
 
 def _inside(table: pd.DataFrame, by: list[str], names: dict) -> str:
-    """" — Inside <place>" for a drill-down's plot title or PDF (the rows were filtered), else ""."""
+    """"Inside <place>" for a drill-down's plot title or PDF (the rows were filtered), else ""."""
     parent_dim, within = _scope(table, by)
     if not parent_dim:
         return ""
-    return " — " + _("Inside %(place)s", place=names.get(parent_dim, {}).get(within, within))
+    return _("Inside %(place)s", place=names.get(parent_dim, {}).get(within, within))
+
+
+def _dash(words: str) -> str:
+    return " — " + words if words else ""
 
 
 def _image(kind: str, fmt: str, inputs: tuple, draw: Callable[[], Figure]) -> Response:

@@ -5,6 +5,7 @@ Every number comes from the released table given in.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 
@@ -29,15 +30,6 @@ def fmt(v: object, decimals: int = 0) -> str:
         return "–"
     x = round_half_away(float(v), decimals)  # idempotent on released values
     return f"{x:.{decimals}f}"
-
-
-def _short(text: str, width: int = 48) -> str:
-    """``text`` cut to ``width`` characters at a word, with an ellipsis (an item's text in a narrow column)."""
-    text = " ".join(text.split())
-    if len(text) <= width:
-        return text
-    cut = text[:width - 1].rsplit(" ", 1)[0] or text[:width - 1]
-    return cut + "…"
 
 
 def _png(fig, width_mm: float = 170) -> Image:  # type: ignore[no-untyped-def]
@@ -128,7 +120,7 @@ def results_pdf(wave: Wave, by: Sequence[str], table: pd.DataFrame, scales: Sequ
         if flagged is None or (not isinstance(flagged, str) and pd.isna(flagged)):
             return ""
         ids = [x.strip() for x in str(flagged).split(",") if x.strip()]
-        return "; ".join(_short(item_texts.get(x, x)) for x in ids)
+        return "; ".join(textwrap.shorten(item_texts.get(x, x), 48, placeholder="…") for x in ids)
 
     data = [[_("scale"), _("language"), "n", "α", _("95% CI"), "ω", _("items r < .30"), _("note")]]
     for _i, r in reliability.iterrows():
